@@ -1,0 +1,47 @@
+# Ark's two front doors:  make run   (build + start Ark on its embedded default)
+#                          make test  (build with sanitizers + run every test)
+# Other targets: make build | bench | tsan | format | clean
+.PHONY: run test build deps bench tsan format clean
+
+JOBS ?= $(shell nproc)
+RELEASE_DIR := build/release
+TEST_DIR    := build/asan
+TSAN_DIR    := build/tsan
+
+deps:
+	@scripts/install-deps.sh
+
+$(RELEASE_DIR)/build.ninja:
+	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DARK_NATIVE=ON
+
+$(TEST_DIR)/build.ninja:
+	cmake -S . -B $(TEST_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS="-O1 -g" -DARK_SANITIZE=address,undefined
+
+$(TSAN_DIR)/build.ninja:
+	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS="-O1 -g" -DARK_SANITIZE=thread
+
+build: deps $(RELEASE_DIR)/build.ninja
+	ninja -C $(RELEASE_DIR) -j$(JOBS) ark
+
+run: build
+	$(RELEASE_DIR)/ark demo --data-dir ./ark-data
+
+test: deps $(TEST_DIR)/build.ninja
+	ninja -C $(TEST_DIR) -j$(JOBS)
+	scripts/run-tests.sh $(TEST_DIR)
+
+tsan: deps $(TSAN_DIR)/build.ninja
+	ninja -C $(TSAN_DIR) -j$(JOBS)
+	cd $(TSAN_DIR) && ctest --output-on-failure -j$(JOBS) -L concurrency
+
+bench: deps $(RELEASE_DIR)/build.ninja
+	ninja -C $(RELEASE_DIR) -j$(JOBS)
+	scripts/run-benchmarks.sh $(RELEASE_DIR)
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf build

@@ -1,0 +1,102 @@
+// Wal: the write-ahead log of one database directory.
+//
+// CONTRACT (the engine and, later, the DR layer rely on this):
+//
+//   Open() scans the segment files in `dir`, truncates a torn tail (a record
+//   cut short by a crash, or zero-filled space after the last record), and
+//   fails with Corruption naming the file and offset if a record in the middle
+//   is damaged. It never skips a damaged record silently.
+//
+//   Append() assigns the next lsn, frames the record and puts it in an
+//   in-memory buffer. It does not wait for the disk. Positions are assigned in
+//   the order Append() calls happen; a caller that needs "apply order == log
+//   order" holds its own lock around Append() + apply.
+//
+//   WaitDurable(p) blocks until every record up to p is on disk according to
+//   the sync policy (group commit: the first waiter becomes the leader, writes
+//   everything buffered so far and syncs once; the others wait for it).
+//   A failed write or sync is sticky: this and every later Append() /
+//   WaitDurable() return the same IOError until the Wal is reopened.
+//
+//   Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/position.h"
+#include "core/status.h"
+#include "storage/env.h"
+#include "wal/wal_record.h"
+
+namespace ark {
+
+enum class WalSyncMode {
+  kEveryCommit,  // default: WaitDurable returns after fdatasync
+  kBatched,      // the leader waits up to batch_window_micros to gather more records
+  kNone,         // write() to the OS only; a power loss may drop acknowledged records
+};
+
+struct WalOptions {
+  WalSyncMode sync_mode = WalSyncMode::kEveryCommit;
+  uint64_t batch_window_micros = 1000;
+  uint64_t segment_size_bytes = 64ull << 20;  // rotate when a segment exceeds this
+  // Epoch for a brand-new log (no segments yet).
+  uint64_t initial_epoch = 1;
+};
+
+// Statistics for /metrics and benchmarks.
+struct WalStats {
+  uint64_t records_appended = 0;
+  uint64_t bytes_written = 0;
+  uint64_t syncs = 0;
+  uint64_t sync_micros_total = 0;
+};
+
+class Wal {
+ public:
+  static Result<std::unique_ptr<Wal>> Open(Env* env, const std::string& dir,
+                                           const WalOptions& options);
+  virtual ~Wal() = default;
+
+  virtual Result<Position> Append(WalOp op, uint64_t collection_id, std::string_view body) = 0;
+  virtual Status WaitDurable(Position upto) = 0;
+
+  // Last position assigned / last position known durable. A new empty log
+  // reports {initial_epoch, 0} for both.
+  virtual Position LastPosition() const = 0;
+  virtual Position DurablePosition() const = 0;
+  virtual uint64_t CurrentEpoch() const = 0;
+
+  // Starts epoch `epoch` (> current): writes a kEpochStart record in a new
+  // segment and makes it durable. Used by promotion.
+  virtual Result<Position> StartEpoch(uint64_t epoch) = 0;
+
+  // Calls fn for every durable record with position > after, in log order.
+  // Stops early and returns fn's Status if fn fails.
+  virtual Status Replay(Position after,
+                        const std::function<Status(const WalRecord&)>& fn) const = 0;
+
+  // Blocks until DurablePosition() > after or timeout_micros elapse; returns
+  // the durable position (the tail-reader seam for archiving and streaming).
+  virtual Position WaitForDurableAfter(Position after, uint64_t timeout_micros) const = 0;
+
+  // Retention. A named floor ("retain from position P") holds every record at
+  // or after P; RemoveObsoleteSegments(checkpoint) deletes whole segment files
+  // whose records all lie before min(checkpoint, every floor).
+  virtual void SetRetainFloor(const std::string& name, Position from) = 0;
+  virtual void ClearRetainFloor(const std::string& name) = 0;
+  virtual Status RemoveObsoleteSegments(Position checkpoint) = 0;
+
+  // Paths of the segment files, oldest first (for archiving and inspection).
+  virtual std::vector<std::string> SegmentFiles() const = 0;
+  virtual WalStats Stats() const = 0;
+
+  // Writes and syncs whatever is buffered (used at shutdown).
+  virtual Status Flush() = 0;
+};
+
+}  // namespace ark
