@@ -16,11 +16,11 @@ $(RELEASE_DIR)/build.ninja:
 
 $(TEST_DIR)/build.ninja:
 	cmake -S . -B $(TEST_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-	  -DCMAKE_CXX_FLAGS="-O1 -g" -DARK_SANITIZE=address,undefined
+	  -DCMAKE_CXX_FLAGS="-O1 -g" -DARK_SANITIZE=address,undefined -DARK_BENCH=OFF
 
 $(TSAN_DIR)/build.ninja:
 	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-	  -DCMAKE_CXX_FLAGS="-O1 -g" -DARK_SANITIZE=thread
+	  -DCMAKE_CXX_FLAGS="-O1 -g" -DARK_SANITIZE=thread -DARK_BENCH=OFF
 
 build: deps $(RELEASE_DIR)/build.ninja
 	ninja -C $(RELEASE_DIR) -j$(JOBS) ark
