@@ -90,6 +90,17 @@ class Env {
   virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
   // fsync of a directory: makes creations, renames and removals in it durable.
   virtual Status SyncDir(const std::string& dir) = 0;
+  // Creates `to` as a second name (hard link) of the file `from`, failing with
+  // AlreadyExists if `to` exists: an atomic "create if absent". Envs that
+  // cannot do this return NotSupported (the default).
+  virtual Status LinkFile(const std::string& from, const std::string& to) {
+    return Status::NotSupported("LinkFile " + from + " -> " + to);
+  }
+  // Last modification time of `path` (UTC, microseconds since the Unix
+  // epoch). NotSupported by default.
+  virtual Result<uint64_t> GetFileModificationTime(const std::string& path) {
+    return Status::NotSupported("GetFileModificationTime " + path);
+  }
 
   // Takes an exclusive lock on `path` (a lock file), or FailedPrecondition
   // naming the path if another process holds it.

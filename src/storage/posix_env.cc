@@ -239,6 +239,18 @@ class PosixEnv final : public Env {
     }
     return Status::OK();
   }
+  Status LinkFile(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) != 0) {
+      return PosixError("link " + from + " -> " + to, errno);
+    }
+    return Status::OK();
+  }
+  Result<uint64_t> GetFileModificationTime(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return PosixError("stat " + path, errno);
+    return static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000u +
+           static_cast<uint64_t>(st.st_mtim.tv_nsec) / 1000u;
+  }
   Status TruncateFile(const std::string& path, uint64_t size) override {
     if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) {
       return PosixError("truncate " + path + " to " + std::to_string(size), errno);
