@@ -18,7 +18,12 @@
 //   A failed write or sync is sticky: this and every later Append() /
 //   WaitDurable() return the same IOError until the Wal is reopened.
 //
-//   Thread-safety: all methods are thread-safe.
+//   Thread-safety: all methods are thread-safe. Destroying the Wal does not
+//   write buffered records: call Flush() first (records never made durable
+//   were never acknowledged, so dropping them is allowed).
+//
+//   Positions compare by lsn inside the WAL (lsn never restarts at a new
+//   epoch). Format and recovery rules: docs/formats/wal.md.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +51,10 @@ struct WalOptions {
   uint64_t segment_size_bytes = 64ull << 20;  // rotate when a segment exceeds this
   // Epoch for a brand-new log (no segments yet).
   uint64_t initial_epoch = 1;
+  // Open() reads and checks every record of every segment (true), or only
+  // the segment headers plus the last segment (false: faster open of a long
+  // retained log; damage in older segments then surfaces in Replay()).
+  bool verify_on_open = true;
 };
 
 // Statistics for /metrics and benchmarks.
@@ -54,6 +63,8 @@ struct WalStats {
   uint64_t bytes_written = 0;
   uint64_t syncs = 0;
   uint64_t sync_micros_total = 0;
+  uint64_t write_batches = 0;     // group-commit batches written (one write() each)
+  uint64_t segments_created = 0;  // by this Wal object (rotation, StartEpoch, new log)
 };
 
 class Wal {

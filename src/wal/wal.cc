@@ -1,0 +1,441 @@
+// Wal implementation: recovery, group commit, rotation, retention.
+//
+// Group commit (LevelDB writer queue / PostgreSQL XLogFlush): Append() frames
+// the record into buffer_ under mu_. WaitDurable() callers whose position is
+// not yet durable compete to be the leader; the leader swaps buffer_ out,
+// releases mu_, writes the whole batch with one Append() and syncs once, then
+// publishes durable_ and wakes every waiter. Appends arriving meanwhile go to
+// the fresh buffer_ and are picked up by the next leader.
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+
+#include "wal/wal.h"
+#include "wal/wal_format.h"
+#include "wal/wal_frame.h"
+#include "wal/wal_reader.h"
+
+namespace ark {
+namespace {
+
+using namespace wal_format;
+
+struct Segment {
+  std::string path;
+  uint64_t epoch;
+  uint64_t first_lsn;
+};
+
+// Records framed but not yet written: one group-commit batch.
+struct Batch {
+  std::string data;
+  std::vector<size_t> frames;  // offset of each frame in data
+  Position first;
+  Position last;
+  bool empty() const { return frames.empty(); }
+  void Clear() {
+    data.clear();
+    frames.clear();
+  }
+};
+
+class WalImpl final : public Wal {
+ public:
+  WalImpl(Env* env, std::string dir, const WalOptions& options)
+      : env_(env), dir_(std::move(dir)), options_(options) {}
+  ~WalImpl() override {
+    if (file_) (void)file_->Close();
+  }
+
+  Status Recover();
+
+  Result<Position> Append(WalOp op, uint64_t collection_id, std::string_view body) override;
+  Status WaitDurable(Position upto) override { return SyncUpTo(upto.lsn, false); }
+  Position LastPosition() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return last_;
+  }
+  Position DurablePosition() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return durable_;
+  }
+  uint64_t CurrentEpoch() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return epoch_;
+  }
+  Result<Position> StartEpoch(uint64_t epoch) override;
+  Status Replay(Position after, const std::function<Status(const WalRecord&)>& fn) const override;
+  Position WaitForDurableAfter(Position after, uint64_t timeout_micros) const override;
+  void SetRetainFloor(const std::string& name, Position from) override {
+    std::lock_guard<std::mutex> l(mu_);
+    floors_[name] = from;
+  }
+  void ClearRetainFloor(const std::string& name) override {
+    std::lock_guard<std::mutex> l(mu_);
+    floors_.erase(name);
+  }
+  Status RemoveObsoleteSegments(Position checkpoint) override;
+  std::vector<std::string> SegmentFiles() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<std::string> paths;
+    for (const auto& s : segments_) paths.push_back(s.path);
+    return paths;
+  }
+  WalStats Stats() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return stats_;
+  }
+  Status Flush() override {
+    uint64_t target;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      target = last_.lsn;
+    }
+    return SyncUpTo(target, true);
+  }
+
+ private:
+  // Makes every record up to `lsn` durable (written, in kNone mode). With
+  // `force`, also leads one round that syncs even in kNone mode.
+  Status SyncUpTo(uint64_t lsn, bool force);
+  // Leader only: writes `batch` (rotating first if needed) and syncs.
+  Status WriteBatch(Batch* batch, uint64_t sync_base, bool sync, uint64_t* sync_micros);
+  // Leader or Open only: creates, syncs and switches to a new segment.
+  Status CreateSegment(uint64_t epoch, uint64_t first_lsn);
+  // Open only: drops a last segment whose creation never completed.
+  Status DropIncompleteLastSegment(std::vector<std::string>* files, bool* recreate,
+                                   SegmentName* recreate_name);
+
+  Env* const env_;
+  const std::string dir_;
+  const WalOptions options_;
+
+  mutable std::mutex mu_;
+  // Signalled when a leader finishes, so waiters re-check durable_ / error_.
+  mutable std::condition_variable cv_;
+  // The kBatched leader waits on this for its window (never signalled).
+  std::condition_variable batch_cv_;
+  Status error_;                       // GUARDED_BY(mu_); sticky
+  uint64_t epoch_ = 0;                 // GUARDED_BY(mu_)
+  uint64_t next_lsn_ = 1;              // GUARDED_BY(mu_)
+  Position last_;                      // GUARDED_BY(mu_) last assigned
+  Position durable_;                   // GUARDED_BY(mu_)
+  Batch buffer_;                       // GUARDED_BY(mu_)
+  bool leader_active_ = false;         // GUARDED_BY(mu_)
+  std::vector<Segment> segments_;      // GUARDED_BY(mu_) oldest first
+  std::map<std::string, Position> floors_;  // GUARDED_BY(mu_)
+  WalStats stats_;                     // GUARDED_BY(mu_)
+  std::mutex remove_mu_;               // serialises RemoveObsoleteSegments
+
+  // Owned by the leader (leader_active_ == true) or by Open.
+  std::unique_ptr<WritableFile> file_;
+  uint64_t file_epoch_ = 0;
+};
+
+Status WalImpl::CreateSegment(uint64_t epoch, uint64_t first_lsn) {
+  std::string path = JoinPath(dir_, SegmentFileName(epoch, first_lsn));
+  ARK_ASSIGN_OR_RETURN(auto f, env_->NewWritableFile(path));
+  ARK_RETURN_IF_ERROR(f->Append(EncodeWalSegmentHeader(epoch, first_lsn)));
+  ARK_RETURN_IF_ERROR(f->Sync());
+  ARK_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  file_ = std::move(f);
+  file_epoch_ = epoch;
+  std::lock_guard<std::mutex> l(mu_);
+  segments_.push_back({path, epoch, first_lsn});
+  ++stats_.segments_created;
+  return Status::OK();
+}
+
+Status WalImpl::DropIncompleteLastSegment(std::vector<std::string>* files, bool* recreate,
+                                          SegmentName* recreate_name) {
+  const std::string last = files->back();
+  SegmentName name = *ParseSegmentFileName(BaseName(last));
+  ARK_ASSIGN_OR_RETURN(uint64_t size, env_->GetFileSize(last));
+  bool incomplete = size < kSegmentHeaderSize;
+  if (!incomplete) {
+    ARK_ASSIGN_OR_RETURN(auto f, env_->NewRandomAccessFile(last));
+    char scratch[kSegmentHeaderSize];
+    std::string_view got;
+    ARK_RETURN_IF_ERROR(f->Read(0, kSegmentHeaderSize, &got, scratch));
+    bool zero = std::all_of(got.begin(), got.end(), [](char c) { return c == 0; });
+    // A header never written (zero-filled), or a new epoch whose first record
+    // (kEpochStart) never became durable: StartEpoch did not succeed.
+    bool empty_new_epoch = false;
+    if (!zero && size == kSegmentHeaderSize && files->size() > 1) {
+      auto prev = ParseSegmentFileName(BaseName((*files)[files->size() - 2]));
+      empty_new_epoch = prev->epoch < name.epoch;
+    }
+    incomplete = zero || empty_new_epoch;
+  }
+  if (!incomplete) return Status::OK();
+  ARK_RETURN_IF_ERROR(env_->RemoveFile(last));
+  ARK_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  files->pop_back();
+  if (files->empty()) {
+    *recreate = true;
+    *recreate_name = name;
+  }
+  return Status::OK();
+}
+
+Status WalImpl::Recover() {
+  ARK_RETURN_IF_ERROR(env_->CreateDirs(dir_));
+  ARK_ASSIGN_OR_RETURN(auto files, ListWalSegments(env_, dir_));
+  bool recreate = files.empty();
+  SegmentName fresh{options_.initial_epoch, 1};
+  if (!files.empty()) ARK_RETURN_IF_ERROR(DropIncompleteLastSegment(&files, &recreate, &fresh));
+  if (recreate) {
+    ARK_RETURN_IF_ERROR(CreateSegment(fresh.epoch, fresh.first_lsn));
+    epoch_ = fresh.epoch;
+    next_lsn_ = fresh.first_lsn;
+    last_ = durable_ = {fresh.epoch, fresh.first_lsn - 1};
+    return Status::OK();
+  }
+
+  // Scan: every segment (verify_on_open) or the last one only.
+  std::unique_ptr<WalReader> reader;
+  if (options_.verify_on_open) {
+    ARK_ASSIGN_OR_RETURN(reader, WalReader::Open(env_, dir_, 0));
+  } else {
+    ARK_ASSIGN_OR_RETURN(reader, WalReader::Open(env_, files.back(), 0));
+    for (size_t i = 0; i + 1 < files.size(); ++i) {
+      ARK_ASSIGN_OR_RETURN(auto seg, WalSegmentReader::Open(env_, files[i], false));
+    }
+  }
+  WalRecord record;
+  while (true) {
+    ARK_ASSIGN_OR_RETURN(bool got, reader->Next(&record));
+    if (!got) break;
+  }
+  const WalSegmentReader* tail = reader->segment();
+  const std::string& last_path = files.back();
+  if (tail == nullptr || tail->path() != last_path) {
+    return Status::Internal("WAL recovery did not reach the last segment " + last_path);
+  }
+  if (reader->torn_tail()) {
+    ARK_RETURN_IF_ERROR(env_->TruncateFile(last_path, tail->valid_end()));
+  }
+  ARK_ASSIGN_OR_RETURN(file_, env_->NewAppendableFile(last_path));
+  if (reader->torn_tail()) ARK_RETURN_IF_ERROR(file_->Sync());
+  file_epoch_ = tail->header().epoch;
+
+  for (const auto& f : files) {
+    auto name = ParseSegmentFileName(BaseName(f));
+    segments_.push_back({f, name->epoch, name->first_lsn});
+  }
+  epoch_ = file_epoch_;
+  next_lsn_ = tail->next_lsn();
+  last_ = durable_ = {epoch_, next_lsn_ - 1};
+  return Status::OK();
+}
+
+Result<Position> WalImpl::Append(WalOp op, uint64_t collection_id, std::string_view body) {
+  if (body.size() > kMaxBodySize) {
+    return Status::InvalidArgument("WAL record body of " + std::to_string(body.size()) +
+                                   " bytes exceeds the limit of " + std::to_string(kMaxBodySize) +
+                                   " bytes");
+  }
+  uint64_t now = env_->WallMicros();
+  std::lock_guard<std::mutex> l(mu_);
+  if (!error_.ok()) return error_;
+  Position pos{epoch_, next_lsn_++};
+  if (buffer_.empty()) buffer_.first = pos;
+  buffer_.frames.push_back(buffer_.data.size());
+  AppendWalFrame(&buffer_.data, pos, now, static_cast<uint16_t>(op), collection_id, body);
+  buffer_.last = pos;
+  last_ = pos;
+  ++stats_.records_appended;
+  return pos;
+}
+
+Status WalImpl::WriteBatch(Batch* batch, uint64_t sync_base, bool sync, uint64_t* sync_micros) {
+  *sync_micros = 0;
+  if (!batch->empty()) {
+    bool new_epoch = batch->first.epoch != file_epoch_;
+    bool full = file_->Size() >= options_.segment_size_bytes && file_->Size() > kSegmentHeaderSize;
+    if (new_epoch || full) {
+      // The old segment is complete and durable before the new one exists.
+      ARK_RETURN_IF_ERROR(file_->Sync());
+      ARK_RETURN_IF_ERROR(file_->Close());
+      ARK_RETURN_IF_ERROR(CreateSegment(batch->first.epoch, batch->first.lsn));
+    }
+    for (size_t off : batch->frames) SetWalFrameSyncBase(batch->data.data() + off, sync_base);
+    ARK_RETURN_IF_ERROR(file_->Append(batch->data));
+  }
+  if (sync) {
+    uint64_t t0 = env_->NowMicros();
+    ARK_RETURN_IF_ERROR(file_->Sync());
+    *sync_micros = env_->NowMicros() - t0 + 1;  // +1: count a sync even if under 1 us
+  }
+  return Status::OK();
+}
+
+Status WalImpl::SyncUpTo(uint64_t lsn, bool force) {
+  std::unique_lock<std::mutex> l(mu_);
+  if (lsn > last_.lsn) {
+    return Status::InvalidArgument("WaitDurable for lsn " + std::to_string(lsn) +
+                                   " beyond the last assigned lsn " + std::to_string(last_.lsn));
+  }
+  bool need_forced_round = force;
+  while (true) {
+    if (!error_.ok()) return error_;
+    if (durable_.lsn >= lsn && !need_forced_round) return Status::OK();
+    if (leader_active_) {
+      cv_.wait(l);
+      continue;
+    }
+    leader_active_ = true;
+    if (options_.sync_mode == WalSyncMode::kBatched && !force) {
+      auto deadline = std::chrono::steady_clock::now() +
+                      std::chrono::microseconds(options_.batch_window_micros);
+      while (std::chrono::steady_clock::now() < deadline) batch_cv_.wait_until(l, deadline);
+    }
+    Batch batch;
+    std::swap(batch, buffer_);
+    uint64_t sync_base = durable_.lsn;
+    bool sync = force || (!batch.empty() && options_.sync_mode != WalSyncMode::kNone);
+    l.unlock();
+    uint64_t sync_micros = 0;
+    Status s = WriteBatch(&batch, sync_base, sync, &sync_micros);
+    l.lock();
+    leader_active_ = false;
+    if (!s.ok()) {
+      if (error_.ok()) {
+        error_ = s.WithContext("WAL write failed; the log refuses writes until reopened");
+      }
+    } else {
+      if (!batch.empty()) {
+        durable_ = batch.last;
+        stats_.bytes_written += batch.data.size();
+        ++stats_.write_batches;
+      }
+      if (sync_micros > 0) {
+        ++stats_.syncs;
+        stats_.sync_micros_total += sync_micros - 1;
+      }
+      need_forced_round = false;
+      // Give the batch's capacity back to the buffer to avoid regrowing it.
+      if (buffer_.empty() && batch.data.capacity() > buffer_.data.capacity()) {
+        batch.Clear();
+        std::swap(batch, buffer_);
+      }
+    }
+    cv_.notify_all();
+  }
+}
+
+Result<Position> WalImpl::StartEpoch(uint64_t epoch) {
+  std::unique_lock<std::mutex> l(mu_);
+  while (leader_active_ && error_.ok()) cv_.wait(l);
+  if (!error_.ok()) return error_;
+  if (epoch <= epoch_) {
+    return Status::InvalidArgument("StartEpoch(" + std::to_string(epoch) +
+                                   "): must be greater than the current epoch " +
+                                   std::to_string(epoch_));
+  }
+  leader_active_ = true;
+  Batch old;
+  std::swap(old, buffer_);
+  uint64_t sync_base = durable_.lsn;
+  epoch_ = epoch;
+  Position pos{epoch, next_lsn_++};
+  buffer_.first = buffer_.last = last_ = pos;
+  buffer_.frames.push_back(0);
+  AppendWalFrame(&buffer_.data, pos, env_->WallMicros(), static_cast<uint16_t>(WalOp::kEpochStart),
+                 0, {});
+  ++stats_.records_appended;
+  l.unlock();
+  // Old-epoch records go to the old segment; the next leader sees the new
+  // epoch in its batch and rotates before writing the kEpochStart record.
+  uint64_t sync_micros = 0;
+  Status s = WriteBatch(&old, sync_base, !old.empty(), &sync_micros);
+  l.lock();
+  leader_active_ = false;
+  if (!s.ok()) {
+    if (error_.ok()) error_ = s.WithContext("WAL write failed; the log refuses writes until reopened");
+  } else if (!old.empty()) {
+    durable_ = old.last;
+    stats_.bytes_written += old.data.size();
+    ++stats_.write_batches;
+    if (sync_micros > 0) {
+      ++stats_.syncs;
+      stats_.sync_micros_total += sync_micros - 1;
+    }
+  }
+  cv_.notify_all();
+  l.unlock();
+  ARK_RETURN_IF_ERROR(SyncUpTo(pos.lsn, options_.sync_mode == WalSyncMode::kNone));
+  return pos;
+}
+
+Status WalImpl::Replay(Position after,
+                       const std::function<Status(const WalRecord&)>& fn) const {
+  Position durable;
+  uint64_t oldest;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    durable = durable_;
+    oldest = segments_.front().first_lsn;
+  }
+  if (after.lsn >= durable.lsn) return Status::OK();
+  if (after.lsn + 1 < oldest) {
+    return Status::NotFound("WAL records after lsn " + std::to_string(after.lsn) +
+                            " were removed: the oldest segment in " + dir_ + " starts at lsn " +
+                            std::to_string(oldest));
+  }
+  ARK_ASSIGN_OR_RETURN(auto reader, WalReader::Open(env_, dir_, after.lsn));
+  WalRecord record;
+  uint64_t seen = after.lsn;
+  while (seen < durable.lsn) {
+    ARK_ASSIGN_OR_RETURN(bool got, reader->Next(&record));
+    if (!got) break;
+    seen = record.position.lsn;
+    ARK_RETURN_IF_ERROR(fn(record));
+  }
+  if (seen < durable.lsn) {
+    return Status::Corruption("WAL in " + dir_ + " ends at lsn " + std::to_string(seen) +
+                              " but lsn " + std::to_string(durable.lsn) + " is durable");
+  }
+  return Status::OK();
+}
+
+Position WalImpl::WaitForDurableAfter(Position after, uint64_t timeout_micros) const {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait_for(l, std::chrono::microseconds(timeout_micros),
+               [&] { return durable_.lsn > after.lsn || !error_.ok(); });
+  return durable_;
+}
+
+Status WalImpl::RemoveObsoleteSegments(Position checkpoint) {
+  std::lock_guard<std::mutex> serial(remove_mu_);
+  std::vector<std::string> doomed;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    uint64_t limit = checkpoint.lsn;
+    for (const auto& [name, floor] : floors_) limit = std::min(limit, floor.lsn);
+    // Segment i holds lsns [first_i, first_{i+1}); the last one is never removed.
+    for (size_t i = 0; i + 1 < segments_.size() && segments_[i + 1].first_lsn <= limit; ++i) {
+      doomed.push_back(segments_[i].path);
+    }
+  }
+  for (const auto& path : doomed) {  // oldest first: a crash leaves a contiguous suffix
+    ARK_RETURN_IF_ERROR(env_->RemoveFile(path));
+    std::lock_guard<std::mutex> l(mu_);
+    segments_.erase(segments_.begin());
+  }
+  if (!doomed.empty()) ARK_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Wal>> Wal::Open(Env* env, const std::string& dir,
+                                       const WalOptions& options) {
+  auto wal = std::make_unique<WalImpl>(env, dir, options);
+  ARK_RETURN_IF_ERROR(wal->Recover().WithContext("opening WAL " + dir));
+  return std::unique_ptr<Wal>(std::move(wal));
+}
+
+}  // namespace ark
