@@ -271,6 +271,22 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
 
 Status FaultInjectionEnv::DropUnsyncedData() {
   std::lock_guard<std::mutex> l(mu_);
+  return Drop(nullptr);
+}
+
+Status FaultInjectionEnv::DropUnsyncedDataRandomly(uint64_t seed) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Drop(&seed);
+}
+
+Status FaultInjectionEnv::Drop(uint64_t* seed) {
+  // splitmix64: deterministic for a given seed, no <random> state to carry.
+  auto next = [seed]() {
+    uint64_t z = (*seed += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  };
   // Undo renames newest first, so chains of renames unwind correctly.
   for (auto it = renames_.rbegin(); it != renames_.rend(); ++it) {
     ARK_RETURN_IF_ERROR(base_->RenameFile(it->to, it->from));
@@ -297,7 +313,18 @@ Status FaultInjectionEnv::DropUnsyncedData() {
     }
     if (base_->FileExists(it->first)) {
       ARK_ASSIGN_OR_RETURN(uint64_t size, base_->GetFileSize(it->first));
-      if (size > st.synced) ARK_RETURN_IF_ERROR(base_->TruncateFile(it->first, st.synced));
+      uint64_t keep = st.synced;
+      if (seed != nullptr && size > st.synced) keep += next() % (size - st.synced + 1);
+      if (size > keep) ARK_RETURN_IF_ERROR(base_->TruncateFile(it->first, keep));
+      if (seed != nullptr && keep > st.synced && next() % 4 == 0) {
+        std::string content;
+        ARK_RETURN_IF_ERROR(base_->ReadFileToString(it->first, &content));
+        std::fill(content.begin() + static_cast<ptrdiff_t>(st.synced), content.end(), '\0');
+        ARK_ASSIGN_OR_RETURN(auto f, base_->NewWritableFile(it->first));
+        ARK_RETURN_IF_ERROR(f->Append(content));
+        ARK_RETURN_IF_ERROR(f->Close());
+      }
+      st.synced = keep;
     }
     st.size = st.synced;
     st.torn_limit = UINT64_MAX;

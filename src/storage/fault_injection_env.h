@@ -50,6 +50,11 @@ class FaultInjectionEnv final : public Env {
 
   // Simulated power loss (see above). Files stay usable afterwards.
   Status DropUnsyncedData();
+  // A harsher power loss: each file keeps its synced bytes plus a random
+  // prefix (chosen by `seed`) of its unsynced bytes, and that kept unsynced
+  // part is, one time in four, zero-filled (the size reached the disk but the
+  // data blocks did not). Removed files and undone renames as above.
+  Status DropUnsyncedDataRandomly(uint64_t seed);
   void SetFilesystemActive(bool active);
   // nth >= 1 counts Append() calls from now on; 0 clears the fault.
   void FailWrite(uint64_t nth, int error_number, WriteFault kind = WriteFault::kError);
@@ -117,6 +122,7 @@ class FaultInjectionEnv final : public Env {
     bool replaced_tracked = false;
   };
 
+  Status Drop(uint64_t* seed);  // mu_ held; seed == nullptr: drop everything unsynced
   Status FileAppend(WritableFile* base, std::string_view data);
   Status FileSync(WritableFile* base, bool full);
   Status CheckActive(const std::string& what) const;  // mu_ held

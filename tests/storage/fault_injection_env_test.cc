@@ -139,6 +139,33 @@ TEST_F(FaultInjectionEnvTest, InactiveFilesystemRefusesChanges) {
   ASSERT_OK(f->Append("a"));
 }
 
+TEST_F(FaultInjectionEnvTest, RandomDropKeepsSyncedBytesAndAPrefixOfTheRest) {
+  std::string p = dir_.Sub("r");
+  bool saw_partial = false, saw_zeros = false;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    ASSERT_OK_AND_ASSIGN(auto f, env_.NewWritableFile(p));
+    ASSERT_OK(env_.SyncDir(dir_.path()));
+    ASSERT_OK(f->Append("SYNCED"));
+    ASSERT_OK(f->Sync());
+    ASSERT_OK(f->Append("abcdefghij"));
+    ASSERT_OK(env_.DropUnsyncedDataRandomly(seed));
+    std::string got = Read(&env_, p);
+    ASSERT_GE(got.size(), 6u);
+    ASSERT_LE(got.size(), 16u);
+    EXPECT_EQ(got.substr(0, 6), "SYNCED");
+    std::string tail = got.substr(6);
+    if (!tail.empty() && tail == std::string(tail.size(), '\0')) {
+      saw_zeros = true;
+    } else {
+      EXPECT_EQ(tail, std::string("abcdefghij").substr(0, tail.size()));
+    }
+    if (got.size() > 6 && got.size() < 16) saw_partial = true;
+    EXPECT_EQ(env_.DurableSize(p), got.size());
+  }
+  EXPECT_TRUE(saw_partial);
+  EXPECT_TRUE(saw_zeros);
+}
+
 TEST_F(FaultInjectionEnvTest, ConcurrentAppendsAreCounted) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
