@@ -1,0 +1,184 @@
+#include "engine/manifest.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "core/coding.h"
+#include "core/hash.h"
+#include "engine/manifest_format.h"
+
+namespace ark {
+
+namespace mf = manifest_format;
+using nlohmann::json;
+
+namespace {
+
+json PositionToJson(Position p) { return json{{"epoch", p.epoch}, {"lsn", p.lsn}}; }
+Position PositionFromJson(const json& j) {
+  return Position{j.at("epoch").get<uint64_t>(), j.at("lsn").get<uint64_t>()};
+}
+
+}  // namespace
+
+std::set<std::string> Manifest::LiveFiles() const {
+  std::set<std::string> files;
+  for (const auto& c : collections) {
+    for (const auto& s : c.segments) {
+      files.insert(s.file);
+      for (const auto& [field, idx] : s.index_files) files.insert(idx.begin(), idx.end());
+    }
+    files.insert(c.tombstone_files.begin(), c.tombstone_files.end());
+  }
+  return files;
+}
+
+std::string ManifestFileName(uint64_t version) {
+  return fmt::format("{}{:016d}", mf::kFilePrefix, version);
+}
+
+json ManifestToJson(const Manifest& m) {
+  json j;
+  j["version"] = m.version;
+  j["createdMicros"] = m.created_micros;
+  j["applied"] = PositionToJson(m.applied);
+  j["checkpoint"] = PositionToJson(m.checkpoint);
+  j["nextCollectionId"] = m.next_collection_id;
+  auto& epochs = j["epochs"] = json::array();
+  for (const auto& e : m.epochs) {
+    epochs.push_back({{"epoch", e.epoch}, {"first", PositionToJson(e.first)}});
+  }
+  auto& cols = j["collections"] = json::array();
+  for (const auto& c : m.collections) {
+    json cj;
+    cj["id"] = c.id;
+    cj["database"] = c.database;
+    cj["name"] = c.name;
+    cj["schema"] = c.schema.ToJson();
+    cj["created"] = PositionToJson(c.created);
+    cj["flushed"] = PositionToJson(c.flushed);
+    cj["nextAutoId"] = c.next_auto_id;
+    auto& segs = cj["segments"] = json::array();
+    for (const auto& s : c.segments) {
+      json idx = json::object();
+      for (const auto& [field, files] : s.index_files) idx[field] = files;
+      segs.push_back({{"file", s.file},
+                      {"rows", s.rows},
+                      {"bytes", s.bytes},
+                      {"minLsn", s.min_lsn},
+                      {"maxLsn", s.max_lsn},
+                      {"indexFiles", idx}});
+    }
+    cj["tombstoneFiles"] = c.tombstone_files;
+    cols.push_back(std::move(cj));
+  }
+  return j;
+}
+
+std::string EncodeManifest(const Manifest& m) {
+  std::string body = ManifestToJson(m).dump(1);
+  std::string out(mf::kMagic, 8);
+  PutFixed32(&out, mf::kVersion);
+  PutFixed32(&out, 0);  // flags
+  PutFixed64(&out, body.size());
+  PutFixed64(&out, Xxh3_64(body.data(), body.size()));
+  out += body;
+  return out;
+}
+
+Result<Manifest> DecodeManifest(std::string_view data, const std::string& name) {
+  auto corrupt = [&](uint64_t off, const std::string& what) {
+    return Status::Corruption(fmt::format("manifest {} offset {}: {}", name, off, what));
+  };
+  if (data.size() < mf::kHeaderSize) return corrupt(0, fmt::format("file is {} bytes, too short", data.size()));
+  if (std::memcmp(data.data(), mf::kMagic, 8) != 0) return corrupt(0, "bad magic: not a manifest");
+  uint32_t version = DecodeFixed32(data.data() + 8);
+  if (version != mf::kVersion) {
+    return Status::NotSupported(
+        fmt::format("manifest {}: unknown format version {} (expected {})", name, version, mf::kVersion));
+  }
+  uint64_t len = DecodeFixed64(data.data() + 16);
+  if (len != data.size() - mf::kHeaderSize) {
+    return corrupt(16, fmt::format("body length {} but {} bytes follow the header", len,
+                                   data.size() - mf::kHeaderSize));
+  }
+  std::string_view body = data.substr(mf::kHeaderSize);
+  uint64_t want = DecodeFixed64(data.data() + 24);
+  uint64_t got = Xxh3_64(body.data(), body.size());
+  if (want != got) {
+    return corrupt(mf::kHeaderSize,
+                   fmt::format("body checksum mismatch: stored {:016x}, computed {:016x}", want, got));
+  }
+  try {
+    json j = json::parse(body);
+    Manifest m;
+    m.version = j.at("version").get<uint64_t>();
+    m.created_micros = j.value("createdMicros", uint64_t{0});
+    m.applied = PositionFromJson(j.at("applied"));
+    m.checkpoint = PositionFromJson(j.at("checkpoint"));
+    m.next_collection_id = j.at("nextCollectionId").get<uint64_t>();
+    for (const auto& e : j.at("epochs")) {
+      m.epochs.push_back({e.at("epoch").get<uint64_t>(), PositionFromJson(e.at("first"))});
+    }
+    for (const auto& cj : j.at("collections")) {
+      ManifestCollection c;
+      c.id = cj.at("id").get<uint64_t>();
+      c.database = cj.at("database").get<std::string>();
+      c.name = cj.at("name").get<std::string>();
+      ARK_ASSIGN_OR_RETURN(c.schema, CollectionSchema::FromJson(cj.at("schema")));
+      c.created = PositionFromJson(cj.at("created"));
+      c.flushed = PositionFromJson(cj.at("flushed"));
+      c.next_auto_id = cj.at("nextAutoId").get<int64_t>();
+      for (const auto& sj : cj.at("segments")) {
+        ManifestSegment s;
+        s.file = sj.at("file").get<std::string>();
+        s.rows = sj.at("rows").get<uint64_t>();
+        s.bytes = sj.at("bytes").get<uint64_t>();
+        s.min_lsn = sj.at("minLsn").get<uint64_t>();
+        s.max_lsn = sj.at("maxLsn").get<uint64_t>();
+        for (auto it = sj.at("indexFiles").begin(); it != sj.at("indexFiles").end(); ++it) {
+          s.index_files[it.key()] = it.value().get<std::vector<std::string>>();
+        }
+        if (!IsSha256Hex(s.file)) return corrupt(mf::kHeaderSize, "segment file name '" + s.file + "' is not a SHA-256 hex name");
+        c.segments.push_back(std::move(s));
+      }
+      c.tombstone_files = cj.at("tombstoneFiles").get<std::vector<std::string>>();
+      m.collections.push_back(std::move(c));
+    }
+    return m;
+  } catch (const json::exception& e) {
+    return corrupt(mf::kHeaderSize, fmt::format("bad JSON body: {}", e.what()));
+  }
+}
+
+Status CommitManifest(Env* env, const std::string& dir, const Manifest& m) {
+  std::string name = ManifestFileName(m.version);
+  ARK_RETURN_IF_ERROR(env->WriteFileAtomic(JoinPath(dir, name), EncodeManifest(m)));
+  return env->WriteFileAtomic(JoinPath(dir, mf::kCurrentFile), name + "\n");
+}
+
+Result<Manifest> LoadCurrentManifest(Env* env, const std::string& dir, std::string* file_name) {
+  std::string current_path = JoinPath(dir, mf::kCurrentFile);
+  if (!env->FileExists(current_path)) {
+    return Status::NotFound(fmt::format("{}: no CURRENT file", dir));
+  }
+  std::string current;
+  ARK_RETURN_IF_ERROR(env->ReadFileToString(current_path, &current));
+  while (!current.empty() && (current.back() == '\n' || current.back() == '\r')) current.pop_back();
+  if (current.rfind(mf::kFilePrefix, 0) != 0 || current.find('/') != std::string::npos) {
+    return Status::Corruption(fmt::format("{}: does not name a manifest: '{}'", current_path,
+                                          current.substr(0, 64)));
+  }
+  std::string path = JoinPath(dir, current);
+  std::string data;
+  Status s = env->ReadFileToString(path, &data);
+  if (!s.ok()) {
+    return Status::Corruption(fmt::format("{} names {}, which cannot be read: {}", current_path,
+                                          current, s.ToString()));
+  }
+  if (file_name) *file_name = current;
+  return DecodeManifest(data, path);
+}
+
+}  // namespace ark

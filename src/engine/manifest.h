@@ -1,0 +1,90 @@
+// Manifest: one version of a database's durable state.
+//
+// It lists every collection (database, name, id, schema), the content-addressed
+// segment and tombstone files holding its sealed rows (and, per segment and
+// vector field, index files: empty until indexes land), the epoch history, and
+// the positions that say which WAL records are already inside the files:
+//
+//   applied     every record at or before it is reflected (DDL fully, data in
+//               files or, for data after a collection's `flushed`, in the WAL)
+//   flushed     (per collection) every data record of that collection at or
+//               before it is inside the collection's files
+//   checkpoint  min(applied, every flushed): recovery replays the WAL after it
+//
+// Files: MANIFEST-<version> (32-byte binary header with magic, format version,
+// body length and XXH3 of the body, then a JSON body), and CURRENT naming the
+// live manifest. See docs/formats/manifest.md. Pure value type plus pure
+// encode/decode and commit helpers; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/position.h"
+#include "core/status.h"
+#include "engine/schema.h"
+#include "storage/env.h"
+
+namespace ark {
+
+struct ManifestSegment {
+  std::string file;  // SHA-256 hex
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  uint64_t min_lsn = 0;
+  uint64_t max_lsn = 0;
+  // vector field name -> index file names (SHA-256 hex). Empty for now.
+  std::map<std::string, std::vector<std::string>> index_files;
+  bool operator==(const ManifestSegment&) const = default;
+};
+
+struct ManifestCollection {
+  uint64_t id = 0;
+  std::string database;
+  std::string name;
+  CollectionSchema schema;
+  Position created;
+  Position flushed;
+  int64_t next_auto_id = 1;
+  std::vector<ManifestSegment> segments;
+  std::vector<std::string> tombstone_files;  // SHA-256 hex, oldest first
+  bool operator==(const ManifestCollection&) const = default;
+};
+
+struct EpochStart {
+  uint64_t epoch = 0;
+  Position first;  // first position of the epoch
+  bool operator==(const EpochStart&) const = default;
+};
+
+struct Manifest {
+  uint64_t version = 0;  // grows by one at every commit
+  uint64_t created_micros = 0;  // wall clock at commit (UTC)
+  std::vector<EpochStart> epochs;
+  Position applied;
+  Position checkpoint;
+  uint64_t next_collection_id = 1;
+  std::vector<ManifestCollection> collections;
+  bool operator==(const Manifest&) const = default;
+
+  // Every content-addressed file the manifest references.
+  std::set<std::string> LiveFiles() const;
+  uint64_t CurrentEpoch() const { return epochs.empty() ? 0 : epochs.back().epoch; }
+};
+
+std::string ManifestFileName(uint64_t version);
+std::string EncodeManifest(const Manifest& m);
+// Verifies magic, version and checksum; Corruption naming `name` otherwise.
+Result<Manifest> DecodeManifest(std::string_view data, const std::string& name);
+nlohmann::json ManifestToJson(const Manifest& m);
+
+// Writes MANIFEST-<version> (temp, fsync, rename, fsync dir) and then points
+// CURRENT at it the same way. Once this returns OK the manifest is durable.
+Status CommitManifest(Env* env, const std::string& dir, const Manifest& m);
+// CURRENT -> manifest. NotFound if `dir` has no CURRENT (a new database).
+Result<Manifest> LoadCurrentManifest(Env* env, const std::string& dir, std::string* file_name);
+
+}  // namespace ark

@@ -1,0 +1,206 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/hash.h"
+#include "engine/content_file.h"
+#include "engine/manifest.h"
+#include "engine/manifest_format.h"
+#include "engine/segment_file.h"
+#include "engine/segment_format.h"
+#include "engine/tombstone_file.h"
+#include "engine_test_util.h"
+#include "support/test_util.h"
+
+namespace ark {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::vector<uint64_t> Lsns(size_t n, uint64_t first) {
+  std::vector<uint64_t> v;
+  for (size_t i = 0; i < n; ++i) v.push_back(first + i);
+  return v;
+}
+
+TEST(SegmentFile, RoundTripKeepsEveryColumnAndAlignsVectors) {
+  auto s = testing::TestSchema(768, false, true);
+  auto rows = testing::TestRows(s, 100, 37);
+  std::string data = EncodeSegment(s, 7, rows, Lsns(37, 1000));
+  ASSERT_OK_AND_ASSIGN(auto seg, DecodeSegment(data, "x"));
+  EXPECT_EQ(seg.collection_id, 7u);
+  EXPECT_EQ(seg.num_rows, 37u);
+  EXPECT_EQ(seg.min_lsn, 1000u);
+  EXPECT_EQ(seg.max_lsn, 1036u);
+  EXPECT_EQ(seg.rows, rows);
+  EXPECT_EQ(seg.lsns, Lsns(37, 1000));
+  ASSERT_OK(CheckSegmentMatchesSchema(seg, s, "x"));
+  for (const auto& c : seg.columns) {
+    EXPECT_EQ(c.offset % segment_format::kColumnAlignment, 0u) << c.name;
+  }
+}
+
+TEST(SegmentFile, EveryIntegerWidthRoundTripsWithSign) {
+  CollectionSchema s;
+  s.fields.push_back({"id", DataType::kInt64, true, 0, 0, ""});
+  s.fields.push_back({"b", DataType::kBool, false, 0, 0, ""});
+  s.fields.push_back({"i8", DataType::kInt8, false, 0, 0, ""});
+  s.fields.push_back({"i16", DataType::kInt16, false, 0, 0, ""});
+  s.fields.push_back({"i32", DataType::kInt32, false, 0, 0, ""});
+  s.fields.push_back({"d", DataType::kDouble, false, 0, 0, ""});
+  s.fields.push_back({"v", DataType::kFloatVector, false, 0, 1, ""});
+  RowBatch b = RowBatch::Empty(s);
+  b.columns[0].ints = {-5, 6};
+  b.columns[1].ints = {1, 0};
+  b.columns[2].ints = {-128, 127};
+  b.columns[3].ints = {-32768, 32767};
+  b.columns[4].ints = {-2147483648LL, 2147483647LL};
+  b.columns[5].doubles = {-0.125, 1e300};
+  b.columns[6].floats = {1.0f, -2.0f};
+  b.num_rows = 2;
+  ASSERT_OK_AND_ASSIGN(auto seg, DecodeSegment(EncodeSegment(s, 1, b, {5, 6}), "x"));
+  EXPECT_EQ(seg.rows, b);
+}
+
+TEST(SegmentFile, BitFlipAnywhereIsCorruptionNamingTheFile) {
+  auto s = testing::TestSchema(16);
+  std::string data = EncodeSegment(s, 1, testing::TestRows(s, 1, 20), Lsns(20, 1));
+  int detected = 0;
+  for (size_t off = 0; off < data.size(); off += 7) {
+    std::string bad = data;
+    bad[off] ^= 0x10;
+    auto r = DecodeSegment(bad, "files/abc");
+    if (r.ok()) {
+      // Only padding bytes between blocks may flip unnoticed.
+      continue;
+    }
+    ++detected;
+    EXPECT_TRUE(r.status().IsCorruption() || r.status().Is(StatusCode::kNotSupported))
+        << r.status().ToString();
+    EXPECT_THAT(r.status().message(), HasSubstr("files/abc")) << off;
+  }
+  EXPECT_GT(detected, static_cast<int>(data.size() / 7) * 8 / 10);
+}
+
+TEST(SegmentFile, ColumnBitFlipNamesColumnAndOffset) {
+  auto s = testing::TestSchema(16);
+  std::string data = EncodeSegment(s, 1, testing::TestRows(s, 1, 20), Lsns(20, 1));
+  ASSERT_OK_AND_ASSIGN(auto layout, DecodeSegmentLayout(data, "f"));
+  const auto& vec = layout.columns[4];
+  data[vec.offset + 5] ^= 1;
+  auto r = DecodeSegment(data, "f");
+  ASSERT_TRUE(r.status().IsCorruption());
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("segment file f offset " + std::to_string(vec.offset) +
+                        ": column 'embedding' checksum mismatch"));
+}
+
+TEST(SegmentFile, TruncatedAndWrongMagicAndUnknownVersion) {
+  auto s = testing::TestSchema(4);
+  std::string data = EncodeSegment(s, 1, testing::TestRows(s, 1, 3), Lsns(3, 1));
+  EXPECT_TRUE(DecodeSegment(data.substr(0, data.size() - 1), "f").status().IsCorruption());
+  std::string bad = data;
+  bad[0] = 'X';
+  EXPECT_THAT(DecodeSegment(bad, "f").status().message(), HasSubstr("bad magic"));
+  bad = data;
+  bad[segment_format::kHeaderVersionOffset] = 9;
+  EXPECT_TRUE(DecodeSegment(bad, "f").status().Is(StatusCode::kNotSupported));
+}
+
+TEST(TombstoneFile, RoundTripBothKeyTypesAndDetectsFlip) {
+  std::vector<Tombstone> ints = {{int64_t{5}, 10}, {int64_t{-7}, 11}};
+  ASSERT_OK_AND_ASSIGN(auto t, DecodeTombstones(EncodeTombstones(3, DataType::kInt64, ints), "t"));
+  EXPECT_EQ(t.entries, ints);
+  EXPECT_EQ(t.collection_id, 3u);
+  std::vector<Tombstone> strs = {{std::string("a"), 1}, {std::string(""), 2}};
+  std::string data = EncodeTombstones(3, DataType::kVarChar, strs);
+  ASSERT_OK_AND_ASSIGN(auto t2, DecodeTombstones(data, "t"));
+  EXPECT_EQ(t2.entries, strs);
+  data[34] ^= 1;
+  auto r = DecodeTombstones(data, "files/t1");
+  EXPECT_TRUE(r.status().IsCorruption());
+  EXPECT_THAT(r.status().message(), HasSubstr("tombstone file files/t1"));
+}
+
+TEST(ContentFile, NameIsSha256AndVerifyCatchesChange) {
+  testing::TempDir dir;
+  Env* env = Env::Default();
+  ASSERT_OK_AND_ASSIGN(std::string name, WriteContentAddressedFile(env, dir.path(), "hello"));
+  EXPECT_EQ(name, ToHex(Sha256("hello")));
+  ASSERT_OK(VerifyContentAddressedFile(env, dir.Sub(name)));
+  ASSERT_OK_AND_ASSIGN(std::string again, WriteContentAddressedFile(env, dir.path(), "hello"));
+  EXPECT_EQ(again, name);
+  ASSERT_OK(env->WriteFileAtomic(dir.Sub(name), "hellO"));
+  EXPECT_TRUE(VerifyContentAddressedFile(env, dir.Sub(name)).IsCorruption());
+}
+
+Manifest SampleManifest() {
+  Manifest m;
+  m.version = 3;
+  m.created_micros = 12345;
+  m.epochs = {{1, {1, 1}}, {2, {2, 40}}};
+  m.applied = {2, 50};
+  m.checkpoint = {2, 45};
+  m.next_collection_id = 4;
+  ManifestCollection c;
+  c.id = 3;
+  c.database = "default";
+  c.name = "docs";
+  c.schema = testing::TestSchema(8);
+  c.created = {1, 2};
+  c.flushed = {2, 45};
+  c.next_auto_id = 9;
+  ManifestSegment seg;
+  seg.file = std::string(64, 'a');
+  seg.rows = 10;
+  seg.bytes = 4096;
+  seg.min_lsn = 3;
+  seg.max_lsn = 44;
+  seg.index_files["embedding"] = {std::string(64, 'c')};
+  c.segments.push_back(seg);
+  c.tombstone_files = {std::string(64, 'b')};
+  m.collections.push_back(c);
+  return m;
+}
+
+TEST(Manifest, RoundTripAndLiveFiles) {
+  Manifest m = SampleManifest();
+  ASSERT_OK_AND_ASSIGN(Manifest back, DecodeManifest(EncodeManifest(m), "m"));
+  EXPECT_EQ(back, m);
+  EXPECT_EQ(m.LiveFiles().size(), 3u);
+  EXPECT_EQ(m.CurrentEpoch(), 2u);
+}
+
+TEST(Manifest, ChecksumMagicAndVersionAreChecked) {
+  std::string data = EncodeManifest(SampleManifest());
+  std::string bad = data;
+  bad[data.size() / 2] ^= 0x20;
+  auto r = DecodeManifest(bad, "MANIFEST-1");
+  ASSERT_TRUE(r.status().IsCorruption());
+  EXPECT_THAT(r.status().message(), HasSubstr("manifest MANIFEST-1 offset 32: body checksum mismatch"));
+  bad = data;
+  bad[1] = 'x';
+  EXPECT_THAT(DecodeManifest(bad, "m").status().message(), HasSubstr("bad magic"));
+  bad = data;
+  bad[8] = 7;
+  EXPECT_TRUE(DecodeManifest(bad, "m").status().Is(StatusCode::kNotSupported));
+}
+
+TEST(Manifest, CommitWritesManifestAndCurrentThenLoads) {
+  testing::TempDir dir;
+  Env* env = Env::Default();
+  EXPECT_TRUE(LoadCurrentManifest(env, dir.path(), nullptr).status().IsNotFound());
+  Manifest m = SampleManifest();
+  ASSERT_OK(CommitManifest(env, dir.path(), m));
+  m.version = 4;
+  ASSERT_OK(CommitManifest(env, dir.path(), m));
+  std::string name;
+  ASSERT_OK_AND_ASSIGN(Manifest back, LoadCurrentManifest(env, dir.path(), &name));
+  EXPECT_EQ(name, "MANIFEST-0000000000000004");
+  EXPECT_EQ(back, m);
+  std::string current;
+  ASSERT_OK(env->ReadFileToString(dir.Sub("CURRENT"), &current));
+  EXPECT_EQ(current, "MANIFEST-0000000000000004\n");
+}
+
+}  // namespace
+}  // namespace ark
