@@ -100,7 +100,13 @@ Status LocalObjectStore::Publish(const std::string& key, const std::string& tmp,
     if (s.Is(StatusCode::kAlreadyExists)) {
       return Status::AlreadyExists(Describe() + ": object \"" + key + "\" already exists");
     }
-    if (!s.ok()) return s.WithContext(Describe() + ": publish \"" + key + "\"");
+    if (!s.ok()) {
+      if (!parent_key.empty() && !env_->ListDir(parent).ok()) {
+        return Status::FailedPrecondition(Describe() + ": cannot store \"" + key +
+                                          "\": a prefix of it is an object");
+      }
+      return s.WithContext(Describe() + ": publish \"" + key + "\"");
+    }
     ARK_RETURN_IF_ERROR(env_->SyncDir(parent));
     if (created) {
       // New directories are durable only once their own parents are synced.

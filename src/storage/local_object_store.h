@@ -36,11 +36,11 @@ class LocalObjectStore final : public ObjectStore {
                                                         LocalObjectStoreOptions options = {});
 
   std::string Describe() const override { return "file://" + root_; }
-  Status Put(const std::string& key, std::string_view data, const PutOptions& options) override;
+  Status Put(const std::string& key, std::string_view data, const PutOptions& options = {}) override;
   Status PutStream(const std::string& key, ObjectReader* reader,
-                   const PutOptions& options) override;
+                   const PutOptions& options = {}) override;
   Status GetStream(const std::string& key, ObjectWriter* writer,
-                   std::optional<ByteRange> range) override;
+                   std::optional<ByteRange> range = std::nullopt) override;
   Result<ObjectInfo> Head(const std::string& key) override;
   Result<ListPage> List(const ListOptions& options) override;
   Status Delete(const std::string& key) override;
