@@ -1,0 +1,232 @@
+#include "index/faiss_index.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <exception>
+#include <vector>
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexIVFFlat.h>
+#include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexScalarQuantizer.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_io.h>
+#include <fmt/format.h>
+
+#include "index/distance.h"
+
+namespace ark {
+namespace {
+
+using index_internal::NormalizeRows;
+
+faiss::MetricType FaissMetric(Metric m) {
+  return m == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
+}
+
+bool IsIvf(IndexType t) { return t != IndexType::kFlat && t != IndexType::kHnsw; }
+
+// The allow-filter as a FAISS selector (FAISS's own IDSelectorBitmap would
+// allow stray bits past num_rows in the last byte; this one cannot).
+struct AllowSelector final : faiss::IDSelector {
+  explicit AllowSelector(FilterBitmap f) : filter(f) {}
+  bool is_member(idx_t id) const override { return id >= 0 && filter.Test(static_cast<uint64_t>(id)); }
+  FilterBitmap filter;
+};
+
+// Runs `f`, turning a FAISS (or allocation) exception into Internal.
+template <typename F>
+Status FaissCall(std::string_view what, F&& f) {
+  try {
+    f();
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return Status::Internal(fmt::format("faiss {}: {}", what, e.what()));
+  }
+}
+
+std::unique_ptr<faiss::Index> NewFaissIndex(const IndexSpec& spec) {
+  faiss::MetricType metric = FaissMetric(spec.metric);
+  if (spec.type == IndexType::kFlat) return std::make_unique<faiss::IndexFlat>(spec.dim, metric);
+  auto* quantizer = new faiss::IndexFlat(spec.dim, metric);  // owned by the IVF index (own_fields)
+  std::unique_ptr<faiss::IndexIVF> ivf;
+  switch (spec.type) {
+    case IndexType::kIvfFlat:
+      ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer, spec.dim, spec.nlist, metric);
+      break;
+    case IndexType::kIvfSq8:
+      ivf = std::make_unique<faiss::IndexIVFScalarQuantizer>(quantizer, spec.dim, spec.nlist,
+                                                             faiss::ScalarQuantizer::QT_8bit, metric);
+      break;
+    default: {
+      auto pq = std::make_unique<faiss::IndexIVFPQ>(quantizer, spec.dim, spec.nlist, spec.pq_m,
+                                                    spec.pq_nbits, metric);
+      pq->pq.cp.min_points_per_centroid = 1;  // we validated rows >= 2^nbits; no stderr warning
+      ivf = std::move(pq);
+      break;
+    }
+  }
+  ivf->own_fields = true;
+  ivf->cp.min_points_per_centroid = 1;  // nlist <= rows is validated; silence FAISS's warning
+  return ivf;
+}
+
+// Checks that a deserialized FAISS index is what the Ark header says.
+Status CheckLoaded(const faiss::Index& index, const IndexSpec& spec, uint64_t num_rows, std::string_view name) {
+  bool type_ok = false;
+  switch (spec.type) {
+    case IndexType::kFlat: type_ok = dynamic_cast<const faiss::IndexFlat*>(&index) != nullptr; break;
+    case IndexType::kIvfFlat: type_ok = dynamic_cast<const faiss::IndexIVFFlat*>(&index) != nullptr; break;
+    case IndexType::kIvfSq8:
+      type_ok = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(&index) != nullptr;
+      break;
+    case IndexType::kIvfPq: type_ok = dynamic_cast<const faiss::IndexIVFPQ*>(&index) != nullptr; break;
+    case IndexType::kHnsw: break;
+  }
+  if (!type_ok) {
+    return Status::Corruption(
+        fmt::format("{}: FAISS payload is not a {} index", name, IndexTypeName(spec.type)));
+  }
+  if (index.d != static_cast<int>(spec.dim) || index.ntotal != static_cast<int64_t>(num_rows) ||
+      index.metric_type != FaissMetric(spec.metric)) {
+    return Status::Corruption(fmt::format(
+        "{}: FAISS payload has dim {} rows {} metric {}, header says dim {} rows {} metric {}", name, index.d,
+        index.ntotal, static_cast<int>(index.metric_type), spec.dim, num_rows, MetricName(spec.metric)));
+  }
+  if (IsIvf(spec.type)) {
+    const auto& ivf = static_cast<const faiss::IndexIVF&>(index);
+    if (ivf.nlist != spec.nlist) {
+      return Status::Corruption(
+          fmt::format("{}: FAISS payload has nlist {}, header says {}", name, ivf.nlist, spec.nlist));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+struct FaissIndex::Kernel {
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space;
+};
+
+FaissIndex::FaissIndex(const IndexSpec& spec, uint64_t num_rows, std::unique_ptr<faiss::Index> index)
+    : VectorIndex(spec, num_rows),
+      index_(std::move(index)),
+      kernel_(std::make_unique<Kernel>(Kernel{index_internal::MakeSpace(spec.metric, spec.dim)})) {}
+
+FaissIndex::~FaissIndex() = default;
+
+Result<std::unique_ptr<FaissIndex>> FaissIndex::Build(const IndexSpec& spec, const float* data,
+                                                      uint64_t num_rows, const BuildOptions& options) {
+  std::vector<float> normalized;
+  if (spec.metric == Metric::kCosine) {
+    normalized.assign(data, data + num_rows * spec.dim);
+    NormalizeRows(normalized.data(), num_rows, spec.dim);
+    data = normalized.data();
+  }
+  std::unique_ptr<faiss::Index> index;
+  // omp_set_num_threads affects only parallel regions started by this
+  // thread; restore the caller's setting afterwards.
+  const int saved_threads = omp_get_max_threads();
+  omp_set_num_threads(std::max(1, options.threads));
+  Status built = FaissCall("build", [&] {
+    index = NewFaissIndex(spec);
+    if (!index->is_trained) index->train(static_cast<faiss::Index::idx_t>(num_rows), data);
+    index->add(static_cast<faiss::Index::idx_t>(num_rows), data);
+  });
+  omp_set_num_threads(saved_threads);
+  ARK_RETURN_IF_ERROR(built);
+  return std::unique_ptr<FaissIndex>(new FaissIndex(spec, num_rows, std::move(index)));
+}
+
+Result<std::unique_ptr<FaissIndex>> FaissIndex::LoadPayload(const IndexSpec& spec, uint64_t num_rows,
+                                                            std::string_view payload, std::string_view name) {
+  faiss::VectorIOReader reader;
+  reader.data.assign(payload.begin(), payload.end());
+  std::unique_ptr<faiss::Index> index;
+  Status s = FaissCall("read_index", [&] { index.reset(faiss::read_index(&reader)); });
+  if (!s.ok()) return Status::Corruption(fmt::format("{}: {}", name, s.message()));
+  ARK_RETURN_IF_ERROR(CheckLoaded(*index, spec, num_rows, name));
+  return std::unique_ptr<FaissIndex>(new FaissIndex(spec, num_rows, std::move(index)));
+}
+
+Result<std::string> FaissIndex::SerializePayload() const {
+  faiss::VectorIOWriter writer;
+  ARK_RETURN_IF_ERROR(FaissCall("write_index", [&] { faiss::write_index(index_.get(), &writer); }));
+  return std::string(reinterpret_cast<const char*>(writer.data.data()), writer.data.size());
+}
+
+uint64_t FaissIndex::MemoryBytes() const {
+  const IndexSpec& s = spec();
+  if (s.type == IndexType::kFlat) return num_rows() * s.dim * sizeof(float);
+  const auto& ivf = static_cast<const faiss::IndexIVF&>(*index_);
+  return num_rows() * (ivf.code_size + sizeof(faiss::Index::idx_t)) + uint64_t{s.nlist} * s.dim * sizeof(float);
+}
+
+Status FaissIndex::SearchFlatFiltered(const float* queries, size_t num_queries, size_t k,
+                                      const FilterBitmap& filter, SearchResult* out) const {
+  const float* base = static_cast<const faiss::IndexFlat&>(*index_).get_xb();
+  const uint32_t dim = spec().dim;
+  for (size_t q = 0; q < num_queries; ++q) {
+    index_internal::ExactScanAllowed(
+        *kernel_->space, spec().metric, queries + q * dim, k, filter, num_rows(),
+        [&](uint64_t i) { return base + i * dim; }, &out->ids[q * k], &out->distances[q * k]);
+  }
+  return Status::OK();
+}
+
+Result<SearchResult> FaissIndex::Search(const float* queries, size_t num_queries, size_t k,
+                                        const SearchParams& params, const FilterBitmap* filter) const {
+  if (k == 0) return Status::InvalidArgument("search: limit (k) must be >= 1");
+  const IndexSpec& s = spec();
+  SearchResult out = index_internal::EmptyResult(s.metric, num_queries, k);
+  if (num_queries == 0 || num_rows() == 0) return out;
+  uint64_t allowed = num_rows();
+  if (filter != nullptr) {
+    allowed = filter->Count();
+    if (allowed == 0) return out;
+  }
+  std::vector<float> normalized;
+  if (s.metric == Metric::kCosine) {
+    normalized.assign(queries, queries + num_queries * s.dim);
+    NormalizeRows(normalized.data(), num_queries, s.dim);
+    queries = normalized.data();
+  }
+  if (s.type == IndexType::kFlat && filter != nullptr) {
+    ARK_RETURN_IF_ERROR(SearchFlatFiltered(queries, num_queries, k, *filter, &out));
+    return out;
+  }
+
+  AllowSelector selector(filter != nullptr ? *filter : FilterBitmap{});
+  faiss::SearchParametersIVF ivf_params;
+  faiss::SearchParameters* search_params = nullptr;
+  if (IsIvf(s.type)) {
+    uint32_t nprobe = params.nprobe != 0 ? params.nprobe : std::min(s.nlist, kDefaultIvfNprobe);
+    if (filter != nullptr) {
+      double exact_fraction =
+          params.exact_filter_fraction >= 0 ? params.exact_filter_fraction : kIvfExactFilterFraction;
+      if (static_cast<double>(allowed) <= exact_fraction * static_cast<double>(num_rows())) nprobe = s.nlist;
+      ivf_params.sel = &selector;
+    }
+    ivf_params.nprobe = std::min(nprobe, s.nlist);
+    search_params = &ivf_params;
+  }
+  std::vector<faiss::Index::idx_t> labels(num_queries * k);
+  ARK_RETURN_IF_ERROR(FaissCall("search", [&] {
+    index_->search(static_cast<faiss::Index::idx_t>(num_queries), queries, static_cast<faiss::Index::idx_t>(k),
+                   out.distances.data(), labels.data(), search_params);
+  }));
+  const float padding = index_internal::PaddingScore(s.metric);
+  for (size_t i = 0; i < labels.size(); ++i) {
+    out.ids[i] = labels[i];
+    if (labels[i] < 0) {
+      out.ids[i] = -1;
+      out.distances[i] = padding;
+    }
+  }
+  return out;
+}
+
+}  // namespace ark

@@ -1,0 +1,67 @@
+// HnswIndex: HNSW on hnswlib 0.6.2's graph (header-only, so its distance
+// kernels are compiled with our flags), with Ark's own search loop.
+// Internal to index/; callers use VectorIndex::Build/Load.
+//
+// Why our own loop: hnswlib 0.6.2 has no filter hook and keeps `ef` in a
+// member (setEf), which is not safe with concurrent searches using different
+// ef. The loop follows hnswlib's searchKnn: greedy descent through the upper
+// layers, then a best-first search of layer 0 with a candidate list of `ef`.
+// With an allow-filter, rejected nodes are still traversed (the graph stays
+// connected) but only allowed nodes enter the result list. When the filter
+// keeps at most `exact_filter_fraction` of the rows, an exact scan of the
+// allowed rows is both faster and exact (crossover measured in
+// docs/benchmarks/index.md).
+//
+// Serialization writes exactly the byte layout of hnswlib's saveIndex (so
+// the payload is readable by hnswlib's loadIndex), into memory; loading
+// parses it with bounds checks on every count and neighbour id.
+//
+// Thread-safety: immutable after Build/Load; Search is safe concurrently.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "index/vector_index.h"
+
+namespace ark {
+
+// Fraction of allowed rows at or below which a filtered HNSW search scans the
+// allowed rows exactly instead of walking the graph. From the bench.
+inline constexpr double kHnswExactFilterFraction = 0.02;
+
+class HnswIndex final : public VectorIndex {
+ public:
+  ~HnswIndex() override;
+
+  static Result<std::unique_ptr<HnswIndex>> Build(const IndexSpec& spec, const float* data,
+                                                  uint64_t num_rows, const BuildOptions& options);
+  static Result<std::unique_ptr<HnswIndex>> LoadPayload(const IndexSpec& spec, uint64_t num_rows,
+                                                        std::string_view payload, std::string_view name);
+
+  Result<SearchResult> Search(const float* queries, size_t num_queries, size_t k,
+                              const SearchParams& params, const FilterBitmap* filter) const override;
+  uint64_t MemoryBytes() const override;
+
+ protected:
+  Result<std::string> SerializePayload() const override;
+
+ private:
+  HnswIndex(const IndexSpec& spec, uint64_t num_rows);
+  // Fills label -> internal id; Corruption if labels are not 0..n-1.
+  Status IndexLabels(std::string_view name);
+  template <bool kFiltered>
+  void SearchOne(const float* query, size_t k, size_t ef, const FilterBitmap* filter, int64_t* ids,
+                 float* scores) const;
+
+  // The hnswlib space and graph (defined in the .cc: hnswlib is private to
+  // each translation unit, see hnswlib_private.h).
+  struct Graph;
+  std::unique_ptr<Graph> graph_;
+  // internal_of_label_[local id] = hnswlib internal id.
+  std::vector<unsigned int> internal_of_label_;
+};
+
+}  // namespace ark

@@ -1,0 +1,110 @@
+// IndexSpec and SearchParams: what an index is (type, metric, dimension,
+// build parameters) and how one search runs (ef, nprobe), parsed from
+// Milvus-style JSON key/values and validated with errors that name the
+// offending parameter.
+//
+// Milvus semantics: metric L2 is the squared Euclidean distance (smaller is
+// closer); IP is the inner product and COSINE the cosine similarity (larger is
+// closer). COSINE is computed as IP on L2-normalised vectors.
+//
+// Pure value types: thread-compatible, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+
+namespace ark {
+
+// Stored in index files: the numeric values are part of the format
+// (docs/formats/index.md) and must never change.
+enum class IndexType : uint8_t {
+  kFlat = 1,
+  kHnsw = 2,
+  kIvfFlat = 3,
+  kIvfSq8 = 4,
+  kIvfPq = 5,
+};
+
+// Stored in index files: the numeric values must never change.
+enum class Metric : uint8_t {
+  kL2 = 1,
+  kIp = 2,
+  kCosine = 3,
+};
+
+// "FLAT", "HNSW", "IVF_FLAT", "IVF_SQ8", "IVF_PQ".
+std::string_view IndexTypeName(IndexType type);
+// "L2", "IP", "COSINE".
+std::string_view MetricName(Metric metric);
+// Case-insensitive. "AUTOINDEX" is not a type: ParseIndexSpec resolves it.
+Result<IndexType> ParseIndexType(std::string_view name);
+Result<Metric> ParseMetric(std::string_view name);
+// True when larger scores are closer (IP, COSINE).
+inline bool LargerIsCloser(Metric metric) { return metric != Metric::kL2; }
+
+// Defaults, chosen from bench/index_bench.cc measurements
+// (docs/benchmarks/index.md).
+inline constexpr uint32_t kDefaultHnswM = 16;
+inline constexpr uint32_t kDefaultHnswEfConstruction = 200;
+inline constexpr uint32_t kDefaultHnswSearchEf = 64;
+inline constexpr uint32_t kDefaultIvfNlist = 128;
+inline constexpr uint32_t kDefaultIvfNprobe = 16;
+inline constexpr uint32_t kDefaultPqNbits = 8;
+inline constexpr uint32_t kMaxDim = 32768;
+
+struct IndexSpec {
+  IndexType type = IndexType::kFlat;
+  Metric metric = Metric::kL2;
+  uint32_t dim = 0;
+  // HNSW
+  uint32_t hnsw_m = kDefaultHnswM;
+  uint32_t hnsw_ef_construction = kDefaultHnswEfConstruction;
+  // IVF_*
+  uint32_t nlist = kDefaultIvfNlist;
+  // IVF_PQ: number of sub-quantizers (must divide dim) and bits per code.
+  uint32_t pq_m = 0;
+  uint32_t pq_nbits = kDefaultPqNbits;
+
+  bool operator==(const IndexSpec&) const = default;
+
+  // Checks the fields against each other (dim > 0, M in range, PQ m divides
+  // dim, ...). InvalidArgument naming the parameter otherwise.
+  Status Validate() const;
+  // Checks what can only be known with the data: nlist <= rows, PQ training
+  // needs >= 2^nbits rows.
+  Status ValidateForRows(uint64_t rows) const;
+  // Milvus-style JSON: {"index_type": "HNSW", "metric_type": "COSINE",
+  // "params": {"M": 16, "efConstruction": 200}}.
+  nlohmann::json ToJson() const;
+  std::string ToString() const;
+};
+
+// Parses Milvus's index description. `index_type` may be "AUTOINDEX" (or
+// empty), which maps to HNSW with the default parameters. `params` holds the
+// type's build parameters ("M", "efConstruction", "nlist", "m", "nbits");
+// numbers may be given as JSON numbers or numeric strings (Milvus accepts
+// both). Unknown keys for the chosen type are rejected, naming the key.
+Result<IndexSpec> ParseIndexSpec(std::string_view index_type, std::string_view metric_type,
+                                 uint32_t dim, const nlohmann::json& params);
+
+struct SearchParams {
+  // HNSW candidate list size; 0 = default (max(k, kDefaultHnswSearchEf)).
+  uint32_t ef = 0;
+  // IVF lists probed; 0 = default (min(nlist, kDefaultIvfNprobe)).
+  uint32_t nprobe = 0;
+  // With an allow-filter, the index answers by exact (brute-force) search over
+  // the allowed rows when they are at most this fraction of the rows.
+  // Negative = the index type's measured default; 0 = never; 1 = always.
+  double exact_filter_fraction = -1.0;
+};
+
+// Parses Milvus's search "params": {"ef": 64} / {"nprobe": 16}. Unknown keys
+// are ignored (Milvus passes e.g. "radius" through), bad values rejected.
+Result<SearchParams> ParseSearchParams(const nlohmann::json& params);
+
+}  // namespace ark
