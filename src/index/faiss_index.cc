@@ -134,10 +134,14 @@ Result<std::unique_ptr<FaissIndex>> FaissIndex::Build(const IndexSpec& spec, con
   Status built = FaissCall("build", [&] {
     index = NewFaissIndex(spec);
     if (!index->is_trained) index->train(static_cast<faiss::Index::idx_t>(num_rows), data);
+    if (options.cancel != nullptr && options.cancel->load()) return;
     index->add(static_cast<faiss::Index::idx_t>(num_rows), data);
   });
   omp_set_num_threads(saved_threads);
   ARK_RETURN_IF_ERROR(built);
+  if (options.cancel != nullptr && options.cancel->load()) {
+    return Status::Cancelled(fmt::format("{} build cancelled", IndexTypeName(spec.type)));
+  }
   return std::unique_ptr<FaissIndex>(new FaissIndex(spec, num_rows, std::move(index)));
 }
 

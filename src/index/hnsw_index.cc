@@ -92,6 +92,10 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(const IndexSpec& spec, const
   auto insert_until = [&](uint64_t end) {
     std::vector<float> buffer(cosine ? dim : 0);
     for (uint64_t i = next.fetch_add(1); i < end; i = next.fetch_add(1)) {
+      if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
+        next.store(end);
+        return;
+      }
       const float* row = data + i * dim;
       if (cosine) {
         std::memcpy(buffer.data(), row, dim * sizeof(float));
@@ -121,6 +125,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(const IndexSpec& spec, const
     for (auto& t : pool) t.join();
   }
   if (!error.empty()) return Status::Internal("hnswlib: building the graph: " + error);
+  if (options.cancel != nullptr && options.cancel->load()) return Status::Cancelled("HNSW build cancelled");
   ARK_RETURN_IF_ERROR(index->IndexLabels("built HNSW index"));
   return index;
 }

@@ -23,6 +23,7 @@
 // and the accessors are safe to call from many threads at once.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -81,6 +82,9 @@ struct BuildOptions {
   // Threads used to build (HNSW insertion, IVF training/assignment). The
   // build pool runs one build per worker, so the default is 1.
   int threads = 1;
+  // If set and raised while building, Build stops early with Cancelled
+  // (HNSW checks it per inserted row, FAISS between training and adding).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 class VectorIndex {
