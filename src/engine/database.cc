@@ -1,0 +1,397 @@
+// Database: open, recovery, collections, reads and the apply path.
+// Writes: database_write.cc. Seal, manifest commits and DR seams: database_seal.cc.
+#include "engine/database.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "core/hash.h"
+#include "engine/database_collection.h"
+#include "engine/manifest_format.h"
+#include "engine/segment_file.h"
+#include "engine/tombstone_file.h"
+#include "engine/wal_codec.h"
+
+namespace ark {
+
+namespace mf = manifest_format;
+
+namespace {
+
+std::string Db(const std::string& database) {
+  return database.empty() ? std::string(kDefaultDatabase) : database;
+}
+
+}  // namespace
+
+Database::Database(Env* env, std::string dir, const DatabaseOptions& options)
+    : env_(env), dir_(std::move(dir)), options_(options) {}
+
+Database::~Database() {
+  if (wal_) (void)wal_->Flush();
+}
+
+std::string Database::FilesDir() const { return JoinPath(dir_, mf::kFilesDir); }
+
+Result<std::unique_ptr<Database>> Database::Open(Env* env, const std::string& dir,
+                                                 const DatabaseOptions& options) {
+  std::unique_ptr<Database> db(new Database(env, dir, options));
+  ARK_RETURN_IF_ERROR(env->CreateDirs(dir));
+  ARK_ASSIGN_OR_RETURN(db->lock_, env->LockFile(JoinPath(dir, mf::kLockFile)));
+  ARK_RETURN_IF_ERROR(db->Recover());
+  return db;
+}
+
+Status Database::Recover() {
+  ARK_RETURN_IF_ERROR(env_->CreateDirs(FilesDir()));
+  std::string current;
+  Manifest m;
+  auto loaded = LoadCurrentManifest(env_, dir_, &current);
+  bool fresh = false;
+  if (loaded.ok()) {
+    m = std::move(loaded).value();
+  } else if (loaded.status().IsNotFound()) {
+    fresh = true;
+  } else {
+    return loaded.status();
+  }
+  std::lock_guard<std::mutex> commit(commit_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    manifest_version_ = m.version;
+    manifest_applied_ = m.applied;
+    next_collection_id_ = m.next_collection_id;
+    epochs_ = m.epochs;
+    for (const auto& mc : m.collections) ARK_RETURN_IF_ERROR(LoadCollection(mc));
+  }
+  {
+    std::lock_guard<std::mutex> view(view_mu_);
+    last_manifest_ = m;
+  }
+  ARK_ASSIGN_OR_RETURN(wal_, Wal::Open(env_, JoinPath(dir_, mf::kWalDir), options_.wal));
+  if (wal_->LastPosition() < m.applied) {
+    return Status::Corruption(fmt::format(
+        "{}: the WAL ends at {} but manifest {} says {} was applied (WAL files lost?)", dir_,
+        wal_->LastPosition().ToString(), current, m.applied.ToString()));
+  }
+  ARK_RETURN_IF_ERROR(wal_->Replay(m.checkpoint, [this](const WalRecord& r) { return ApplyRecord(r); }));
+  applied_lsn_.store(wal_->LastPosition().lsn, std::memory_order_release);
+  bool new_epoch = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    uint64_t epoch = wal_->CurrentEpoch();
+    if (epochs_.empty() || epochs_.back().epoch != epoch) {
+      epochs_.push_back({epoch, Position{epoch, wal_->LastPosition().lsn + 1}});
+      new_epoch = true;
+    }
+  }
+  if (fresh || new_epoch) return CommitManifestLocked();
+  return Status::OK();
+}
+
+Status Database::LoadCollection(const ManifestCollection& mc) {
+  auto c = std::make_unique<Collection>();
+  c->id = mc.id;
+  c->database = mc.database;
+  c->name = mc.name;
+  c->schema = std::make_shared<const CollectionSchema>(mc.schema);
+  c->created = mc.created;
+  c->flushed = mc.flushed;
+  c->next_auto_id = mc.next_auto_id;
+  c->segment_entries = mc.segments;
+  c->tombstone_files = mc.tombstone_files;
+  const size_t pk = mc.schema.PrimaryKeyIndex();
+  for (const auto& seg : mc.segments) {
+    std::string path = JoinPath(FilesDir(), seg.file);
+    std::string data;
+    Status s = env_->ReadFileToString(path, &data);
+    if (!s.ok()) {
+      return Status::Corruption(fmt::format("collection '{}': segment file {} named by the manifest cannot be read: {}",
+                                            mc.name, path, s.ToString()));
+    }
+    ARK_ASSIGN_OR_RETURN(SegmentContents contents, DecodeSegment(data, path));
+    ARK_RETURN_IF_ERROR(CheckSegmentMatchesSchema(contents, mc.schema, path));
+    auto rows = std::make_shared<const RowBatch>(std::move(contents.rows));
+    c->sealed.push_back(std::make_shared<RowBlock>(rows, std::move(contents.lsns), seg.file, pk));
+  }
+  // key -> delete lsns (sorted): a row dies at the first delete after its insert.
+  std::unordered_map<PrimaryKey, std::vector<uint64_t>> deletes;
+  for (const auto& file : mc.tombstone_files) {
+    std::string path = JoinPath(FilesDir(), file);
+    std::string data;
+    Status s = env_->ReadFileToString(path, &data);
+    if (!s.ok()) {
+      return Status::Corruption(fmt::format("collection '{}': tombstone file {} cannot be read: {}",
+                                            mc.name, path, s.ToString()));
+    }
+    ARK_ASSIGN_OR_RETURN(TombstoneContents t, DecodeTombstones(data, path));
+    for (auto& e : t.entries) deletes[e.key].push_back(e.lsn);
+  }
+  for (auto& [key, lsns] : deletes) std::sort(lsns.begin(), lsns.end());
+  for (const auto& block : c->sealed) {
+    const Column& keys = block->rows().columns[pk];
+    for (size_t r = 0; r < block->num_rows(); ++r) {
+      PrimaryKey key = PrimaryKeyAt(keys, r);
+      auto d = deletes.find(key);
+      if (d != deletes.end()) {
+        auto it = std::upper_bound(d->second.begin(), d->second.end(), block->RowLsn(r));
+        if (it != d->second.end()) {
+          block->MarkDeleted(r, *it);
+          continue;
+        }
+      }
+      block->in_growing = false;
+      auto [slot, inserted] = c->live.emplace(key, RowRef{block.get(), static_cast<uint32_t>(r)});
+      if (!inserted) {
+        return Status::Corruption(fmt::format(
+            "collection '{}': key {} is live in two segment files ({} and {})", mc.name,
+            PrimaryKeyToString(key), slot->second.block->file(), block->file()));
+      }
+    }
+    block->in_growing = false;
+  }
+  c->published_sealed = std::make_shared<const std::vector<std::shared_ptr<RowBlock>>>(c->sealed);
+  c->published_database = c->database;
+  c->published_name = c->name;
+  names_[{c->database, c->name}] = c->id;
+  collections_[c->id] = std::move(c);
+  return Status::OK();
+}
+
+// ---- the one apply path ----------------------------------------------------
+
+Status Database::ApplyRecord(const WalRecord& record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Position at = record.position;
+  switch (static_cast<WalOp>(record.op)) {
+    case WalOp::kCreateCollection: {
+      if (at <= manifest_applied_) return Status::OK();
+      ARK_ASSIGN_OR_RETURN(auto body, DecodeCreateCollection(record.body, at));
+      return ApplyCreate(record.collection_id, body, at);
+    }
+    case WalOp::kDropCollection:
+      if (at <= manifest_applied_) return Status::OK();
+      return ApplyDrop(record.collection_id);
+    case WalOp::kRenameCollection: {
+      if (at <= manifest_applied_) return Status::OK();
+      ARK_ASSIGN_OR_RETURN(auto body, DecodeRenameCollection(record.body, at));
+      return ApplyRename(record.collection_id, body);
+    }
+    case WalOp::kInsert:
+    case WalOp::kUpsert:
+    case WalOp::kDelete: {
+      Collection* c = FindByIdLocked(record.collection_id);
+      if (c == nullptr) {
+        if (at <= manifest_applied_) return Status::OK();  // dropped before the manifest
+        return Status::Corruption(fmt::format("WAL record at {}: collection id {} does not exist",
+                                              at.ToString(), record.collection_id));
+      }
+      if (at <= c->flushed) return Status::OK();
+      if (static_cast<WalOp>(record.op) == WalOp::kDelete) {
+        ARK_ASSIGN_OR_RETURN(auto keys, DecodeKeys(record.body, at));
+        return ApplyDelete(c, keys, at);
+      }
+      ARK_ASSIGN_OR_RETURN(RowBatch rows, DecodeRows(record.body, at));
+      WriteKind kind = static_cast<WalOp>(record.op) == WalOp::kInsert ? WriteKind::kInsert
+                                                                        : WriteKind::kUpsert;
+      return ApplyRows(c, kind, std::make_shared<const RowBatch>(std::move(rows)), at);
+    }
+    default:
+      // Epoch starts, checkpoints and later operations carry no collection state.
+      applied_lsn_.store(std::max(applied_lsn_.load(), at.lsn), std::memory_order_release);
+      return Status::OK();
+  }
+}
+
+Status Database::ApplyCreate(uint64_t id, const CreateCollectionBody& body, Position at) {
+  if (collections_.count(id) || names_.count({body.database, body.name})) {
+    return Status::Corruption(fmt::format("WAL record at {}: collection {}.{} (id {}) already exists",
+                                          at.ToString(), body.database, body.name, id));
+  }
+  auto c = std::make_unique<Collection>();
+  c->id = id;
+  c->database = body.database;
+  c->name = body.name;
+  c->schema = std::make_shared<const CollectionSchema>(body.schema);
+  c->created = at;
+  c->flushed = at;
+  c->published_database = c->database;
+  c->published_name = c->name;
+  next_collection_id_ = std::max(next_collection_id_, id + 1);
+  std::lock_guard<std::mutex> view(view_mu_);
+  names_[{c->database, c->name}] = id;
+  collections_[id] = std::move(c);
+  applied_lsn_.store(at.lsn, std::memory_order_release);
+  return Status::OK();
+}
+
+Status Database::ApplyDrop(uint64_t id) {
+  auto it = collections_.find(id);
+  if (it == collections_.end()) return Status::Corruption(fmt::format("drop of unknown collection id {}", id));
+  std::lock_guard<std::mutex> view(view_mu_);
+  names_.erase({it->second->database, it->second->name});
+  collections_.erase(it);
+  return Status::OK();
+}
+
+Status Database::ApplyRename(uint64_t id, const RenameCollectionBody& body) {
+  Collection* c = FindByIdLocked(id);
+  if (c == nullptr) return Status::Corruption(fmt::format("rename of unknown collection id {}", id));
+  std::lock_guard<std::mutex> view(view_mu_);
+  names_.erase({c->database, c->name});
+  c->database = body.database;
+  c->name = body.name;
+  c->published_database = body.database;
+  c->published_name = body.name;
+  names_[{c->database, c->name}] = id;
+  return Status::OK();
+}
+
+Database::Collection* Database::FindLocked(const std::string& database,
+                                           const std::string& name) const {
+  auto it = names_.find({Db(database), name});
+  if (it == names_.end()) return nullptr;
+  return FindByIdLocked(it->second);
+}
+
+Database::Collection* Database::FindByIdLocked(uint64_t id) const {
+  auto it = collections_.find(id);
+  return it == collections_.end() ? nullptr : it->second.get();
+}
+
+// ---- DDL -------------------------------------------------------------------
+
+Result<Position> Database::CreateCollection(const std::string& database, const std::string& name,
+                                            const CollectionSchema& schema) {
+  const std::string db = Db(database);
+  ARK_RETURN_IF_ERROR(ValidateName("database", db));
+  ARK_RETURN_IF_ERROR(ValidateName("collection", name));
+  ARK_RETURN_IF_ERROR(schema.Validate(name));
+  ARK_RETURN_IF_ERROR(StickyError());
+  Position pos;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (FindLocked(db, name) != nullptr) {
+      return Status::AlreadyExists(fmt::format("collection '{}' already exists in database '{}'", name, db));
+    }
+    CreateCollectionBody body{db, name, schema};
+    uint64_t id = next_collection_id_;
+    ARK_ASSIGN_OR_RETURN(pos, wal_->Append(WalOp::kCreateCollection, id, EncodeCreateCollection(body)));
+    ARK_RETURN_IF_ERROR(ApplyCreate(id, body, pos));
+  }
+  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  std::lock_guard<std::mutex> commit(commit_mu_);
+  ARK_RETURN_IF_ERROR(CommitManifestLocked());
+  return pos;
+}
+
+Result<Position> Database::DropCollection(const std::string& database, const std::string& name) {
+  ARK_RETURN_IF_ERROR(StickyError());
+  std::lock_guard<std::mutex> commit(commit_mu_);
+  Position pos;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Collection* c = FindLocked(database, name);
+    if (c == nullptr) {
+      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+    }
+    ARK_ASSIGN_OR_RETURN(pos, wal_->Append(WalOp::kDropCollection, c->id, ""));
+    ARK_RETURN_IF_ERROR(ApplyDrop(c->id));
+    applied_lsn_.store(pos.lsn, std::memory_order_release);
+  }
+  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  ARK_RETURN_IF_ERROR(CommitManifestLocked());
+  return pos;
+}
+
+Result<Position> Database::RenameCollection(const std::string& database, const std::string& name,
+                                            const std::string& new_database,
+                                            const std::string& new_name) {
+  const std::string to_db = Db(new_database);
+  ARK_RETURN_IF_ERROR(ValidateName("database", to_db));
+  ARK_RETURN_IF_ERROR(ValidateName("collection", new_name));
+  ARK_RETURN_IF_ERROR(StickyError());
+  Position pos;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Collection* c = FindLocked(database, name);
+    if (c == nullptr) {
+      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+    }
+    if (FindLocked(to_db, new_name) != nullptr) {
+      return Status::AlreadyExists(fmt::format("collection '{}' already exists in database '{}'", new_name, to_db));
+    }
+    RenameCollectionBody body{to_db, new_name};
+    ARK_ASSIGN_OR_RETURN(pos, wal_->Append(WalOp::kRenameCollection, c->id, EncodeRenameCollection(body)));
+    ARK_RETURN_IF_ERROR(ApplyRename(c->id, body));
+    applied_lsn_.store(pos.lsn, std::memory_order_release);
+  }
+  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  std::lock_guard<std::mutex> commit(commit_mu_);
+  ARK_RETURN_IF_ERROR(CommitManifestLocked());
+  return pos;
+}
+
+CollectionInfo Database::InfoLocked(const Collection& c) const {
+  CollectionInfo info;
+  info.id = c.id;
+  info.database = c.database;
+  info.name = c.name;
+  info.schema = *c.schema;
+  info.created = c.created;
+  info.flushed = c.flushed;
+  info.live_rows = c.live.size();
+  info.sealed_segments = c.sealed.size();
+  info.growing_rows = c.growing->rows + (c.frozen ? c.frozen->rows : 0);
+  return info;
+}
+
+std::vector<CollectionInfo> Database::ListCollections(const std::string& database) const {
+  std::vector<CollectionInfo> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key, id] : names_) {
+    if (key.first == Db(database)) out.push_back(InfoLocked(*FindByIdLocked(id)));
+  }
+  return out;
+}
+
+Result<CollectionInfo> Database::DescribeCollection(const std::string& database,
+                                                    const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Collection* c = FindLocked(database, name);
+  if (c == nullptr) {
+    return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+  }
+  return InfoLocked(*c);
+}
+
+// ---- reads -------------------------------------------------------------------
+
+Result<std::shared_ptr<const CollectionSnapshot>> Database::GetSnapshot(
+    const std::string& database, const std::string& name) const {
+  std::lock_guard<std::mutex> view(view_mu_);
+  auto it = names_.find({Db(database), name});
+  if (it == names_.end()) {
+    return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+  }
+  const Collection& c = *collections_.at(it->second);
+  // Read the lsn under view_mu_: a seal swaps its frozen blocks for the sealed
+  // file under view_mu_ only after applied_lsn_ covers the seal point.
+  uint64_t lsn = applied_lsn_.load(std::memory_order_acquire);
+  std::vector<CollectionSnapshot::GrowingView> growing;
+  if (c.published_frozen) growing.push_back({c.published_frozen, c.published_frozen->count()});
+  growing.push_back({c.published_growing, c.published_growing->count()});
+  return std::make_shared<const CollectionSnapshot>(c.id, c.published_database, c.published_name,
+                                                    c.schema, c.published_sealed,
+                                                    std::move(growing), lsn);
+}
+
+Result<RowBatch> Database::Get(const std::string& database, const std::string& name,
+                               const std::vector<PrimaryKey>& keys) const {
+  ARK_ASSIGN_OR_RETURN(auto snap, GetSnapshot(database, name));
+  return snap->Get(keys);
+}
+
+}  // namespace ark

@@ -1,0 +1,222 @@
+// Database: one Ark data directory: collections, their rows, the WAL and the
+// manifest, and the seams the DR layer builds on.
+//
+// Directory layout:
+//   LOCK                  held (Env::LockFile) while the Database is open
+//   CURRENT               names the live manifest
+//   MANIFEST-<version>    docs/formats/manifest.md
+//   files/<sha256 hex>    segment and tombstone files (docs/formats/segment.md)
+//   wal/                  the write-ahead log (docs/formats/wal.md)
+//
+// Write path (Insert/Upsert/Delete and DDL): validate outside any lock, then
+// under the write lock check keys, Wal::Append and apply to memory, release
+// the lock, then Wal::WaitDurable (group commit) and return the position.
+// A write acknowledged with OK is durable under the WAL's sync policy.
+//
+// Recovery (Open): CURRENT -> manifest -> load the files it names -> replay
+// the WAL after the manifest checkpoint through ApplyRecord(), the one
+// function that turns a WAL record into state (restore and standbys use it too).
+//
+// Seal: when a collection's growing segment passes a row/byte/age threshold
+// (DatabaseOptions) or on Flush(), it is frozen, written as a content-addressed
+// segment file (plus a tombstone file for deletes of sealed rows), and a new
+// manifest is committed; files no longer referenced (and not pinned) are
+// deleted only after that, and WAL segments below the checkpoint are removed.
+//
+// Reads (Get, GetSnapshot) work on immutable snapshots and never wait for I/O.
+// A row is visible to readers once applied, which may be just before it is
+// durable (it is acknowledged only once durable).
+//
+// Thread-safety: every public method is thread-safe. Errors while sealing or
+// committing a manifest are sticky: later writes fail until reopened.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/position.h"
+#include "core/status.h"
+#include "engine/collection_snapshot.h"
+#include "engine/manifest.h"
+#include "engine/row_batch.h"
+#include "engine/schema.h"
+#include "engine/wal_codec.h"
+#include "storage/env.h"
+#include "wal/wal.h"
+
+namespace ark {
+
+struct DatabaseOptions {
+  WalOptions wal;
+  // Seal a collection's growing segment when it holds this many rows, bytes,
+  // or when its oldest row is this old (checked on writes and MaybeSealAged).
+  uint64_t seal_rows = 100'000;
+  uint64_t seal_bytes = 64ull << 20;
+  uint64_t seal_age_micros = 600'000'000;
+  // Seal from the write path when a threshold is crossed. Tests switch it off
+  // and call Flush() by hand.
+  bool auto_seal = true;
+};
+
+struct CollectionInfo {
+  uint64_t id = 0;
+  std::string database;
+  std::string name;
+  CollectionSchema schema;
+  Position created;
+  Position flushed;
+  uint64_t live_rows = 0;
+  uint64_t sealed_segments = 0;
+  uint64_t growing_rows = 0;
+};
+
+struct WriteResult {
+  Position position;                  // of the WAL record (or the last position if nothing was logged)
+  uint64_t count = 0;                 // rows written / rows deleted
+  std::vector<PrimaryKey> keys;       // insert/upsert: the keys written (autoID: assigned)
+};
+
+// A consistent cut: the manifest's files plus the WAL records in
+// (manifest.checkpoint, position] are exactly the database at `position`.
+struct ConsistentCut {
+  Manifest manifest;
+  Position position;
+};
+
+struct PinInfo {
+  std::string name;
+  std::set<std::string> files;
+  Position wal_from;
+  uint64_t expires_micros = 0;  // Env::NowMicros() deadline; 0 = never
+};
+
+class Database {
+ public:
+  static Result<std::unique_ptr<Database>> Open(Env* env, const std::string& dir,
+                                                const DatabaseOptions& options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // ---- collections (database = Milvus dbName, "default" if empty) --------
+  Result<Position> CreateCollection(const std::string& database, const std::string& name,
+                                    const CollectionSchema& schema);
+  Result<Position> DropCollection(const std::string& database, const std::string& name);
+  Result<Position> RenameCollection(const std::string& database, const std::string& name,
+                                    const std::string& new_database, const std::string& new_name);
+  std::vector<CollectionInfo> ListCollections(const std::string& database) const;
+  Result<CollectionInfo> DescribeCollection(const std::string& database,
+                                            const std::string& name) const;
+
+  // ---- rows ---------------------------------------------------------------
+  // Insert fails with AlreadyExists if a key is live (use Upsert to replace).
+  Result<WriteResult> Insert(const std::string& database, const std::string& name, RowBatch rows);
+  Result<WriteResult> Upsert(const std::string& database, const std::string& name, RowBatch rows);
+  // Deletes the live rows with these keys; absent keys are ignored (count says how many).
+  Result<WriteResult> Delete(const std::string& database, const std::string& name,
+                             const std::vector<PrimaryKey>& keys);
+  Result<RowBatch> Get(const std::string& database, const std::string& name,
+                       const std::vector<PrimaryKey>& keys) const;
+  Result<std::shared_ptr<const CollectionSnapshot>> GetSnapshot(const std::string& database,
+                                                                const std::string& name) const;
+
+  // Seals the collection's growing segment now (Milvus flush) and commits a manifest.
+  Status Flush(const std::string& database, const std::string& name);
+  // Seals every growing segment older than seal_age_micros.
+  Status MaybeSealAged();
+
+  // ---- DR seams -----------------------------------------------------------
+  // The current manifest and the durable WAL position; with a non-empty
+  // pin_name also pins the manifest's files and the WAL from its checkpoint.
+  Result<ConsistentCut> GetConsistentCut(const std::string& pin_name, uint64_t ttl_micros);
+  // Holds `files` and the WAL from `wal_from` until released or expired.
+  Status Pin(const std::string& name, std::set<std::string> files, Position wal_from,
+             uint64_t ttl_micros);
+  Status ReleasePin(const std::string& name);
+  std::vector<PinInfo> ListPins() const;
+  // Opens a live (or pinned) content-addressed file by its SHA-256 hex name.
+  Result<std::unique_ptr<RandomAccessFile>> OpenFileByHash(const std::string& hex) const;
+  uint64_t CurrentEpoch() const;
+  std::vector<EpochStart> EpochHistory() const;
+  // Starts a new epoch (> current) in the WAL and records it in a new manifest.
+  Result<Position> StartEpoch(uint64_t epoch);
+  Manifest CurrentManifest() const;
+
+  // The one apply path: turns a WAL record into state. Recovery replays
+  // through it; restore and standbys will too. Records already reflected in
+  // the manifest (DDL at or before `applied`, data at or before the
+  // collection's `flushed`) are skipped.
+  Status ApplyRecord(const WalRecord& record);
+
+  Wal* wal() const { return wal_.get(); }
+  const std::string& dir() const { return dir_; }
+  std::string FilesDir() const;
+
+ private:
+  struct Collection;
+  struct RowRef {
+    RowBlock* block = nullptr;
+    uint32_t row = 0;
+  };
+
+  Database(Env* env, std::string dir, const DatabaseOptions& options);
+  Status Recover();
+  Status LoadCollection(const ManifestCollection& mc);
+
+  Result<WriteResult> Write(const std::string& database, const std::string& name, RowBatch rows,
+                            WriteKind kind);
+  // Apply helpers; mu_ held.
+  Status ApplyCreate(uint64_t id, const CreateCollectionBody& body, Position at);
+  Status ApplyDrop(uint64_t id);
+  Status ApplyRename(uint64_t id, const RenameCollectionBody& body);
+  Status ApplyRows(Collection* c, WriteKind kind, std::shared_ptr<const RowBatch> rows,
+                   Position at);
+  Status ApplyDelete(Collection* c, const std::vector<PrimaryKey>& keys, Position at);
+  void DeleteRow(Collection* c, const PrimaryKey& key, RowRef ref, uint64_t lsn);
+  void Publish(Collection* c);  // view_mu_ taken inside
+
+  CollectionInfo InfoLocked(const Collection& c) const;
+  Collection* FindLocked(const std::string& database, const std::string& name) const;
+  Collection* FindByIdLocked(uint64_t id) const;
+  bool ShouldSealLocked(const Collection& c) const;
+
+  // Seal + manifest; commit_mu_ held.
+  Status SealLocked(uint64_t collection_id);
+  Status CommitManifestLocked();
+  Manifest BuildManifestLocked();  // mu_ held
+  void DeleteObsoleteFilesLocked(const Manifest& m);
+  Status StickyError() const;
+  void SetStickyError(const Status& s);
+
+  Env* const env_;
+  const std::string dir_;
+  const DatabaseOptions options_;
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<Wal> wal_;
+
+  // Lock order: commit_mu_ -> mu_ -> view_mu_.
+  mutable std::mutex commit_mu_;  // serialises seals and manifest commits
+  mutable std::mutex mu_;         // the write lock: collections' contents, WAL append order
+  mutable std::mutex view_mu_;    // published snapshot pointers and the name index
+
+  std::map<uint64_t, std::unique_ptr<Collection>> collections_;  // GUARDED_BY(mu_) (+view_mu_ to change)
+  std::map<std::pair<std::string, std::string>, uint64_t> names_;  // GUARDED_BY(mu_ + view_mu_ to change)
+  uint64_t next_collection_id_ = 1;                                // GUARDED_BY(mu_)
+  Position manifest_applied_;                                      // GUARDED_BY(mu_): skip rule for DDL
+  std::vector<EpochStart> epochs_;                                 // GUARDED_BY(mu_)
+  std::atomic<uint64_t> applied_lsn_{0};  // last lsn applied; stored under mu_, read under view_mu_
+  uint64_t manifest_version_ = 0;                                  // GUARDED_BY(commit_mu_)
+  Manifest last_manifest_;                                         // GUARDED_BY(commit_mu_ + view_mu_)
+  std::map<std::string, PinInfo> pins_;                            // GUARDED_BY(view_mu_)
+  mutable std::mutex error_mu_;
+  Status sticky_error_;  // GUARDED_BY(error_mu_)
+};
+
+}  // namespace ark

@@ -1,0 +1,46 @@
+// Database::Collection: the in-memory state of one collection (internal to
+// the Database implementation; not part of the public API).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/database.h"
+#include "engine/manifest.h"
+#include "engine/row_block.h"
+#include "engine/tombstone_file.h"
+
+namespace ark {
+
+struct Database::Collection {
+  uint64_t id = 0;
+  std::string database;
+  std::string name;
+  std::shared_ptr<const CollectionSchema> schema;
+  Position created;
+  // Every data record of this collection at or before `flushed` is in files.
+  Position flushed;
+  std::atomic<int64_t> next_auto_id{1};
+
+  // GUARDED_BY(mu_):
+  std::vector<std::shared_ptr<RowBlock>> sealed;
+  std::vector<ManifestSegment> segment_entries;  // parallel to `sealed`
+  std::vector<std::string> tombstone_files;
+  std::shared_ptr<GrowingSegment> growing = std::make_shared<GrowingSegment>();
+  std::shared_ptr<GrowingSegment> frozen;  // being sealed, or null
+  std::vector<Tombstone> pending_tombstones;  // deletes of rows outside the growing segment
+  std::unordered_map<PrimaryKey, RowRef> live;  // key -> its one live row
+
+  // GUARDED_BY(view_mu_): what snapshots see.
+  std::shared_ptr<const std::vector<std::shared_ptr<RowBlock>>> published_sealed =
+      std::make_shared<const std::vector<std::shared_ptr<RowBlock>>>();
+  std::shared_ptr<GrowingSegment> published_frozen;
+  std::shared_ptr<GrowingSegment> published_growing = growing;
+  std::string published_database;
+  std::string published_name;
+};
+
+}  // namespace ark

@@ -1,0 +1,324 @@
+// Database: sealing growing segments, committing manifests, deleting obsolete
+// files, and the DR seams (consistent cut, pins, files by hash, epochs).
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/hash.h"
+#include "engine/content_file.h"
+#include "engine/database.h"
+#include "engine/database_collection.h"
+#include "engine/manifest_format.h"
+#include "engine/segment_file.h"
+#include "engine/tombstone_file.h"
+
+namespace ark {
+
+namespace mf = manifest_format;
+
+Status Database::Flush(const std::string& database, const std::string& name) {
+  ARK_RETURN_IF_ERROR(StickyError());
+  std::lock_guard<std::mutex> commit(commit_mu_);
+  uint64_t id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Collection* c = FindLocked(database, name);
+    if (c == nullptr) {
+      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name,
+                                          database.empty() ? kDefaultDatabase : database));
+    }
+    id = c->id;
+  }
+  return SealLocked(id);
+}
+
+Status Database::MaybeSealAged() {
+  ARK_RETURN_IF_ERROR(StickyError());
+  std::lock_guard<std::mutex> commit(commit_mu_);
+  std::vector<uint64_t> due;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, c] : collections_) {
+      if (ShouldSealLocked(*c)) due.push_back(id);
+    }
+  }
+  for (uint64_t id : due) ARK_RETURN_IF_ERROR(SealLocked(id));
+  return Status::OK();
+}
+
+Status Database::SealLocked(uint64_t collection_id) {
+  std::shared_ptr<GrowingSegment> frozen;
+  std::vector<Tombstone> tombstones;
+  std::shared_ptr<const CollectionSchema> schema;
+  Position seal_point;
+  // 1. Freeze: new writes go to a fresh growing segment; deletes of frozen
+  //    rows from now on become tombstones for the next seal.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Collection* c = FindByIdLocked(collection_id);
+    if (c == nullptr) return Status::OK();
+    if (c->growing->rows == 0 && c->pending_tombstones.empty()) return Status::OK();
+    frozen = c->growing;
+    for (size_t i = 0; i < frozen->count(); ++i) frozen->at(i)->in_growing = false;
+    c->frozen = frozen;
+    c->growing = std::make_shared<GrowingSegment>();
+    tombstones.swap(c->pending_tombstones);
+    schema = c->schema;
+    seal_point = wal_->LastPosition();
+    std::lock_guard<std::mutex> view(view_mu_);
+    c->published_frozen = frozen;
+    c->published_growing = c->growing;
+  }
+  // 2. Write the files (no lock but commit_mu_): rows live at the seal point.
+  //    The manifest must not claim positions the WAL could still lose.
+  Status s = wal_->WaitDurable(seal_point);
+  if (!s.ok()) return s;
+  struct Source {
+    RowBlock* block;
+    uint32_t row;
+  };
+  std::vector<Source> sources;
+  RowBatch rows = RowBatch::Empty(*schema);
+  for (auto& col : rows.columns) col.Reserve(frozen->rows);
+  std::vector<uint64_t> lsns;
+  for (size_t i = 0; i < frozen->count(); ++i) {
+    RowBlock* b = frozen->at(i).get();
+    for (size_t r = 0; r < b->num_rows(); ++r) {
+      uint64_t d = b->DeleteLsn(r);
+      if (d != 0 && d <= seal_point.lsn) continue;
+      rows.AppendRow(b->rows(), r);
+      lsns.push_back(b->RowLsn(r));
+      sources.push_back({b, static_cast<uint32_t>(r)});
+    }
+  }
+  ManifestSegment entry;
+  if (rows.num_rows > 0) {
+    std::string data = EncodeSegment(*schema, collection_id, rows, lsns);
+    auto name = WriteContentAddressedFile(env_, FilesDir(), data);
+    if (!name.ok()) {
+      SetStickyError(name.status());
+      return name.status();
+    }
+    entry.file = *name;
+    entry.rows = rows.num_rows;
+    entry.bytes = data.size();
+    entry.min_lsn = *std::min_element(lsns.begin(), lsns.end());
+    entry.max_lsn = *std::max_element(lsns.begin(), lsns.end());
+  }
+  std::string tombstone_file;
+  if (!tombstones.empty()) {
+    auto name = WriteContentAddressedFile(
+        env_, FilesDir(),
+        EncodeTombstones(collection_id, schema->PrimaryKey().type, tombstones));
+    if (!name.ok()) {
+      SetStickyError(name.status());
+      return name.status();
+    }
+    tombstone_file = *name;
+  }
+  // 3. Swap the frozen blocks for the sealed segment and commit.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Collection* c = FindByIdLocked(collection_id);
+    if (c == nullptr) return Status::OK();  // dropped meanwhile: the files are garbage
+    if (rows.num_rows > 0) {
+      const size_t pk = schema->PrimaryKeyIndex();
+      auto block = std::make_shared<RowBlock>(std::make_shared<const RowBatch>(std::move(rows)),
+                                              std::move(lsns), entry.file, pk);
+      block->in_growing = false;
+      const Column& keys = block->rows().columns[pk];
+      for (size_t k = 0; k < block->num_rows(); ++k) {
+        const Source& src = sources[k];
+        if (uint64_t d = src.block->DeleteLsn(src.row); d != 0) block->MarkDeleted(k, d);
+        auto it = c->live.find(PrimaryKeyAt(keys, k));
+        if (it != c->live.end() && it->second.block == src.block && it->second.row == src.row) {
+          it->second = RowRef{block.get(), static_cast<uint32_t>(k)};
+        }
+      }
+      c->sealed.push_back(std::move(block));
+      c->segment_entries.push_back(entry);
+    }
+    if (!tombstone_file.empty()) c->tombstone_files.push_back(tombstone_file);
+    c->frozen = nullptr;
+    c->flushed = seal_point;
+    std::lock_guard<std::mutex> view(view_mu_);
+    c->published_sealed = std::make_shared<const std::vector<std::shared_ptr<RowBlock>>>(c->sealed);
+    c->published_frozen = nullptr;
+  }
+  return CommitManifestLocked();
+}
+
+Manifest Database::BuildManifestLocked() {
+  Manifest m;
+  m.version = ++manifest_version_;
+  m.created_micros = env_->WallMicros();
+  m.epochs = epochs_;
+  m.applied = wal_->LastPosition();
+  m.next_collection_id = next_collection_id_;
+  m.checkpoint = m.applied;
+  for (const auto& [id, c] : collections_) {
+    // An idle collection has everything in files: its flushed point moves up,
+    // so it does not hold back WAL removal.
+    if (c->growing->rows == 0 && !c->frozen && c->pending_tombstones.empty()) {
+      c->flushed = m.applied;
+    }
+    ManifestCollection mc;
+    mc.id = c->id;
+    mc.database = c->database;
+    mc.name = c->name;
+    mc.schema = *c->schema;
+    mc.created = c->created;
+    mc.flushed = c->flushed;
+    mc.next_auto_id = c->next_auto_id.load();
+    mc.segments = c->segment_entries;
+    mc.tombstone_files = c->tombstone_files;
+    m.checkpoint = std::min(m.checkpoint, c->flushed);
+    m.collections.push_back(std::move(mc));
+  }
+  manifest_applied_ = m.applied;
+  return m;
+}
+
+Status Database::CommitManifestLocked() {
+  Manifest m;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    m = BuildManifestLocked();
+  }
+  Status s = wal_->WaitDurable(m.applied);
+  if (s.ok()) s = CommitManifest(env_, dir_, m);
+  if (!s.ok()) {
+    SetStickyError(s);
+    return s;
+  }
+  {
+    std::lock_guard<std::mutex> view(view_mu_);
+    last_manifest_ = m;
+  }
+  DeleteObsoleteFilesLocked(m);
+  return wal_->RemoveObsoleteSegments(m.checkpoint);
+}
+
+void Database::DeleteObsoleteFilesLocked(const Manifest& m) {
+  std::set<std::string> keep = m.LiveFiles();
+  {
+    std::lock_guard<std::mutex> view(view_mu_);
+    uint64_t now = env_->NowMicros();
+    for (auto it = pins_.begin(); it != pins_.end();) {
+      if (it->second.expires_micros != 0 && it->second.expires_micros <= now) {
+        wal_->ClearRetainFloor("pin/" + it->first);
+        it = pins_.erase(it);
+        continue;
+      }
+      keep.insert(it->second.files.begin(), it->second.files.end());
+      ++it;
+    }
+  }
+  // Only after the new manifest is durable: files it no longer names (and
+  // leftover temp files from a crash) go.
+  if (auto names = env_->ListDir(FilesDir()); names.ok()) {
+    for (const auto& n : *names) {
+      bool tmp = n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0;
+      if (tmp || (IsSha256Hex(n) && !keep.count(n))) (void)env_->RemoveFile(JoinPath(FilesDir(), n));
+    }
+  }
+  std::string current = ManifestFileName(m.version);
+  if (auto names = env_->ListDir(dir_); names.ok()) {
+    for (const auto& n : *names) {
+      if (n.rfind(mf::kFilePrefix, 0) == 0 && n != current) (void)env_->RemoveFile(JoinPath(dir_, n));
+    }
+  }
+}
+
+// ---- DR seams ------------------------------------------------------------------
+
+Result<ConsistentCut> Database::GetConsistentCut(const std::string& pin_name, uint64_t ttl_micros) {
+  std::lock_guard<std::mutex> commit(commit_mu_);
+  ConsistentCut cut;
+  cut.manifest = last_manifest_;
+  cut.position = wal_->DurablePosition();
+  if (cut.position < cut.manifest.applied) {
+    ARK_RETURN_IF_ERROR(wal_->WaitDurable(cut.manifest.applied));
+    cut.position = wal_->DurablePosition();
+  }
+  if (!pin_name.empty()) {
+    ARK_RETURN_IF_ERROR(Pin(pin_name, cut.manifest.LiveFiles(), cut.manifest.checkpoint, ttl_micros));
+  }
+  return cut;
+}
+
+Status Database::Pin(const std::string& name, std::set<std::string> files, Position wal_from,
+                     uint64_t ttl_micros) {
+  if (name.empty()) return Status::InvalidArgument("pin name is empty");
+  std::lock_guard<std::mutex> view(view_mu_);
+  PinInfo pin{name, std::move(files), wal_from, ttl_micros ? env_->NowMicros() + ttl_micros : 0};
+  wal_->SetRetainFloor("pin/" + name, wal_from);
+  pins_[name] = std::move(pin);
+  return Status::OK();
+}
+
+Status Database::ReleasePin(const std::string& name) {
+  std::lock_guard<std::mutex> view(view_mu_);
+  if (pins_.erase(name) == 0) return Status::NotFound(fmt::format("no pin named '{}'", name));
+  wal_->ClearRetainFloor("pin/" + name);
+  return Status::OK();
+}
+
+std::vector<PinInfo> Database::ListPins() const {
+  std::lock_guard<std::mutex> view(view_mu_);
+  std::vector<PinInfo> out;
+  uint64_t now = env_->NowMicros();
+  for (const auto& [name, pin] : pins_) {
+    if (pin.expires_micros == 0 || pin.expires_micros > now) out.push_back(pin);
+  }
+  return out;
+}
+
+Result<std::unique_ptr<RandomAccessFile>> Database::OpenFileByHash(const std::string& hex) const {
+  if (!IsSha256Hex(hex)) {
+    return Status::InvalidArgument(fmt::format("'{}' is not a SHA-256 hex name", hex.substr(0, 80)));
+  }
+  bool live = false;
+  {
+    std::lock_guard<std::mutex> view(view_mu_);
+    live = last_manifest_.LiveFiles().count(hex) > 0;
+    uint64_t now = env_->NowMicros();
+    for (const auto& [name, pin] : pins_) {
+      if (pin.files.count(hex) && (pin.expires_micros == 0 || pin.expires_micros > now)) live = true;
+    }
+  }
+  if (!live) return Status::NotFound(fmt::format("file {} is neither live nor pinned in {}", hex, dir_));
+  return env_->NewRandomAccessFile(JoinPath(FilesDir(), hex));
+}
+
+uint64_t Database::CurrentEpoch() const { return wal_->CurrentEpoch(); }
+
+std::vector<EpochStart> Database::EpochHistory() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return epochs_;
+}
+
+Manifest Database::CurrentManifest() const {
+  std::lock_guard<std::mutex> view(view_mu_);
+  return last_manifest_;
+}
+
+Result<Position> Database::StartEpoch(uint64_t epoch) {
+  ARK_RETURN_IF_ERROR(StickyError());
+  std::lock_guard<std::mutex> commit(commit_mu_);
+  Position pos;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (epoch <= wal_->CurrentEpoch()) {
+      return Status::FailedPrecondition(fmt::format("epoch {} is not above the current epoch {}",
+                                                    epoch, wal_->CurrentEpoch()));
+    }
+    ARK_ASSIGN_OR_RETURN(pos, wal_->StartEpoch(epoch));
+    epochs_.push_back({epoch, pos});
+    applied_lsn_.store(pos.lsn, std::memory_order_release);
+  }
+  ARK_RETURN_IF_ERROR(CommitManifestLocked());
+  return pos;
+}
+
+}  // namespace ark

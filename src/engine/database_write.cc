@@ -1,0 +1,207 @@
+// Database: the write path (insert, upsert, delete) and its apply functions.
+#include <fmt/format.h>
+
+#include "engine/database.h"
+#include "engine/database_collection.h"
+#include "engine/validation.h"
+#include "engine/wal_codec.h"
+
+namespace ark {
+
+namespace {
+
+std::string Db(const std::string& database) {
+  return database.empty() ? std::string(kDefaultDatabase) : database;
+}
+
+}  // namespace
+
+Status Database::StickyError() const {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  return sticky_error_;
+}
+
+void Database::SetStickyError(const Status& s) {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  if (sticky_error_.ok()) sticky_error_ = s;
+}
+
+Result<WriteResult> Database::Insert(const std::string& database, const std::string& name,
+                                     RowBatch rows) {
+  return Write(database, name, std::move(rows), WriteKind::kInsert);
+}
+
+Result<WriteResult> Database::Upsert(const std::string& database, const std::string& name,
+                                     RowBatch rows) {
+  return Write(database, name, std::move(rows), WriteKind::kUpsert);
+}
+
+Result<WriteResult> Database::Write(const std::string& database, const std::string& name,
+                                    RowBatch rows, WriteKind kind) {
+  ARK_RETURN_IF_ERROR(StickyError());
+  // Outside the write lock: resolve, assign autoIDs, validate, encode.
+  std::shared_ptr<const CollectionSchema> schema;
+  uint64_t id = 0;
+  int64_t first_auto_id = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Collection* c = FindLocked(database, name);
+    if (c == nullptr) {
+      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+    }
+    schema = c->schema;
+    id = c->id;
+    if (schema->auto_id && kind == WriteKind::kInsert) {
+      first_auto_id = c->next_auto_id.fetch_add(static_cast<int64_t>(rows.num_rows));
+    }
+  }
+  const size_t pk = schema->PrimaryKeyIndex();
+  if (schema->auto_id && kind == WriteKind::kInsert && pk < rows.columns.size()) {
+    auto& keys = rows.columns[pk].ints;
+    keys.resize(rows.num_rows);
+    for (size_t r = 0; r < rows.num_rows; ++r) keys[r] = first_auto_id + static_cast<int64_t>(r);
+  }
+  ARK_RETURN_IF_ERROR(ValidateBatch(*schema, name, rows));
+  if (rows.num_rows == 0) {
+    return Status::InvalidArgument(fmt::format("collection '{}': no rows to write", name));
+  }
+  std::string body = EncodeRows(rows);
+  WriteResult result;
+  result.count = rows.num_rows;
+  result.keys.reserve(rows.num_rows);
+  for (size_t r = 0; r < rows.num_rows; ++r) result.keys.push_back(PrimaryKeyAt(rows.columns[pk], r));
+  auto shared = std::make_shared<const RowBatch>(std::move(rows));
+
+  bool seal = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Collection* c = FindLocked(database, name);
+    if (c == nullptr || c->id != id) {
+      return Status::NotFound(fmt::format("collection '{}' in database '{}' was dropped during the write",
+                                          name, Db(database)));
+    }
+    if (kind == WriteKind::kInsert) {
+      for (const auto& key : result.keys) {
+        if (c->live.count(key)) {
+          return Status::AlreadyExists(fmt::format(
+              "collection '{}', field '{}': primary key {} already exists (use upsert to replace it)",
+              name, schema->fields[pk].name, PrimaryKeyToString(key)));
+        }
+      }
+    }
+    WalOp op = kind == WriteKind::kInsert ? WalOp::kInsert : WalOp::kUpsert;
+    ARK_ASSIGN_OR_RETURN(result.position, wal_->Append(op, id, body));
+    ARK_RETURN_IF_ERROR(ApplyRows(c, kind, std::move(shared), result.position));
+    seal = options_.auto_seal && ShouldSealLocked(*c);
+  }
+  ARK_RETURN_IF_ERROR(wal_->WaitDurable(result.position));
+  if (seal) {
+    // The write is durable; a failed seal becomes sticky for later writes.
+    std::unique_lock<std::mutex> commit(commit_mu_, std::try_to_lock);
+    if (commit.owns_lock()) (void)SealLocked(id);
+  }
+  return result;
+}
+
+Result<WriteResult> Database::Delete(const std::string& database, const std::string& name,
+                                     const std::vector<PrimaryKey>& keys) {
+  ARK_RETURN_IF_ERROR(StickyError());
+  WriteResult result;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Collection* c = FindLocked(database, name);
+    if (c == nullptr) {
+      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+    }
+    const FieldSchema& pk = c->schema->PrimaryKey();
+    std::vector<PrimaryKey> present;
+    for (const auto& k : keys) {
+      bool is_string = std::holds_alternative<std::string>(k);
+      if (is_string != (pk.type == DataType::kVarChar)) {
+        return Status::InvalidArgument(fmt::format(
+            "collection '{}', field '{}': expected a {} primary key, got {}", name, pk.name,
+            DataTypeName(pk.type), PrimaryKeyToString(k)));
+      }
+      if (c->live.count(k) && std::find(present.begin(), present.end(), k) == present.end()) {
+        present.push_back(k);
+      }
+    }
+    result.count = present.size();
+    if (present.empty()) {
+      result.position = wal_->LastPosition();
+    } else {
+      ARK_ASSIGN_OR_RETURN(result.position,
+                           wal_->Append(WalOp::kDelete, c->id, EncodeKeys(pk.type, present)));
+      ARK_RETURN_IF_ERROR(ApplyDelete(c, present, result.position));
+    }
+  }
+  ARK_RETURN_IF_ERROR(wal_->WaitDurable(result.position));
+  return result;
+}
+
+void Database::DeleteRow(Collection* c, const PrimaryKey& key, RowRef ref, uint64_t lsn) {
+  ref.block->MarkDeleted(ref.row, lsn);
+  // A row outside the growing segment is (or is about to be) in a segment
+  // file: its delete must reach a tombstone file at the next seal.
+  if (!ref.block->in_growing) c->pending_tombstones.push_back({key, lsn});
+}
+
+Status Database::ApplyRows(Collection* c, WriteKind kind, std::shared_ptr<const RowBatch> rows,
+                           Position at) {
+  const size_t pk = c->schema->PrimaryKeyIndex();
+  if (rows->columns.size() <= pk) {
+    return Status::Corruption(fmt::format("WAL record at {}: rows lack the key column", at.ToString()));
+  }
+  auto block = std::make_shared<RowBlock>(rows, at.lsn);
+  const Column& keys = rows->columns[pk];
+  int64_t max_key = 0;
+  for (size_t r = 0; r < rows->num_rows; ++r) {
+    PrimaryKey key = PrimaryKeyAt(keys, r);
+    if (const auto* i = std::get_if<int64_t>(&key)) max_key = std::max(max_key, *i);
+    auto it = c->live.find(key);
+    if (it != c->live.end()) {
+      if (kind == WriteKind::kInsert) {
+        return Status::Corruption(fmt::format("WAL record at {}: insert of key {} that is already live",
+                                              at.ToString(), PrimaryKeyToString(key)));
+      }
+      DeleteRow(c, key, it->second, at.lsn);
+      it->second = RowRef{block.get(), static_cast<uint32_t>(r)};
+    } else {
+      c->live.emplace(std::move(key), RowRef{block.get(), static_cast<uint32_t>(r)});
+    }
+  }
+  if (c->schema->auto_id) {
+    int64_t next = c->next_auto_id.load();
+    while (next <= max_key && !c->next_auto_id.compare_exchange_weak(next, max_key + 1)) {
+    }
+  }
+  GrowingSegment& g = *c->growing;
+  if (g.rows == 0) g.first_write_micros = env_->NowMicros();
+  g.rows += rows->num_rows;
+  g.bytes += rows->ByteSize();
+  if (!g.Append(std::move(block))) {
+    return Status::ResourceExhausted(fmt::format("collection '{}': growing segment is full", c->name));
+  }
+  applied_lsn_.store(at.lsn, std::memory_order_release);
+  return Status::OK();
+}
+
+Status Database::ApplyDelete(Collection* c, const std::vector<PrimaryKey>& keys, Position at) {
+  for (const auto& key : keys) {
+    auto it = c->live.find(key);
+    if (it == c->live.end()) continue;
+    DeleteRow(c, key, it->second, at.lsn);
+    c->live.erase(it);
+  }
+  applied_lsn_.store(at.lsn, std::memory_order_release);
+  return Status::OK();
+}
+
+bool Database::ShouldSealLocked(const Collection& c) const {
+  const GrowingSegment& g = *c.growing;
+  if (g.rows == 0) return false;
+  return g.rows >= options_.seal_rows || g.bytes >= options_.seal_bytes ||
+         env_->NowMicros() - g.first_write_micros >= options_.seal_age_micros;
+}
+
+}  // namespace ark

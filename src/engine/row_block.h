@@ -1,0 +1,110 @@
+// RowBlock and GrowingSegment: the in-memory units readers and writers share.
+//
+// A RowBlock is an immutable set of rows plus one mutable thing: each row's
+// delete lsn (0 = live), an atomic written only under the Database write lock
+// and read by anyone. A row is visible in a snapshot taken at lsn S when its
+// insert lsn <= S and its delete lsn is 0 or > S, so readers never lock.
+//
+// The growing segment is a list of RowBlocks, one per applied write. It is
+// append-only with a fixed two-level directory (pages of slots allocated on
+// demand, never moved), so a reader can walk the first `count` blocks while a
+// writer appends more: a slot is filled before `count` is published (release)
+// and never changed afterwards.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/row_batch.h"
+
+namespace ark {
+
+class RowBlock {
+ public:
+  // A block written by one WAL record: every row has insert lsn `lsn`.
+  RowBlock(std::shared_ptr<const RowBatch> rows, uint64_t lsn)
+      : rows_(std::move(rows)), block_lsn_(lsn), deleted_(new std::atomic<uint64_t>[rows_->num_rows]) {
+    for (size_t i = 0; i < rows_->num_rows; ++i) deleted_[i].store(0, std::memory_order_relaxed);
+  }
+  // A sealed segment: per-row insert lsns, and an index key -> row for lookups.
+  RowBlock(std::shared_ptr<const RowBatch> rows, std::vector<uint64_t> lsns, std::string file,
+           size_t pk_column)
+      : RowBlock(std::move(rows), 0) {
+    lsns_ = std::move(lsns);
+    file_ = std::move(file);
+    pk_index_.reserve(rows_->num_rows);
+    for (size_t r = 0; r < rows_->num_rows; ++r) {
+      pk_index_.emplace(PrimaryKeyAt(rows_->columns[pk_column], r), static_cast<uint32_t>(r));
+    }
+  }
+
+  const RowBatch& rows() const { return *rows_; }
+  size_t num_rows() const { return rows_->num_rows; }
+  uint64_t RowLsn(size_t row) const { return lsns_.empty() ? block_lsn_ : lsns_[row]; }
+  uint64_t DeleteLsn(size_t row) const { return deleted_[row].load(std::memory_order_acquire); }
+  void MarkDeleted(size_t row, uint64_t lsn) { deleted_[row].store(lsn, std::memory_order_release); }
+  bool VisibleAt(size_t row, uint64_t snapshot_lsn) const {
+    if (RowLsn(row) > snapshot_lsn) return false;
+    uint64_t d = DeleteLsn(row);
+    return d == 0 || d > snapshot_lsn;
+  }
+  bool sealed() const { return !file_.empty(); }
+  const std::string& file() const { return file_; }  // SHA-256 hex; empty when growing
+  // Sealed blocks only: key -> row (includes deleted rows).
+  const std::unordered_map<PrimaryKey, uint32_t>& pk_index() const { return pk_index_; }
+
+  // Guarded by the Database write lock: false once the growing segment that
+  // holds this block is frozen for sealing (later deletes need tombstones).
+  bool in_growing = true;
+
+ private:
+  std::shared_ptr<const RowBatch> rows_;
+  uint64_t block_lsn_;
+  std::unique_ptr<std::atomic<uint64_t>[]> deleted_;
+  std::vector<uint64_t> lsns_;
+  std::string file_;
+  std::unordered_map<PrimaryKey, uint32_t> pk_index_;
+};
+
+class GrowingSegment {
+ public:
+  static constexpr size_t kPageSlots = 4096;
+  static constexpr size_t kMaxPages = 4096;  // 16M writes per growing segment
+
+  GrowingSegment() = default;
+  GrowingSegment(const GrowingSegment&) = delete;
+  GrowingSegment& operator=(const GrowingSegment&) = delete;
+
+  // Writer only (under the Database write lock). False when full.
+  bool Append(std::shared_ptr<RowBlock> block) {
+    size_t n = count_.load(std::memory_order_relaxed);
+    size_t page = n / kPageSlots;
+    if (page >= kMaxPages) return false;
+    if (!pages_[page]) pages_[page] = std::make_unique<Page>();
+    (*pages_[page])[n % kPageSlots] = std::move(block);
+    count_.store(n + 1, std::memory_order_release);
+    return true;
+  }
+  // Any thread: blocks [0, count()) are safe to read.
+  size_t count() const { return count_.load(std::memory_order_acquire); }
+  const std::shared_ptr<RowBlock>& at(size_t i) const {
+    return (*pages_[i / kPageSlots])[i % kPageSlots];
+  }
+
+  // Guarded by the Database write lock.
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  uint64_t first_write_micros = 0;
+
+ private:
+  using Page = std::array<std::shared_ptr<RowBlock>, kPageSlots>;
+  std::array<std::unique_ptr<Page>, kMaxPages> pages_;
+  std::atomic<size_t> count_{0};
+};
+
+}  // namespace ark

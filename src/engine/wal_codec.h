@@ -1,0 +1,49 @@
+// WalCodec: the engine's WAL record bodies (the WAL itself only frames them).
+//
+//   kCreateCollection  JSON {"database", "name", "schema"} (collection id in the frame)
+//   kDropCollection    empty
+//   kRenameCollection  JSON {"database", "name"}: the new database and name
+//   kInsert / kUpsert  a RowBatch: u32 codec version, u64 rows, u32 columns, then
+//                      per column u8 type, u32 dim, u64 byte length, bytes
+//                      (integers/Bool: i64 each; Float/Double: f64 each;
+//                      VarChar/JSON: u32 length + bytes each; vectors: f32 each)
+//   kDelete            u32 codec version, u8 key type, u64 count, keys
+//                      (Int64: i64; VarChar: u32 length + bytes)
+// All little-endian. Specified in docs/formats/manifest.md ("WAL bodies").
+// Pure functions; Decode* return Corruption naming the record's position.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/position.h"
+#include "core/status.h"
+#include "engine/row_batch.h"
+#include "engine/schema.h"
+
+namespace ark {
+
+inline constexpr uint32_t kWalBodyVersion = 1;
+
+struct CreateCollectionBody {
+  std::string database;
+  std::string name;
+  CollectionSchema schema;
+};
+struct RenameCollectionBody {
+  std::string database;
+  std::string name;
+};
+
+std::string EncodeCreateCollection(const CreateCollectionBody& b);
+Result<CreateCollectionBody> DecodeCreateCollection(std::string_view body, Position at);
+std::string EncodeRenameCollection(const RenameCollectionBody& b);
+Result<RenameCollectionBody> DecodeRenameCollection(std::string_view body, Position at);
+
+std::string EncodeRows(const RowBatch& batch);
+Result<RowBatch> DecodeRows(std::string_view body, Position at);
+
+std::string EncodeKeys(DataType key_type, const std::vector<PrimaryKey>& keys);
+Result<std::vector<PrimaryKey>> DecodeKeys(std::string_view body, Position at);
+
+}  // namespace ark
