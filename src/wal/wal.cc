@@ -214,6 +214,14 @@ Status WalImpl::Recover() {
   if (tail == nullptr || tail->path() != last_path) {
     return Status::Internal("WAL recovery did not reach the last segment " + last_path);
   }
+  if (tail->next_lsn() == tail->header().first_lsn && files.size() > 1 &&
+      ParseSegmentFileName(BaseName(files[files.size() - 2]))->epoch < tail->header().epoch) {
+    // A new epoch whose kEpochStart record was torn: StartEpoch never
+    // succeeded, so the epoch did not start. Drop the segment and recover again.
+    ARK_RETURN_IF_ERROR(env_->RemoveFile(last_path));
+    ARK_RETURN_IF_ERROR(env_->SyncDir(dir_));
+    return Recover();
+  }
   if (reader->torn_tail()) {
     ARK_RETURN_IF_ERROR(env_->TruncateFile(last_path, tail->valid_end()));
   }

@@ -80,11 +80,17 @@ void RunCrashIteration(uint64_t seed) {
                                  : FaultInjectionEnv::WriteFault::kShortWrite);
       } else if (what < 6) {
         env.FailSync(1 + rng() % 3, EIO);
-      } else if (what < 8) {
-        auto e = wal->StartEpoch(wal->CurrentEpoch() + 1);
+      } else if (what < 9) {
+        // Recorded before the call: a failed StartEpoch may still leave its
+        // (unacknowledged) record on disk.
+        Position next{wal->CurrentEpoch() + 1, wal->LastPosition().lsn + 1};
+        appended[next.lsn] = {next, 0, ""};
+        auto e = wal->StartEpoch(next.epoch);
         if (e.ok()) {
-          appended[e->lsn] = {*e, 0, ""};
+          ASSERT_EQ(*e, next);
           acked = std::max(acked, e->lsn);
+        } else if (wal->LastPosition().lsn < next.lsn) {
+          appended.erase(next.lsn);  // refused before an lsn was assigned
         }
       } else if (what < 70) {
         size_t size = chance(5) ? 20000 : rng() % 400;

@@ -256,6 +256,20 @@ TEST_F(WalMultiSegmentRecoveryTest, EmptySegmentOfAnUnfinishedEpochIsRemoved) {
   ExpectRecords(*wal, 5);
 }
 
+TEST_F(WalMultiSegmentRecoveryTest, TornEpochStartRecordUndoesTheEpoch) {
+  WriteLog(5);
+  std::string extra = JoinPath(WalDir(), wal_format::SegmentFileName(2, 6));
+  std::string frame;
+  AppendWalFrame(&frame, {2, 6}, 0, static_cast<uint16_t>(WalOp::kEpochStart), 0, {});
+  WriteAll(extra, EncodeWalSegmentHeader(2, 6) + frame.substr(0, frame.size() - 10));
+  ASSERT_OK_AND_ASSIGN(auto wal, Reopen());
+  EXPECT_FALSE(Env::Default()->FileExists(extra));
+  EXPECT_EQ(wal->CurrentEpoch(), 1u);
+  ExpectRecords(*wal, 5);
+  ASSERT_OK_AND_ASSIGN(Position e, wal->StartEpoch(2));
+  EXPECT_EQ(e, (Position{2, 6}));
+}
+
 TEST_F(WalRecoveryTest, SegmentNameDisagreeingWithHeaderIsCorruption) {
   std::string seg = WriteLog(3);
   std::string renamed = JoinPath(WalDir(), wal_format::SegmentFileName(1, 2));
