@@ -1,5 +1,6 @@
 #include "expr/column_evaluator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -86,6 +87,47 @@ void CompareFloatColumn(const T* data, size_t n, CompareOp op, const Value& c, B
   FillBits(data, n, [op, i](T x) { return CompareValues(Value::Double(x), op, Value::Int(i)); }, out);
 }
 
+// Integer column `in` list: linear scan, bit table or hash set, chosen once
+// per batch rather than per row.
+template <typename T>
+void FillIntIn(const T* data, size_t n, const InList& list, Bitmap* out) {
+  if (list.ints.size() <= InList::kSmallList) {
+    // One vectorisable pass over each 64-row block per list value.
+    const int64_t* values = list.small_ints.data();
+    const size_t count = list.small_ints.size();
+    uint64_t* words = out->words();
+    const size_t full = n / 64;
+    for (size_t w = 0; w < full; ++w) {
+      const T* d = data + w * 64;
+      uint8_t match[64] = {};
+      for (size_t k = 0; k < count; ++k) {
+        const T v = static_cast<T>(values[k]);
+        // A value outside T's range can never match (and must not wrap).
+        if (static_cast<int64_t>(v) != values[k]) continue;
+        for (unsigned j = 0; j < 64; ++j) match[j] |= d[j] == v;
+      }
+      uint64_t bits = 0;
+      for (unsigned j = 0; j < 64; ++j) bits |= static_cast<uint64_t>(match[j]) << j;
+      words[w] = bits;
+    }
+    for (size_t i = full * 64; i < n; ++i) {
+      bool any = false;
+      for (size_t k = 0; k < count; ++k) any |= static_cast<int64_t>(data[i]) == values[k];
+      out->Set(i, any);
+    }
+  } else if (!list.dense.empty()) {
+    const uint64_t* table = list.dense.data();
+    const uint64_t bits = list.dense.size() * 64;
+    const uint64_t lo = static_cast<uint64_t>(list.dense_min);
+    FillBits(data, n, [table, bits, lo](T x) {
+      const uint64_t off = static_cast<uint64_t>(static_cast<int64_t>(x)) - lo;
+      return off < bits && ((table[off >> 6] >> (off & 63)) & 1);
+    }, out);
+  } else {
+    FillBits(data, n, [&list](T x) { return list.ints.count(static_cast<int64_t>(x)) != 0; }, out);
+  }
+}
+
 class ColumnEvaluator {
  public:
   explicit ColumnEvaluator(const ColumnSource& columns)
@@ -126,6 +168,18 @@ class ColumnEvaluator {
           }
           if (n.negated) out->Not();
           return Status::OK();
+        }
+        break;
+      case NodeKind::kField:
+        // A bare Bool field used as a predicate.
+        if (IsPlainField(n) && n.type == ExprType::kBool) {
+          ARK_ASSIGN_OR_RETURN(ColumnView col, Column(n.field_index));
+          if (col.kind == ColumnKind::kBool) {
+            *out = Bitmap(rows_);
+            FillBits(static_cast<const uint8_t*>(col.data), rows_, [](uint8_t v) { return v != 0; }, out);
+            ApplyValidity(col, out);
+            return Status::OK();
+          }
         }
         break;
       default: break;
@@ -212,13 +266,12 @@ class ColumnEvaluator {
     const InList& list = *n.in_list;
     *out = Bitmap(rows_);
     const void* d = col.data;
-    auto ints = [&list](auto x) { return list.ints.count(static_cast<int64_t>(x)) != 0; };
     auto floats = [&list](auto x) { return list.Contains(Value::Double(x)); };
     switch (col.kind) {
-      case ColumnKind::kInt8: FillBits(static_cast<const int8_t*>(d), rows_, ints, out); break;
-      case ColumnKind::kInt16: FillBits(static_cast<const int16_t*>(d), rows_, ints, out); break;
-      case ColumnKind::kInt32: FillBits(static_cast<const int32_t*>(d), rows_, ints, out); break;
-      case ColumnKind::kInt64: FillBits(static_cast<const int64_t*>(d), rows_, ints, out); break;
+      case ColumnKind::kInt8: FillIntIn(static_cast<const int8_t*>(d), rows_, list, out); break;
+      case ColumnKind::kInt16: FillIntIn(static_cast<const int16_t*>(d), rows_, list, out); break;
+      case ColumnKind::kInt32: FillIntIn(static_cast<const int32_t*>(d), rows_, list, out); break;
+      case ColumnKind::kInt64: FillIntIn(static_cast<const int64_t*>(d), rows_, list, out); break;
       case ColumnKind::kFloat: FillBits(static_cast<const float*>(d), rows_, floats, out); break;
       case ColumnKind::kDouble: FillBits(static_cast<const double*>(d), rows_, floats, out); break;
       case ColumnKind::kBool:

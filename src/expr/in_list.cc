@@ -1,5 +1,6 @@
 #include "expr/in_list.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +33,28 @@ void InList::Add(const Value& v) {
     case Value::Kind::kBool: (v.b ? has_true : has_false) = true; break;
     case Value::Kind::kJson: others.push_back(v.j); break;
     case Value::Kind::kNull: break;
+  }
+}
+
+void InList::Finalize() {
+  small_ints.clear();
+  dense.clear();
+  if (ints.size() <= kSmallList) {
+    small_ints.assign(ints.begin(), ints.end());
+    return;
+  }
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (int64_t v : ints) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  const uint64_t range = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+  if (range >= kMaxDenseRange) return;
+  dense_min = lo;
+  dense.assign(range / 64 + 1, 0);
+  for (int64_t v : ints) {
+    const uint64_t off = static_cast<uint64_t>(v) - static_cast<uint64_t>(lo);
+    dense[off >> 6] |= uint64_t{1} << (off & 63);
   }
 }
 

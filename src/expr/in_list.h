@@ -27,7 +27,17 @@ struct InList {
   std::vector<const nlohmann::json*> others;  // nested lists
   size_t size = 0;                            // number of list elements
 
+  // Faster forms of `ints` for the column evaluator, built by Finalize():
+  // small lists are scanned linearly (branch-free, vectorisable); lists of
+  // integers spanning a modest range get a bit table.
+  static constexpr size_t kSmallList = 16;
+  static constexpr uint64_t kMaxDenseRange = uint64_t{1} << 24;  // 2 MiB of bits
+  std::vector<int64_t> small_ints;  // == ints when ints.size() <= kSmallList
+  int64_t dense_min = 0;
+  std::vector<uint64_t> dense;      // bit (x - dense_min) set when x in ints
+
   void Add(const Value& v);
+  void Finalize();
   bool Contains(const Value& v) const;
 };
 

@@ -283,6 +283,7 @@ class Checker {
       }
       owner->in_list->Add(e->literal);
     }
+    owner->in_list->Finalize();
     list->type = ExprType::kList;
     return Status::OK();
   }

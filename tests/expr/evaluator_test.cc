@@ -156,6 +156,13 @@ TEST_F(FilterEvaluationTest, AcceptedFiltersSelectTheExpectedRows) {
       {"title not in []", all},
       {"age in []", none},
       {"id in [3, 5, 100]", {3, 5}},
+      // Longer lists take the bit-table path (narrow range) or the hash set.
+      {"age in [0,5,10,15,20,25,30,35,40,45,50,55,60,65,70,75,80,85,90,95,100]", Range(0, 20)},
+      {"age not in [0,5,10,15,20,25,30,35,40,45,50,55,60,65,70,75,80,85,90,95,100]",
+       Range(21, 29)},
+      {"age in [9223372036854775807,-9223372036854775808,1,2,3,4,6,7,8,9,11,12,13,14,16,17,"
+       "18,19,20]", {4, 28, 29}},
+      {"id in [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,100000000]", Range(1, 17)},
       {"id not in [3, 5, 100]", Minus(all, {3, 5})},
       {"meta['model'] == 'X'", Where([](int i) { return i % 4 == 0; })},
       // Rows where the key is missing or of another type match neither.
