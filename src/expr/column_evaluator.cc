@@ -120,8 +120,11 @@ void FillIntIn(const T* data, size_t n, const InList& list, Bitmap* out) {
     const uint64_t bits = list.dense.size() * 64;
     const uint64_t lo = static_cast<uint64_t>(list.dense_min);
     FillBits(data, n, [table, bits, lo](T x) {
+      // Branch-free: out-of-range values read a clamped word and are masked.
       const uint64_t off = static_cast<uint64_t>(static_cast<int64_t>(x)) - lo;
-      return off < bits && ((table[off >> 6] >> (off & 63)) & 1);
+      const uint64_t in_range = off < bits;
+      const uint64_t word = table[(in_range ? off : 0) >> 6];
+      return ((word >> (off & 63)) & in_range) != 0;
     }, out);
   } else {
     FillBits(data, n, [&list](T x) { return list.ints.count(static_cast<int64_t>(x)) != 0; }, out);
