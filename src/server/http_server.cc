@@ -1,0 +1,296 @@
+#include "server/http_server.h"
+
+#include <httplib.h>
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+namespace ark::server {
+namespace {
+
+constexpr char kMilvusPrefix[] = "/v2/vectordb/";
+constexpr char kAdminPrefix[] = "/ark/v1/";
+
+bool ConstantTimeEquals(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+HttpServer::HttpServer(ServerConfig config, MetricsRegistry* metrics)
+    : config_(std::move(config)), metrics_(metrics) {
+  if (config_.tls.enabled()) {
+    http_ = std::make_unique<httplib::SSLServer>(config_.tls.cert_file.c_str(),
+                                                 config_.tls.key_file.c_str());
+  } else {
+    http_ = std::make_unique<httplib::Server>();
+  }
+  const uint32_t threads = config_.limits.worker_threads;
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_->set_payload_max_length(config_.limits.max_body_bytes);
+  // cpp-httplib's default also sets SO_REUSEPORT, which would let a second
+  // server share the port silently; keep only SO_REUSEADDR.
+  http_->set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  metrics_->Describe("ark_http_requests_total", "HTTP requests by route and Milvus code");
+  metrics_->Describe("ark_http_request_seconds", "HTTP request latency by route");
+}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::RegisterMilvus(const std::string& route, RouteHandler handler) {
+  milvus_routes_[kMilvusPrefix + route] = std::move(handler);
+}
+
+void HttpServer::RegisterAdmin(const std::string& route, RouteHandler handler) {
+  admin_routes_[kAdminPrefix + route] = std::move(handler);
+}
+
+void HttpServer::SetErrorMapper(
+    std::function<ApiError(const std::string&, const Status&)> mapper) {
+  error_mapper_ = std::move(mapper);
+}
+
+void HttpServer::SetReady(bool ready, std::string reason) {
+  not_ready_reason_ = std::move(reason);
+  ready_.store(ready);
+}
+
+void HttpServer::Reply(httplib::Response& response, int http_status,
+                       const nlohmann::json& body) const {
+  response.status = http_status;
+  response.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       "application/json");
+}
+
+Status HttpServer::Authenticate(const httplib::Request& request, bool admin,
+                                std::string* user) const {
+  const AuthConfig& auth = config_.auth;
+  if (!auth.enabled()) return Status::OK();
+  std::string header = request.get_header_value("Authorization");
+  const std::string kBearer = "Bearer ";
+  if (header.compare(0, kBearer.size(), kBearer) != 0) {
+    return Status::PermissionDenied("user hasn't authenticated");
+  }
+  std::string credential = header.substr(kBearer.size());
+  if (admin && !auth.admin_token.empty()) {
+    if (ConstantTimeEquals(credential, auth.admin_token)) {
+      *user = "admin";
+      return Status::OK();
+    }
+    return Status::PermissionDenied("user hasn't authenticated");
+  }
+  if (!auth.token.empty() && ConstantTimeEquals(credential, auth.token)) {
+    *user = "token";
+    return Status::OK();
+  }
+  if (!auth.admin_token.empty() && ConstantTimeEquals(credential, auth.admin_token)) {
+    *user = "admin";
+    return Status::OK();
+  }
+  auto colon = credential.find(':');
+  if (colon != std::string::npos) {
+    auto it = auth.users.find(credential.substr(0, colon));
+    if (it != auth.users.end() && ConstantTimeEquals(credential.substr(colon + 1), it->second)) {
+      *user = it->first;
+      return Status::OK();
+    }
+  }
+  return Status::PermissionDenied("user hasn't authenticated");
+}
+
+void HttpServer::Dispatch(const std::string& route, bool admin, const RouteHandler& handler,
+                          const httplib::Request& request, httplib::Response& response) {
+  const auto start = std::chrono::steady_clock::now();
+  int code = 0;
+  // Unknown paths share one label so that random URLs cannot grow /metrics.
+  const std::string metric_route =
+      milvus_routes_.count(route) || admin_routes_.count(route) ? route : "unknown";
+  auto finish = [&](int http_status, const nlohmann::json& body) {
+    Reply(response, http_status, body);
+    double seconds = SecondsSince(start);
+    metrics_->IncrementCounter("ark_http_requests_total",
+                               {{"route", metric_route}, {"code", std::to_string(code)}});
+    metrics_->ObserveHistogram("ark_http_request_seconds", {{"route", metric_route}}, seconds);
+    if (config_.access_log) {
+      spdlog::info("{} {} {} code={} {:.3f}ms {}B", request.remote_addr, request.method, route,
+                   code, seconds * 1e3, request.body.size());
+    }
+  };
+  auto fail = [&](const ApiError& e) {
+    code = static_cast<int>(e.code);
+    finish(e.http_status, ErrorEnvelope(e));
+  };
+
+  RequestContext ctx;
+  ctx.route = route;
+  if (Status s = Authenticate(request, admin, &ctx.user); !s.ok()) {
+    return fail({MilvusCode::kUnauthenticated, s.message(), 401});
+  }
+  // Bound concurrency: beyond the limit, answer at once instead of queueing.
+  struct InFlight {
+    std::atomic<int>& n;
+    ~InFlight() { n.fetch_sub(1); }
+  } in_flight{in_flight_};
+  if (in_flight_.fetch_add(1) >= static_cast<int>(config_.limits.max_concurrent_requests)) {
+    return fail({MilvusCode::kRateLimited,
+                 "rate limited: more than " +
+                     std::to_string(config_.limits.max_concurrent_requests) +
+                     " concurrent requests",
+                 200});
+  }
+
+  ctx.raw_body = request.body;
+  if (!request.body.empty()) {
+    ctx.body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (ctx.body.is_discarded()) {
+      return fail({MilvusCode::kBadJson,
+                   "can only accept json format request, error: the body is not valid JSON", 200});
+    }
+    if (!ctx.body.is_object()) {
+      return fail({MilvusCode::kBadJson,
+                   "can only accept json format request, error: the body must be a JSON object",
+                   200});
+    }
+  } else {
+    ctx.body = nlohmann::json::object();
+  }
+  if (auto db = ctx.body.find("dbName"); db != ctx.body.end() && db->is_string() &&
+                                          !db->get<std::string>().empty()) {
+    ctx.db_name = db->get<std::string>();
+  } else if (request.has_header("DB-Name")) {
+    ctx.db_name = request.get_header_value("DB-Name");
+  } else {
+    ctx.db_name = "default";
+  }
+  ctx.int64_as_string = request.get_header_value("Accept-Type-Allow-Int64") == "false";
+
+  double timeout = config_.limits.default_request_timeout_seconds;
+  if (request.has_header("Request-Timeout")) {
+    std::string t = request.get_header_value("Request-Timeout");
+    char* end = nullptr;
+    double v = std::strtod(t.c_str(), &end);
+    if (end == t.c_str() || *end != '\0' || !(v > 0) || v > 86400) {
+      return fail({MilvusCode::kInvalidParameter,
+                   "Request-Timeout '" + t + "' must be a number of seconds in (0, 86400]", 200});
+    }
+    timeout = v;
+  }
+  ctx.deadline = start + std::chrono::microseconds(static_cast<int64_t>(timeout * 1e6));
+
+  Result<nlohmann::json> result = Status::Internal("handler did not run");
+  try {
+    result = handler(ctx);
+  } catch (const HandlerError& e) {
+    return fail(e.error);
+  } catch (const std::exception& e) {
+    return fail({MilvusCode::kUnexpected, std::string("internal error: ") + e.what(), 200});
+  }
+  if (ctx.Expired()) {
+    return fail({MilvusCode::kUnexpected,
+                 "request timed out after " + std::to_string(timeout) + " seconds", 408});
+  }
+  if (!result.ok()) {
+    return fail(error_mapper_ ? error_mapper_(route, result.status())
+                              : ApiErrorFromStatus(result.status()));
+  }
+  finish(200, SuccessEnvelope(std::move(result).value()));
+}
+
+void HttpServer::InstallRoutes() {
+  http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"status\":\"alive\"}", "application/json");
+  });
+  http_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    if (ready_.load()) {
+      res.set_content("{\"status\":\"ready\"}", "application/json");
+    } else {
+      res.status = 503;
+      res.set_content(nlohmann::json{{"status", "not ready"}, {"reason", not_ready_reason_}}.dump(),
+                      "application/json");
+    }
+  });
+  http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_->Render(), "text/plain; version=0.0.4");
+  });
+  auto route_handler = [this](const httplib::Request& req, httplib::Response& res) {
+    const std::string& path = req.path;
+    if (auto it = milvus_routes_.find(path); it != milvus_routes_.end()) {
+      return Dispatch(path, false, it->second, req, res);
+    }
+    if (auto it = admin_routes_.find(path); it != admin_routes_.end()) {
+      return Dispatch(path, true, it->second, req, res);
+    }
+    bool admin = path.rfind(kAdminPrefix, 0) == 0;
+    RouteHandler unknown = [&](RequestContext&) -> Result<nlohmann::json> {
+      throw HandlerError{{MilvusCode::kInvalidParameter,
+                          "route " + req.method + " " + path + " is not supported by Ark", 404}};
+    };
+    Dispatch(path, admin, unknown, req, res);
+  };
+  http_->Post(R"(/.*)", route_handler);
+  http_->Get(R"(/(v2|ark)/.*)", route_handler);
+  http_->set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 413) {
+      Reply(res, 413,
+            ErrorEnvelope({MilvusCode::kInvalidParameter,
+                           "request body is larger than limits.max_body_bytes (" +
+                               std::to_string(config_.limits.max_body_bytes) + " bytes)",
+                           413}));
+    } else if (res.body.empty()) {
+      Reply(res, res.status,
+            ErrorEnvelope({MilvusCode::kInvalidParameter,
+                           "route " + req.method + " " + req.path + " is not supported by Ark",
+                           res.status}));
+    }
+  });
+}
+
+Status HttpServer::Bind() {
+  if (config_.tls.enabled() && !http_->is_valid()) {
+    return Status::InvalidArgument("TLS certificate " + config_.tls.cert_file + " or key " +
+                                   config_.tls.key_file + " cannot be loaded");
+  }
+  InstallRoutes();
+  if (config_.port == 0) {
+    port_ = http_->bind_to_any_port(config_.host);
+    if (port_ < 0) return Status::IOError("cannot bind " + config_.host + " on any port");
+  } else {
+    if (!http_->bind_to_port(config_.host, config_.port)) {
+      return Status::IOError("cannot listen on " + config_.host + ":" +
+                             std::to_string(config_.port) + " (address in use or not local?)");
+    }
+    port_ = config_.port;
+  }
+  return Status::OK();
+}
+
+Status HttpServer::Serve() {
+  serving_.store(true);
+  struct Done {
+    std::atomic<bool>& serving;
+    ~Done() { serving.store(false); }
+  } done{serving_};
+  if (stop_requested_.load()) return Status::OK();
+  if (!http_->listen_after_bind() && !stop_requested_.load()) {
+    return Status::IOError("HTTP server stopped with an error");
+  }
+  return Status::OK();
+}
+
+void HttpServer::Stop() {
+  stop_requested_.store(true);
+  // httplib's stop() is a no-op until its accept loop runs: if Serve() has
+  // begun, wait for the loop to start so that the stop is not lost.
+  if (serving_.load()) {
+    while (!http_->is_running() && serving_.load()) std::this_thread::yield();
+  }
+  http_->stop();
+}
+
+}  // namespace ark::server

@@ -1,0 +1,109 @@
+// HttpServer: the HTTP front door (Milvus REST v2 under /v2/vectordb, Ark's
+// admin API under /ark/v1, and /healthz /readyz /metrics).
+//
+// It owns the transport concerns every route shares, so handlers only see a
+// parsed request and return data or a Status:
+//   - the body is parsed as JSON whatever Content-Type says (the Node SDK
+//     sends text/plain); malformed JSON -> code 1801;
+//   - dbName from the body, else the DB-Name header, else "default";
+//   - Authorization: Bearer checked on every /v2 and /ark route when auth is
+//     configured (401, code 1800); credentials are never logged;
+//   - a bound on concurrent requests (beyond it: code 1807, rate limited) and
+//     on body size (code 1100 naming the limit);
+//   - Request-Timeout: the handler gets a deadline; a reply after it is 408;
+//   - per-route request counters and latency histograms in /metrics, and an
+//     access log line per request;
+//   - unknown routes get a Milvus-style JSON error naming the route.
+//
+// Thread-safety: Register* before Start(); handlers run concurrently on the
+// worker pool and must be thread-safe. Stop() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "core/status.h"
+#include "server/metrics.h"
+#include "server/milvus_error.h"
+#include "server/server_config.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace ark::server {
+
+struct RequestContext {
+  std::string route;        // "/v2/vectordb/collections/list"
+  std::string db_name;      // resolved dbName
+  std::string_view raw_body;
+  nlohmann::json body;      // parsed body (an object; {} when empty)
+  bool int64_as_string = false;  // Accept-Type-Allow-Int64: false
+  std::chrono::steady_clock::time_point deadline;
+  std::string user;         // authenticated principal ("" when auth is off)
+
+  bool Expired() const { return std::chrono::steady_clock::now() > deadline; }
+};
+
+// A handler returns the `data` of a success envelope, or an error.
+using RouteHandler = std::function<Result<nlohmann::json>(RequestContext&)>;
+// A handler that reports its own Milvus code (for errors Status cannot express).
+struct HandlerError {
+  ApiError error;
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerConfig config, MetricsRegistry* metrics);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // POST route under /v2/vectordb/ (e.g. "collections/list").
+  void RegisterMilvus(const std::string& route, RouteHandler handler);
+  // Route under /ark/v1/ (POST; admin credential when configured).
+  void RegisterAdmin(const std::string& route, RouteHandler handler);
+  // Overrides how an internal Status maps to a Milvus error for one route.
+  void SetErrorMapper(std::function<ApiError(const std::string& route, const Status&)> mapper);
+
+  // Binds the listening socket (port 0 picks a free one). Fails with a
+  // message naming the address when it is in use.
+  Status Bind();
+  int port() const { return port_; }
+  // Serves until Stop(); returns after in-flight requests finished.
+  Status Serve();
+  void Stop();
+
+  // /readyz answers 200 only when ready (503 while recovering or read-only).
+  void SetReady(bool ready, std::string reason = "");
+
+ private:
+  void InstallRoutes();
+  void Dispatch(const std::string& route, bool admin, const RouteHandler& handler,
+                const httplib::Request& request, httplib::Response& response);
+  Status Authenticate(const httplib::Request& request, bool admin, std::string* user) const;
+  void Reply(httplib::Response& response, int http_status, const nlohmann::json& body) const;
+
+  ServerConfig config_;
+  MetricsRegistry* metrics_;
+  std::unique_ptr<httplib::Server> http_;
+  std::map<std::string, RouteHandler> milvus_routes_;
+  std::map<std::string, RouteHandler> admin_routes_;
+  std::function<ApiError(const std::string&, const Status&)> error_mapper_;
+  std::atomic<int> in_flight_{0};
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> serving_{false};
+  std::atomic<bool> stop_requested_{false};
+  std::string not_ready_reason_;  // written before ready_ flips; read after
+  int port_ = 0;
+};
+
+}  // namespace ark::server

@@ -1,0 +1,63 @@
+// ServerConfig: what `ark serve` reads from its YAML file (--config), then
+// overrides from flags. Every field has an embedded default, so Ark runs with
+// no file at all: data in ./ark-data, listening on 127.0.0.1:19530.
+//
+// Loading is strict: an unknown key, a value of the wrong type or out of range
+// is an InvalidArgument that names the key path (e.g. "limits.max_body_bytes")
+// and the file, so a typo never silently falls back to a default.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "core/status.h"
+
+namespace ark::server {
+
+struct TlsConfig {
+  std::string cert_file;  // PEM; TLS is on when both files are set
+  std::string key_file;
+  bool enabled() const { return !cert_file.empty() && !key_file.empty(); }
+};
+
+struct AuthConfig {
+  // Accepted bearer credentials: a token, or "user:password" for a configured user.
+  std::string token;
+  std::map<std::string, std::string> users;  // user -> password
+  // When set, /ark/v1 admin routes require this credential instead.
+  std::string admin_token;
+  bool enabled() const { return !token.empty() || !users.empty() || !admin_token.empty(); }
+};
+
+struct LimitsConfig {
+  uint64_t max_body_bytes = 64ull << 20;
+  uint64_t max_rows_per_insert = 100000;
+  uint64_t max_limit_offset = 16384;  // Milvus's topK + offset bound
+  uint32_t max_concurrent_requests = 64;
+  double default_request_timeout_seconds = 30;
+  uint32_t worker_threads = 16;
+};
+
+struct ServerConfig {
+  std::string data_dir = "./ark-data";
+  std::string host = "127.0.0.1";
+  int port = 19530;
+  TlsConfig tls;
+  AuthConfig auth;
+  LimitsConfig limits;
+  std::string wal_sync = "every_commit";  // every_commit | batched | none
+  bool access_log = true;
+  std::string log_level = "info";
+
+  // Parses YAML text; `source` names the file in error messages.
+  static Result<ServerConfig> FromYaml(const std::string& text, const std::string& source);
+  static Result<ServerConfig> FromFile(const std::string& path);
+  // Cross-field checks (port range, TLS file pairs, enum values).
+  Status Validate() const;
+};
+
+// Parses "HOST:PORT" (or ":PORT") into host and port.
+Status ParseListenAddress(const std::string& text, std::string* host, int* port);
+
+}  // namespace ark::server

@@ -1,0 +1,81 @@
+#include "server/server_config.h"
+
+#include <gtest/gtest.h>
+
+#include "support/test_util.h"
+
+namespace ark::server {
+namespace {
+
+TEST(ServerConfig, EmbeddedDefaults) {
+  ASSERT_OK_AND_ASSIGN(ServerConfig c, ServerConfig::FromYaml("", "x.yaml"));
+  EXPECT_EQ(c.data_dir, "./ark-data");
+  EXPECT_EQ(c.host, "127.0.0.1");
+  EXPECT_EQ(c.port, 19530);
+  EXPECT_FALSE(c.auth.enabled());
+  EXPECT_FALSE(c.tls.enabled());
+}
+
+TEST(ServerConfig, ReadsEverySection) {
+  ASSERT_OK_AND_ASSIGN(ServerConfig c, ServerConfig::FromYaml(R"(
+data_dir: /var/lib/ark
+listen: 0.0.0.0:8080
+wal_sync: batched
+auth:
+  token: t
+  users: {alice: pw}
+limits:
+  max_body_bytes: 1048576
+  max_concurrent_requests: 8
+tls:
+  cert_file: c.pem
+  key_file: k.pem
+)", "x.yaml"));
+  EXPECT_EQ(c.data_dir, "/var/lib/ark");
+  EXPECT_EQ(c.host, "0.0.0.0");
+  EXPECT_EQ(c.port, 8080);
+  EXPECT_EQ(c.wal_sync, "batched");
+  EXPECT_EQ(c.auth.users.at("alice"), "pw");
+  EXPECT_EQ(c.limits.max_body_bytes, 1048576u);
+  EXPECT_EQ(c.limits.max_concurrent_requests, 8u);
+  EXPECT_TRUE(c.tls.enabled());
+}
+
+struct BadConfig {
+  const char* yaml;
+  const char* expected;
+};
+
+class ServerConfigRejects : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(ServerConfigRejects, WithAMessageNamingTheKey) {
+  auto r = ServerConfig::FromYaml(GetParam().yaml, "ark.yaml");
+  ASSERT_FALSE(r.ok()) << GetParam().yaml;
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find(GetParam().expected), std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("ark.yaml"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ServerConfigRejects,
+    ::testing::Values(BadConfig{"data_dri: x", "data_dri is not a known setting"},
+                      BadConfig{"limits: {max_body_byte: 5}", "limits.max_body_byte is not a known"},
+                      BadConfig{"limits: {max_body_bytes: lots}", "limits.max_body_bytes must be"},
+                      BadConfig{"limits: {max_body_bytes: 10}", "at least 1024"},
+                      BadConfig{"listen: localhost", "is not HOST:PORT"},
+                      BadConfig{"listen: 1.2.3.4:99999", "is not HOST:PORT"},
+                      BadConfig{"wal_sync: sometimes", "wal_sync 'sometimes'"},
+                      BadConfig{"tls: {cert_file: c.pem}", "both cert_file and key_file"},
+                      BadConfig{"auth: {users: [a, b]}", "auth.users"},
+                      BadConfig{"- just\n- a list", "must be a mapping"},
+                      BadConfig{"a: [unclosed", "not valid YAML"}));
+
+TEST(ServerConfig, MissingFileIsNotFound) {
+  auto r = ServerConfig::FromFile("/nonexistent/ark.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsNotFound());
+}
+
+}  // namespace
+}  // namespace ark::server
