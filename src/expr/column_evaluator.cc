@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -20,7 +21,9 @@ Value ColumnView::Get(size_t row) const {
     case ColumnKind::kInt64: return Value::Int(static_cast<const int64_t*>(data)[row]);
     case ColumnKind::kFloat: return Value::Double(static_cast<const float*>(data)[row]);
     case ColumnKind::kDouble: return Value::Double(static_cast<const double*>(data)[row]);
+    case ColumnKind::kBool64: return Value::Bool(static_cast<const int64_t*>(data)[row] != 0);
     case ColumnKind::kString: return Value::String(static_cast<const std::string_view*>(data)[row]);
+    case ColumnKind::kStdString: return Value::String(static_cast<const std::string*>(data)[row]);
     case ColumnKind::kJson:
       return Value::FromJson(static_cast<const nlohmann::json* const*>(data)[row]);
   }
@@ -52,12 +55,12 @@ void FillBits(const T* data, size_t n, Pred pred, Bitmap* out) {
 template <typename T, typename U>
 void FillCompare(const T* data, size_t n, CompareOp op, U c, Bitmap* out) {
   switch (op) {
-    case CompareOp::kEq: FillBits(data, n, [c](T x) { return static_cast<U>(x) == c; }, out); break;
-    case CompareOp::kNe: FillBits(data, n, [c](T x) { return static_cast<U>(x) != c; }, out); break;
-    case CompareOp::kLt: FillBits(data, n, [c](T x) { return static_cast<U>(x) < c; }, out); break;
-    case CompareOp::kLe: FillBits(data, n, [c](T x) { return static_cast<U>(x) <= c; }, out); break;
-    case CompareOp::kGt: FillBits(data, n, [c](T x) { return static_cast<U>(x) > c; }, out); break;
-    case CompareOp::kGe: FillBits(data, n, [c](T x) { return static_cast<U>(x) >= c; }, out); break;
+    case CompareOp::kEq: FillBits(data, n, [c](const T& x) { return static_cast<U>(x) == c; }, out); break;
+    case CompareOp::kNe: FillBits(data, n, [c](const T& x) { return static_cast<U>(x) != c; }, out); break;
+    case CompareOp::kLt: FillBits(data, n, [c](const T& x) { return static_cast<U>(x) < c; }, out); break;
+    case CompareOp::kLe: FillBits(data, n, [c](const T& x) { return static_cast<U>(x) <= c; }, out); break;
+    case CompareOp::kGt: FillBits(data, n, [c](const T& x) { return static_cast<U>(x) > c; }, out); break;
+    case CompareOp::kGe: FillBits(data, n, [c](const T& x) { return static_cast<U>(x) >= c; }, out); break;
   }
 }
 
@@ -177,9 +180,13 @@ class ColumnEvaluator {
         // A bare Bool field used as a predicate.
         if (IsPlainField(n) && n.type == ExprType::kBool) {
           ARK_ASSIGN_OR_RETURN(ColumnView col, Column(n.field_index));
-          if (col.kind == ColumnKind::kBool) {
+          if (col.kind == ColumnKind::kBool || col.kind == ColumnKind::kBool64) {
             *out = Bitmap(rows_);
-            FillBits(static_cast<const uint8_t*>(col.data), rows_, [](uint8_t v) { return v != 0; }, out);
+            if (col.kind == ColumnKind::kBool) {
+              FillBits(static_cast<const uint8_t*>(col.data), rows_, [](uint8_t v) { return v != 0; }, out);
+            } else {
+              FillBits(static_cast<const int64_t*>(col.data), rows_, [](int64_t v) { return v != 0; }, out);
+            }
             ApplyValidity(col, out);
             return Status::OK();
           }
@@ -233,8 +240,9 @@ class ColumnEvaluator {
     ARK_ASSIGN_OR_RETURN(ColumnView col, Column(field.field_index));
     const Value& c = constant.literal;
     const CompareOp op = n.compare_op;
-    const bool numeric_column = col.kind != ColumnKind::kBool &&
-                                col.kind != ColumnKind::kString && col.kind != ColumnKind::kJson;
+    const bool numeric_column = col.kind != ColumnKind::kBool && col.kind != ColumnKind::kBool64 &&
+                                col.kind != ColumnKind::kString &&
+                                col.kind != ColumnKind::kStdString && col.kind != ColumnKind::kJson;
     if (numeric_column && !c.is_number()) return Status::OK();  // checked earlier; be safe
     *out = Bitmap(rows_);
     const void* d = col.data;
@@ -249,10 +257,19 @@ class ColumnEvaluator {
         if (c.kind != Value::Kind::kBool) return Status::OK();
         FillCompare<uint8_t, bool>(static_cast<const uint8_t*>(d), rows_, op, c.b, out);
         break;
+      case ColumnKind::kBool64:
+        if (c.kind != Value::Kind::kBool) return Status::OK();
+        FillCompare<int64_t, bool>(static_cast<const int64_t*>(d), rows_, op, c.b, out);
+        break;
       case ColumnKind::kString: {
         if (c.kind != Value::Kind::kString) return Status::OK();
         FillCompare<std::string_view, std::string_view>(
             static_cast<const std::string_view*>(d), rows_, op, c.s, out);
+        break;
+      }
+      case ColumnKind::kStdString: {
+        if (c.kind != Value::Kind::kString) return Status::OK();
+        FillCompare<std::string, std::string_view>(static_cast<const std::string*>(d), rows_, op, c.s, out);
         break;
       }
       case ColumnKind::kJson: return Status::OK();
@@ -281,9 +298,17 @@ class ColumnEvaluator {
         FillBits(static_cast<const uint8_t*>(d), rows_,
                  [&list](uint8_t x) { return x ? list.has_true : list.has_false; }, out);
         break;
+      case ColumnKind::kBool64:
+        FillBits(static_cast<const int64_t*>(d), rows_,
+                 [&list](int64_t x) { return x != 0 ? list.has_true : list.has_false; }, out);
+        break;
       case ColumnKind::kString:
         FillBits(static_cast<const std::string_view*>(d), rows_,
                  [&list](std::string_view x) { return list.strings.count(x) != 0; }, out);
+        break;
+      case ColumnKind::kStdString:
+        FillBits(static_cast<const std::string*>(d), rows_,
+                 [&list](const std::string& x) { return list.strings.count(x) != 0; }, out);
         break;
       case ColumnKind::kJson: return Status::OK();
     }
@@ -297,19 +322,29 @@ class ColumnEvaluator {
     const Node& field = *n.children[0];
     if (!IsPlainField(field)) return Status::OK();
     ARK_ASSIGN_OR_RETURN(ColumnView col, Column(field.field_index));
-    if (col.kind != ColumnKind::kString) return Status::OK();
-    *out = Bitmap(rows_);
-    const LikePattern& like = *n.like;
-    const auto* d = static_cast<const std::string_view*>(col.data);
-    if (like.shape() == LikePattern::Shape::kPrefix) {
-      const std::string_view prefix = like.literal();
-      FillBits(d, rows_, [prefix](std::string_view x) { return x.substr(0, prefix.size()) == prefix; }, out);
+    if (col.kind == ColumnKind::kString) {
+      FillLike(static_cast<const std::string_view*>(col.data), *n.like, out);
+    } else if (col.kind == ColumnKind::kStdString) {
+      FillLike(static_cast<const std::string*>(col.data), *n.like, out);
     } else {
-      FillBits(d, rows_, [&like](std::string_view x) { return like.Matches(x); }, out);
+      return Status::OK();
     }
     ApplyValidity(col, out);
     *done = true;
     return Status::OK();
+  }
+
+  template <typename S>
+  void FillLike(const S* d, const LikePattern& like, Bitmap* out) {
+    *out = Bitmap(rows_);
+    if (like.shape() == LikePattern::Shape::kPrefix) {
+      const std::string_view prefix = like.literal();
+      FillBits(d, rows_, [prefix](const S& x) {
+        return std::string_view(x).substr(0, prefix.size()) == prefix;
+      }, out);
+    } else {
+      FillBits(d, rows_, [&like](const S& x) { return like.Matches(x); }, out);
+    }
   }
 
   // The fallback: the row evaluator over this subtree, reading the columns.

@@ -17,6 +17,8 @@ struct NarrowColumns final : ColumnSource {
   std::vector<float> f32;
   std::vector<uint8_t> flag;
   std::vector<uint8_t> valid;  // for i16
+  std::vector<int64_t> flag64;      // Bool held as int64 (the engine's RowBatch)
+  std::vector<std::string> names;   // VarChar held as std::string
 
   size_t RowCount() const override { return i8.size(); }
   Result<ColumnView> GetColumn(int field) const override {
@@ -25,6 +27,8 @@ struct NarrowColumns final : ColumnSource {
       case 1: return ColumnView{ColumnKind::kInt16, i16.data(), valid.data()};
       case 2: return ColumnView{ColumnKind::kFloat, f32.data(), nullptr};
       case 3: return ColumnView{ColumnKind::kBool, flag.data(), valid.data()};
+      case 4: return ColumnView{ColumnKind::kBool64, flag64.data(), nullptr};
+      case 5: return ColumnView{ColumnKind::kStdString, names.data(), nullptr};
       default: return Status::NotFound("field " + std::to_string(field));
     }
   }
@@ -40,6 +44,8 @@ struct NarrowRow final : RowAccessor {
       case 1: return c->valid[row] ? Value::Int(c->i16[row]) : Value::Null();
       case 2: return Value::Double(static_cast<double>(c->f32[row]));
       case 3: return c->valid[row] ? Value::Bool(c->flag[row] != 0) : Value::Null();
+      case 4: return Value::Bool(c->flag64[row] != 0);
+      case 5: return Value::String(c->names[row]);
       default: return Value::Null();
     }
   }
@@ -53,12 +59,19 @@ TEST(ColumnKindsTest, NarrowIntegerFloatAndNullableColumnsMatchRowWise) {
     cols.f32.push_back(i % 50 == 0 ? std::nanf("") : static_cast<float>(i) / 10.0f - 20.0f);
     cols.flag.push_back(i % 3 == 0);
     cols.valid.push_back(i % 7 != 0);
+    cols.flag64.push_back(i % 5 == 0 ? 0 : i);
+    cols.names.push_back("n" + std::to_string(i % 40));
   }
   SimpleSchema schema({{"small", FieldType::kInt, FieldType::kInt, 0, false, false},
                        {"mid", FieldType::kInt, FieldType::kInt, 1, true, false},
                        {"ratio", FieldType::kFloat, FieldType::kInt, 2, false, false},
-                       {"flag", FieldType::kBool, FieldType::kInt, 3, true, false}});
+                       {"flag", FieldType::kBool, FieldType::kInt, 3, true, false},
+                       {"wide", FieldType::kBool, FieldType::kInt, 4, false, false},
+                       {"name", FieldType::kString, FieldType::kInt, 5, false, false}});
   const char* kFilters[] = {
+      "wide", "not wide", "wide == true", "wide != true", "wide in [false]",
+      "name == 'n7'", "name > 'n3'", "name in ['n1', 'n22', 'zz']", "name not in ['n1']",
+      "name like 'n1%'", "name like '%2'", "name like 'n_'", "name like '%'",
       "small > 10", "small <= -100", "small == 44", "small in [300, 44, -128]",
       "small not in [300, 44]", "small in [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]",
       "small in [-128, 127, 1000000000, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]",
