@@ -123,6 +123,7 @@ class WalImpl final : public Wal {
   Position last_;                      // GUARDED_BY(mu_) last assigned
   Position durable_;                   // GUARDED_BY(mu_)
   Batch buffer_;                       // GUARDED_BY(mu_)
+  Batch spare_;                        // GUARDED_BY(mu_) empty, keeps capacity for reuse
   bool leader_active_ = false;         // GUARDED_BY(mu_)
   std::vector<Segment> segments_;      // GUARDED_BY(mu_) oldest first
   std::map<std::string, Position> floors_;  // GUARDED_BY(mu_)
@@ -302,6 +303,7 @@ Status WalImpl::SyncUpTo(uint64_t lsn, bool force) {
     }
     Batch batch;
     std::swap(batch, buffer_);
+    std::swap(buffer_, spare_);  // appends continue into recycled capacity
     uint64_t sync_base = durable_.lsn;
     bool sync = force || (!batch.empty() && options_.sync_mode != WalSyncMode::kNone);
     l.unlock();
@@ -324,10 +326,11 @@ Status WalImpl::SyncUpTo(uint64_t lsn, bool force) {
         stats_.sync_micros_total += sync_micros - 1;
       }
       need_forced_round = false;
-      // Give the batch's capacity back to the buffer to avoid regrowing it.
-      if (buffer_.empty() && batch.data.capacity() > buffer_.data.capacity()) {
+      // Keep the larger allocation for the next swap: multi-MB batches would
+      // otherwise regrow (and page-fault) from scratch every time.
+      if (batch.data.capacity() > spare_.data.capacity()) {
         batch.Clear();
-        std::swap(batch, buffer_);
+        std::swap(batch, spare_);
       }
     }
     cv_.notify_all();

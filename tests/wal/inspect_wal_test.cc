@@ -1,6 +1,7 @@
 // `ark inspect wal`: runs the built `ark` binary on real WAL files.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -19,9 +20,19 @@ struct RunResult {
   std::string out;  // stdout and stderr
 };
 
+// $ARK_TEST_BINARY_DIR (set by CTest), else the directory of this test binary.
+std::string ArkBinary() {
+  std::string path = ::ark::testing::BinaryDir() + "/ark";
+  if (Env::Default()->FileExists(path)) return path;
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return path;
+  return DirName(std::string(self, static_cast<size_t>(n))) + "/ark";
+}
+
 RunResult RunArk(const std::string& args) {
   RunResult r;
-  std::string cmd = ::ark::testing::BinaryDir() + "/ark " + args + " 2>&1";
+  std::string cmd = ArkBinary() + " " + args + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
   char buf[4096];
@@ -35,8 +46,8 @@ RunResult RunArk(const std::string& args) {
 class InspectWalTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!Env::Default()->FileExists(::ark::testing::BinaryDir() + "/ark")) {
-      GTEST_SKIP() << "the ark binary is not built in " << ::ark::testing::BinaryDir();
+    if (!Env::Default()->FileExists(ArkBinary())) {
+      GTEST_SKIP() << "the ark binary is not built (looked for " << ArkBinary() << ")";
     }
     auto wal = Wal::Open(Env::Default(), dir_.Sub("wal"), {});
     ASSERT_TRUE(wal.ok());
