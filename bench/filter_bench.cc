@@ -27,10 +27,14 @@ struct Columns final : ColumnSource {
   size_t RowCount() const override { return a.size(); }
   ark::Result<ColumnView> GetColumn(int field) const override {
     switch (field) {
-      case 0: return ColumnView{ColumnKind::kInt64, a.data(), nullptr};
-      case 1: return ColumnView{ColumnKind::kInt32, b.data(), nullptr};
-      case 2: return ColumnView{ColumnKind::kString, title.data(), nullptr};
-      default: return ark::Status::NotFound("field " + std::to_string(field));
+      case 0:
+        return ColumnView{ColumnKind::kInt64, a.data(), nullptr};
+      case 1:
+        return ColumnView{ColumnKind::kInt32, b.data(), nullptr};
+      case 2:
+        return ColumnView{ColumnKind::kString, title.data(), nullptr};
+      default:
+        return ark::Status::NotFound("field " + std::to_string(field));
     }
   }
 };
@@ -40,10 +44,14 @@ struct RowOf final : RowAccessor {
   size_t row = 0;
   Value GetField(int field) const override {
     switch (field) {
-      case 0: return Value::Int(c->a[row]);
-      case 1: return Value::Int(c->b[row]);
-      case 2: return Value::String(c->title[row]);
-      default: return Value::Null();
+      case 0:
+        return Value::Int(c->a[row]);
+      case 1:
+        return Value::Int(c->b[row]);
+      case 2:
+        return Value::String(c->title[row]);
+      default:
+        return Value::Null();
     }
   }
 };
@@ -57,7 +65,8 @@ template <typename F>
 double TimeMs(F&& f) {
   auto start = std::chrono::steady_clock::now();
   f();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 }  // namespace

@@ -4,27 +4,42 @@ namespace ark::expr {
 
 std::string_view ArithOpText(ArithOp op) {
   switch (op) {
-    case ArithOp::kAdd: return "+";
-    case ArithOp::kSub: return "-";
-    case ArithOp::kMul: return "*";
-    case ArithOp::kDiv: return "/";
-    case ArithOp::kMod: return "%";
-    case ArithOp::kPow: return "**";
+    case ArithOp::kAdd:
+      return "+";
+    case ArithOp::kSub:
+      return "-";
+    case ArithOp::kMul:
+      return "*";
+    case ArithOp::kDiv:
+      return "/";
+    case ArithOp::kMod:
+      return "%";
+    case ArithOp::kPow:
+      return "**";
   }
   return "?";
 }
 
 std::string_view ExprTypeName(ExprType type) {
   switch (type) {
-    case ExprType::kUnknown: return "Unknown";
-    case ExprType::kBool: return "Bool";
-    case ExprType::kInt: return "Int";
-    case ExprType::kFloat: return "Float";
-    case ExprType::kString: return "VarChar";
-    case ExprType::kDynamic: return "JSON";
-    case ExprType::kArray: return "Array";
-    case ExprType::kVector: return "Vector";
-    case ExprType::kList: return "list";
+    case ExprType::kUnknown:
+      return "Unknown";
+    case ExprType::kBool:
+      return "Bool";
+    case ExprType::kInt:
+      return "Int";
+    case ExprType::kFloat:
+      return "Float";
+    case ExprType::kString:
+      return "VarChar";
+    case ExprType::kDynamic:
+      return "JSON";
+    case ExprType::kArray:
+      return "Array";
+    case ExprType::kVector:
+      return "Vector";
+    case ExprType::kList:
+      return "list";
   }
   return "?";
 }
@@ -58,25 +73,38 @@ namespace {
 
 std::string LiteralToString(const Value& v) {
   switch (v.kind) {
-    case Value::Kind::kNull: return "null";
-    case Value::Kind::kBool: return v.b ? "true" : "false";
-    case Value::Kind::kInt: return std::to_string(v.i);
-    case Value::Kind::kDouble: return nlohmann::json(v.d).dump();
-    case Value::Kind::kString: return nlohmann::json(std::string(v.s)).dump();
-    case Value::Kind::kJson: return v.j->dump();
+    case Value::Kind::kNull:
+      return "null";
+    case Value::Kind::kBool:
+      return v.b ? "true" : "false";
+    case Value::Kind::kInt:
+      return std::to_string(v.i);
+    case Value::Kind::kDouble:
+      return nlohmann::json(v.d).dump();
+    case Value::Kind::kString:
+      return nlohmann::json(std::string(v.s)).dump();
+    case Value::Kind::kJson:
+      return v.j->dump();
   }
   return "?";
 }
 
 std::string_view FunctionName(Function f) {
   switch (f) {
-    case Function::kJsonContains: return "json_contains";
-    case Function::kJsonContainsAll: return "json_contains_all";
-    case Function::kJsonContainsAny: return "json_contains_any";
-    case Function::kArrayContains: return "array_contains";
-    case Function::kArrayContainsAll: return "array_contains_all";
-    case Function::kArrayContainsAny: return "array_contains_any";
-    case Function::kArrayLength: return "array_length";
+    case Function::kJsonContains:
+      return "json_contains";
+    case Function::kJsonContainsAll:
+      return "json_contains_all";
+    case Function::kJsonContainsAny:
+      return "json_contains_any";
+    case Function::kArrayContains:
+      return "array_contains";
+    case Function::kArrayContainsAll:
+      return "array_contains_all";
+    case Function::kArrayContainsAny:
+      return "array_contains_any";
+    case Function::kArrayLength:
+      return "array_length";
   }
   return "?";
 }
@@ -94,9 +122,12 @@ std::string Join(const Node& node, std::string_view sep) {
 
 std::string NodeToString(const Node& node) {
   switch (node.kind) {
-    case NodeKind::kLiteral: return LiteralToString(node.literal);
-    case NodeKind::kArray: return node.json ? node.json->dump() : "[]";
-    case NodeKind::kIdent: return node.str;
+    case NodeKind::kLiteral:
+      return LiteralToString(node.literal);
+    case NodeKind::kArray:
+      return node.json ? node.json->dump() : "[]";
+    case NodeKind::kIdent:
+      return node.str;
     case NodeKind::kIndex:
       return NodeToString(*node.children[0]) + "[" + NodeToString(*node.children[1]) + "]";
     case NodeKind::kField: {
@@ -108,26 +139,27 @@ std::string NodeToString(const Node& node) {
       }
       return s;
     }
-    case NodeKind::kNeg: return "(-" + NodeToString(*node.children[0]) + ")";
+    case NodeKind::kNeg:
+      return "(-" + NodeToString(*node.children[0]) + ")";
     case NodeKind::kArith:
       return Join(node, " " + std::string(ArithOpText(node.arith_op)) + " ");
     case NodeKind::kCompare:
       return Join(node, " " + std::string(CompareOpText(node.compare_op)) + " ");
-    case NodeKind::kAnd: return Join(node, " and ");
-    case NodeKind::kOr: return Join(node, " or ");
-    case NodeKind::kNot: return "(not " + NodeToString(*node.children[0]) + ")";
+    case NodeKind::kAnd:
+      return Join(node, " and ");
+    case NodeKind::kOr:
+      return Join(node, " or ");
+    case NodeKind::kNot:
+      return "(not " + NodeToString(*node.children[0]) + ")";
     case NodeKind::kIn:
       return Join(node, node.negated ? " not in " : " in ");
     case NodeKind::kLike:
-      return "(" + NodeToString(*node.children[0]) + " like " +
-             LiteralToString(node.literal) + ")";
+      return "(" + NodeToString(*node.children[0]) + " like " + LiteralToString(node.literal) + ")";
     case NodeKind::kIsNull:
-      return "(" + NodeToString(*node.children[0]) +
-             (node.negated ? " is not null)" : " is null)");
+      return "(" + NodeToString(*node.children[0]) + (node.negated ? " is not null)" : " is null)");
     case NodeKind::kCall: {
-      std::string name = node.type == ExprType::kUnknown
-                             ? node.str
-                             : std::string(FunctionName(node.function));
+      std::string name =
+          node.type == ExprType::kUnknown ? node.str : std::string(FunctionName(node.function));
       return name + Join(node, ", ");
     }
   }

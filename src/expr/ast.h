@@ -9,11 +9,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "expr/in_list.h"
 #include "expr/like_pattern.h"
@@ -40,10 +39,10 @@ enum class NodeKind : uint8_t {
   kAnd,      // n-ary
   kOr,       // n-ary
   kNot,
-  kIn,       // children[0] in children[1] (kArray); `negated` for not in
-  kLike,     // children[0] like `literal` (a string)
-  kIsNull,   // children[0] is null; `negated` for is not null
-  kCall,     // name(children...)
+  kIn,      // children[0] in children[1] (kArray); `negated` for not in
+  kLike,    // children[0] like `literal` (a string)
+  kIsNull,  // children[0] is null; `negated` for is not null
+  kCall,    // name(children...)
 };
 
 enum class ArithOp : uint8_t { kAdd, kSub, kMul, kDiv, kMod, kPow };
@@ -53,13 +52,26 @@ std::string_view ArithOpText(ArithOp op);
 // is known only per row (a JSON path, a dynamic-field key, or arithmetic on
 // one).
 enum class ExprType : uint8_t {
-  kUnknown, kBool, kInt, kFloat, kString, kDynamic, kArray, kVector, kList
+  kUnknown,
+  kBool,
+  kInt,
+  kFloat,
+  kString,
+  kDynamic,
+  kArray,
+  kVector,
+  kList
 };
 std::string_view ExprTypeName(ExprType type);
 
 enum class Function : uint8_t {
-  kJsonContains, kJsonContainsAll, kJsonContainsAny,
-  kArrayContains, kArrayContainsAll, kArrayContainsAny, kArrayLength,
+  kJsonContains,
+  kJsonContainsAll,
+  kJsonContainsAny,
+  kArrayContains,
+  kArrayContainsAll,
+  kArrayContainsAny,
+  kArrayLength,
 };
 
 // One step of a JSON path or array subscript.
@@ -71,31 +83,31 @@ struct PathStep {
 
 struct Node {
   NodeKind kind = NodeKind::kLiteral;
-  size_t offset = 0;           // of the token that names this node in errors
-  std::string_view token;      // that token's text (empty: end of input)
-  int depth = 1;               // 1 + max depth of children
+  size_t offset = 0;       // of the token that names this node in errors
+  std::string_view token;  // that token's text (empty: end of input)
+  int depth = 1;           // 1 + max depth of children
   std::vector<std::unique_ptr<Node>> children;
 
   // kLiteral
-  Value literal;               // for strings, literal.s points at `str`
-  std::string str;             // kLiteral string, kIdent name, kCall name
+  Value literal;    // for strings, literal.s points at `str`
+  std::string str;  // kLiteral string, kIdent name, kCall name
   // kArray (and array-valued literals): the literal as JSON
   std::unique_ptr<nlohmann::json> json;
 
   CompareOp compare_op = CompareOp::kEq;
   ArithOp arith_op = ArithOp::kAdd;
-  bool negated = false;        // kIn, kIsNull
+  bool negated = false;  // kIn, kIsNull
   Function function = Function::kJsonContains;
 
   // Checker output.
   ExprType type = ExprType::kUnknown;
   ExprType element_type = ExprType::kUnknown;  // for kArray-typed fields
-  int field_index = -1;        // kField
-  std::string field_name;      // kField, for messages
-  bool dynamic = false;        // kField: path into the dynamic field
-  std::vector<PathStep> path;  // kField: JSON keys / array indexes
-  std::unique_ptr<LikePattern> like;  // kLike
-  std::unique_ptr<InList> in_list;    // kIn, *_contains_all/any: the list
+  int field_index = -1;                        // kField
+  std::string field_name;                      // kField, for messages
+  bool dynamic = false;                        // kField: path into the dynamic field
+  std::vector<PathStep> path;                  // kField: JSON keys / array indexes
+  std::unique_ptr<LikePattern> like;           // kLike
+  std::unique_ptr<InList> in_list;             // kIn, *_contains_all/any: the list
 
   void SetString(std::string s) {
     str = std::move(s);

@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "expr/row_evaluator.h"
 
@@ -14,16 +13,26 @@ namespace ark::expr {
 Value ColumnView::Get(size_t row) const {
   if (valid != nullptr && valid[row] == 0) return Value::Null();
   switch (kind) {
-    case ColumnKind::kBool: return Value::Bool(static_cast<const uint8_t*>(data)[row] != 0);
-    case ColumnKind::kInt8: return Value::Int(static_cast<const int8_t*>(data)[row]);
-    case ColumnKind::kInt16: return Value::Int(static_cast<const int16_t*>(data)[row]);
-    case ColumnKind::kInt32: return Value::Int(static_cast<const int32_t*>(data)[row]);
-    case ColumnKind::kInt64: return Value::Int(static_cast<const int64_t*>(data)[row]);
-    case ColumnKind::kFloat: return Value::Double(static_cast<const float*>(data)[row]);
-    case ColumnKind::kDouble: return Value::Double(static_cast<const double*>(data)[row]);
-    case ColumnKind::kBool64: return Value::Bool(static_cast<const int64_t*>(data)[row] != 0);
-    case ColumnKind::kString: return Value::String(static_cast<const std::string_view*>(data)[row]);
-    case ColumnKind::kStdString: return Value::String(static_cast<const std::string*>(data)[row]);
+    case ColumnKind::kBool:
+      return Value::Bool(static_cast<const uint8_t*>(data)[row] != 0);
+    case ColumnKind::kInt8:
+      return Value::Int(static_cast<const int8_t*>(data)[row]);
+    case ColumnKind::kInt16:
+      return Value::Int(static_cast<const int16_t*>(data)[row]);
+    case ColumnKind::kInt32:
+      return Value::Int(static_cast<const int32_t*>(data)[row]);
+    case ColumnKind::kInt64:
+      return Value::Int(static_cast<const int64_t*>(data)[row]);
+    case ColumnKind::kFloat:
+      return Value::Double(static_cast<const float*>(data)[row]);
+    case ColumnKind::kDouble:
+      return Value::Double(static_cast<const double*>(data)[row]);
+    case ColumnKind::kBool64:
+      return Value::Bool(static_cast<const int64_t*>(data)[row] != 0);
+    case ColumnKind::kString:
+      return Value::String(static_cast<const std::string_view*>(data)[row]);
+    case ColumnKind::kStdString:
+      return Value::String(static_cast<const std::string*>(data)[row]);
     case ColumnKind::kJson:
       return Value::FromJson(static_cast<const nlohmann::json* const*>(data)[row]);
   }
@@ -55,12 +64,30 @@ void FillBits(const T* data, size_t n, Pred pred, Bitmap* out) {
 template <typename T, typename U>
 void FillCompare(const T* data, size_t n, CompareOp op, U c, Bitmap* out) {
   switch (op) {
-    case CompareOp::kEq: FillBits(data, n, [c](const T& x) { return static_cast<U>(x) == c; }, out); break;
-    case CompareOp::kNe: FillBits(data, n, [c](const T& x) { return static_cast<U>(x) != c; }, out); break;
-    case CompareOp::kLt: FillBits(data, n, [c](const T& x) { return static_cast<U>(x) < c; }, out); break;
-    case CompareOp::kLe: FillBits(data, n, [c](const T& x) { return static_cast<U>(x) <= c; }, out); break;
-    case CompareOp::kGt: FillBits(data, n, [c](const T& x) { return static_cast<U>(x) > c; }, out); break;
-    case CompareOp::kGe: FillBits(data, n, [c](const T& x) { return static_cast<U>(x) >= c; }, out); break;
+    case CompareOp::kEq:
+      FillBits(
+          data, n, [c](const T& x) { return static_cast<U>(x) == c; }, out);
+      break;
+    case CompareOp::kNe:
+      FillBits(
+          data, n, [c](const T& x) { return static_cast<U>(x) != c; }, out);
+      break;
+    case CompareOp::kLt:
+      FillBits(
+          data, n, [c](const T& x) { return static_cast<U>(x) < c; }, out);
+      break;
+    case CompareOp::kLe:
+      FillBits(
+          data, n, [c](const T& x) { return static_cast<U>(x) <= c; }, out);
+      break;
+    case CompareOp::kGt:
+      FillBits(
+          data, n, [c](const T& x) { return static_cast<U>(x) > c; }, out);
+      break;
+    case CompareOp::kGe:
+      FillBits(
+          data, n, [c](const T& x) { return static_cast<U>(x) >= c; }, out);
+      break;
   }
 }
 
@@ -73,7 +100,8 @@ void CompareIntColumn(const T* data, size_t n, CompareOp op, const Value& c, Bit
   }
   // A float constant: exact comparison without rounding the integers.
   const double d = c.d;
-  FillBits(data, n, [op, d](T x) { return CompareValues(Value::Int(x), op, Value::Double(d)); }, out);
+  FillBits(
+      data, n, [op, d](T x) { return CompareValues(Value::Int(x), op, Value::Double(d)); }, out);
 }
 
 // Float column vs a number literal. C++ comparisons on doubles already give
@@ -87,7 +115,8 @@ void CompareFloatColumn(const T* data, size_t n, CompareOp op, const Value& c, B
     return;
   }
   const int64_t i = c.i;
-  FillBits(data, n, [op, i](T x) { return CompareValues(Value::Double(x), op, Value::Int(i)); }, out);
+  FillBits(
+      data, n, [op, i](T x) { return CompareValues(Value::Double(x), op, Value::Int(i)); }, out);
 }
 
 // Integer column `in` list: linear scan, bit table or hash set, chosen once
@@ -122,15 +151,19 @@ void FillIntIn(const T* data, size_t n, const InList& list, Bitmap* out) {
     const uint64_t* table = list.dense.data();
     const uint64_t bits = list.dense.size() * 64;
     const uint64_t lo = static_cast<uint64_t>(list.dense_min);
-    FillBits(data, n, [table, bits, lo](T x) {
-      // Branch-free: out-of-range values read a clamped word and are masked.
-      const uint64_t off = static_cast<uint64_t>(static_cast<int64_t>(x)) - lo;
-      const uint64_t in_range = off < bits;
-      const uint64_t word = table[(in_range ? off : 0) >> 6];
-      return ((word >> (off & 63)) & in_range) != 0;
-    }, out);
+    FillBits(
+        data, n,
+        [table, bits, lo](T x) {
+          // Branch-free: out-of-range values read a clamped word and are masked.
+          const uint64_t off = static_cast<uint64_t>(static_cast<int64_t>(x)) - lo;
+          const uint64_t in_range = off < bits;
+          const uint64_t word = table[(in_range ? off : 0) >> 6];
+          return ((word >> (off & 63)) & in_range) != 0;
+        },
+        out);
   } else {
-    FillBits(data, n, [&list](T x) { return list.ints.count(static_cast<int64_t>(x)) != 0; }, out);
+    FillBits(
+        data, n, [&list](T x) { return list.ints.count(static_cast<int64_t>(x)) != 0; }, out);
   }
 }
 
@@ -142,7 +175,8 @@ class ColumnEvaluator {
   Status Eval(const Node& n, Bitmap* out) {
     switch (n.kind) {
       case NodeKind::kAnd:
-      case NodeKind::kOr: return EvalAndOr(n, out);
+      case NodeKind::kOr:
+        return EvalAndOr(n, out);
       case NodeKind::kNot:
         ARK_RETURN_IF_ERROR(Eval(*n.children[0], out));
         out->Not();
@@ -170,7 +204,8 @@ class ColumnEvaluator {
           ARK_ASSIGN_OR_RETURN(ColumnView col, Column(n.children[0]->field_index));
           *out = Bitmap(rows_, false);
           if (col.valid != nullptr) {
-            FillBits(col.valid, rows_, [](uint8_t v) { return v == 0; }, out);
+            FillBits(
+                col.valid, rows_, [](uint8_t v) { return v == 0; }, out);
           }
           if (n.negated) out->Not();
           return Status::OK();
@@ -183,16 +218,21 @@ class ColumnEvaluator {
           if (col.kind == ColumnKind::kBool || col.kind == ColumnKind::kBool64) {
             *out = Bitmap(rows_);
             if (col.kind == ColumnKind::kBool) {
-              FillBits(static_cast<const uint8_t*>(col.data), rows_, [](uint8_t v) { return v != 0; }, out);
+              FillBits(
+                  static_cast<const uint8_t*>(col.data), rows_, [](uint8_t v) { return v != 0; },
+                  out);
             } else {
-              FillBits(static_cast<const int64_t*>(col.data), rows_, [](int64_t v) { return v != 0; }, out);
+              FillBits(
+                  static_cast<const int64_t*>(col.data), rows_, [](int64_t v) { return v != 0; },
+                  out);
             }
             ApplyValidity(col, out);
             return Status::OK();
           }
         }
         break;
-      default: break;
+      default:
+        break;
     }
     return RowWise(n, out);
   }
@@ -216,7 +256,8 @@ class ColumnEvaluator {
   void ApplyValidity(const ColumnView& col, Bitmap* out) {
     if (col.valid == nullptr) return;
     Bitmap valid(rows_);
-    FillBits(col.valid, rows_, [](uint8_t v) { return v != 0; }, &valid);
+    FillBits(
+        col.valid, rows_, [](uint8_t v) { return v != 0; }, &valid);
     out->And(valid);
   }
 
@@ -247,12 +288,24 @@ class ColumnEvaluator {
     *out = Bitmap(rows_);
     const void* d = col.data;
     switch (col.kind) {
-      case ColumnKind::kInt8: CompareIntColumn(static_cast<const int8_t*>(d), rows_, op, c, out); break;
-      case ColumnKind::kInt16: CompareIntColumn(static_cast<const int16_t*>(d), rows_, op, c, out); break;
-      case ColumnKind::kInt32: CompareIntColumn(static_cast<const int32_t*>(d), rows_, op, c, out); break;
-      case ColumnKind::kInt64: CompareIntColumn(static_cast<const int64_t*>(d), rows_, op, c, out); break;
-      case ColumnKind::kFloat: CompareFloatColumn(static_cast<const float*>(d), rows_, op, c, out); break;
-      case ColumnKind::kDouble: CompareFloatColumn(static_cast<const double*>(d), rows_, op, c, out); break;
+      case ColumnKind::kInt8:
+        CompareIntColumn(static_cast<const int8_t*>(d), rows_, op, c, out);
+        break;
+      case ColumnKind::kInt16:
+        CompareIntColumn(static_cast<const int16_t*>(d), rows_, op, c, out);
+        break;
+      case ColumnKind::kInt32:
+        CompareIntColumn(static_cast<const int32_t*>(d), rows_, op, c, out);
+        break;
+      case ColumnKind::kInt64:
+        CompareIntColumn(static_cast<const int64_t*>(d), rows_, op, c, out);
+        break;
+      case ColumnKind::kFloat:
+        CompareFloatColumn(static_cast<const float*>(d), rows_, op, c, out);
+        break;
+      case ColumnKind::kDouble:
+        CompareFloatColumn(static_cast<const double*>(d), rows_, op, c, out);
+        break;
       case ColumnKind::kBool:
         if (c.kind != Value::Kind::kBool) return Status::OK();
         FillCompare<uint8_t, bool>(static_cast<const uint8_t*>(d), rows_, op, c.b, out);
@@ -263,16 +316,18 @@ class ColumnEvaluator {
         break;
       case ColumnKind::kString: {
         if (c.kind != Value::Kind::kString) return Status::OK();
-        FillCompare<std::string_view, std::string_view>(
-            static_cast<const std::string_view*>(d), rows_, op, c.s, out);
+        FillCompare<std::string_view, std::string_view>(static_cast<const std::string_view*>(d),
+                                                        rows_, op, c.s, out);
         break;
       }
       case ColumnKind::kStdString: {
         if (c.kind != Value::Kind::kString) return Status::OK();
-        FillCompare<std::string, std::string_view>(static_cast<const std::string*>(d), rows_, op, c.s, out);
+        FillCompare<std::string, std::string_view>(static_cast<const std::string*>(d), rows_, op,
+                                                   c.s, out);
         break;
       }
-      case ColumnKind::kJson: return Status::OK();
+      case ColumnKind::kJson:
+        return Status::OK();
     }
     ApplyValidity(col, out);
     *done = true;
@@ -288,29 +343,46 @@ class ColumnEvaluator {
     const void* d = col.data;
     auto floats = [&list](auto x) { return list.Contains(Value::Double(x)); };
     switch (col.kind) {
-      case ColumnKind::kInt8: FillIntIn(static_cast<const int8_t*>(d), rows_, list, out); break;
-      case ColumnKind::kInt16: FillIntIn(static_cast<const int16_t*>(d), rows_, list, out); break;
-      case ColumnKind::kInt32: FillIntIn(static_cast<const int32_t*>(d), rows_, list, out); break;
-      case ColumnKind::kInt64: FillIntIn(static_cast<const int64_t*>(d), rows_, list, out); break;
-      case ColumnKind::kFloat: FillBits(static_cast<const float*>(d), rows_, floats, out); break;
-      case ColumnKind::kDouble: FillBits(static_cast<const double*>(d), rows_, floats, out); break;
+      case ColumnKind::kInt8:
+        FillIntIn(static_cast<const int8_t*>(d), rows_, list, out);
+        break;
+      case ColumnKind::kInt16:
+        FillIntIn(static_cast<const int16_t*>(d), rows_, list, out);
+        break;
+      case ColumnKind::kInt32:
+        FillIntIn(static_cast<const int32_t*>(d), rows_, list, out);
+        break;
+      case ColumnKind::kInt64:
+        FillIntIn(static_cast<const int64_t*>(d), rows_, list, out);
+        break;
+      case ColumnKind::kFloat:
+        FillBits(static_cast<const float*>(d), rows_, floats, out);
+        break;
+      case ColumnKind::kDouble:
+        FillBits(static_cast<const double*>(d), rows_, floats, out);
+        break;
       case ColumnKind::kBool:
-        FillBits(static_cast<const uint8_t*>(d), rows_,
-                 [&list](uint8_t x) { return x ? list.has_true : list.has_false; }, out);
+        FillBits(
+            static_cast<const uint8_t*>(d), rows_,
+            [&list](uint8_t x) { return x ? list.has_true : list.has_false; }, out);
         break;
       case ColumnKind::kBool64:
-        FillBits(static_cast<const int64_t*>(d), rows_,
-                 [&list](int64_t x) { return x != 0 ? list.has_true : list.has_false; }, out);
+        FillBits(
+            static_cast<const int64_t*>(d), rows_,
+            [&list](int64_t x) { return x != 0 ? list.has_true : list.has_false; }, out);
         break;
       case ColumnKind::kString:
-        FillBits(static_cast<const std::string_view*>(d), rows_,
-                 [&list](std::string_view x) { return list.strings.count(x) != 0; }, out);
+        FillBits(
+            static_cast<const std::string_view*>(d), rows_,
+            [&list](std::string_view x) { return list.strings.count(x) != 0; }, out);
         break;
       case ColumnKind::kStdString:
-        FillBits(static_cast<const std::string*>(d), rows_,
-                 [&list](const std::string& x) { return list.strings.count(x) != 0; }, out);
+        FillBits(
+            static_cast<const std::string*>(d), rows_,
+            [&list](const std::string& x) { return list.strings.count(x) != 0; }, out);
         break;
-      case ColumnKind::kJson: return Status::OK();
+      case ColumnKind::kJson:
+        return Status::OK();
     }
     if (n.negated) out->Not();
     ApplyValidity(col, out);
@@ -339,11 +411,13 @@ class ColumnEvaluator {
     *out = Bitmap(rows_);
     if (like.shape() == LikePattern::Shape::kPrefix) {
       const std::string_view prefix = like.literal();
-      FillBits(d, rows_, [prefix](const S& x) {
-        return std::string_view(x).substr(0, prefix.size()) == prefix;
-      }, out);
+      FillBits(
+          d, rows_,
+          [prefix](const S& x) { return std::string_view(x).substr(0, prefix.size()) == prefix; },
+          out);
     } else {
-      FillBits(d, rows_, [&like](const S& x) { return like.Matches(x); }, out);
+      FillBits(
+          d, rows_, [&like](const S& x) { return like.Matches(x); }, out);
     }
   }
 

@@ -7,9 +7,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <string_view>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string_view>
 
 #include "core/status.h"
 #include "expr/value.h"
@@ -18,17 +17,17 @@ namespace ark::expr {
 
 // The physical type of a column and what ColumnView::data points to.
 enum class ColumnKind : uint8_t {
-  kBool,    // const uint8_t*   (0 or 1)
-  kBool64,  // const int64_t*   (0 = false; Bool held in an integer column)
-  kInt8,    // const int8_t*
-  kInt16,   // const int16_t*
-  kInt32,   // const int32_t*
-  kInt64,   // const int64_t*
-  kFloat,   // const float*
-  kDouble,  // const double*
-  kString,  // const std::string_view*
+  kBool,       // const uint8_t*   (0 or 1)
+  kBool64,     // const int64_t*   (0 = false; Bool held in an integer column)
+  kInt8,       // const int8_t*
+  kInt16,      // const int16_t*
+  kInt32,      // const int32_t*
+  kInt64,      // const int64_t*
+  kFloat,      // const float*
+  kDouble,     // const double*
+  kString,     // const std::string_view*
   kStdString,  // const std::string* (VarChar held as std::string, no copy needed)
-  kJson,    // const nlohmann::json* const*  (JSON and Array fields; nullptr = null)
+  kJson,       // const nlohmann::json* const*  (JSON and Array fields; nullptr = null)
 };
 
 struct ColumnView {

@@ -41,8 +41,8 @@ std::string Printable(std::string_view s, size_t limit) {
 
 }  // namespace
 
-Status FilterError(std::string_view filter, size_t offset,
-                   std::string_view token, std::string_view what) {
+Status FilterError(std::string_view filter, size_t offset, std::string_view token,
+                   std::string_view what) {
   std::string m = "filter \"";
   m += Printable(filter, kMaxQuoted);
   m += "\": at offset ";

@@ -15,8 +15,8 @@
 namespace ark::expr {
 
 // `token` is the offending token's text; empty means end of input.
-Status FilterError(std::string_view filter, size_t offset,
-                   std::string_view token, std::string_view what);
+Status FilterError(std::string_view filter, size_t offset, std::string_view token,
+                   std::string_view what);
 
 // Returns the length of the longest valid UTF-8 prefix of `s`.
 size_t ValidUtf8Prefix(std::string_view s);

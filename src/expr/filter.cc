@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_set>
-
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 #include "expr/parser.h"
 #include "expr/type_checker.h"
@@ -52,7 +51,8 @@ bool CollectKeys(const Node& n, int pk, std::vector<Value>* keys, ExprType* pk_t
         if (!CollectKeys(*c, pk, keys, pk_type)) return false;
       }
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 

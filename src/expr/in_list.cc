@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 namespace ark::expr {
@@ -21,7 +20,9 @@ void InList::Add(const Value& v) {
   ++size;
   int64_t i;
   switch (v.kind) {
-    case Value::Kind::kInt: ints.insert(v.i); break;
+    case Value::Kind::kInt:
+      ints.insert(v.i);
+      break;
     case Value::Kind::kDouble:
       if (IntegralDouble(v.d, &i)) {
         ints.insert(i);
@@ -29,10 +30,17 @@ void InList::Add(const Value& v) {
         doubles.push_back(v.d);
       }
       break;
-    case Value::Kind::kString: strings.insert(v.s); break;
-    case Value::Kind::kBool: (v.b ? has_true : has_false) = true; break;
-    case Value::Kind::kJson: others.push_back(v.j); break;
-    case Value::Kind::kNull: break;
+    case Value::Kind::kString:
+      strings.insert(v.s);
+      break;
+    case Value::Kind::kBool:
+      (v.b ? has_true : has_false) = true;
+      break;
+    case Value::Kind::kJson:
+      others.push_back(v.j);
+      break;
+    case Value::Kind::kNull:
+      break;
   }
 }
 
@@ -61,21 +69,25 @@ void InList::Finalize() {
 bool InList::Contains(const Value& v) const {
   int64_t i;
   switch (v.kind) {
-    case Value::Kind::kInt: return ints.count(v.i) != 0;
+    case Value::Kind::kInt:
+      return ints.count(v.i) != 0;
     case Value::Kind::kDouble:
       if (IntegralDouble(v.d, &i)) return ints.count(i) != 0;
       for (double d : doubles) {
         if (d == v.d) return true;
       }
       return false;
-    case Value::Kind::kString: return strings.count(v.s) != 0;
-    case Value::Kind::kBool: return v.b ? has_true : has_false;
+    case Value::Kind::kString:
+      return strings.count(v.s) != 0;
+    case Value::Kind::kBool:
+      return v.b ? has_true : has_false;
     case Value::Kind::kJson:
       for (const nlohmann::json* j : others) {
         if (*j == *v.j) return true;
       }
       return false;
-    case Value::Kind::kNull: return false;
+    case Value::Kind::kNull:
+      return false;
   }
   return false;
 }

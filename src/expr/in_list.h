@@ -5,11 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "expr/value.h"
 
@@ -34,7 +33,7 @@ struct InList {
   static constexpr uint64_t kMaxDenseRange = uint64_t{1} << 24;  // 2 MiB of bits
   std::vector<int64_t> small_ints;  // == ints when ints.size() <= kSmallList
   int64_t dense_min = 0;
-  std::vector<uint64_t> dense;      // bit (x - dense_min) set when x in ints
+  std::vector<uint64_t> dense;  // bit (x - dense_min) set when x in ints
 
   void Add(const Value& v);
   void Finalize();

@@ -23,10 +23,10 @@ bool KeywordKind(std::string_view w, TokenKind* kind) {
     TokenKind kind;
   };
   static constexpr Entry kKeywords[] = {
-      {"and", "AND", TokenKind::kAnd},     {"or", "OR", TokenKind::kOr},
-      {"not", "NOT", TokenKind::kNot},     {"in", "IN", TokenKind::kIn},
-      {"like", "LIKE", TokenKind::kLike},  {"is", "IS", TokenKind::kIs},
-      {"null", "NULL", TokenKind::kNull},  {"true", "TRUE", TokenKind::kTrue},
+      {"and", "AND", TokenKind::kAnd},       {"or", "OR", TokenKind::kOr},
+      {"not", "NOT", TokenKind::kNot},       {"in", "IN", TokenKind::kIn},
+      {"like", "LIKE", TokenKind::kLike},    {"is", "IS", TokenKind::kIs},
+      {"null", "NULL", TokenKind::kNull},    {"true", "TRUE", TokenKind::kTrue},
       {"false", "FALSE", TokenKind::kFalse},
   };
   for (const Entry& e : kKeywords) {
@@ -65,8 +65,8 @@ class Lexer {
   Result<std::vector<Token>> Run() {
     std::vector<Token> out;
     while (true) {
-      while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' ||
-                                  s_[pos_] == '\n' || s_[pos_] == '\r')) {
+      while (pos_ < s_.size() &&
+             (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
         ++pos_;
       }
       Token t;
@@ -108,29 +108,43 @@ class Lexer {
       return Status::OK();
     };
     switch (c) {
-      case '(': return emit(TokenKind::kLParen, 1);
-      case ')': return emit(TokenKind::kRParen, 1);
-      case '[': return emit(TokenKind::kLBracket, 1);
-      case ']': return emit(TokenKind::kRBracket, 1);
-      case ',': return emit(TokenKind::kComma, 1);
-      case '+': return emit(TokenKind::kPlus, 1);
-      case '-': return emit(TokenKind::kMinus, 1);
-      case '/': return emit(TokenKind::kSlash, 1);
-      case '%': return emit(TokenKind::kPercent, 1);
-      case '*': return two('*') ? emit(TokenKind::kPower, 2) : emit(TokenKind::kStar, 1);
+      case '(':
+        return emit(TokenKind::kLParen, 1);
+      case ')':
+        return emit(TokenKind::kRParen, 1);
+      case '[':
+        return emit(TokenKind::kLBracket, 1);
+      case ']':
+        return emit(TokenKind::kRBracket, 1);
+      case ',':
+        return emit(TokenKind::kComma, 1);
+      case '+':
+        return emit(TokenKind::kPlus, 1);
+      case '-':
+        return emit(TokenKind::kMinus, 1);
+      case '/':
+        return emit(TokenKind::kSlash, 1);
+      case '%':
+        return emit(TokenKind::kPercent, 1);
+      case '*':
+        return two('*') ? emit(TokenKind::kPower, 2) : emit(TokenKind::kStar, 1);
       case '=':
         if (two('=')) return emit(TokenKind::kEq, 2);
         return Error(pos_, 1, "expected '==' (a single '=' is not an operator)");
-      case '!': return two('=') ? emit(TokenKind::kNe, 2) : emit(TokenKind::kNot, 1);
-      case '<': return two('=') ? emit(TokenKind::kLe, 2) : emit(TokenKind::kLt, 1);
-      case '>': return two('=') ? emit(TokenKind::kGe, 2) : emit(TokenKind::kGt, 1);
+      case '!':
+        return two('=') ? emit(TokenKind::kNe, 2) : emit(TokenKind::kNot, 1);
+      case '<':
+        return two('=') ? emit(TokenKind::kLe, 2) : emit(TokenKind::kLt, 1);
+      case '>':
+        return two('=') ? emit(TokenKind::kGe, 2) : emit(TokenKind::kGt, 1);
       case '&':
         if (two('&')) return emit(TokenKind::kAnd, 2);
         return Error(pos_, 1, "expected '&&' (bitwise '&' is not supported)");
       case '|':
         if (two('|')) return emit(TokenKind::kOr, 2);
         return Error(pos_, 1, "expected '||' (bitwise '|' is not supported)");
-      default: break;
+      default:
+        break;
     }
     size_t len = 1;
     if (static_cast<unsigned char>(c) >= 0x80) {
@@ -236,12 +250,24 @@ class Lexer {
     const char e = s_[pos_ + 1];
     pos_ += 2;
     switch (e) {
-      case '"': *out += '"'; return Status::OK();
-      case '\'': *out += '\''; return Status::OK();
-      case '\\': *out += '\\'; return Status::OK();
-      case 'n': *out += '\n'; return Status::OK();
-      case 't': *out += '\t'; return Status::OK();
-      case 'r': *out += '\r'; return Status::OK();
+      case '"':
+        *out += '"';
+        return Status::OK();
+      case '\'':
+        *out += '\'';
+        return Status::OK();
+      case '\\':
+        *out += '\\';
+        return Status::OK();
+      case 'n':
+        *out += '\n';
+        return Status::OK();
+      case 't':
+        *out += '\t';
+        return Status::OK();
+      case 'r':
+        *out += '\r';
+        return Status::OK();
       case 'u': {
         uint32_t cp = 0;
         for (int i = 0; i < 4; ++i) {

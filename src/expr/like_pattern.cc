@@ -7,7 +7,11 @@ namespace {
 // invalid data still advances).
 size_t CodePointLength(std::string_view s, size_t i) {
   unsigned char c = static_cast<unsigned char>(s[i]);
-  size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 1;
+  size_t len = c < 0x80             ? 1
+               : (c & 0xe0) == 0xc0 ? 2
+               : (c & 0xf0) == 0xe0 ? 3
+               : (c & 0xf8) == 0xf0 ? 4
+                                    : 1;
   return i + len <= s.size() ? len : 1;
 }
 
@@ -52,12 +56,16 @@ LikePattern::LikePattern(std::string_view pattern) {
 
 bool LikePattern::Matches(std::string_view s) const {
   switch (shape_) {
-    case Shape::kExact: return s == literal_;
-    case Shape::kPrefix: return s.substr(0, literal_.size()) == literal_;
+    case Shape::kExact:
+      return s == literal_;
+    case Shape::kPrefix:
+      return s.substr(0, literal_.size()) == literal_;
     case Shape::kSuffix:
       return s.size() >= literal_.size() && s.substr(s.size() - literal_.size()) == literal_;
-    case Shape::kContains: return s.find(literal_) != std::string_view::npos;
-    case Shape::kGeneral: return MatchGeneral(s);
+    case Shape::kContains:
+      return s.find(literal_) != std::string_view::npos;
+    case Shape::kGeneral:
+      return MatchGeneral(s);
   }
   return false;
 }

@@ -42,13 +42,26 @@ bool LookupFunction(std::string_view name, Function* f) {
 
 bool IsCompare(TokenKind k, CompareOp* op) {
   switch (k) {
-    case TokenKind::kEq: *op = CompareOp::kEq; return true;
-    case TokenKind::kNe: *op = CompareOp::kNe; return true;
-    case TokenKind::kLt: *op = CompareOp::kLt; return true;
-    case TokenKind::kLe: *op = CompareOp::kLe; return true;
-    case TokenKind::kGt: *op = CompareOp::kGt; return true;
-    case TokenKind::kGe: *op = CompareOp::kGe; return true;
-    default: return false;
+    case TokenKind::kEq:
+      *op = CompareOp::kEq;
+      return true;
+    case TokenKind::kNe:
+      *op = CompareOp::kNe;
+      return true;
+    case TokenKind::kLt:
+      *op = CompareOp::kLt;
+      return true;
+    case TokenKind::kLe:
+      *op = CompareOp::kLe;
+      return true;
+    case TokenKind::kGt:
+      *op = CompareOp::kGt;
+      return true;
+    case TokenKind::kGe:
+      *op = CompareOp::kGe;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -91,8 +104,8 @@ class Parser {
   }
   Status ErrorHere(std::string_view what) const { return ErrorAt(Peek(), what); }
   Status TooDeep() const {
-    return ErrorHere("expression nested too deeply (more than " +
-                     std::to_string(kMaxNestingDepth) + " levels)");
+    return ErrorHere("expression nested too deeply (more than " + std::to_string(kMaxNestingDepth) +
+                     " levels)");
   }
 
   NodePtr NewNode(NodeKind kind, const Token& t) {
@@ -108,7 +121,9 @@ class Parser {
     NodePtr n = NewNode(kind, t);
     n->AddChild(std::move(a));
     n->AddChild(std::move(b));
-    if (n->depth > kMaxNestingDepth) return ErrorAt(t, "expression nested too deeply (more than " + std::to_string(kMaxNestingDepth) + " levels)");
+    if (n->depth > kMaxNestingDepth)
+      return ErrorAt(t, "expression nested too deeply (more than " +
+                            std::to_string(kMaxNestingDepth) + " levels)");
     return n;
   }
 
@@ -160,8 +175,7 @@ class Parser {
     const Token& t = Peek();
     CompareOp op;
     if (IsCompare(t.kind, &op)) return ParseComparisonChain(std::move(lhs));
-    if (t.kind == TokenKind::kIn ||
-        (t.kind == TokenKind::kNot && Peek(1).kind == TokenKind::kIn)) {
+    if (t.kind == TokenKind::kIn || (t.kind == TokenKind::kNot && Peek(1).kind == TokenKind::kIn)) {
       const bool negated = t.kind == TokenKind::kNot;
       const Token& op_token = Advance();
       if (negated) Advance();
@@ -171,7 +185,8 @@ class Parser {
         return ErrorAt(list_token, std::string("expected a list '[...]' after '") +
                                        (negated ? "not in" : "in") + "'");
       }
-      ARK_ASSIGN_OR_RETURN(NodePtr n, Binary(NodeKind::kIn, op_token, std::move(lhs), std::move(list)));
+      ARK_ASSIGN_OR_RETURN(NodePtr n,
+                           Binary(NodeKind::kIn, op_token, std::move(lhs), std::move(list)));
       n->negated = negated;
       return n;
     }
@@ -228,7 +243,8 @@ class Parser {
     for (size_t i = 0; i < ops.size(); ++i) {
       NodePtr lhs = i == 0 ? std::move(operands[0]) : CloneNode(*operands[i]);
       NodePtr rhs = i + 1 == ops.size() ? std::move(operands[i + 1]) : CloneNode(*operands[i + 1]);
-      ARK_ASSIGN_OR_RETURN(NodePtr cmp, Binary(NodeKind::kCompare, *ops[i], std::move(lhs), std::move(rhs)));
+      ARK_ASSIGN_OR_RETURN(NodePtr cmp,
+                           Binary(NodeKind::kCompare, *ops[i], std::move(lhs), std::move(rhs)));
       IsCompare(ops[i]->kind, &cmp->compare_op);
       pairs.push_back(std::move(cmp));
     }
@@ -308,7 +324,8 @@ class Parser {
     if (depth_ > kMaxNestingDepth) return TooDeep();
     const Token& t = Advance();
     ARK_ASSIGN_OR_RETURN(NodePtr exponent, ParseUnary());
-    ARK_ASSIGN_OR_RETURN(NodePtr n, Binary(NodeKind::kArith, t, std::move(base), std::move(exponent)));
+    ARK_ASSIGN_OR_RETURN(NodePtr n,
+                         Binary(NodeKind::kArith, t, std::move(base), std::move(exponent)));
     n->arith_op = ArithOp::kPow;
     return n;
   }
@@ -358,8 +375,10 @@ class Parser {
         n->literal = Value::Bool(t.kind == TokenKind::kTrue);
         return n;
       }
-      case TokenKind::kTemplate: return ParseTemplate();
-      case TokenKind::kLBracket: return ParseArray();
+      case TokenKind::kTemplate:
+        return ParseTemplate();
+      case TokenKind::kLBracket:
+        return ParseArray();
       case TokenKind::kLParen: {
         Advance();
         ARK_ASSIGN_OR_RETURN(NodePtr inner, ParseOr());
@@ -386,11 +405,10 @@ class Parser {
   Result<NodePtr> ParseCall(const Token& name) {
     Function f;
     if (!LookupFunction(name.text, &f)) {
-      return ErrorAt(name,
-                     "unknown function '" + std::string(name.text) +
-                         "' (supported: json_contains, json_contains_all, "
-                         "json_contains_any, array_contains, array_contains_all, "
-                         "array_contains_any, array_length)");
+      return ErrorAt(name, "unknown function '" + std::string(name.text) +
+                               "' (supported: json_contains, json_contains_all, "
+                               "json_contains_any, array_contains, array_contains_all, "
+                               "array_contains_any, array_length)");
     }
     NodePtr n = NewNode(NodeKind::kCall, name);
     n->str = std::string(name.text);
@@ -448,19 +466,24 @@ class Parser {
   static nlohmann::json LiteralJson(const Node& n) {
     if (n.kind == NodeKind::kArray) return *n.json;
     switch (n.literal.kind) {
-      case Value::Kind::kBool: return n.literal.b;
-      case Value::Kind::kInt: return n.literal.i;
-      case Value::Kind::kDouble: return n.literal.d;
-      case Value::Kind::kString: return n.str;
-      default: return nullptr;
+      case Value::Kind::kBool:
+        return n.literal.b;
+      case Value::Kind::kInt:
+        return n.literal.i;
+      case Value::Kind::kDouble:
+        return n.literal.d;
+      case Value::Kind::kString:
+        return n.str;
+      default:
+        return nullptr;
     }
   }
 
   Result<NodePtr> ParseTemplate() {
     const Token& t = Advance();
     if (params_ == nullptr || !params_->is_object()) {
-      return ErrorAt(t, "template parameter '" + t.string_value +
-                            "' used but no exprParams object was given");
+      return ErrorAt(
+          t, "template parameter '" + t.string_value + "' used but no exprParams object was given");
     }
     auto it = params_->find(t.string_value);
     if (it == params_->end()) {
@@ -473,16 +496,24 @@ class Parser {
     if (depth > kMaxNestingDepth) return TooDeep();
     NodePtr n = NewNode(NodeKind::kLiteral, t);
     switch (v.type()) {
-      case nlohmann::json::value_t::boolean: n->literal = Value::Bool(v.get<bool>()); return n;
-      case nlohmann::json::value_t::number_integer: n->literal = Value::Int(v.get<int64_t>()); return n;
+      case nlohmann::json::value_t::boolean:
+        n->literal = Value::Bool(v.get<bool>());
+        return n;
+      case nlohmann::json::value_t::number_integer:
+        n->literal = Value::Int(v.get<int64_t>());
+        return n;
       case nlohmann::json::value_t::number_unsigned:
         if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
           return ErrorAt(t, "template parameter '" + t.string_value + "' is out of int64 range");
         }
         n->literal = Value::Int(v.get<int64_t>());
         return n;
-      case nlohmann::json::value_t::number_float: n->literal = Value::Double(v.get<double>()); return n;
-      case nlohmann::json::value_t::string: n->SetString(v.get<std::string>()); return n;
+      case nlohmann::json::value_t::number_float:
+        n->literal = Value::Double(v.get<double>());
+        return n;
+      case nlohmann::json::value_t::string:
+        n->SetString(v.get<std::string>());
+        return n;
       case nlohmann::json::value_t::array: {
         n->kind = NodeKind::kArray;
         n->json = std::make_unique<nlohmann::json>(nlohmann::json::array());
@@ -512,8 +543,9 @@ class Parser {
 
 Result<std::unique_ptr<Node>> ParseFilter(std::string_view filter, const nlohmann::json* params) {
   if (filter.size() > kMaxFilterBytes) {
-    return FilterError(filter, 0, filter.substr(0, 8), "filter is " + std::to_string(filter.size()) +
-                                          " bytes; the limit is " + std::to_string(kMaxFilterBytes));
+    return FilterError(filter, 0, filter.substr(0, 8),
+                       "filter is " + std::to_string(filter.size()) + " bytes; the limit is " +
+                           std::to_string(kMaxFilterBytes));
   }
   ARK_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(filter));
   return Parser(filter, std::move(tokens), params).Run();

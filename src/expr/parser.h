@@ -18,9 +18,8 @@
 #pragma once
 
 #include <memory>
-#include <string_view>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string_view>
 
 #include "core/status.h"
 #include "expr/ast.h"
@@ -32,7 +31,6 @@ namespace ark::expr {
 // templates; it may be nullptr when the filter has no templates.
 // The returned tree's Node::token views point into `filter`, which must
 // outlive it (Filter in filter.h keeps its own copy of the text).
-Result<std::unique_ptr<Node>> ParseFilter(std::string_view filter,
-                                          const nlohmann::json* params);
+Result<std::unique_ptr<Node>> ParseFilter(std::string_view filter, const nlohmann::json* params);
 
 }  // namespace ark::expr

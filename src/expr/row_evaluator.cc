@@ -1,7 +1,6 @@
 #include "expr/row_evaluator.h"
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 namespace ark::expr {
@@ -25,7 +24,9 @@ Value FieldValue(const Node& n, const RowAccessor& row) {
   return v;
 }
 
-double AsDouble(const Value& v) { return v.kind == Value::Kind::kInt ? static_cast<double>(v.i) : v.d; }
+double AsDouble(const Value& v) {
+  return v.kind == Value::Kind::kInt ? static_cast<double>(v.i) : v.d;
+}
 
 // Integer arithmetic that overflows continues in double precision instead
 // of wrapping; integer division or modulo by zero is undefined (Null).
@@ -51,17 +52,24 @@ Value Arith(ArithOp op, const Value& a, const Value& b) {
         if (b.i == 0) return Value::Null();
         if (b.i == -1) return Value::Int(0);
         return Value::Int(a.i % b.i);
-      case ArithOp::kPow: break;
+      case ArithOp::kPow:
+        break;
     }
   }
   const double x = AsDouble(a), y = AsDouble(b);
   switch (op) {
-    case ArithOp::kAdd: return Value::Double(x + y);
-    case ArithOp::kSub: return Value::Double(x - y);
-    case ArithOp::kMul: return Value::Double(x * y);
-    case ArithOp::kDiv: return Value::Double(x / y);
-    case ArithOp::kMod: return Value::Double(std::fmod(x, y));
-    case ArithOp::kPow: return Value::Double(std::pow(x, y));
+    case ArithOp::kAdd:
+      return Value::Double(x + y);
+    case ArithOp::kSub:
+      return Value::Double(x - y);
+    case ArithOp::kMul:
+      return Value::Double(x * y);
+    case ArithOp::kDiv:
+      return Value::Double(x / y);
+    case ArithOp::kMod:
+      return Value::Double(std::fmod(x, y));
+    case ArithOp::kPow:
+      return Value::Double(std::pow(x, y));
   }
   return Value::Null();
 }
@@ -102,7 +110,8 @@ bool EvaluateCall(const Node& n, const RowAccessor& row) {
         if (n.in_list->Contains(Value::FromJson(&element))) return true;
       }
       return false;
-    case Function::kArrayLength: return false;  // not a predicate
+    case Function::kArrayLength:
+      return false;  // not a predicate
   }
   return false;
 }
@@ -114,11 +123,15 @@ bool Truthy(const Value& v) { return v.kind == Value::Kind::kBool && v.b; }
 Value EvaluateValue(const Node& n, const RowAccessor& row) {
   switch (n.kind) {
     case NodeKind::kLiteral:
-    case NodeKind::kArray: return n.literal;
-    case NodeKind::kField: return FieldValue(n, row);
-    case NodeKind::kNeg: return Negate(EvaluateValue(*n.children[0], row));
+    case NodeKind::kArray:
+      return n.literal;
+    case NodeKind::kField:
+      return FieldValue(n, row);
+    case NodeKind::kNeg:
+      return Negate(EvaluateValue(*n.children[0], row));
     case NodeKind::kArith:
-      return Arith(n.arith_op, EvaluateValue(*n.children[0], row), EvaluateValue(*n.children[1], row));
+      return Arith(n.arith_op, EvaluateValue(*n.children[0], row),
+                   EvaluateValue(*n.children[1], row));
     case NodeKind::kCall:
       if (n.function == Function::kArrayLength) {
         const Value v = EvaluateValue(*n.children[0], row);
@@ -139,7 +152,8 @@ Value EvaluateValue(const Node& n, const RowAccessor& row) {
         if (Truthy(EvaluateValue(*c, row))) return Value::Bool(true);
       }
       return Value::Bool(false);
-    case NodeKind::kNot: return Value::Bool(!Truthy(EvaluateValue(*n.children[0], row)));
+    case NodeKind::kNot:
+      return Value::Bool(!Truthy(EvaluateValue(*n.children[0], row)));
     case NodeKind::kIn: {
       // A missing value is in no list and "not in" none either.
       const Value v = EvaluateValue(*n.children[0], row);
@@ -153,7 +167,8 @@ Value EvaluateValue(const Node& n, const RowAccessor& row) {
     case NodeKind::kIsNull:
       return Value::Bool(EvaluateValue(*n.children[0], row).is_null() != n.negated);
     case NodeKind::kIdent:
-    case NodeKind::kIndex: return Value::Null();  // removed by the checker
+    case NodeKind::kIndex:
+      return Value::Null();  // removed by the checker
   }
   return Value::Null();
 }

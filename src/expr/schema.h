@@ -32,7 +32,7 @@ struct FieldInfo {
   std::string name;
   FieldType type = FieldType::kInt;
   FieldType element_type = FieldType::kInt;  // only for kArray
-  int index = 0;            // the engine's field number
+  int index = 0;                             // the engine's field number
   bool nullable = false;
   bool is_primary_key = false;
 };

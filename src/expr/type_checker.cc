@@ -12,25 +12,38 @@ bool IsScalar(ExprType t) {
 
 ExprType FromField(FieldType t) {
   switch (t) {
-    case FieldType::kBool: return ExprType::kBool;
-    case FieldType::kInt: return ExprType::kInt;
-    case FieldType::kFloat: return ExprType::kFloat;
-    case FieldType::kString: return ExprType::kString;
-    case FieldType::kJson: return ExprType::kDynamic;
-    case FieldType::kArray: return ExprType::kArray;
-    case FieldType::kVector: return ExprType::kVector;
+    case FieldType::kBool:
+      return ExprType::kBool;
+    case FieldType::kInt:
+      return ExprType::kInt;
+    case FieldType::kFloat:
+      return ExprType::kFloat;
+    case FieldType::kString:
+      return ExprType::kString;
+    case FieldType::kJson:
+      return ExprType::kDynamic;
+    case FieldType::kArray:
+      return ExprType::kArray;
+    case FieldType::kVector:
+      return ExprType::kVector;
   }
   return ExprType::kUnknown;
 }
 
 ExprType TypeOfLiteral(const Value& v) {
   switch (v.kind) {
-    case Value::Kind::kBool: return ExprType::kBool;
-    case Value::Kind::kInt: return ExprType::kInt;
-    case Value::Kind::kDouble: return ExprType::kFloat;
-    case Value::Kind::kString: return ExprType::kString;
-    case Value::Kind::kJson: return ExprType::kList;
-    case Value::Kind::kNull: return ExprType::kUnknown;
+    case Value::Kind::kBool:
+      return ExprType::kBool;
+    case Value::Kind::kInt:
+      return ExprType::kInt;
+    case Value::Kind::kDouble:
+      return ExprType::kFloat;
+    case Value::Kind::kString:
+      return ExprType::kString;
+    case Value::Kind::kJson:
+      return ExprType::kList;
+    case Value::Kind::kNull:
+      return ExprType::kUnknown;
   }
   return ExprType::kUnknown;
 }
@@ -95,9 +108,12 @@ class Checker {
       case NodeKind::kArray:
         n->type = ExprType::kList;
         return Status::OK();
-      case NodeKind::kIdent: return ResolveIdent(n);
-      case NodeKind::kIndex: return CheckIndex(n);
-      case NodeKind::kField: return Status::OK();
+      case NodeKind::kIdent:
+        return ResolveIdent(n);
+      case NodeKind::kIndex:
+        return CheckIndex(n);
+      case NodeKind::kField:
+        return Status::OK();
       case NodeKind::kNeg: {
         ARK_RETURN_IF_ERROR(Check(n->children[0].get()));
         const Node& c = *n->children[0];
@@ -107,22 +123,28 @@ class Checker {
         n->type = c.type;
         return Status::OK();
       }
-      case NodeKind::kArith: return CheckArith(n);
-      case NodeKind::kCompare: return CheckCompare(n);
+      case NodeKind::kArith:
+        return CheckArith(n);
+      case NodeKind::kCompare:
+        return CheckCompare(n);
       case NodeKind::kAnd:
       case NodeKind::kOr:
       case NodeKind::kNot: {
         for (auto& c : n->children) {
           ARK_RETURN_IF_ERROR(Check(c.get()));
           if (c->type != ExprType::kBool && c->type != ExprType::kDynamic) {
-            const char* op = n->kind == NodeKind::kAnd ? "and" : n->kind == NodeKind::kOr ? "or" : "not";
-            return Error(*n, std::string("'") + op + "' needs boolean operands, got " + Describe(*c));
+            const char* op = n->kind == NodeKind::kAnd  ? "and"
+                             : n->kind == NodeKind::kOr ? "or"
+                                                        : "not";
+            return Error(*n,
+                         std::string("'") + op + "' needs boolean operands, got " + Describe(*c));
           }
         }
         n->type = ExprType::kBool;
         return Status::OK();
       }
-      case NodeKind::kIn: return CheckIn(n);
+      case NodeKind::kIn:
+        return CheckIn(n);
       case NodeKind::kLike: {
         ARK_RETURN_IF_ERROR(Check(n->children[0].get()));
         const Node& c = *n->children[0];
@@ -141,7 +163,8 @@ class Checker {
         n->type = ExprType::kBool;
         return Status::OK();
       }
-      case NodeKind::kCall: return CheckCall(n);
+      case NodeKind::kCall:
+        return CheckCall(n);
     }
     return Error(*n, "internal: unknown node");
   }
@@ -277,9 +300,8 @@ class Checker {
       ARK_RETURN_IF_ERROR(Check(e.get()));
       if (!ElementCompatible(element, e->type)) {
         return Error(*e, "list element " + Describe(*e) + " can never equal " +
-                             (target.type == ExprType::kArray
-                                  ? "an element of " + Describe(target)
-                                  : Describe(target)));
+                             (target.type == ExprType::kArray ? "an element of " + Describe(target)
+                                                              : Describe(target)));
       }
       owner->in_list->Add(e->literal);
     }
@@ -306,8 +328,8 @@ class Checker {
     }
     Node* arg = n->children[1].get();
     ARK_RETURN_IF_ERROR(Check(arg));
-    const bool takes_list = n->function != Function::kJsonContains &&
-                            n->function != Function::kArrayContains;
+    const bool takes_list =
+        n->function != Function::kJsonContains && n->function != Function::kArrayContains;
     if (takes_list) {
       if (arg->kind != NodeKind::kArray) {
         return Error(*arg, n->str + " needs a list '[...]' as its second argument");
@@ -317,7 +339,8 @@ class Checker {
       if (arg->kind != NodeKind::kLiteral && arg->kind != NodeKind::kArray) {
         return Error(*arg, n->str + " needs a literal as its second argument");
       }
-      const ExprType element = target->type == ExprType::kArray ? target->element_type : ExprType::kDynamic;
+      const ExprType element =
+          target->type == ExprType::kArray ? target->element_type : ExprType::kDynamic;
       if (!ElementCompatible(element, arg->type)) {
         return Error(*arg, Describe(*arg) + " can never equal an element of " + Describe(*target));
       }

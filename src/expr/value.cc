@@ -1,7 +1,6 @@
 #include "expr/value.h"
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 namespace ark::expr {
@@ -9,15 +8,19 @@ namespace ark::expr {
 Value Value::FromJson(const nlohmann::json* v) {
   if (v == nullptr) return Null();
   switch (v->type()) {
-    case nlohmann::json::value_t::boolean: return Bool(v->get<bool>());
-    case nlohmann::json::value_t::number_integer: return Int(v->get<int64_t>());
+    case nlohmann::json::value_t::boolean:
+      return Bool(v->get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return Int(v->get<int64_t>());
     case nlohmann::json::value_t::number_unsigned: {
       uint64_t u = v->get<uint64_t>();
       if (u <= static_cast<uint64_t>(INT64_MAX)) return Int(static_cast<int64_t>(u));
       return Double(static_cast<double>(u));
     }
-    case nlohmann::json::value_t::number_float: return Double(v->get<double>());
-    case nlohmann::json::value_t::string: return String(v->get_ref<const std::string&>());
+    case nlohmann::json::value_t::number_float:
+      return Double(v->get<double>());
+    case nlohmann::json::value_t::string:
+      return String(v->get_ref<const std::string&>());
     case nlohmann::json::value_t::array:
     case nlohmann::json::value_t::object: {
       Value x;
@@ -25,28 +28,40 @@ Value Value::FromJson(const nlohmann::json* v) {
       x.j = v;
       return x;
     }
-    default: return Null();
+    default:
+      return Null();
   }
 }
 
 CompareOp FlipCompare(CompareOp op) {
   switch (op) {
-    case CompareOp::kLt: return CompareOp::kGt;
-    case CompareOp::kLe: return CompareOp::kGe;
-    case CompareOp::kGt: return CompareOp::kLt;
-    case CompareOp::kGe: return CompareOp::kLe;
-    default: return op;
+    case CompareOp::kLt:
+      return CompareOp::kGt;
+    case CompareOp::kLe:
+      return CompareOp::kGe;
+    case CompareOp::kGt:
+      return CompareOp::kLt;
+    case CompareOp::kGe:
+      return CompareOp::kLe;
+    default:
+      return op;
   }
 }
 
 std::string_view CompareOpText(CompareOp op) {
   switch (op) {
-    case CompareOp::kEq: return "==";
-    case CompareOp::kNe: return "!=";
-    case CompareOp::kLt: return "<";
-    case CompareOp::kLe: return "<=";
-    case CompareOp::kGt: return ">";
-    case CompareOp::kGe: return ">=";
+    case CompareOp::kEq:
+      return "==";
+    case CompareOp::kNe:
+      return "!=";
+    case CompareOp::kLt:
+      return "<";
+    case CompareOp::kLe:
+      return "<=";
+    case CompareOp::kGt:
+      return ">";
+    case CompareOp::kGe:
+      return ">=";
   }
   return "?";
 }
@@ -70,12 +85,18 @@ namespace {
 bool FromOrder(int c, CompareOp op) {
   if (c == 2) return op == CompareOp::kNe;  // NaN
   switch (op) {
-    case CompareOp::kEq: return c == 0;
-    case CompareOp::kNe: return c != 0;
-    case CompareOp::kLt: return c < 0;
-    case CompareOp::kLe: return c <= 0;
-    case CompareOp::kGt: return c > 0;
-    case CompareOp::kGe: return c >= 0;
+    case CompareOp::kEq:
+      return c == 0;
+    case CompareOp::kNe:
+      return c != 0;
+    case CompareOp::kLt:
+      return c < 0;
+    case CompareOp::kLe:
+      return c <= 0;
+    case CompareOp::kGt:
+      return c > 0;
+    case CompareOp::kGe:
+      return c >= 0;
   }
   return false;
 }

@@ -8,9 +8,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string_view>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string_view>
 
 namespace ark::expr {
 
@@ -24,10 +23,30 @@ struct Value {
   const nlohmann::json* j = nullptr;  // an array or object
 
   static Value Null() { return {}; }
-  static Value Bool(bool v) { Value x; x.kind = Kind::kBool; x.b = v; return x; }
-  static Value Int(int64_t v) { Value x; x.kind = Kind::kInt; x.i = v; return x; }
-  static Value Double(double v) { Value x; x.kind = Kind::kDouble; x.d = v; return x; }
-  static Value String(std::string_view v) { Value x; x.kind = Kind::kString; x.s = v; return x; }
+  static Value Bool(bool v) {
+    Value x;
+    x.kind = Kind::kBool;
+    x.b = v;
+    return x;
+  }
+  static Value Int(int64_t v) {
+    Value x;
+    x.kind = Kind::kInt;
+    x.i = v;
+    return x;
+  }
+  static Value Double(double v) {
+    Value x;
+    x.kind = Kind::kDouble;
+    x.d = v;
+    return x;
+  }
+  static Value String(std::string_view v) {
+    Value x;
+    x.kind = Kind::kString;
+    x.s = v;
+    return x;
+  }
   // Unwraps scalars; arrays and objects stay kJson; a JSON null is kNull.
   static Value FromJson(const nlohmann::json* v);
 

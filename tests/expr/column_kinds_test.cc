@@ -16,20 +16,27 @@ struct NarrowColumns final : ColumnSource {
   std::vector<int16_t> i16;
   std::vector<float> f32;
   std::vector<uint8_t> flag;
-  std::vector<uint8_t> valid;  // for i16
-  std::vector<int64_t> flag64;      // Bool held as int64 (the engine's RowBatch)
-  std::vector<std::string> names;   // VarChar held as std::string
+  std::vector<uint8_t> valid;      // for i16
+  std::vector<int64_t> flag64;     // Bool held as int64 (the engine's RowBatch)
+  std::vector<std::string> names;  // VarChar held as std::string
 
   size_t RowCount() const override { return i8.size(); }
   Result<ColumnView> GetColumn(int field) const override {
     switch (field) {
-      case 0: return ColumnView{ColumnKind::kInt8, i8.data(), nullptr};
-      case 1: return ColumnView{ColumnKind::kInt16, i16.data(), valid.data()};
-      case 2: return ColumnView{ColumnKind::kFloat, f32.data(), nullptr};
-      case 3: return ColumnView{ColumnKind::kBool, flag.data(), valid.data()};
-      case 4: return ColumnView{ColumnKind::kBool64, flag64.data(), nullptr};
-      case 5: return ColumnView{ColumnKind::kStdString, names.data(), nullptr};
-      default: return Status::NotFound("field " + std::to_string(field));
+      case 0:
+        return ColumnView{ColumnKind::kInt8, i8.data(), nullptr};
+      case 1:
+        return ColumnView{ColumnKind::kInt16, i16.data(), valid.data()};
+      case 2:
+        return ColumnView{ColumnKind::kFloat, f32.data(), nullptr};
+      case 3:
+        return ColumnView{ColumnKind::kBool, flag.data(), valid.data()};
+      case 4:
+        return ColumnView{ColumnKind::kBool64, flag64.data(), nullptr};
+      case 5:
+        return ColumnView{ColumnKind::kStdString, names.data(), nullptr};
+      default:
+        return Status::NotFound("field " + std::to_string(field));
     }
   }
 };
@@ -40,13 +47,20 @@ struct NarrowRow final : RowAccessor {
   size_t row = 0;
   Value GetField(int field) const override {
     switch (field) {
-      case 0: return Value::Int(c->i8[row]);
-      case 1: return c->valid[row] ? Value::Int(c->i16[row]) : Value::Null();
-      case 2: return Value::Double(static_cast<double>(c->f32[row]));
-      case 3: return c->valid[row] ? Value::Bool(c->flag[row] != 0) : Value::Null();
-      case 4: return Value::Bool(c->flag64[row] != 0);
-      case 5: return Value::String(c->names[row]);
-      default: return Value::Null();
+      case 0:
+        return Value::Int(c->i8[row]);
+      case 1:
+        return c->valid[row] ? Value::Int(c->i16[row]) : Value::Null();
+      case 2:
+        return Value::Double(static_cast<double>(c->f32[row]));
+      case 3:
+        return c->valid[row] ? Value::Bool(c->flag[row] != 0) : Value::Null();
+      case 4:
+        return Value::Bool(c->flag64[row] != 0);
+      case 5:
+        return Value::String(c->names[row]);
+      default:
+        return Value::Null();
     }
   }
 };
@@ -69,17 +83,48 @@ TEST(ColumnKindsTest, NarrowIntegerFloatAndNullableColumnsMatchRowWise) {
                        {"wide", FieldType::kBool, FieldType::kInt, 4, false, false},
                        {"name", FieldType::kString, FieldType::kInt, 5, false, false}});
   const char* kFilters[] = {
-      "wide", "not wide", "wide == true", "wide != true", "wide in [false]",
-      "name == 'n7'", "name > 'n3'", "name in ['n1', 'n22', 'zz']", "name not in ['n1']",
-      "name like 'n1%'", "name like '%2'", "name like 'n_'", "name like '%'",
-      "small > 10", "small <= -100", "small == 44", "small in [300, 44, -128]",
-      "small not in [300, 44]", "small in [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]",
+      "wide",
+      "not wide",
+      "wide == true",
+      "wide != true",
+      "wide in [false]",
+      "name == 'n7'",
+      "name > 'n3'",
+      "name in ['n1', 'n22', 'zz']",
+      "name not in ['n1']",
+      "name like 'n1%'",
+      "name like '%2'",
+      "name like 'n_'",
+      "name like '%'",
+      "small > 10",
+      "small <= -100",
+      "small == 44",
+      "small in [300, 44, -128]",
+      "small not in [300, 44]",
+      "small in [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]",
       "small in [-128, 127, 1000000000, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]",
-      "small > 2.5", "small < 1000", "small > -1e30", "mid > 1000", "mid is null",
-      "mid is not null", "mid != 0", "mid in [997, 1994, 70000]", "mid not in [997]",
-      "ratio > 0.1", "ratio != 1.5", "ratio == ratio", "ratio < 9007199254740993",
-      "ratio in [0.5, -20.0, 3]", "ratio not in [0.5]", "flag", "not flag", "flag == false",
-      "flag != true", "flag in [true]", "flag is null", "-128 <= small < 0 and flag or mid > 30000",
+      "small > 2.5",
+      "small < 1000",
+      "small > -1e30",
+      "mid > 1000",
+      "mid is null",
+      "mid is not null",
+      "mid != 0",
+      "mid in [997, 1994, 70000]",
+      "mid not in [997]",
+      "ratio > 0.1",
+      "ratio != 1.5",
+      "ratio == ratio",
+      "ratio < 9007199254740993",
+      "ratio in [0.5, -20.0, 3]",
+      "ratio not in [0.5]",
+      "flag",
+      "not flag",
+      "flag == false",
+      "flag != true",
+      "flag in [true]",
+      "flag is null",
+      "-128 <= small < 0 and flag or mid > 30000",
   };
   NarrowRow row;
   row.c = &cols;

@@ -25,27 +25,41 @@ class Generator {
   bool Coin() { return Pick(2) == 0; }
 
   int64_t Int() {
-    static const int64_t kInts[] = {0, 1, -1, 2, 3, 7, 10, -5, 100,
+    static const int64_t kInts[] = {0,
+                                    1,
+                                    -1,
+                                    2,
+                                    3,
+                                    7,
+                                    10,
+                                    -5,
+                                    100,
                                     std::numeric_limits<int64_t>::max(),
                                     std::numeric_limits<int64_t>::min()};
     return Coin() ? kInts[Pick(11)] : Pick(21) - 10;
   }
   double Double() {
-    static const double kDoubles[] = {0.0, -0.0, 0.5, -2.5, 3.0, 1e300,
-                                      std::numeric_limits<double>::infinity(), std::nan("")};
+    static const double kDoubles[] = {
+        0.0, -0.0, 0.5, -2.5, 3.0, 1e300, std::numeric_limits<double>::infinity(), std::nan("")};
     return Coin() ? kDoubles[Pick(8)] : (Pick(41) - 20) / 4.0;
   }
   std::string Str() {
-    static const char* kStrings[] = {"", "a", "ab", "abc", "b", "a%b", "a_b", "ba", "\xc3\xa9t\xc3\xa9", "A"};
+    static const char* kStrings[] = {
+        "", "a", "ab", "abc", "b", "a%b", "a_b", "ba", "\xc3\xa9t\xc3\xa9", "A"};
     return kStrings[Pick(10)];
   }
   nlohmann::json JsonScalar() {
     switch (Pick(5)) {
-      case 0: return Int();
-      case 1: return std::isnan(Double()) ? 0.25 : Double();  // JSON has no NaN
-      case 2: return Str();
-      case 3: return Coin();
-      default: return nullptr;
+      case 0:
+        return Int();
+      case 1:
+        return std::isnan(Double()) ? 0.25 : Double();  // JSON has no NaN
+      case 2:
+        return Str();
+      case 3:
+        return Coin();
+      default:
+        return nullptr;
     }
   }
 
@@ -88,16 +102,19 @@ class Generator {
   }
 
   std::string NumTerm(int depth) {
-    static const char* kFields[] = {"age", "price", "opt", "size", "meta['k']", "scores[0]",
-                                    "meta['arr'][1]", "id"};
+    static const char* kFields[] = {"age",       "price",          "opt", "size", "meta['k']",
+                                    "scores[0]", "meta['arr'][1]", "id"};
     switch (depth > 2 ? Pick(2) : Pick(4)) {
-      case 0: return kFields[Pick(8)];
-      case 1: return Coin() ? kFields[Pick(8)] : NumLit();
+      case 0:
+        return kFields[Pick(8)];
+      case 1:
+        return Coin() ? kFields[Pick(8)] : NumLit();
       case 2: {
         static const char* kOps[] = {" + ", " - ", " * ", " / ", " % ", " ** "};
         return "(" + NumTerm(depth + 1) + kOps[Pick(6)] + NumTerm(depth + 1) + ")";
       }
-      default: return "-" + NumTerm(depth + 1);
+      default:
+        return "-" + NumTerm(depth + 1);
     }
   }
   std::string StrTerm() {
@@ -112,13 +129,19 @@ class Generator {
   std::string BoolExpr(int depth) {
     int choice = depth > 3 ? Pick(10) : Pick(14);
     switch (choice) {
-      case 0: return NumTerm(0) + CmpOp() + NumLit();
-      case 1: return NumLit() + CmpOp() + NumTerm(0);
-      case 2: return StrTerm() + CmpOp() + StrLit();
-      case 3: return NumTerm(1) + (Coin() ? " in " : " not in ") + List(false);
-      case 4: return StrTerm() + (Coin() ? " in " : " not in ") + List(true);
+      case 0:
+        return NumTerm(0) + CmpOp() + NumLit();
+      case 1:
+        return NumLit() + CmpOp() + NumTerm(0);
+      case 2:
+        return StrTerm() + CmpOp() + StrLit();
+      case 3:
+        return NumTerm(1) + (Coin() ? " in " : " not in ") + List(false);
+      case 4:
+        return StrTerm() + (Coin() ? " in " : " not in ") + List(true);
       case 5: {
-        static const char* kPatterns[] = {"'a%'", "'%b'", "'%a%'", "'a_b'", "'%'", "'a\\%b'", "''", "'_'"};
+        static const char* kPatterns[] = {"'a%'", "'%b'",    "'%a%'", "'a_b'",
+                                          "'%'",  "'a\\%b'", "''",    "'_'"};
         return StrTerm() + " like " + kPatterns[Pick(8)];
       }
       case 6: {
@@ -134,12 +157,20 @@ class Generator {
                                  : List(f == 3 || (f == 4 && Coin()));
         return std::string(kFns[f]) + arg + ")";
       }
-      case 8: return "array_length(" + std::string(Coin() ? "tags" : "meta['arr']") + ")" + CmpOp() + IntLit();
-      case 9: return Coin() ? "active" : "active == " + std::string(Coin() ? "true" : "false");
-      case 10: return NumLit() + (Coin() ? " < " : " <= ") + NumTerm(1) + (Coin() ? " < " : " <= ") + NumLit();
-      case 11: return "not (" + BoolExpr(depth + 1) + ")";
-      case 12: return "(" + BoolExpr(depth + 1) + " and " + BoolExpr(depth + 1) + ")";
-      default: return "(" + BoolExpr(depth + 1) + " or " + BoolExpr(depth + 1) + ")";
+      case 8:
+        return "array_length(" + std::string(Coin() ? "tags" : "meta['arr']") + ")" + CmpOp() +
+               IntLit();
+      case 9:
+        return Coin() ? "active" : "active == " + std::string(Coin() ? "true" : "false");
+      case 10:
+        return NumLit() + (Coin() ? " < " : " <= ") + NumTerm(1) + (Coin() ? " < " : " <= ") +
+               NumLit();
+      case 11:
+        return "not (" + BoolExpr(depth + 1) + ")";
+      case 12:
+        return "(" + BoolExpr(depth + 1) + " and " + BoolExpr(depth + 1) + ")";
+      default:
+        return "(" + BoolExpr(depth + 1) + " or " + BoolExpr(depth + 1) + ")";
     }
   }
 

@@ -21,8 +21,8 @@ using testing::TestSchema;
 // 30 rows; each column follows a simple rule of i so that the expected ids
 // below can be worked out by hand (see the comments on each rule).
 std::vector<Row> FixedRows() {
-  static const char* kTitles[] = {"apple", "banana", "cherry", "apple pie",
-                                  "Bob's \"best\"", "100%_sure"};
+  static const char* kTitles[] = {"apple",     "banana",         "cherry",
+                                  "apple pie", "Bob's \"best\"", "100%_sure"};
   static const char* kColors[] = {"red", "green", "blue"};
   std::vector<Row> rows;
   for (int i = 0; i < 30; ++i) {
@@ -35,10 +35,17 @@ std::vector<Row> FixedRows() {
     r.title = kTitles[i % 6];
     r.active = i % 3 == 0;
     switch (i % 4) {
-      case 0: r.meta = nlohmann::json{{"model", "X"}, {"a", {{"b", i}}}, {"tags", {"t1", "t2"}}}; break;
-      case 1: r.meta = nlohmann::json{{"model", "Y"}, {"a", {{"b", "str"}}}, {"tags", {"t2"}}}; break;
-      case 2: r.meta = nlohmann::json{{"model", 5}}; break;
-      default: break;  // NULL
+      case 0:
+        r.meta = nlohmann::json{{"model", "X"}, {"a", {{"b", i}}}, {"tags", {"t1", "t2"}}};
+        break;
+      case 1:
+        r.meta = nlohmann::json{{"model", "Y"}, {"a", {{"b", "str"}}}, {"tags", {"t2"}}};
+        break;
+      case 2:
+        r.meta = nlohmann::json{{"model", 5}};
+        break;
+      default:
+        break;  // NULL
     }
     static const char* kLetters[] = {"a", "b", "c", "d"};
     for (int k = 0; k < i % 5; ++k) r.tags.push_back(kLetters[k]);
@@ -158,10 +165,10 @@ TEST_F(FilterEvaluationTest, AcceptedFiltersSelectTheExpectedRows) {
       {"id in [3, 5, 100]", {3, 5}},
       // Longer lists take the bit-table path (narrow range) or the hash set.
       {"age in [0,5,10,15,20,25,30,35,40,45,50,55,60,65,70,75,80,85,90,95,100]", Range(0, 20)},
-      {"age not in [0,5,10,15,20,25,30,35,40,45,50,55,60,65,70,75,80,85,90,95,100]",
-       Range(21, 29)},
+      {"age not in [0,5,10,15,20,25,30,35,40,45,50,55,60,65,70,75,80,85,90,95,100]", Range(21, 29)},
       {"age in [9223372036854775807,-9223372036854775808,1,2,3,4,6,7,8,9,11,12,13,14,16,17,"
-       "18,19,20]", {4, 28, 29}},
+       "18,19,20]",
+       {4, 28, 29}},
       {"id in [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,100000000]", Range(1, 17)},
       {"id not in [3, 5, 100]", Minus(all, {3, 5})},
       {"meta['model'] == 'X'", Where([](int i) { return i % 4 == 0; })},
@@ -232,8 +239,10 @@ TEST_F(FilterEvaluationTest, ColumnErrorsAbortTheEvaluation) {
 }
 
 TEST_F(FilterEvaluationTest, ReferencedFieldsListsEveryColumnRead) {
-  ASSERT_OK_AND_ASSIGN(Filter f, Filter::Compile("age > 1 and (color == 'x' or age < price)", schema_));
-  EXPECT_EQ(f.ReferencedFields(), (std::vector<int>{testing::kAge, testing::kPrice, testing::kDyn}));
+  ASSERT_OK_AND_ASSIGN(Filter f,
+                       Filter::Compile("age > 1 and (color == 'x' or age < price)", schema_));
+  EXPECT_EQ(f.ReferencedFields(),
+            (std::vector<int>{testing::kAge, testing::kPrice, testing::kDyn}));
   ASSERT_OK_AND_ASSIGN(Filter all, Filter::Compile("", schema_));
   EXPECT_TRUE(all.MatchesAll());
   EXPECT_TRUE(all.ReferencedFields().empty());
@@ -272,12 +281,27 @@ TEST(LikePatternTest, WildcardsEscapesAndUtf8) {
     bool match;
   };
   const C kCases[] = {
-      {"a_c", "abc", true},       {"a_c", "ac", false},      {"a_c", "a\xc3\xa9" "c", true},
-      {"%", "", true},            {"_", "", false},          {"a%b%c", "aXbYc", true},
-      {"a%b%c", "aXcYb", false},  {"%aab", "aaab", true},    {"a\\%", "a%", true},
-      {"a\\%", "ab", false},      {"a\\_", "a_", true},      {"a\\_", "ab", false},
-      {"a\\\\", "a\\", true},     {"%%", "x", true},         {"__", "\xe2\x82\xac!", true},
-      {"ab", "ab", true},         {"ab", "abc", false},      {"%b_", "abc", true},
+      {"a_c", "abc", true},
+      {"a_c", "ac", false},
+      {"a_c",
+       "a\xc3\xa9"
+       "c",
+       true},
+      {"%", "", true},
+      {"_", "", false},
+      {"a%b%c", "aXbYc", true},
+      {"a%b%c", "aXcYb", false},
+      {"%aab", "aaab", true},
+      {"a\\%", "a%", true},
+      {"a\\%", "ab", false},
+      {"a\\_", "a_", true},
+      {"a\\_", "ab", false},
+      {"a\\\\", "a\\", true},
+      {"%%", "x", true},
+      {"__", "\xe2\x82\xac!", true},
+      {"ab", "ab", true},
+      {"ab", "abc", false},
+      {"%b_", "abc", true},
   };
   for (const C& c : kCases) {
     EXPECT_EQ(LikePattern(c.pattern).Matches(c.text), c.match)
@@ -312,7 +336,8 @@ TEST(CompareValuesTest, IntegersAndDoublesCompareExactly) {
   EXPECT_FALSE(ValuesEqual(Value::Int(big), Value::Double(static_cast<double>(big))));
   EXPECT_TRUE(CompareValues(Value::Int(big), CompareOp::kGt, Value::Double(9007199254740992.0)));
   EXPECT_TRUE(CompareValues(Value::Int(INT64_MAX), CompareOp::kLt, Value::Double(9.3e18)));
-  EXPECT_TRUE(CompareValues(Value::Int(INT64_MIN), CompareOp::kEq, Value::Double(-9223372036854775808.0)));
+  EXPECT_TRUE(
+      CompareValues(Value::Int(INT64_MIN), CompareOp::kEq, Value::Double(-9223372036854775808.0)));
   EXPECT_TRUE(CompareValues(Value::Double(-0.5), CompareOp::kLt, Value::Int(0)));
   EXPECT_TRUE(CompareValues(Value::Int(-1), CompareOp::kLt, Value::Double(-0.5)));
   const Value nan = Value::Double(std::nan(""));

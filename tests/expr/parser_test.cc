@@ -1,12 +1,13 @@
 // Table-driven tests of the filter grammar and type checker: accepted
 // filters with their canonical parse, rejected ones with the exact error.
+#include "expr/parser.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "expr/parser.h"
-#include "expr/type_checker.h"
 #include "expr/test_schema.h"
+#include "expr/type_checker.h"
 #include "support/test_util.h"
 
 namespace ark::expr {
@@ -162,13 +163,15 @@ TEST(FilterParserTest, RejectedFiltersReportOffsetTokenAndExpectation) {
       {"scores > 1",
        "filter \"scores > 1\": at offset 7 ('>'): cannot compare Array<Int> field 'scores' with "
        "Int 1 using '>'"},
-      {"age", "filter \"age\": at offset 0 ('age'): a filter must be a boolean expression, got Int "
-              "field 'age'"},
+      {"age",
+       "filter \"age\": at offset 0 ('age'): a filter must be a boolean expression, got Int "
+       "field 'age'"},
       {"title > 'a' and age",
        "filter \"title > 'a' and age\": at offset 12 ('and'): 'and' needs boolean operands, got "
        "Int field 'age'"},
-      {"not price", "filter \"not price\": at offset 0 ('not'): 'not' needs boolean operands, got "
-                    "Float field 'price'"},
+      {"not price",
+       "filter \"not price\": at offset 0 ('not'): 'not' needs boolean operands, got "
+       "Float field 'price'"},
       {"age = 3",
        "filter \"age = 3\": at offset 4 ('='): expected '==' (a single '=' is not an operator)"},
       {"(age > 3",
@@ -176,18 +179,18 @@ TEST(FilterParserTest, RejectedFiltersReportOffsetTokenAndExpectation) {
       {"age > 3)", "filter \"age > 3)\": at offset 7 (')'): unbalanced ')'"},
       {"age > 1 title",
        "filter \"age > 1 title\": at offset 8 ('title'): expected 'and', 'or' or end of input"},
-      {"age > 1 and", "filter \"age > 1 and\": at offset 11 (end of input): expected an expression"},
-      {"age in 3",
-       "filter \"age in 3\": at offset 7 ('3'): expected a list '[...]' after 'in'"},
+      {"age > 1 and",
+       "filter \"age > 1 and\": at offset 11 (end of input): expected an expression"},
+      {"age in 3", "filter \"age in 3\": at offset 7 ('3'): expected a list '[...]' after 'in'"},
       {"age not in (1)",
        "filter \"age not in (1)\": at offset 11 ('('): expected a list '[...]' after 'not in'"},
       {"age in [1, age]",
        "filter \"age in [1, age]\": at offset 11 ('age'): list elements must be literals"},
-      {"age in [1 2]", "filter \"age in [1 2]\": at offset 10 ('2'): expected ',' or ']' in a list"},
+      {"age in [1 2]",
+       "filter \"age in [1 2]\": at offset 10 ('2'): expected ',' or ']' in a list"},
       {"title like 5",
        "filter \"title like 5\": at offset 11 ('5'): expected a string pattern after 'like'"},
-      {"title == 'abc",
-       "filter \"title == 'abc\": at offset 9 ('''): unterminated string literal"},
+      {"title == 'abc", "filter \"title == 'abc\": at offset 9 ('''): unterminated string literal"},
       {"title == 'a\\u12'",
        "filter \"title == 'a\\u12'\": at offset 11 ('\\u12'): expected 4 hex digits after \\u"},
       {"title == 'a\xff'",
@@ -203,10 +206,12 @@ TEST(FilterParserTest, RejectedFiltersReportOffsetTokenAndExpectation) {
       {"age > -9223372036854775809",
        "filter \"age > -9223372036854775809\": at offset 7 ('9223372036854775809'): integer "
        "literal out of int64 range"},
-      {"age > 1e", "filter \"age > 1e\": at offset 6 ('1e'): malformed number: expected digits "
-                   "in the exponent"},
+      {"age > 1e",
+       "filter \"age > 1e\": at offset 6 ('1e'): malformed number: expected digits "
+       "in the exponent"},
       {"age > 12abc", "filter \"age > 12abc\": at offset 6 ('12abc'): malformed number"},
-      {"price > 1e999", "filter \"price > 1e999\": at offset 8 ('1e999'): float literal out of range"},
+      {"price > 1e999",
+       "filter \"price > 1e999\": at offset 8 ('1e999'): float literal out of range"},
       {"age @ 3", "filter \"age @ 3\": at offset 4 ('@'): unexpected character"},
       {"age & 3",
        "filter \"age & 3\": at offset 4 ('&'): expected '&&' (bitwise '&' is not supported)"},
@@ -216,7 +221,8 @@ TEST(FilterParserTest, RejectedFiltersReportOffsetTokenAndExpectation) {
       {"age == null",
        "filter \"age == null\": at offset 7 ('null'): null can only be tested with 'is null' / "
        "'is not null'"},
-      {"age is 3", "filter \"age is 3\": at offset 7 ('3'): expected 'null' or 'not null' after 'is'"},
+      {"age is 3",
+       "filter \"age is 3\": at offset 7 ('3'): expected 'null' or 'not null' after 'is'"},
       {"(age + 1) is null",
        "filter \"(age + 1) is null\": at offset 10 ('is'): 'is null' needs a field, got Int "
        "expression"},
@@ -248,7 +254,8 @@ TEST(FilterParserTest, RejectedFiltersReportOffsetTokenAndExpectation) {
        "filter \"age[0] > 1\": at offset 3 ('['): only JSON and Array fields can be subscripted, "
        "not Int field 'age'"},
       {"meta['a' > 1",
-       "filter \"meta['a' > 1\": at offset 12 (end of input): expected ']' to close '[' at offset 4"},
+       "filter \"meta['a' > 1\": at offset 12 (end of input): expected ']' to close '[' at offset "
+       "4"},
       {"{p} > age",
        "filter \"{p} > age\": at offset 0 ('{p}'): template parameter 'p' used but no exprParams "
        "object was given"},

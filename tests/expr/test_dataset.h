@@ -4,12 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "expr/column_source.h"
 #include "expr/row_evaluator.h"
@@ -36,17 +35,28 @@ class RowView final : public RowAccessor {
   void Reset(const Row* row) { row_ = row; }
   Value GetField(int field_index) const override {
     switch (field_index) {
-      case kId: return Value::Int(row_->id);
-      case kAge: return Value::Int(row_->age);
-      case kPrice: return Value::Double(row_->price);
-      case kTitle: return Value::String(row_->title);
-      case kActive: return Value::Bool(row_->active);
-      case kMeta: return row_->meta ? Value::FromJson(&*row_->meta) : Value::Null();
-      case kTags: return Value::FromJson(&row_->tags);
-      case kScores: return Value::FromJson(&row_->scores);
-      case kOpt: return row_->opt ? Value::Int(*row_->opt) : Value::Null();
-      case kDyn: return Value::FromJson(&row_->dyn);
-      default: return Value::Null();
+      case kId:
+        return Value::Int(row_->id);
+      case kAge:
+        return Value::Int(row_->age);
+      case kPrice:
+        return Value::Double(row_->price);
+      case kTitle:
+        return Value::String(row_->title);
+      case kActive:
+        return Value::Bool(row_->active);
+      case kMeta:
+        return row_->meta ? Value::FromJson(&*row_->meta) : Value::Null();
+      case kTags:
+        return Value::FromJson(&row_->tags);
+      case kScores:
+        return Value::FromJson(&row_->scores);
+      case kOpt:
+        return row_->opt ? Value::Int(*row_->opt) : Value::Null();
+      case kDyn:
+        return Value::FromJson(&row_->dyn);
+      default:
+        return Value::Null();
     }
   }
 
@@ -74,17 +84,28 @@ class RowColumns final : public ColumnSource {
   size_t RowCount() const override { return id_.size(); }
   Result<ColumnView> GetColumn(int field_index) const override {
     switch (field_index) {
-      case kId: return ColumnView{ColumnKind::kInt64, id_.data(), nullptr};
-      case kAge: return ColumnView{ColumnKind::kInt64, age_.data(), nullptr};
-      case kPrice: return ColumnView{ColumnKind::kDouble, price_.data(), nullptr};
-      case kTitle: return ColumnView{ColumnKind::kString, title_.data(), nullptr};
-      case kActive: return ColumnView{ColumnKind::kBool, active_.data(), nullptr};
-      case kMeta: return ColumnView{ColumnKind::kJson, meta_.data(), nullptr};
-      case kTags: return ColumnView{ColumnKind::kJson, tags_.data(), nullptr};
-      case kScores: return ColumnView{ColumnKind::kJson, scores_.data(), nullptr};
-      case kOpt: return ColumnView{ColumnKind::kInt32, opt_.data(), opt_valid_.data()};
-      case kDyn: return ColumnView{ColumnKind::kJson, dyn_.data(), nullptr};
-      default: return Status::NotFound("no column for field " + std::to_string(field_index));
+      case kId:
+        return ColumnView{ColumnKind::kInt64, id_.data(), nullptr};
+      case kAge:
+        return ColumnView{ColumnKind::kInt64, age_.data(), nullptr};
+      case kPrice:
+        return ColumnView{ColumnKind::kDouble, price_.data(), nullptr};
+      case kTitle:
+        return ColumnView{ColumnKind::kString, title_.data(), nullptr};
+      case kActive:
+        return ColumnView{ColumnKind::kBool, active_.data(), nullptr};
+      case kMeta:
+        return ColumnView{ColumnKind::kJson, meta_.data(), nullptr};
+      case kTags:
+        return ColumnView{ColumnKind::kJson, tags_.data(), nullptr};
+      case kScores:
+        return ColumnView{ColumnKind::kJson, scores_.data(), nullptr};
+      case kOpt:
+        return ColumnView{ColumnKind::kInt32, opt_.data(), opt_valid_.data()};
+      case kDyn:
+        return ColumnView{ColumnKind::kJson, dyn_.data(), nullptr};
+      default:
+        return Status::NotFound("no column for field " + std::to_string(field_index));
     }
   }
 

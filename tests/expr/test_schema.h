@@ -6,7 +6,17 @@
 namespace ark::expr::testing {
 
 enum FieldIndex {
-  kId = 0, kAge, kPrice, kTitle, kActive, kMeta, kTags, kScores, kEmbedding, kOpt, kDyn,
+  kId = 0,
+  kAge,
+  kPrice,
+  kTitle,
+  kActive,
+  kMeta,
+  kTags,
+  kScores,
+  kEmbedding,
+  kOpt,
+  kDyn,
   kFieldCount
 };
 
