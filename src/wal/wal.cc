@@ -185,7 +185,7 @@ Status WalImpl::Recover() {
   ARK_RETURN_IF_ERROR(env_->CreateDirs(dir_));
   ARK_ASSIGN_OR_RETURN(auto files, ListWalSegments(env_, dir_));
   bool recreate = files.empty();
-  SegmentName fresh{options_.initial_epoch, 1};
+  SegmentName fresh{options_.initial_epoch, std::max<uint64_t>(options_.initial_lsn, 1)};
   if (!files.empty()) ARK_RETURN_IF_ERROR(DropIncompleteLastSegment(&files, &recreate, &fresh));
   if (recreate) {
     ARK_RETURN_IF_ERROR(CreateSegment(fresh.epoch, fresh.first_lsn));

@@ -51,6 +51,10 @@ struct WalOptions {
   uint64_t segment_size_bytes = 64ull << 20;  // rotate when a segment exceeds this
   // Epoch for a brand-new log (no segments yet).
   uint64_t initial_epoch = 1;
+  // lsn of the first record of a brand-new log (>= 1). A database restored
+  // from a backup whose checkpoint is at lsn C opens its empty WAL with C + 1
+  // so that positions never go backwards. Ignored when segments exist.
+  uint64_t initial_lsn = 1;
   // Open() reads and checks every record of every segment (true), or only
   // the segment headers plus the last segment (false: faster open of a long
   // retained log; damage in older segments then surfaces in Replay()).
