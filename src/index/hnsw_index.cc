@@ -365,20 +365,26 @@ void HnswIndex::SearchOne(const float* query, size_t k, size_t ef, const FilterB
   }
 }
 
+bool HnswPrefersExactScan(uint64_t allowed, uint64_t rows, size_t ef) {
+  return static_cast<double>(allowed) * static_cast<double>(allowed) <=
+         kHnswFilterWalkCost * static_cast<double>(ef) * static_cast<double>(rows);
+}
+
 Result<SearchResult> HnswIndex::Search(const float* queries, size_t num_queries, size_t k,
                                        const SearchParams& params, const FilterBitmap* filter) const {
   if (k == 0) return Status::InvalidArgument("search: limit (k) must be >= 1");
   const IndexSpec& s = spec();
   SearchResult out = index_internal::EmptyResult(s.metric, num_queries, k);
   if (num_queries == 0 || num_rows() == 0) return out;
+  const size_t ef = std::max<size_t>(k, params.ef != 0 ? params.ef : kDefaultHnswSearchEf);
   bool exact = false;
   if (filter != nullptr) {
     uint64_t allowed = filter->Count();
     if (allowed == 0) return out;
-    double fraction = params.exact_filter_fraction >= 0 ? params.exact_filter_fraction : kHnswExactFilterFraction;
-    exact = static_cast<double>(allowed) <= fraction * static_cast<double>(num_rows());
+    exact = params.exact_filter_fraction >= 0
+                ? static_cast<double>(allowed) <= params.exact_filter_fraction * static_cast<double>(num_rows())
+                : HnswPrefersExactScan(allowed, num_rows(), ef);
   }
-  const size_t ef = std::max<size_t>(k, params.ef != 0 ? params.ef : kDefaultHnswSearchEf);
   std::vector<float> normalized(s.metric == Metric::kCosine ? s.dim : 0);
   const HnswGraph& g = *graph_->hnsw;
   for (size_t q = 0; q < num_queries; ++q) {

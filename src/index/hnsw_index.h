@@ -8,9 +8,9 @@
 // layers, then a best-first search of layer 0 with a candidate list of `ef`.
 // With an allow-filter, rejected nodes are still traversed (the graph stays
 // connected) but only allowed nodes enter the result list. When the filter
-// keeps at most `exact_filter_fraction` of the rows, an exact scan of the
-// allowed rows is both faster and exact (crossover measured in
-// docs/benchmarks/index.md).
+// keeps few rows (HnswPrefersExactScan, or SearchParams::exact_filter_fraction
+// if set), an exact scan of the allowed rows is both faster and exact
+// (crossover measured in docs/benchmarks/index.md).
 //
 // Serialization writes exactly the byte layout of hnswlib's saveIndex (so
 // the payload is readable by hnswlib's loadIndex), into memory; loading
@@ -28,9 +28,15 @@
 
 namespace ark {
 
-// Fraction of allowed rows at or below which a filtered HNSW search scans the
-// allowed rows exactly instead of walking the graph. From the bench.
-inline constexpr double kHnswExactFilterFraction = 0.02;
+// Choosing between the filtered graph walk and an exact scan of the allowed
+// rows. The scan costs ~allowed distance computations. The filtered walk
+// costs ~kHnswFilterWalkCost * ef / s of them, where s = allowed / rows: at
+// selectivity s it must expand ~1/s times more nodes to collect ef allowed
+// ones. The scan wins while allowed^2 <= kHnswFilterWalkCost * ef * rows,
+// i.e. up to a selectivity of sqrt(kHnswFilterWalkCost * ef / rows). The
+// constant is fitted from bench/index_bench.cc (docs/benchmarks/index.md).
+inline constexpr double kHnswFilterWalkCost = 48.0;
+bool HnswPrefersExactScan(uint64_t allowed, uint64_t rows, size_t ef);
 
 class HnswIndex final : public VectorIndex {
  public:

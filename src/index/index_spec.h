@@ -51,7 +51,7 @@ inline bool LargerIsCloser(Metric metric) { return metric != Metric::kL2; }
 // (docs/benchmarks/index.md).
 inline constexpr uint32_t kDefaultHnswM = 16;
 inline constexpr uint32_t kDefaultHnswEfConstruction = 200;
-inline constexpr uint32_t kDefaultHnswSearchEf = 64;
+inline constexpr uint32_t kDefaultHnswSearchEf = 128;
 inline constexpr uint32_t kDefaultIvfNlist = 128;
 inline constexpr uint32_t kDefaultIvfNprobe = 16;
 inline constexpr uint32_t kDefaultPqNbits = 8;

@@ -103,8 +103,9 @@ TEST_P(ExactIndexTest, FilteredSearchEqualsExactFilteredSearch) {
     }
     Truth truth = ExactTopK(metric, data, kDim, queries, kK, &allowed);
     FilterBitmap view = allowed.view();
-    // Force each path: the filtered index walk (0) and the exact scan (1).
-    for (double exact_fraction : {0.0, 1.0}) {
+    // The default choice (-1), then each path forced: the filtered index
+    // walk (0) and the exact scan (1).
+    for (double exact_fraction : {-1.0, 0.0, 1.0}) {
       SCOPED_TRACE(::testing::Message() << "fraction " << fraction << " exact_fraction " << exact_fraction);
       SearchParams params = ExactParams();
       params.exact_filter_fraction = exact_fraction;
