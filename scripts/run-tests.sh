@@ -1,9 +1,35 @@
 #!/usr/bin/env bash
 # Runs every test suite against a built tree: the C++ suites through CTest,
-# then the suites that need real services (started and stopped here).
+# then the Node suites (tests/node: SigV4 signature proof and AWS SDK interop,
+# which start and stop their own s3rver).
+#
+#   scripts/run-tests.sh [BUILD_DIR=build/asan]
+#
+# Node test tools come from tests/node/package-lock.json via `npm ci`, run
+# only when node_modules is missing or the lock file changed. The C++ S3
+# tests find s3rver through ARK_NODE_MODULES (exported here) and FAIL if it
+# is missing, unless ARK_SKIP_S3=1 (which also skips the Node suites).
 set -euo pipefail
-BUILD_DIR=${1:-build/asan}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=$(cd "${1:-build/asan}" && pwd)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-cd "$BUILD_DIR"
-ctest --output-on-failure -j"$(nproc)" --timeout 900
+
+NODE_DIR="$ROOT/tests/node"
+if [ -z "${ARK_SKIP_S3:-}" ]; then
+  stamp="$NODE_DIR/node_modules/.ark-package-lock.sha256"
+  want=$(sha256sum "$NODE_DIR/package-lock.json" | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    (cd "$NODE_DIR" && npm ci --no-audit --no-fund)
+    echo "$want" > "$stamp"
+  fi
+  export ARK_NODE_MODULES="$NODE_DIR/node_modules"
+fi
+
+status=0
+(cd "$BUILD_DIR" && ctest --output-on-failure -j"$(nproc)" --timeout 900) || status=1
+
+if [ -z "${ARK_SKIP_S3:-}" ]; then
+  (cd "$NODE_DIR" && ARK_BIN="$BUILD_DIR/ark" node --test) || status=1
+fi
+exit $status

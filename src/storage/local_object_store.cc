@@ -40,9 +40,12 @@ Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::Open(const std::stri
 
 Status LocalObjectStore::CheckKey(const std::string& key) const {
   ARK_RETURN_IF_ERROR(ValidateObjectKey(key).WithContext(Describe()));
-  if (key == kTempDir || key.rfind(std::string(kTempDir) + "/", 0) == 0) {
+  // ".ark-tmp" is reserved as any segment: a store opened at a subdirectory
+  // of another (as `ark objectstore put` does) keeps its temp files there.
+  const std::string tmp_segment = std::string("/") + kTempDir + "/";
+  if (("/" + key + "/").find(tmp_segment) != std::string::npos) {
     return Status::InvalidArgument(Describe() + ": object key \"" + key +
-                                   "\": the first segment .ark-tmp is reserved");
+                                   "\": the segment .ark-tmp is reserved");
   }
   return Status::OK();
 }
@@ -204,7 +207,7 @@ Status LocalObjectStore::CollectKeys(const std::string& dir_key, std::vector<std
     return names.status().WithContext(Describe() + ": list");
   }
   for (const auto& name : *names) {
-    if (dir_key.empty() && name == kTempDir) continue;
+    if (name == kTempDir) continue;
     std::string key = dir_key.empty() ? name : dir_key + "/" + name;
     if (env_->ListDir(PathOf(key)).ok()) {
       ARK_RETURN_IF_ERROR(CollectKeys(key, keys));

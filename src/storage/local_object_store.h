@@ -6,7 +6,7 @@
 // returns OK. Put-if-absent links the temp file into place (link(2) fails if
 // the name exists), which is atomic even across processes. Keys are validated
 // (ValidateObjectKey) so no key can name a file outside ROOT; the first
-// segment ".ark-tmp" is reserved. All file access goes through Env.
+// segment ".ark-tmp" is reserved (anywhere in a key). All file access goes through Env.
 //
 // Limits of a filesystem that S3 does not have: a key cannot be both an
 // object and a "directory" of other keys ("a" and "a/b"); such a Put fails

@@ -294,7 +294,9 @@ Status S3Client::AttemptOnce(Handle* handle, const S3Request& request, uint64_t 
     add(r);
   }
   for (const auto& h : request.headers) add(h);
-  add("Expect:");  // no 100-continue round trip before bodies
+  // No "Expect:" removal header here: libcurl's SigV4 would list "expect" in
+  // SignedHeaders without sending it, and AWS would reject the signature
+  // (tests/node/sigv4.test.js caught exactly that).
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
 
   if (request.method == "GET") {

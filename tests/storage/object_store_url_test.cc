@@ -104,7 +104,7 @@ TEST(LocalObjectStore, KeysCannotEscapeTheRoot) {
   TempDir dir;
   ASSERT_OK_AND_ASSIGN(auto store, LocalObjectStore::Open(dir.Sub("root")));
   for (const std::string key : {"../outside", "a/../../outside", "/etc/passwd", "..",
-                                ".ark-tmp/x", ".ark-tmp"}) {
+                                ".ark-tmp/x", ".ark-tmp", "a/.ark-tmp/b"}) {
     EXPECT_TRUE(store->Put(key, "x").Is(StatusCode::kInvalidArgument)) << key;
   }
   EXPECT_FALSE(Env::Default()->FileExists(dir.Sub("outside")));
