@@ -37,9 +37,9 @@ void Die(const Status& s, const char* what) {
 
 void Row(const std::string& backend, const std::string& what, const std::string& method,
          double bytes, double seconds, size_t objects) {
-  std::printf("| %s | %s | %s | %.2f | %.1f | %.0f |\n", backend.c_str(), what.c_str(),
-              method.c_str(), seconds, bytes / seconds / (1 << 20),
-              static_cast<double>(objects) / seconds);
+  std::string rate = objects > 1 ? std::to_string(static_cast<long>(objects / seconds)) : "";
+  std::printf("| %s | %s | %s | %.2f | %.1f | %s |\n", backend.c_str(), what.c_str(),
+              method.c_str(), seconds, bytes / seconds / (1 << 20), rate.c_str());
   std::fflush(stdout);
 }
 

@@ -22,7 +22,7 @@ async function main() {
     requestHandler: { httpAgent: { keepAlive: true, maxSockets: parallel } },
   });
   const row = (what, seconds, bytes, objects) => console.log(
-    `| s3rver | ${what} | AWS SDK JS v3 | ${seconds.toFixed(2)} | ${(bytes / seconds / 1048576).toFixed(1)} | ${(objects / seconds).toFixed(0)} |`);
+    `| s3rver | ${what} | AWS SDK JS v3 | ${seconds.toFixed(2)} | ${(bytes / seconds / 1048576).toFixed(1)} | ${objects > 1 ? (objects / seconds).toFixed(0) : ''} |`);
 
   const src = path.join(dir, 'large.src');
   const size = fs.statSync(src).size;
