@@ -40,8 +40,12 @@ bool IsSha256Hex(std::string_view s) {
 
 Result<Sha256Digest> Sha256FromHex(std::string_view hex) {
   if (!IsSha256Hex(hex)) {
-    return Status::InvalidArgument("'" + std::string(hex.substr(0, 80)) +
-                                   "' is not a SHA-256 (64 lowercase hex characters)");
+    // Built with append: GCC 12 at -O3 reports a false -Wrestrict for
+    // "literal" + std::string here.
+    std::string message = "'";
+    message.append(hex.substr(0, 80));
+    message.append("' is not a SHA-256 (64 lowercase hex characters)");
+    return Status::InvalidArgument(std::move(message));
   }
   Sha256Digest d;
   for (size_t i = 0; i < 32; ++i) {
