@@ -126,7 +126,7 @@ Result<RowBatch> DecodeRows(std::string_view body, Position at) {
       case DataType::kDouble:
         ok = data.size() == rows * 8;
         for (uint64_t r = 0; ok && r < rows; ++r) {
-          double v;
+          double v = 0;
           cd.GetDouble(&v);
           c.doubles.push_back(v);
         }
@@ -134,7 +134,7 @@ Result<RowBatch> DecodeRows(std::string_view body, Position at) {
       default:
         ok = data.size() == rows * 8;
         for (uint64_t r = 0; ok && r < rows; ++r) {
-          uint64_t v;
+          uint64_t v = 0;
           cd.GetFixed64(&v);
           c.ints.push_back(static_cast<int64_t>(v));
         }
