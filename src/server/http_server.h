@@ -55,10 +55,6 @@ struct RequestContext {
 
 // A handler returns the `data` of a success envelope, or an error.
 using RouteHandler = std::function<Result<nlohmann::json>(RequestContext&)>;
-// A handler that reports its own Milvus code (for errors Status cannot express).
-struct HandlerError {
-  ApiError error;
-};
 
 class HttpServer {
  public:

@@ -37,6 +37,13 @@ struct ApiError {
   int http_status = 200;
 };
 
+// Thrown by a route handler (and caught by HttpServer, the module's edge) to
+// answer with a Milvus code that no Status maps to, e.g. 1802 "missing
+// required parameters".
+struct HandlerError {
+  ApiError error;
+};
+
 // Maps an internal Status to the Milvus code a client expects. `what`
 // describes the request for codes that need context.
 ApiError ApiErrorFromStatus(const Status& status);

@@ -1,0 +1,31 @@
+// Translation between Milvus REST v2 collection shapes and Ark's schema.
+//
+// Milvus accepts two create forms: the quick form (dimension, metricType,
+// idType, autoID, primaryFieldName, vectorFieldName, params) and the full
+// form (schema.fields with fieldName / dataType / isPrimary /
+// elementTypeParams). Both become a CollectionSchema; messages name the
+// collection and the field, in Milvus's vocabulary.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/status.h"
+#include "engine/database.h"
+#include "engine/schema.h"
+
+namespace ark::server {
+
+// Reads a required non-empty string parameter (code 1802 when missing).
+Result<std::string> RequiredString(const nlohmann::json& body, const char* key);
+
+Result<CollectionSchema> SchemaFromCreateRequest(const nlohmann::json& body,
+                                                 const std::string& collection);
+
+// The `describe` reply for one collection.
+nlohmann::json DescribeCollectionJson(const CollectionInfo& info, bool loaded);
+
+// Milvus's field JSON for one field.
+nlohmann::json FieldJson(const FieldSchema& field, bool auto_id);
+
+}  // namespace ark::server

@@ -1,0 +1,52 @@
+// MilvusService: the Milvus REST v2 routes over one Database.
+//
+// Each handler validates its body, calls the engine, and shapes the reply the
+// way Milvus does (see the reference notes on REST v2). Collections are
+// namespaced by dbName. Ark keeps every collection's data in memory or mapped,
+// so load/release only flip the load state that Milvus clients expect to see;
+// that state is not durable (a restart reports every collection loaded).
+//
+// Thread-safety: handlers run concurrently; the Database is thread-safe and
+// the load-state set has its own mutex.
+#pragma once
+
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "engine/database.h"
+#include "server/http_server.h"
+
+namespace ark::server {
+
+class MilvusService {
+ public:
+  MilvusService(Database* db, const LimitsConfig& limits) : db_(db), limits_(limits) {}
+  void Register(HttpServer& http);
+
+ private:
+  Result<nlohmann::json> CreateCollection(RequestContext& ctx);
+  Result<nlohmann::json> ListCollections(RequestContext& ctx);
+  Result<nlohmann::json> HasCollection(RequestContext& ctx);
+  Result<nlohmann::json> DescribeCollection(RequestContext& ctx);
+  Result<nlohmann::json> DropCollection(RequestContext& ctx);
+  Result<nlohmann::json> RenameCollection(RequestContext& ctx);
+  Result<nlohmann::json> GetStats(RequestContext& ctx);
+  Result<nlohmann::json> SetLoaded(RequestContext& ctx, bool loaded);
+  Result<nlohmann::json> GetLoadState(RequestContext& ctx);
+  Result<nlohmann::json> Flush(RequestContext& ctx);
+  Result<nlohmann::json> Write(RequestContext& ctx, WriteKind kind);
+  Result<nlohmann::json> Get(RequestContext& ctx);
+
+  // The collection named in the body, or code 100 naming database and collection.
+  Result<CollectionInfo> Find(RequestContext& ctx, std::string* name);
+  bool IsLoaded(const std::string& db, const std::string& name);
+
+  Database* db_;
+  LimitsConfig limits_;
+  std::mutex mu_;
+  std::set<std::pair<std::string, std::string>> released_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace ark::server
