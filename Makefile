@@ -26,7 +26,7 @@ build: deps $(RELEASE_DIR)/build.ninja
 	ninja -C $(RELEASE_DIR) -j$(JOBS) ark
 
 run: build
-	$(RELEASE_DIR)/ark demo --data-dir ./ark-data
+	$(RELEASE_DIR)/ark serve --data-dir ./ark-data
 
 test: deps $(TEST_DIR)/build.ninja
 	ninja -C $(TEST_DIR) -j$(JOBS)
