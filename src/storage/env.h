@@ -57,6 +57,18 @@ class MappedFile {
   virtual const std::string& path() const = 0;
 };
 
+// A pending sync of a whole filesystem (syncfs(2)), for making many files
+// durable with one call instead of one fsync each (see Env::NewFilesystemSync).
+class FilesystemSync {
+ public:
+  virtual ~FilesystemSync() = default;
+  // Makes everything written to the filesystem durable: file contents,
+  // metadata, creations and renames (for every file on it, not only this
+  // process's). Reports write-back errors that occurred since this object
+  // was created. May be called more than once.
+  virtual Status Sync() = 0;
+};
+
 // An exclusive lock on a data directory (released on destruction or exit).
 class FileLock {
  public:
@@ -100,6 +112,22 @@ class Env {
   // epoch). NotSupported by default.
   virtual Result<uint64_t> GetFileModificationTime(const std::string& path) {
     return Status::NotSupported("GetFileModificationTime " + path);
+  }
+
+  // Appends the whole content of the file `from` (read to its end) to `to`,
+  // a file opened by this Env, and returns the number of bytes appended.
+  // Syncs nothing. The default reads `from` through NewRandomAccessFile and
+  // Append()s it in 1 MiB pieces (so wrappers such as FaultInjectionEnv see
+  // every write); PosixEnv copies inside the kernel (copy_file_range) when
+  // both are its own files, falling back to read/write where the kernel or
+  // the filesystem cannot.
+  virtual Result<uint64_t> AppendFileContents(const std::string& from, WritableFile* to);
+  // A syncfs(2) handle for the filesystem holding `path`. Create it BEFORE
+  // the writes it must cover, so that its Sync() sees their write-back
+  // errors. Envs that cannot offer this (or whose kernel's syncfs does not
+  // report errors) return NotSupported (the default): Fsync() each file.
+  virtual Result<std::unique_ptr<FilesystemSync>> NewFilesystemSync(const std::string& path) {
+    return Status::NotSupported("NewFilesystemSync " + path);
   }
 
   // Takes an exclusive lock on `path` (a lock file), or FailedPrecondition

@@ -4,11 +4,13 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "storage/env.h"
@@ -70,11 +72,75 @@ class PosixWritableFile final : public WritableFile {
   uint64_t Size() const override { return size_; }
   const std::string& path() const override { return path_; }
 
+  // Appends everything from `src_fd` (from offset 0 to its end), inside the
+  // kernel where it can (copy_file_range), else through a user buffer.
+  Result<uint64_t> AppendFrom(int src_fd, const std::string& src_path) {
+    off_t in = 0;
+    bool kernel_copy = true;
+    std::string buf;
+    for (;;) {
+      if (kernel_copy) {
+        ssize_t n = ::copy_file_range(src_fd, &in, fd_, nullptr, size_t{1} << 30, 0);
+        if (n > 0) {
+          size_ += static_cast<uint64_t>(n);
+          continue;
+        }
+        if (n == 0) break;
+        int err = errno;
+        if (err == EINTR) continue;
+        // Not possible here (old kernel, other filesystem, O_APPEND target):
+        // copy the rest through user space. Real I/O errors come back from
+        // the plain read/write just as well.
+        if (err == EXDEV || err == ENOSYS || err == EINVAL || err == EOPNOTSUPP || err == EBADF) {
+          kernel_copy = false;
+          continue;
+        }
+        return PosixError("copy " + src_path + " to " + path_ + " at offset " + std::to_string(in),
+                          err);
+      }
+      if (buf.empty()) buf.resize(1 << 20);
+      ssize_t r = ::pread(src_fd, buf.data(), buf.size(), in);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return PosixError("read " + src_path + " at offset " + std::to_string(in), errno);
+      }
+      if (r == 0) break;
+      ARK_RETURN_IF_ERROR(Append(std::string_view(buf.data(), static_cast<size_t>(r))));
+      in += r;
+    }
+    return static_cast<uint64_t>(in);
+  }
+
  private:
   std::string path_;
   int fd_;
   uint64_t size_;
 };
+
+class PosixFilesystemSync final : public FilesystemSync {
+ public:
+  PosixFilesystemSync(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixFilesystemSync() override { ::close(fd_); }
+  Status Sync() override {
+    if (::syncfs(fd_) != 0) return PosixError("syncfs " + path_, errno);
+    return Status::OK();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+// syncfs(2) reports write-back errors only since Linux 5.8.
+bool SyncfsReportsErrors() {
+  static const bool ok = [] {
+    struct utsname u;
+    int major = 0, minor = 0;
+    if (::uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
+    return major > 5 || (major == 5 && minor >= 8);
+  }();
+  return ok;
+}
 
 class PosixRandomAccessFile final : public RandomAccessFile {
  public:
@@ -266,6 +332,23 @@ class PosixEnv final : public Env {
     if (rc != 0) return PosixError("fsync dir " + dir, err);
     return Status::OK();
   }
+  Result<uint64_t> AppendFileContents(const std::string& from, WritableFile* to) override {
+    auto* posix_to = dynamic_cast<PosixWritableFile*>(to);
+    if (posix_to == nullptr) return Env::AppendFileContents(from, to);
+    int fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError("open " + from, errno);
+    auto n = posix_to->AppendFrom(fd, from);
+    ::close(fd);
+    return n;
+  }
+  Result<std::unique_ptr<FilesystemSync>> NewFilesystemSync(const std::string& path) override {
+    if (!SyncfsReportsErrors()) {
+      return Status::NotSupported("syncfs does not report errors on this kernel (" + path + ")");
+    }
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError("open " + path, errno);
+    return std::unique_ptr<FilesystemSync>(new PosixFilesystemSync(path, fd));
+  }
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return PosixError("open lock file " + path, errno);
@@ -305,6 +388,19 @@ Status Env::ReadFileToString(const std::string& path, std::string* out) {
   ARK_RETURN_IF_ERROR(file->Read(0, size, &got, out->data()));
   out->resize(got.size());
   return Status::OK();
+}
+
+Result<uint64_t> Env::AppendFileContents(const std::string& from, WritableFile* to) {
+  ARK_ASSIGN_OR_RETURN(auto file, NewRandomAccessFile(from));
+  std::string buf(1 << 20, '\0');
+  uint64_t offset = 0;
+  for (;;) {
+    std::string_view got;
+    ARK_RETURN_IF_ERROR(file->Read(offset, buf.size(), &got, buf.data()));
+    if (got.empty()) return offset;
+    ARK_RETURN_IF_ERROR(to->Append(got));
+    offset += got.size();
+  }
 }
 
 Status Env::WriteFileAtomic(const std::string& path, std::string_view data) {
