@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <random>
 #include <set>
+#include <thread>
 
 namespace ark {
 namespace {
@@ -80,7 +81,8 @@ Status LocalObjectStore::WriteObject(const std::string& key, const PutOptions& o
   return s;
 }
 
-Status LocalObjectStore::Publish(const std::string& key, const std::string& tmp, bool if_absent) {
+Status LocalObjectStore::Publish(const std::string& key, const std::string& tmp, bool if_absent,
+                                 std::set<std::string>* dirs_to_sync) {
   const std::string path = PathOf(key);
   const std::string parent_key = ParentKeyDir(key);
   const std::string parent = parent_key.empty() ? root_ : PathOf(parent_key);
@@ -110,14 +112,19 @@ Status LocalObjectStore::Publish(const std::string& key, const std::string& tmp,
       }
       return s.WithContext(Describe() + ": publish \"" + key + "\"");
     }
-    ARK_RETURN_IF_ERROR(env_->SyncDir(parent));
+    std::set<std::string> dirs;
+    std::set<std::string>* to_sync = dirs_to_sync != nullptr ? dirs_to_sync : &dirs;
+    to_sync->insert(parent);
     if (created) {
       // New directories are durable only once their own parents are synced.
       std::string k = parent_key;
       while (!k.empty()) {
         k = ParentKeyDir(k);
-        ARK_RETURN_IF_ERROR(env_->SyncDir(k.empty() ? root_ : PathOf(k)));
+        to_sync->insert(k.empty() ? root_ : PathOf(k));
       }
+    }
+    if (dirs_to_sync == nullptr) {
+      for (const auto& dir : dirs) ARK_RETURN_IF_ERROR(env_->SyncDir(dir));
     }
     return Status::OK();
   }
@@ -139,6 +146,147 @@ Status LocalObjectStore::PutStream(const std::string& key, ObjectReader* reader,
       ARK_RETURN_IF_ERROR(f->Append(std::string_view(buf.data(), n)));
     }
   });
+}
+
+Status LocalObjectStore::PutFile(const std::string& key, const std::string& local_path,
+                                 const PutOptions& options) {
+  return WriteObject(key, options, [&](WritableFile* f) -> Status {
+    return env_->AppendFileContents(local_path, f)
+        .status()
+        .WithContext(Describe() + ": put \"" + key + "\" from " + local_path);
+  });
+}
+
+Result<std::unique_ptr<WritableFile>> LocalObjectStore::WriteTemp(const PutItem& item,
+                                                                  const std::string& tmp,
+                                                                  bool keep_open) {
+  ARK_ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(tmp));
+  if (item.file.empty()) {
+    ARK_RETURN_IF_ERROR(file->Append(item.data));
+  } else {
+    ARK_RETURN_IF_ERROR(env_->AppendFileContents(item.file, file.get())
+                            .status()
+                            .WithContext("from " + item.file));
+  }
+  if (!keep_open) ARK_RETURN_IF_ERROR(file->Close());
+  return file;
+}
+
+Status LocalObjectStore::PutBatch(const std::vector<PutItem>& items, const PutOptions& options) {
+  ARK_RETURN_IF_ERROR(CheckPutBatch(Describe(), items));
+  for (const auto& item : items) ARK_RETURN_IF_ERROR(CheckKey(item.key));
+  if (items.empty()) return Status::OK();
+  std::unique_ptr<FilesystemSync> fs_sync;
+  if (options_.batch_sync_filesystem) {
+    // Opened before any write, so that its Sync() sees their write-back errors.
+    auto opened = env_->NewFilesystemSync(root_);
+    if (opened.ok()) {
+      fs_sync = std::move(*opened);
+    } else if (!opened.status().Is(StatusCode::kNotSupported)) {
+      return opened.status().WithContext(Describe() + ": put batch");
+    }
+  }
+  // With syncfs no file stays open, so the whole batch is one chunk.
+  const size_t chunk = fs_sync ? items.size() : std::max<size_t>(options_.batch_open_files, 1);
+  for (size_t begin = 0; begin < items.size(); begin += chunk) {
+    ARK_RETURN_IF_ERROR(PutBatchChunk(items, begin, std::min(items.size(), begin + chunk), options,
+                                      fs_sync.get()));
+  }
+  return Status::OK();
+}
+
+Status LocalObjectStore::PutBatchChunk(const std::vector<PutItem>& items, size_t begin,
+                                       size_t end, const PutOptions& options,
+                                       FilesystemSync* fs_sync) {
+  std::vector<std::string> temps;
+  temps.reserve(end - begin);
+  // Removes temp files [from, ...): after a failure, or links (if_absent).
+  auto remove_temps = [&](size_t from) {
+    for (size_t i = from; i < temps.size(); ++i) (void)env_->RemoveFile(temps[i]);
+  };
+  // 1. Every object's bytes into its temp file (kept open only to fsync it).
+  std::vector<std::unique_ptr<WritableFile>> open_files;
+  for (size_t i = begin; i < end; ++i) {
+    temps.push_back(NewTempPath());
+    auto file = WriteTemp(items[i], temps.back(), /*keep_open=*/fs_sync == nullptr);
+    if (!file.ok()) {
+      remove_temps(0);
+      return file.status().WithContext(Describe() + ": put \"" + items[i].key + "\"");
+    }
+    if (fs_sync == nullptr) open_files.push_back(std::move(*file));
+  }
+  // 2. Make them durable: one syncfs, or fsyncs from a few threads.
+  Status synced;
+  if (fs_sync != nullptr) {
+    synced = fs_sync->Sync();
+  } else {
+    std::atomic<size_t> next{0};
+    std::vector<Status> errors(open_files.size());
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < open_files.size();) {
+        errors[i] = open_files[i]->Fsync();
+        Status closed = open_files[i]->Close();
+        if (errors[i].ok()) errors[i] = closed;
+      }
+    };
+    size_t threads = std::min<size_t>(open_files.size(),
+                                      static_cast<size_t>(std::max(options_.batch_sync_threads, 1)));
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (auto& th : pool) th.join();
+    for (size_t i = 0; i < errors.size() && synced.ok(); ++i) {
+      if (!errors[i].ok()) {
+        synced = errors[i].WithContext(Describe() + ": put \"" + items[begin + i].key + "\"");
+      }
+    }
+  }
+  if (!synced.ok()) {
+    remove_temps(0);
+    return synced.WithContext(Describe() + ": put batch");
+  }
+  // 3. Publish in order; stop at the first failure but keep what was published.
+  std::set<std::string> dirs;
+  Status published;
+  for (size_t i = 0; i < temps.size(); ++i) {
+    published = Publish(items[begin + i].key, temps[i], options.if_absent, &dirs);
+    if (options.if_absent) (void)env_->RemoveFile(temps[i]);  // linked, not renamed
+    if (!published.ok()) {
+      remove_temps(i);
+      break;
+    }
+  }
+  // 4. Make the renames durable.
+  Status dirs_synced;
+  if (fs_sync != nullptr) {
+    dirs_synced = fs_sync->Sync().WithContext(Describe() + ": put batch");
+  } else {
+    for (const auto& dir : dirs) {
+      dirs_synced = env_->SyncDir(dir);
+      if (!dirs_synced.ok()) break;
+    }
+  }
+  return published.ok() ? dirs_synced : published;
+}
+
+Status LocalObjectStore::GetFile(const std::string& key, const std::string& local_path) {
+  ARK_RETURN_IF_ERROR(CheckKey(key));
+  const std::string path = PathOf(key);
+  if (env_->ListDir(path).ok()) return NotFoundError(key);  // a "directory" is no object
+  const std::string tmp = DownloadTempPath(local_path);
+  Status s = [&]() -> Status {
+    ARK_ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(tmp));
+    auto copied = env_->AppendFileContents(path, file.get());
+    if (copied.status().IsNotFound() && !env_->FileExists(path)) return NotFoundError(key);
+    ARK_RETURN_IF_ERROR(
+        copied.status().WithContext(Describe() + ": get \"" + key + "\" to " + local_path));
+    ARK_RETURN_IF_ERROR(file->Fsync());
+    ARK_RETURN_IF_ERROR(file->Close());
+    ARK_RETURN_IF_ERROR(env_->RenameFile(tmp, local_path));
+    return env_->SyncDir(DirName(local_path));
+  }();
+  if (!s.ok()) (void)env_->RemoveFile(tmp);  // NotFound once renamed: fine
+  return s;
 }
 
 Status LocalObjectStore::GetStream(const std::string& key, ObjectWriter* writer,

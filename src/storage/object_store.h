@@ -73,6 +73,13 @@ struct PutOptions {
   bool if_absent = false;
 };
 
+// One object of a PutBatch: its bytes in memory, or a local file.
+struct PutItem {
+  std::string key;
+  std::string_view data;  // the object's bytes when `file` is empty; not owned
+  std::string file;       // if set: a local file whose whole content is the object
+};
+
 struct ListOptions {
   std::string prefix;       // only keys starting with this (relative to the store)
   std::string delimiter;    // if set, keys with it after the prefix fold into common_prefixes
@@ -104,10 +111,40 @@ class ObjectStore {
   virtual Status PutStream(const std::string& key, ObjectReader* reader,
                            const PutOptions& options = {}) = 0;
 
+  // Stores the content of the local file `local_path` (read to its end;
+  // the file must not change meanwhile) under `key`, with Put's guarantees.
+  // A missing or unreadable file fails (NotFound, ...) naming the path, and
+  // nothing becomes visible. The default opens the file through
+  // Env::Default() and streams it through PutStream (S3: multipart above the
+  // threshold). LocalObjectStore copies inside the kernel (copy_file_range).
+  virtual Status PutFile(const std::string& key, const std::string& local_path,
+                         const PutOptions& options = {});
+
+  // Stores many objects, each exactly as Put / PutFile would (an object is
+  // visible only once complete, and durable once the call returns OK), but
+  // lets the store amortise the cost of durability: the local backend writes
+  // every temp file, syncs the filesystem once, and only then renames them
+  // all into place. Keys must be valid and distinct (InvalidArgument, before
+  // anything is written). `options` applies to every item.
+  // Not atomic: on error the first error is returned (naming its key) and
+  // any subset of the items may have been stored, each complete; the others
+  // are absent or keep their previous content. The default calls
+  // Put/PutFile for each item in order, stopping at the first error.
+  virtual Status PutBatch(const std::vector<PutItem>& items, const PutOptions& options = {});
+
   // Streams the object (or `range` of it) into `writer`.
   virtual Status GetStream(const std::string& key, ObjectWriter* writer,
                            std::optional<ByteRange> range = std::nullopt) = 0;
   virtual Result<ObjectInfo> Head(const std::string& key) = 0;
+
+  // Downloads the object into the local file `local_path`, replacing it
+  // atomically: the bytes go to a temp file beside it ("<local_path>.ark-get-*"),
+  // which is fsynced, renamed over `local_path`, and its directory fsynced.
+  // On error `local_path` is untouched (unless only that last directory
+  // fsync failed) and the temp file removed. The
+  // default streams GetStream into a file of Env::Default(); LocalObjectStore
+  // copies inside the kernel (copy_file_range).
+  virtual Status GetFile(const std::string& key, const std::string& local_path);
 
   // One page of a listing; pass next_page_token back for the next page.
   virtual Result<ListPage> List(const ListOptions& options) = 0;
@@ -129,6 +166,13 @@ class ObjectStore {
 
 // InvalidArgument naming the key if it is not a valid portable key (see top).
 Status ValidateObjectKey(std::string_view key);
+
+// For ObjectStore implementations. CheckPutBatch: InvalidArgument naming
+// `store` and the key if a batch holds an invalid or a repeated key.
+// DownloadTempPath: a temp file name beside `local_path`, unique in the
+// process, for GetFile.
+Status CheckPutBatch(const std::string& store, const std::vector<PutItem>& items);
+std::string DownloadTempPath(const std::string& local_path);
 
 // Readers and writers over memory.
 class StringObjectReader final : public ObjectReader {

@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "storage/env.h"
 #include "storage/object_store.h"
 #include "storage/object_store_test_util.h"
 
@@ -31,6 +32,12 @@ class ObjectStoreConformance : public ::testing::TestWithParam<std::string> {
       for (auto& o : *all) keys.push_back(o.key);
     }
     return keys;
+  }
+
+  std::string GetParamName() const {
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '-');
+    return name;
   }
 
   TempDir dir_;
@@ -356,6 +363,174 @@ TEST_P(ObjectStoreConformance, WriterErrorsStopTheGet) {
   FailingWriter writer;
   Status s = store_->GetStream("w", &writer);
   EXPECT_TRUE(s.Is(StatusCode::kResourceExhausted)) << s.ToString();
+}
+
+// --- PutFile, GetFile, PutBatch -------------------------------------------
+
+void WriteLocalFile(const std::string& path, std::string_view data) {
+  ASSERT_OK(Env::Default()->WriteFileAtomic(path, data));
+}
+
+std::string ReadLocalFile(const std::string& path) {
+  std::string s;
+  Status st = Env::Default()->ReadFileToString(path, &s);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return s;
+}
+
+// Names in `dir` other than `keep`: leftovers such as download temp files.
+std::vector<std::string> OtherFiles(const std::string& dir, const std::set<std::string>& keep) {
+  std::vector<std::string> other;
+  auto names = Env::Default()->ListDir(dir);
+  EXPECT_TRUE(names.ok()) << names.status().ToString();
+  if (names.ok()) {
+    for (auto& n : *names) {
+      if (!keep.count(n)) other.push_back(n);
+    }
+  }
+  return other;
+}
+
+TEST_P(ObjectStoreConformance, PutFileAndGetFileAreByteForByte) {
+  // Above the 8 MiB multipart threshold of the S3 test store.
+  std::string data = RandomBytes((9u << 20) + 5, 20);
+  std::string src = dir_.Sub("src.bin");
+  WriteLocalFile(src, data);
+  ASSERT_OK(store_->PutFile("files/seg-1", src));
+  ASSERT_OK_AND_ASSIGN(ObjectInfo info, store_->Head("files/seg-1"));
+  EXPECT_EQ(info.size, data.size());
+  ASSERT_OK_AND_ASSIGN(std::string got, store_->Get("files/seg-1"));
+  EXPECT_TRUE(got == data) << "content differs, size " << got.size();
+
+  // GetFile replaces an existing file and leaves no temp file beside it.
+  std::string dst = dir_.Sub("dst.bin");
+  WriteLocalFile(dst, "old content");
+  ASSERT_OK(store_->GetFile("files/seg-1", dst));
+  EXPECT_TRUE(ReadLocalFile(dst) == data) << "downloaded content differs";
+  EXPECT_TRUE(OtherFiles(dir_.path(), {"src.bin", "dst.bin", GetParamName()}).empty());
+
+  // A small file, and an overwrite of the object by a file.
+  WriteLocalFile(src, "small");
+  ASSERT_OK(store_->PutFile("files/seg-1", src));
+  ASSERT_OK_AND_ASSIGN(std::string small, store_->Get("files/seg-1"));
+  EXPECT_EQ(small, "small");
+}
+
+TEST_P(ObjectStoreConformance, PutFileAndGetFileOfEmptyFile) {
+  std::string src = dir_.Sub("empty.src");
+  WriteLocalFile(src, "");
+  ASSERT_OK(store_->PutFile("files/empty", src));
+  ASSERT_OK_AND_ASSIGN(ObjectInfo info, store_->Head("files/empty"));
+  EXPECT_EQ(info.size, 0u);
+  std::string dst = dir_.Sub("empty.dst");
+  WriteLocalFile(dst, "to be replaced");
+  ASSERT_OK(store_->GetFile("files/empty", dst));
+  EXPECT_EQ(ReadLocalFile(dst), "");
+}
+
+TEST_P(ObjectStoreConformance, PutFileOfMissingFileNamesThePathAndStoresNothing) {
+  std::string missing = dir_.Sub("no-such-file.bin");
+  Status s = store_->PutFile("files/missing", missing);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_NE(s.message().find(missing), std::string::npos) << s.message();
+  EXPECT_TRUE(store_->Head("files/missing").status().IsNotFound());
+  EXPECT_TRUE(Keys("").empty());
+}
+
+TEST_P(ObjectStoreConformance, GetFileOfMissingObjectLeavesTheFileAlone) {
+  std::string dst = dir_.Sub("kept.txt");
+  WriteLocalFile(dst, "precious");
+  Status s = store_->GetFile("no/such/object", dst);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_NE(s.message().find("no/such/object"), std::string::npos) << s.message();
+  EXPECT_EQ(ReadLocalFile(dst), "precious");
+  EXPECT_TRUE(OtherFiles(dir_.path(), {"kept.txt", GetParamName()}).empty());
+}
+
+TEST_P(ObjectStoreConformance, FileAndBatchCallsRejectInvalidKeys) {
+  std::string src = dir_.Sub("src");
+  WriteLocalFile(src, "x");
+  for (const std::string& k : {std::string(), std::string("/abs"), std::string("a/../b"),
+                               std::string("a//b"), std::string(2000, 'k')}) {
+    EXPECT_TRUE(store_->PutFile(k, src).Is(StatusCode::kInvalidArgument)) << k;
+    EXPECT_TRUE(store_->GetFile(k, dir_.Sub("out")).Is(StatusCode::kInvalidArgument)) << k;
+    // One bad key refuses the whole batch before anything is written.
+    std::vector<PutItem> batch = {{"good/1", "one", ""}, {k, "bad", ""}, {"good/2", "", src}};
+    EXPECT_TRUE(store_->PutBatch(batch).Is(StatusCode::kInvalidArgument)) << k;
+  }
+  EXPECT_FALSE(Env::Default()->FileExists(dir_.Sub("out")));
+  EXPECT_TRUE(Keys("").empty());
+}
+
+TEST_P(ObjectStoreConformance, PutBatchStoresEveryItemFromMemoryAndFiles) {
+  std::vector<std::string> values;
+  std::vector<PutItem> batch;
+  for (int i = 0; i < 300; ++i) values.push_back(RandomBytes(static_cast<size_t>(i * 37), 200 + i));
+  for (int i = 0; i < 300; ++i) {
+    std::string key = "batch/" + std::to_string(i % 7) + "/obj-" + std::to_string(i);
+    if (i % 3 == 0) {
+      std::string path = dir_.Sub("in-" + std::to_string(i));
+      WriteLocalFile(path, values[static_cast<size_t>(i)]);
+      batch.push_back({key, {}, path});
+    } else {
+      batch.push_back({key, values[static_cast<size_t>(i)], ""});
+    }
+  }
+  ASSERT_OK(store_->PutBatch(batch));
+  EXPECT_EQ(Keys("batch/").size(), 300u);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_OK_AND_ASSIGN(std::string got, store_->Get(batch[static_cast<size_t>(i)].key));
+    EXPECT_TRUE(got == values[static_cast<size_t>(i)]) << batch[static_cast<size_t>(i)].key;
+  }
+  // A second batch overwrites some keys; an empty batch is fine.
+  ASSERT_OK(store_->PutBatch({{batch[0].key, "new zero", ""}, {"batch/extra", "e", ""}}));
+  ASSERT_OK_AND_ASSIGN(std::string zero, store_->Get(batch[0].key));
+  EXPECT_EQ(zero, "new zero");
+  ASSERT_OK(store_->PutBatch({}));
+  EXPECT_EQ(Keys("batch/").size(), 301u);
+}
+
+TEST_P(ObjectStoreConformance, PutBatchRejectsARepeatedKey) {
+  Status s = store_->PutBatch({{"dup", "1", ""}, {"other", "2", ""}, {"dup", "3", ""}});
+  EXPECT_TRUE(s.Is(StatusCode::kInvalidArgument)) << s.ToString();
+  EXPECT_NE(s.message().find("dup"), std::string::npos) << s.message();
+  EXPECT_TRUE(Keys("").empty());
+}
+
+TEST_P(ObjectStoreConformance, PutBatchWithMissingFileFailsAndExposesNoPartialObject) {
+  ASSERT_OK(store_->Put("b/2", "previous"));
+  std::string missing = dir_.Sub("gone.bin");
+  std::string one = RandomBytes(5000, 30), three = RandomBytes(7000, 31);
+  Status s = store_->PutBatch({{"b/1", one, ""}, {"b/2", {}, missing}, {"b/3", three, ""}});
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_NE(s.message().find(missing), std::string::npos) << s.message();
+  // Whatever was stored is complete; the failed item kept its old value.
+  ASSERT_OK_AND_ASSIGN(std::string two, store_->Get("b/2"));
+  EXPECT_EQ(two, "previous");
+  const std::vector<std::pair<std::string, std::string>> others = {{"b/1", one}, {"b/3", three}};
+  for (const auto& [key, value] : others) {
+    auto got = store_->Get(key);
+    if (got.ok()) {
+      EXPECT_TRUE(*got == value) << key;
+    } else {
+      EXPECT_TRUE(got.status().IsNotFound()) << got.status().ToString();
+    }
+  }
+}
+
+TEST_P(ObjectStoreConformance, PutBatchIfAbsent) {
+  PutOptions if_absent;
+  if_absent.if_absent = true;
+  if (!store_->SupportsPutIfAbsent()) {
+    EXPECT_TRUE(store_->PutBatch({{"once", "x", ""}}, if_absent).Is(StatusCode::kNotSupported));
+    return;
+  }
+  ASSERT_OK(store_->PutBatch({{"once/a", "first", ""}, {"once/b", "first", ""}}, if_absent));
+  Status again = store_->PutBatch({{"once/a", "second", ""}}, if_absent);
+  EXPECT_TRUE(again.Is(StatusCode::kAlreadyExists)) << again.ToString();
+  ASSERT_OK_AND_ASSIGN(std::string got, store_->Get("once/a"));
+  EXPECT_EQ(got, "first");
+  EXPECT_EQ(Keys("once/").size(), 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ObjectStoreConformance, ::testing::Values("local", "s3"),

@@ -7,6 +7,7 @@
 
 #include "core/coding.h"
 #include "core/hash.h"
+#include "storage/env.h"
 #include "storage/fault_injecting_store.h"
 #include "storage/object_store_test_util.h"
 
@@ -134,6 +135,67 @@ TEST_P(ObjectStoreFaults, TornUploadKeepsThePreviousVersion) {
                       FaultInjectingStore::PutFailure::kTorn);
     EXPECT_FALSE(faulty_->Put("fresh", MakeValue(size, 3)).ok());
     EXPECT_TRUE(base_->Head("fresh").status().IsNotFound());
+  }
+}
+
+TEST_P(ObjectStoreFaults, TornPutFileKeepsThePreviousVersion) {
+  std::string old_value = MakeValue(1000, 1);
+  ASSERT_OK(faulty_->Put("obj", old_value));
+  const std::string src = dir_.Sub("upload.src");
+  for (size_t size : {size_t{300'000}, size_t{10u << 20}}) {
+    ASSERT_OK(Env::Default()->WriteFileAtomic(src, MakeValue(size, 2)));
+    faulty_->FailNext(FaultInjectingStore::kPut, 1, Status::Unavailable("injected"),
+                      FaultInjectingStore::PutFailure::kTorn);
+    EXPECT_FALSE(faulty_->PutFile("obj", src).ok());
+    ASSERT_OK_AND_ASSIGN(std::string got, base_->Get("obj"));
+    EXPECT_EQ(got, old_value);
+    faulty_->FailNext(FaultInjectingStore::kPut, 1, Status::Unavailable("injected"),
+                      FaultInjectingStore::PutFailure::kTorn);
+    EXPECT_FALSE(faulty_->PutFile("fresh", src).ok());
+    EXPECT_TRUE(base_->Head("fresh").status().IsNotFound());
+  }
+}
+
+TEST_P(ObjectStoreFaults, RandomFailuresInBatchesNeverExposeAPartialObject) {
+  constexpr const char* kAbsent = "<absent>";
+  faulty_->FailRandomly(FaultInjectingStore::kPut, 0.2, /*seed=*/43);
+  std::map<std::string, std::set<std::string>> possible;
+  int failed_batches = 0;
+  for (int round = 0; round < 12; ++round) {
+    std::vector<std::string> values, files;
+    std::vector<PutItem> batch;
+    for (int i = 0; i < 5; ++i) {
+      std::string key = "b/" + std::to_string((round * 3 + i) % 9);
+      values.push_back(MakeValue(static_cast<size_t>(1000 * (round + i)), static_cast<uint64_t>(round * 10 + i)));
+      if (!possible.count(key)) possible[key] = {kAbsent};
+    }
+    for (int i = 0; i < 5; ++i) {
+      std::string key = "b/" + std::to_string((round * 3 + i) % 9);
+      if (i % 2 == 0) {
+        files.push_back(dir_.Sub("batch-" + std::to_string(round) + "-" + std::to_string(i)));
+        ASSERT_OK(Env::Default()->WriteFileAtomic(files.back(), values[static_cast<size_t>(i)]));
+        batch.push_back({key, {}, files.back()});
+      } else {
+        batch.push_back({key, values[static_cast<size_t>(i)], ""});
+      }
+    }
+    Status s = faulty_->PutBatch(batch);
+    if (!s.ok()) ++failed_batches;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (s.ok()) {
+        possible[batch[i].key] = {values[i]};
+      } else {
+        possible[batch[i].key].insert(values[i]);
+      }
+    }
+  }
+  EXPECT_GT(failed_batches, 2);
+  faulty_->Clear();
+  ASSERT_OK_AND_ASSIGN(auto objects, base_->ListAll(""));
+  for (const auto& o : objects) {
+    ASSERT_OK_AND_ASSIGN(std::string v, base_->Get(o.key));
+    EXPECT_TRUE(IsCompleteValue(v)) << o.key;
+    EXPECT_TRUE(possible[o.key].count(v)) << o.key << " holds a value never written to it";
   }
 }
 
