@@ -38,8 +38,15 @@
 // hnswlib 0.6.2's SSE code prefetches through the neighbour id one past the
 // end of a link list (a harmless read in practice, fixed upstream in 0.7).
 // AddressSanitizer rightly flags it, so sanitizer builds use hnswlib's plain
-// C++ kernels; release builds keep the SIMD ones.
-#if defined(__SANITIZE_ADDRESS__) && !defined(NO_MANUAL_VECTORIZATION)
+// C++ kernels; release builds keep the SIMD ones. GCC says "ASan" with
+// __SANITIZE_ADDRESS__, clang 14 only through __has_feature.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARK_HNSWLIB_UNDER_ASAN 1
+#endif
+#endif
+#if (defined(__SANITIZE_ADDRESS__) || defined(ARK_HNSWLIB_UNDER_ASAN)) && \
+    !defined(NO_MANUAL_VECTORIZATION)
 #define NO_MANUAL_VECTORIZATION
 #endif
 
