@@ -13,6 +13,7 @@
 #include <faiss/impl/IDSelector.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
+#include <faiss/invlists/InvertedLists.h>
 #include <fmt/format.h>
 
 #include "index/distance.h"
@@ -74,6 +75,79 @@ std::unique_ptr<faiss::Index> NewFaissIndex(const IndexSpec& spec) {
 }
 
 // Checks that a deserialized FAISS index is what the Ark header says.
+// FAISS's reader checks little beyond array sizes: a payload whose checksums
+// match but whose contents lie (a writer bug or a crafted file) could make a
+// search read past the inverted lists or return ids outside the segment,
+// which the engine would use as row numbers. So every structure a search
+// touches is checked against the header (found by fuzz/index_fuzz.cc).
+Status CheckIvfLayout(const faiss::IndexIVF& ivf, const IndexSpec& spec, uint64_t num_rows,
+                      std::string_view name) {
+  auto corrupt = [&](const std::string& what) {
+    return Status::Corruption(fmt::format("{}: FAISS {} payload: {}", name, IndexTypeName(spec.type), what));
+  };
+  const size_t dim = spec.dim;
+  if (ivf.quantizer == nullptr || ivf.quantizer->d != ivf.d ||
+      ivf.quantizer->ntotal != static_cast<faiss::Index::idx_t>(ivf.nlist)) {
+    return corrupt(fmt::format("the coarse quantizer does not hold nlist = {} centroids of dim {}", ivf.nlist, dim));
+  }
+  size_t code_size = 0;
+  switch (spec.type) {
+    case IndexType::kIvfFlat:
+      code_size = dim * sizeof(float);
+      break;
+    case IndexType::kIvfSq8: {
+      const auto& sq = static_cast<const faiss::IndexIVFScalarQuantizer&>(ivf).sq;
+      if (sq.qtype != faiss::ScalarQuantizer::QT_8bit || sq.d != dim || sq.code_size != dim ||
+          sq.trained.size() != 2 * dim) {
+        return corrupt("the scalar quantizer is not an 8-bit quantizer of the index dimension");
+      }
+      code_size = sq.code_size;
+      break;
+    }
+    case IndexType::kIvfPq: {
+      const auto& pq = static_cast<const faiss::IndexIVFPQ&>(ivf).pq;
+      if (pq.d != dim || pq.M != spec.pq_m || pq.nbits != spec.pq_nbits || pq.M == 0 ||
+          pq.dsub != dim / pq.M || pq.ksub != (size_t{1} << pq.nbits) ||
+          pq.code_size != (pq.M * pq.nbits + 7) / 8 || pq.centroids.size() != dim * pq.ksub) {
+        return corrupt(fmt::format("the product quantizer (d {}, M {}, nbits {}) does not match the header "
+                                   "(dim {}, m {}, nbits {})",
+                                   pq.d, pq.M, pq.nbits, dim, spec.pq_m, spec.pq_nbits));
+      }
+      code_size = pq.code_size;
+      break;
+    }
+    default:
+      return corrupt("not an IVF index");
+  }
+  if (ivf.code_size != code_size || ivf.invlists == nullptr || ivf.invlists->nlist != ivf.nlist ||
+      ivf.invlists->code_size != code_size) {
+    return corrupt(fmt::format("code size {} or inverted lists do not match the expected code size {}",
+                               ivf.code_size, code_size));
+  }
+  const auto* arrays = dynamic_cast<const faiss::ArrayInvertedLists*>(ivf.invlists);
+  if (arrays == nullptr) return corrupt("inverted lists are not in memory arrays");
+  // Every row id in [0, num_rows) exactly once across the lists.
+  std::vector<bool> seen(num_rows, false);
+  uint64_t total = 0;
+  for (size_t list = 0; list < ivf.nlist; ++list) {
+    const auto& ids = arrays->ids[list];
+    if (arrays->codes[list].size() != ids.size() * code_size) {
+      return corrupt(fmt::format("inverted list {} holds {} ids but {} code bytes", list, ids.size(),
+                                 arrays->codes[list].size()));
+    }
+    total += ids.size();
+    for (faiss::Index::idx_t id : ids) {
+      if (id < 0 || static_cast<uint64_t>(id) >= num_rows || seen[id]) {
+        return corrupt(fmt::format("inverted list {} holds row id {}, outside [0, {}) or repeated", list, id,
+                                   num_rows));
+      }
+      seen[id] = true;
+    }
+  }
+  if (total != num_rows) return corrupt(fmt::format("inverted lists hold {} rows, header says {}", total, num_rows));
+  return Status::OK();
+}
+
 Status CheckLoaded(const faiss::Index& index, const IndexSpec& spec, uint64_t num_rows, std::string_view name) {
   bool type_ok = false;
   switch (spec.type) {
@@ -101,6 +175,7 @@ Status CheckLoaded(const faiss::Index& index, const IndexSpec& spec, uint64_t nu
       return Status::Corruption(
           fmt::format("{}: FAISS payload has nlist {}, header says {}", name, ivf.nlist, spec.nlist));
     }
+    return CheckIvfLayout(ivf, spec, num_rows, name);
   }
   return Status::OK();
 }
