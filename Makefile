@@ -1,7 +1,7 @@
 # Ark's two front doors:  make run   (build + start Ark on its embedded default)
 #                          make test  (build with sanitizers + run every test)
-# Other targets: make build | bench | tsan | format | clean
-.PHONY: run test build deps bench tsan format clean
+# Other targets: make build | bench | tsan | fuzz | format | clean
+.PHONY: run test build deps bench tsan fuzz format clean
 
 JOBS ?= $(shell nproc)
 RELEASE_DIR := build/release
@@ -37,6 +37,12 @@ test: deps $(TEST_DIR)/build.ninja
 tsan: deps $(TSAN_DIR)/build.ninja
 	ninja -C $(TSAN_DIR) -j$(JOBS)
 	cd $(TSAN_DIR) && ARK_SKIP_S3=1 ctest --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
+
+# libFuzzer targets (clang; own build in build/fuzz): replay fuzz/corpus, then
+# fuzz each target FUZZ_SECONDS seconds. `make fuzz FUZZ_SECONDS=1800` = long run.
+FUZZ_SECONDS ?= 20
+fuzz: deps
+	scripts/run-fuzz.sh $(FUZZ_SECONDS)
 
 bench: deps $(RELEASE_DIR)/build.ninja
 	ninja -C $(RELEASE_DIR) -j$(JOBS)
