@@ -9,14 +9,36 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/index_definition.h"
 #include "engine/row_block.h"
 #include "engine/schema.h"
+#include "engine/search.h"
+#include "index/vector_index.h"
 
 namespace ark {
+
+namespace expr {
+class Filter;
+}
+
+// A collection's index definitions and the built indexes of its sealed
+// segments. Immutable once published; the Database replaces it as a whole.
+struct CollectionIndexes {
+  std::vector<IndexDefinition> definitions;
+  // segment file (SHA-256 hex) -> field name -> the loaded index
+  std::map<std::string, std::map<std::string, std::shared_ptr<const VectorIndex>>> built;
+  // index file name of each entry in `built`, same shape
+  std::map<std::string, std::map<std::string, std::string>> files;
+
+  const IndexDefinition* FindByField(std::string_view field) const;
+  const IndexDefinition* FindByName(std::string_view name) const;
+  const VectorIndex* Built(const std::string& segment, const std::string& field) const;
+};
 
 class CollectionSnapshot {
  public:
@@ -28,14 +50,16 @@ class CollectionSnapshot {
   CollectionSnapshot(uint64_t collection_id, std::string database, std::string name,
                      std::shared_ptr<const CollectionSchema> schema,
                      std::shared_ptr<const std::vector<std::shared_ptr<RowBlock>>> sealed,
-                     std::vector<GrowingView> growing, uint64_t lsn)
+                     std::vector<GrowingView> growing, uint64_t lsn,
+                     std::shared_ptr<const CollectionIndexes> indexes = nullptr)
       : collection_id_(collection_id),
         database_(std::move(database)),
         name_(std::move(name)),
         schema_(std::move(schema)),
         sealed_(std::move(sealed)),
         growing_(std::move(growing)),
-        lsn_(lsn) {}
+        lsn_(lsn),
+        indexes_(indexes ? std::move(indexes) : std::make_shared<const CollectionIndexes>()) {}
 
   uint64_t collection_id() const { return collection_id_; }
   const std::string& database() const { return database_; }
@@ -51,6 +75,18 @@ class CollectionSnapshot {
   uint64_t CountRows() const;
   // The visible rows with these keys, in request order (absent keys skipped).
   RowBatch Get(const std::vector<PrimaryKey>& keys) const;
+  const CollectionIndexes& indexes() const { return *indexes_; }
+
+  // Top-k search (search.h). InvalidArgument naming the collection for a
+  // bad field, dimension, metric, window or filter.
+  Result<SearchResponse> Search(const SearchRequest& request) const;
+  // The rows matching a filter, in segment order, after offset, up to limit.
+  Result<RowBatch> Query(const QueryRequest& request) const;
+  // Number of visible rows matching `filter` (empty = all).
+  Result<uint64_t> Count(const std::string& filter, const nlohmann::json* params) const;
+  // The primary keys of the visible rows matching `filter` (delete by filter).
+  Result<std::vector<PrimaryKey>> MatchingKeys(const std::string& filter,
+                                               const nlohmann::json* params) const;
 
  private:
   uint64_t collection_id_;
@@ -60,6 +96,12 @@ class CollectionSnapshot {
   std::shared_ptr<const std::vector<std::shared_ptr<RowBlock>>> sealed_;
   std::vector<GrowingView> growing_;  // the frozen segment (being sealed), then the growing one
   uint64_t lsn_;
+  std::shared_ptr<const CollectionIndexes> indexes_;
+
+  // Calls fn(block, allowed) for every block with at least one visible row
+  // matching `filter`; `allowed` has one bit per block row.
+  template <typename Fn>
+  Status ForEachMatchingBlock(const expr::Filter& filter, Fn&& fn) const;
 };
 
 }  // namespace ark

@@ -30,6 +30,8 @@ Database::Database(Env* env, std::string dir, const DatabaseOptions& options)
     : env_(env), dir_(std::move(dir)), options_(options) {}
 
 Database::~Database() {
+  closing_.store(true);
+  build_pool_.reset();  // cancels queued builds, joins running ones
   if (wal_) (void)wal_->Flush();
 }
 
@@ -41,6 +43,14 @@ Result<std::unique_ptr<Database>> Database::Open(Env* env, const std::string& di
   ARK_RETURN_IF_ERROR(env->CreateDirs(dir));
   ARK_ASSIGN_OR_RETURN(db->lock_, env->LockFile(JoinPath(dir, mf::kLockFile)));
   ARK_RETURN_IF_ERROR(db->Recover());
+  IndexBuildPool::Options pool;
+  pool.threads = std::max(0, options.index_build_threads);
+  pool.max_queued = 1u << 20;  // one task per (segment, field): bounded by the data
+  db->build_pool_ = std::make_unique<IndexBuildPool>(pool);
+  {
+    std::lock_guard<std::mutex> lock(db->mu_);
+    for (auto& [id, c] : db->collections_) db->ScheduleIndexBuildsLocked(c.get());
+  }
   return db;
 }
 
@@ -102,6 +112,11 @@ Status Database::LoadCollection(const ManifestCollection& mc) {
   c->next_auto_id = mc.next_auto_id;
   c->segment_entries = mc.segments;
   c->tombstone_files = mc.tombstone_files;
+  {
+    auto indexes = std::make_shared<CollectionIndexes>();
+    indexes->definitions = mc.indexes;
+    c->indexes = std::move(indexes);
+  }
   const size_t pk = mc.schema.PrimaryKeyIndex();
   for (const auto& seg : mc.segments) {
     std::string path = JoinPath(FilesDir(), seg.file);
@@ -155,6 +170,7 @@ Status Database::LoadCollection(const ManifestCollection& mc) {
   c->published_sealed = std::make_shared<const std::vector<std::shared_ptr<RowBlock>>>(c->sealed);
   c->published_database = c->database;
   c->published_name = c->name;
+  LoadIndexFilesLocked(c.get());
   names_[{c->database, c->name}] = c->id;
   collections_[c->id] = std::move(c);
   return Status::OK();
@@ -178,6 +194,32 @@ Status Database::ApplyRecord(const WalRecord& record) {
       if (at <= manifest_applied_) return Status::OK();
       ARK_ASSIGN_OR_RETURN(auto body, DecodeRenameCollection(record.body, at));
       return ApplyRename(record.collection_id, body);
+    }
+    case WalOp::kCreateIndex:
+    case WalOp::kDropIndex: {
+      if (at <= manifest_applied_) return Status::OK();
+      Collection* c = FindByIdLocked(record.collection_id);
+      if (c == nullptr) {
+        return Status::Corruption(fmt::format("WAL record at {}: index change of unknown collection id {}",
+                                              at.ToString(), record.collection_id));
+      }
+      auto body = nlohmann::json::parse(record.body, nullptr, /*allow_exceptions=*/false);
+      if (body.is_discarded() || !body.is_object()) {
+        return Status::Corruption(fmt::format("WAL record at {}: index body is not a JSON object", at.ToString()));
+      }
+      Status s;
+      if (static_cast<WalOp>(record.op) == WalOp::kCreateIndex) {
+        auto def = IndexDefinition::FromJson(body);
+        if (!def.ok()) return Status::Corruption(fmt::format("WAL record at {}: {}", at.ToString(), def.status().message()));
+        s = ApplyCreateIndex(c, std::move(def).value());
+      } else {
+        if (!body.contains("indexName") || !body["indexName"].is_string()) {
+          return Status::Corruption(fmt::format("WAL record at {}: drop index without indexName", at.ToString()));
+        }
+        s = ApplyDropIndex(c, body["indexName"].get<std::string>());
+      }
+      applied_lsn_.store(at.lsn, std::memory_order_release);
+      return s;
     }
     case WalOp::kInsert:
     case WalOp::kUpsert:
@@ -385,7 +427,7 @@ Result<std::shared_ptr<const CollectionSnapshot>> Database::GetSnapshot(
   growing.push_back({c.published_growing, c.published_growing->count()});
   return std::make_shared<const CollectionSnapshot>(c.id, c.published_database, c.published_name,
                                                     c.schema, c.published_sealed,
-                                                    std::move(growing), lsn);
+                                                    std::move(growing), lsn, c.indexes);
 }
 
 Result<RowBatch> Database::Get(const std::string& database, const std::string& name,

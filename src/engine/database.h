@@ -32,6 +32,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -44,6 +45,8 @@
 #include "core/position.h"
 #include "core/status.h"
 #include "engine/collection_snapshot.h"
+#include "engine/index_definition.h"
+#include "index/index_build_pool.h"
 #include "engine/manifest.h"
 #include "engine/row_batch.h"
 #include "engine/schema.h"
@@ -63,6 +66,10 @@ struct DatabaseOptions {
   // Seal from the write path when a threshold is crossed. Tests switch it off
   // and call Flush() by hand.
   bool auto_seal = true;
+  // Background index builds: worker threads (0 = nothing runs by itself;
+  // tests call RunIndexBuild()) and threads used inside one build.
+  int index_build_threads = 1;
+  int index_build_inner_threads = 1;
 };
 
 struct CollectionInfo {
@@ -127,6 +134,31 @@ class Database {
   Result<std::shared_ptr<const CollectionSnapshot>> GetSnapshot(const std::string& database,
                                                                 const std::string& name) const;
 
+  // Deletes the visible rows matching a Milvus filter. The filter is resolved
+  // to primary keys first and the keys are logged (a kDelete record), so
+  // replay is deterministic. Rows written after the resolution are untouched.
+  Result<WriteResult> DeleteByFilter(const std::string& database, const std::string& name,
+                                     const std::string& filter, const nlohmann::json* params);
+
+  // ---- indexes (one per vector field; docs/index.md) ------------------------
+  // Declares an index on a FloatVector field (logged; builds run in the
+  // background for every sealed segment; until a segment's index exists it is
+  // searched exactly). Re-declaring with other parameters replaces the
+  // definition; the old index files serve until the new ones are committed.
+  // AlreadyExists if `index_name` names an index on another field.
+  Result<Position> CreateIndex(const std::string& database, const std::string& name,
+                               const std::string& index_name, const std::string& field,
+                               const std::string& index_type, const std::string& metric_type,
+                               const nlohmann::json& params);
+  Result<Position> DropIndex(const std::string& database, const std::string& name,
+                             const std::string& index_name);
+  Result<std::vector<IndexInfo>> ListIndexes(const std::string& database,
+                                             const std::string& name) const;
+  // Waits until no index build is queued or running (tests, flush --wait).
+  bool WaitForIndexBuilds(std::chrono::milliseconds timeout);
+  // With index_build_threads == 0: runs one queued build on this thread.
+  bool RunIndexBuild();
+
   // Seals the collection's growing segment now (Milvus flush) and commits a manifest.
   Status Flush(const std::string& database, const std::string& name);
   // Seals every growing segment older than seal_age_micros.
@@ -179,6 +211,17 @@ class Database {
   Status ApplyRows(Collection* c, WriteKind kind, std::shared_ptr<const RowBatch> rows,
                    Position at);
   Status ApplyDelete(Collection* c, const std::vector<PrimaryKey>& keys, Position at);
+  Status ApplyCreateIndex(Collection* c, IndexDefinition def);
+  Status ApplyDropIndex(Collection* c, const std::string& index_name);
+  void SetIndexes(Collection* c, std::shared_ptr<const CollectionIndexes> indexes);  // mu_ held
+
+  // Background index builds.
+  void ScheduleIndexBuildsLocked(Collection* c);  // mu_ held
+  Status BuildIndex(uint64_t collection_id, std::shared_ptr<RowBlock> block, std::string field,
+                    IndexSpec spec, const std::atomic<bool>& cancelled);
+  void IndexBuildDone(uint64_t collection_id, const std::string& segment, const std::string& field,
+                      const IndexSpec& spec, const Status& status);
+  void LoadIndexFilesLocked(Collection* c);  // mu_ held, at open
   void DeleteRow(Collection* c, const PrimaryKey& key, RowRef ref, uint64_t lsn);
   void Publish(Collection* c);  // view_mu_ taken inside
 
@@ -215,6 +258,9 @@ class Database {
   uint64_t manifest_version_ = 0;                                  // GUARDED_BY(commit_mu_)
   Manifest last_manifest_;                                         // GUARDED_BY(commit_mu_ + view_mu_)
   std::map<std::string, PinInfo> pins_;                            // GUARDED_BY(view_mu_)
+  std::set<std::string> in_flight_files_;  // GUARDED_BY(view_mu_): written, not yet in a manifest
+  std::unique_ptr<IndexBuildPool> build_pool_;
+  std::atomic<bool> closing_{false};
   mutable std::mutex error_mu_;
   Status sticky_error_;  // GUARDED_BY(error_mu_)
 };

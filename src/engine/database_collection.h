@@ -3,7 +3,9 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,6 +35,15 @@ struct Database::Collection {
   std::shared_ptr<GrowingSegment> frozen;  // being sealed, or null
   std::vector<Tombstone> pending_tombstones;  // deletes of rows outside the growing segment
   std::unordered_map<PrimaryKey, RowRef> live;  // key -> its one live row
+
+  // Index definitions and built indexes: replaced as a whole with mu_ and
+  // view_mu_ both held; read under either.
+  std::shared_ptr<const CollectionIndexes> indexes = std::make_shared<const CollectionIndexes>();
+  // GUARDED_BY(mu_): (segment file, field) -> spec being built in the pool.
+  std::map<std::pair<std::string, std::string>, IndexSpec> building;
+  // GUARDED_BY(mu_): (segment file, field) -> the last failed build (its spec
+  // and error); not retried until the definition changes.
+  std::map<std::pair<std::string, std::string>, std::pair<IndexSpec, Status>> build_errors;
 
   // GUARDED_BY(view_mu_): what snapshots see.
   std::shared_ptr<const std::vector<std::shared_ptr<RowBlock>>> published_sealed =

@@ -141,11 +141,20 @@ Status Database::SealLocked(uint64_t collection_id) {
     if (!tombstone_file.empty()) c->tombstone_files.push_back(tombstone_file);
     c->frozen = nullptr;
     c->flushed = seal_point;
-    std::lock_guard<std::mutex> view(view_mu_);
-    c->published_sealed = std::make_shared<const std::vector<std::shared_ptr<RowBlock>>>(c->sealed);
-    c->published_frozen = nullptr;
+    {
+      std::lock_guard<std::mutex> view(view_mu_);
+      c->published_sealed = std::make_shared<const std::vector<std::shared_ptr<RowBlock>>>(c->sealed);
+      c->published_frozen = nullptr;
+    }
   }
-  return CommitManifestLocked();
+  ARK_RETURN_IF_ERROR(CommitManifestLocked());
+  {
+    // Only once the manifest lists the segment: a build installs its index
+    // by finding the segment's manifest entry.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Collection* c = FindByIdLocked(collection_id)) ScheduleIndexBuildsLocked(c);
+  }
+  return Status::OK();
 }
 
 Manifest Database::BuildManifestLocked() {
@@ -172,6 +181,7 @@ Manifest Database::BuildManifestLocked() {
     mc.next_auto_id = c->next_auto_id.load();
     mc.segments = c->segment_entries;
     mc.tombstone_files = c->tombstone_files;
+    mc.indexes = c->indexes->definitions;
     m.checkpoint = std::min(m.checkpoint, c->flushed);
     m.collections.push_back(std::move(mc));
   }
@@ -213,6 +223,7 @@ void Database::DeleteObsoleteFilesLocked(const Manifest& m) {
       keep.insert(it->second.files.begin(), it->second.files.end());
       ++it;
     }
+    keep.insert(in_flight_files_.begin(), in_flight_files_.end());
   }
   // Only after the new manifest is durable: files it no longer names (and
   // leftover temp files from a crash) go.

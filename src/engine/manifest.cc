@@ -71,6 +71,8 @@ json ManifestToJson(const Manifest& m) {
                       {"indexFiles", idx}});
     }
     cj["tombstoneFiles"] = c.tombstone_files;
+    auto& indexes = cj["indexes"] = json::array();
+    for (const auto& d : c.indexes) indexes.push_back(d.ToJson());
     cols.push_back(std::move(cj));
   }
   return j;
@@ -94,9 +96,9 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& name) 
   if (data.size() < mf::kHeaderSize) return corrupt(0, fmt::format("file is {} bytes, too short", data.size()));
   if (std::memcmp(data.data(), mf::kMagic, 8) != 0) return corrupt(0, "bad magic: not a manifest");
   uint32_t version = DecodeFixed32(data.data() + 8);
-  if (version != mf::kVersion) {
-    return Status::NotSupported(
-        fmt::format("manifest {}: unknown format version {} (expected {})", name, version, mf::kVersion));
+  if (version < mf::kMinVersion || version > mf::kVersion) {
+    return Status::NotSupported(fmt::format("manifest {}: unknown format version {} (expected {} to {})",
+                                            name, version, mf::kMinVersion, mf::kVersion));
   }
   uint64_t len = DecodeFixed64(data.data() + 16);
   if (len != data.size() - mf::kHeaderSize) {
@@ -144,6 +146,18 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& name) 
         c.segments.push_back(std::move(s));
       }
       c.tombstone_files = cj.at("tombstoneFiles").get<std::vector<std::string>>();
+      for (const auto& fj : cj.value("indexes", json::array())) {
+        auto d = IndexDefinition::FromJson(fj);
+        if (!d.ok()) return corrupt(mf::kHeaderSize, d.status().message());
+        c.indexes.push_back(std::move(d).value());
+      }
+      for (const auto& s : c.segments) {
+        for (const auto& [field, files] : s.index_files) {
+          for (const auto& f : files) {
+            if (!IsSha256Hex(f)) return corrupt(mf::kHeaderSize, "index file name '" + f + "' is not a SHA-256 hex name");
+          }
+        }
+      }
       m.collections.push_back(std::move(c));
     }
     return m;

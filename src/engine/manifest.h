@@ -2,7 +2,7 @@
 //
 // It lists every collection (database, name, id, schema), the content-addressed
 // segment and tombstone files holding its sealed rows (and, per segment and
-// vector field, index files: empty until indexes land), the epoch history, and
+// vector field, index files), the epoch history, and
 // the positions that say which WAL records are already inside the files:
 //
 //   applied     every record at or before it is reflected (DDL fully, data in
@@ -25,6 +25,7 @@
 
 #include "core/position.h"
 #include "core/status.h"
+#include "engine/index_definition.h"
 #include "engine/schema.h"
 #include "storage/env.h"
 
@@ -36,7 +37,7 @@ struct ManifestSegment {
   uint64_t bytes = 0;
   uint64_t min_lsn = 0;
   uint64_t max_lsn = 0;
-  // vector field name -> index file names (SHA-256 hex). Empty for now.
+  // vector field name -> index file names (SHA-256 hex; one per field today).
   std::map<std::string, std::vector<std::string>> index_files;
   bool operator==(const ManifestSegment&) const = default;
 };
@@ -51,6 +52,7 @@ struct ManifestCollection {
   int64_t next_auto_id = 1;
   std::vector<ManifestSegment> segments;
   std::vector<std::string> tombstone_files;  // SHA-256 hex, oldest first
+  std::vector<IndexDefinition> indexes;       // one per indexed vector field
   bool operator==(const ManifestCollection&) const = default;
 };
 

@@ -8,7 +8,9 @@
 namespace ark::manifest_format {
 
 inline constexpr char kMagic[8] = {'A', 'R', 'K', 'M', 'A', 'N', 'I', 'F'};
-inline constexpr uint32_t kVersion = 1;
+// 1: initial. 2: collections carry "indexes" (index definitions).
+inline constexpr uint32_t kVersion = 2;
+inline constexpr uint32_t kMinVersion = 1;  // still read
 // magic(8) version(4) flags(4) body_length(8) body_xxh3(8)
 inline constexpr uint32_t kHeaderSize = 32;
 // MANIFEST-<version as 16 decimal digits>

@@ -15,7 +15,9 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -58,6 +60,11 @@ class RowBlock {
   // Sealed blocks only: key -> row (includes deleted rows).
   const std::unordered_map<PrimaryKey, uint32_t>& pk_index() const { return pk_index_; }
 
+  // JSON column `column` parsed, one pointer per row (nullptr for a value
+  // that is not valid JSON), as the filter evaluator reads it. Parsed on
+  // first use and kept for the block's life; thread-safe.
+  const std::vector<const nlohmann::json*>& ParsedJson(size_t column) const;
+
   // Guarded by the Database write lock: false once the growing segment that
   // holds this block is frozen for sealing (later deletes need tombstones).
   bool in_growing = true;
@@ -69,7 +76,31 @@ class RowBlock {
   std::vector<uint64_t> lsns_;
   std::string file_;
   std::unordered_map<PrimaryKey, uint32_t> pk_index_;
+
+  struct ParsedColumn {
+    std::vector<nlohmann::json> docs;
+    std::vector<const nlohmann::json*> ptrs;
+  };
+  mutable std::mutex json_mu_;
+  mutable std::map<size_t, std::unique_ptr<ParsedColumn>> json_cache_;  // GUARDED_BY(json_mu_)
 };
+
+inline const std::vector<const nlohmann::json*>& RowBlock::ParsedJson(size_t column) const {
+  std::lock_guard<std::mutex> lock(json_mu_);
+  auto& slot = json_cache_[column];
+  if (!slot) {
+    auto parsed = std::make_unique<ParsedColumn>();
+    const auto& strings = rows_->columns[column].strings;
+    parsed->docs.reserve(strings.size());
+    parsed->ptrs.reserve(strings.size());
+    for (const auto& s : strings) {
+      parsed->docs.push_back(nlohmann::json::parse(s, nullptr, /*allow_exceptions=*/false));
+      parsed->ptrs.push_back(parsed->docs.back().is_discarded() ? nullptr : &parsed->docs.back());
+    }
+    slot = std::move(parsed);
+  }
+  return slot->ptrs;
+}
 
 class GrowingSegment {
  public:

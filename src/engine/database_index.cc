@@ -1,0 +1,347 @@
+// Database: index definitions (create/drop/list), background index builds of
+// sealed segments, and delete by filter.
+//
+// A build reads an immutable sealed RowBlock (no lock), writes the index as a
+// content-addressed file (held in in_flight_files_ so a concurrent manifest
+// commit does not collect it), then under commit_mu_ installs it if the
+// definition and the segment are still current, and commits a manifest that
+// lists it. A restart loads the files the manifest lists; it never rebuilds.
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/hash.h"
+#include "engine/content_file.h"
+#include "engine/database.h"
+#include "engine/database_collection.h"
+#include "engine/wal_codec.h"
+#include "index/vector_index.h"
+
+namespace ark {
+
+namespace {
+
+std::string Db(const std::string& database) {
+  return database.empty() ? std::string(kDefaultDatabase) : database;
+}
+
+Status CollectionNotFound(const std::string& database, const std::string& name) {
+  return Status::NotFound(
+      fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+}
+
+}  // namespace
+
+// ---- DDL ---------------------------------------------------------------------
+
+Result<Position> Database::CreateIndex(const std::string& database, const std::string& name,
+                                       const std::string& index_name, const std::string& field,
+                                       const std::string& index_type,
+                                       const std::string& metric_type,
+                                       const nlohmann::json& params) {
+  ARK_RETURN_IF_ERROR(StickyError());
+  Position pos;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Collection* c = FindLocked(database, name);
+    if (c == nullptr) return CollectionNotFound(database, name);
+    ARK_ASSIGN_OR_RETURN(IndexDefinition def,
+                         MakeIndexDefinition(*c->schema, name, index_name, field, index_type,
+                                             metric_type, params));
+    if (const IndexDefinition* other = c->indexes->FindByName(def.index_name);
+        other != nullptr && other->field_name != def.field_name) {
+      return Status::AlreadyExists(fmt::format(
+          "collection '{}': index name '{}' is already used by the index on field '{}'", name,
+          def.index_name, other->field_name));
+    }
+    if (const IndexDefinition* same = c->indexes->FindByField(def.field_name);
+        same != nullptr && *same == def) {
+      return wal_->LastPosition();  // identical: nothing to do (Milvus answers success)
+    }
+    nlohmann::json body = def.ToJson();
+    ARK_ASSIGN_OR_RETURN(pos, wal_->Append(WalOp::kCreateIndex, c->id, body.dump()));
+    ARK_RETURN_IF_ERROR(ApplyCreateIndex(c, std::move(def)));
+    applied_lsn_.store(pos.lsn, std::memory_order_release);
+    ScheduleIndexBuildsLocked(c);
+  }
+  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  return pos;
+}
+
+Result<Position> Database::DropIndex(const std::string& database, const std::string& name,
+                                     const std::string& index_name) {
+  ARK_RETURN_IF_ERROR(StickyError());
+  Position pos;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Collection* c = FindLocked(database, name);
+    if (c == nullptr) return CollectionNotFound(database, name);
+    if (c->indexes->FindByName(index_name) == nullptr) {
+      return Status::NotFound(
+          fmt::format("collection '{}': index '{}' does not exist", name, index_name));
+    }
+    nlohmann::json body = {{"indexName", index_name}};
+    ARK_ASSIGN_OR_RETURN(pos, wal_->Append(WalOp::kDropIndex, c->id, body.dump()));
+    ARK_RETURN_IF_ERROR(ApplyDropIndex(c, index_name));
+    applied_lsn_.store(pos.lsn, std::memory_order_release);
+  }
+  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  return pos;
+}
+
+void Database::SetIndexes(Collection* c, std::shared_ptr<const CollectionIndexes> indexes) {
+  std::lock_guard<std::mutex> view(view_mu_);
+  c->indexes = std::move(indexes);
+}
+
+Status Database::ApplyCreateIndex(Collection* c, IndexDefinition def) {
+  auto next = std::make_shared<CollectionIndexes>(*c->indexes);
+  auto& defs = next->definitions;
+  defs.erase(std::remove_if(defs.begin(), defs.end(),
+                            [&](const IndexDefinition& d) { return d.field_name == def.field_name; }),
+             defs.end());
+  // Built indexes of the old definition keep serving (same metric) until
+  // replaced; ones of another metric cannot answer the new metric's searches.
+  for (auto& [segment, fields] : next->built) {
+    auto it = fields.find(def.field_name);
+    if (it != fields.end() && it->second->spec().metric != def.spec.metric) {
+      fields.erase(it);
+      next->files[segment].erase(def.field_name);
+    }
+  }
+  for (auto& entry : c->segment_entries) {
+    if (next->Built(entry.file, def.field_name) == nullptr) entry.index_files.erase(def.field_name);
+  }
+  for (auto it = c->build_errors.begin(); it != c->build_errors.end();) {
+    it = it->first.second == def.field_name ? c->build_errors.erase(it) : std::next(it);
+  }
+  defs.push_back(std::move(def));
+  SetIndexes(c, std::move(next));
+  return Status::OK();
+}
+
+Status Database::ApplyDropIndex(Collection* c, const std::string& index_name) {
+  const IndexDefinition* def = c->indexes->FindByName(index_name);
+  if (def == nullptr) {
+    return Status::Corruption(fmt::format("collection '{}': drop of unknown index '{}'", c->name, index_name));
+  }
+  const std::string field = def->field_name;
+  auto next = std::make_shared<CollectionIndexes>(*c->indexes);
+  auto& defs = next->definitions;
+  defs.erase(std::remove_if(defs.begin(), defs.end(),
+                            [&](const IndexDefinition& d) { return d.index_name == index_name; }),
+             defs.end());
+  for (auto& [segment, fields] : next->built) fields.erase(field);
+  for (auto& [segment, fields] : next->files) fields.erase(field);
+  for (auto& entry : c->segment_entries) entry.index_files.erase(field);
+  for (auto it = c->build_errors.begin(); it != c->build_errors.end();) {
+    it = it->first.second == field ? c->build_errors.erase(it) : std::next(it);
+  }
+  SetIndexes(c, std::move(next));
+  return Status::OK();
+}
+
+Result<std::vector<IndexInfo>> Database::ListIndexes(const std::string& database,
+                                                     const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Collection* c = FindLocked(database, name);
+  if (c == nullptr) return CollectionNotFound(database, name);
+  std::vector<IndexInfo> out;
+  const uint64_t growing = c->growing->rows + (c->frozen ? c->frozen->rows : 0);
+  for (const auto& def : c->indexes->definitions) {
+    IndexInfo info;
+    info.definition = def;
+    info.total_rows = growing;
+    bool hard_failure = false;
+    for (const auto& block : c->sealed) {
+      info.total_rows += block->num_rows();
+      ++info.segments;
+      const VectorIndex* built = c->indexes->Built(block->file(), def.field_name);
+      if (built != nullptr && built->spec() == def.spec) {
+        info.indexed_rows += block->num_rows();
+        ++info.indexed_segments;
+        continue;
+      }
+      auto err = c->build_errors.find({block->file(), def.field_name});
+      if (err != c->build_errors.end() && err->second.first == def.spec) {
+        info.fail_reason = err->second.second.ToString();
+        // A segment too small for the index type (e.g. fewer rows than
+        // nlist) is searched exactly; that is not a failure.
+        if (!err->second.second.Is(StatusCode::kInvalidArgument)) hard_failure = true;
+        continue;
+      }
+      info.pending_rows += block->num_rows();
+    }
+    info.state = info.pending_rows > 0 ? "InProgress" : hard_failure ? "Failed" : "Finished";
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+// ---- background builds --------------------------------------------------------
+
+void Database::ScheduleIndexBuildsLocked(Collection* c) {
+  if (!build_pool_ || closing_.load()) return;
+  for (const auto& def : c->indexes->definitions) {
+    const int field = c->schema->FieldIndex(def.field_name);
+    if (field < 0) continue;
+    for (const auto& block : c->sealed) {
+      const std::pair<std::string, std::string> key{block->file(), def.field_name};
+      const VectorIndex* built = c->indexes->Built(block->file(), def.field_name);
+      if (built != nullptr && built->spec() == def.spec) continue;
+      if (auto b = c->building.find(key); b != c->building.end() && b->second == def.spec) continue;
+      if (auto e = c->build_errors.find(key); e != c->build_errors.end() && e->second.first == def.spec) continue;
+      if (c->building.count(key)) continue;  // an older spec is building; rescheduled when it ends
+      const uint64_t id = c->id;
+      const IndexSpec spec = def.spec;
+      std::shared_ptr<RowBlock> blk = block;
+      std::string task = fmt::format("collection {} segment {} field {}", c->name,
+                                     block->file().substr(0, 12), def.field_name);
+      auto submitted = build_pool_->Submit(
+          std::move(task),
+          [this, id, blk, field_name = def.field_name, spec](const std::atomic<bool>& cancelled) {
+            return BuildIndex(id, blk, field_name, spec, cancelled);
+          },
+          [this, id, segment = block->file(), field_name = def.field_name, spec](
+              IndexBuildPool::TaskId, const Status& s) { IndexBuildDone(id, segment, field_name, spec, s); });
+      if (!submitted.ok()) {
+        spdlog::warn("index build not queued: {}", submitted.status().ToString());
+        return;
+      }
+      c->building[key] = spec;
+    }
+  }
+}
+
+Status Database::BuildIndex(uint64_t collection_id, std::shared_ptr<RowBlock> block,
+                            std::string field, IndexSpec spec, const std::atomic<bool>& cancelled) {
+  const RowBatch& rows = block->rows();
+  int f = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Collection* c = FindByIdLocked(collection_id);
+    if (c == nullptr) return Status::OK();
+    f = c->schema->FieldIndex(field);
+  }
+  if (f < 0) return Status::OK();
+  BuildOptions options;
+  options.threads = std::max(1, options_.index_build_inner_threads);
+  options.cancel = &cancelled;
+  ARK_ASSIGN_OR_RETURN(auto index, VectorIndex::Build(spec, rows.columns[f].floats.data(),
+                                                      rows.num_rows, options));
+  ARK_ASSIGN_OR_RETURN(std::string bytes, index->Serialize());
+  const std::string name = ToHex(Sha256(bytes));
+  {
+    std::lock_guard<std::mutex> view(view_mu_);
+    in_flight_files_.insert(name);
+  }
+  auto release = [&] {
+    std::lock_guard<std::mutex> view(view_mu_);
+    in_flight_files_.erase(name);
+  };
+  auto written = WriteContentAddressedFile(env_, FilesDir(), bytes);
+  if (!written.ok()) {
+    release();
+    return written.status();
+  }
+  bytes.clear();
+  bytes.shrink_to_fit();
+  std::shared_ptr<const VectorIndex> shared(std::move(index));
+  std::lock_guard<std::mutex> commit(commit_mu_);
+  bool installed = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Collection* c = FindByIdLocked(collection_id);
+    const IndexDefinition* def = c ? c->indexes->FindByField(field) : nullptr;
+    if (def != nullptr && def->spec == spec) {
+      for (auto& entry : c->segment_entries) {
+        if (entry.file != block->file()) continue;
+        entry.index_files[field] = {name};
+        auto next = std::make_shared<CollectionIndexes>(*c->indexes);
+        next->built[entry.file][field] = shared;
+        next->files[entry.file][field] = name;
+        SetIndexes(c, std::move(next));
+        installed = true;
+        break;
+      }
+    }
+  }
+  Status s = installed ? CommitManifestLocked() : Status::OK();
+  release();
+  return s;
+}
+
+void Database::IndexBuildDone(uint64_t collection_id, const std::string& segment,
+                              const std::string& field, const IndexSpec& spec, const Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Collection* c = FindByIdLocked(collection_id);
+  if (c == nullptr) return;
+  c->building.erase({segment, field});
+  if (!status.ok() && !status.Is(StatusCode::kCancelled)) {
+    if (!status.Is(StatusCode::kInvalidArgument)) {
+      spdlog::error("collection '{}': index build of segment {} field '{}' failed: {}", c->name,
+                    segment.substr(0, 12), field, status.ToString());
+    }
+    c->build_errors[{segment, field}] = {spec, status};
+  }
+  if (!status.Is(StatusCode::kCancelled)) ScheduleIndexBuildsLocked(c);  // a newer definition may be waiting
+}
+
+void Database::LoadIndexFilesLocked(Collection* c) {
+  auto next = std::make_shared<CollectionIndexes>(*c->indexes);
+  for (auto& entry : c->segment_entries) {
+    for (auto it = entry.index_files.begin(); it != entry.index_files.end();) {
+      const std::string& field = it->first;
+      const IndexDefinition* def = next->FindByField(field);
+      Status s;
+      if (def == nullptr || it->second.empty()) {
+        s = Status::Corruption("no index definition for the field");
+      } else {
+        const std::string path = JoinPath(FilesDir(), it->second.front());
+        std::string data;
+        s = env_->ReadFileToString(path, &data);
+        if (s.ok()) {
+          auto loaded = VectorIndex::Load(data, path);
+          if (loaded.ok() && (*loaded)->num_rows() != entry.rows) {
+            s = Status::Corruption(fmt::format("index file {} has {} rows, segment {} has {}", path,
+                                               (*loaded)->num_rows(), entry.file, entry.rows));
+          } else if (loaded.ok()) {
+            next->built[entry.file][field] = std::shared_ptr<const VectorIndex>(std::move(loaded).value());
+            next->files[entry.file][field] = it->second.front();
+          } else {
+            s = loaded.status();
+          }
+        }
+      }
+      if (s.ok()) {
+        ++it;
+        continue;
+      }
+      // The segment file is the source of truth: an unreadable index is
+      // dropped from the manifest and rebuilt, never served.
+      spdlog::error("collection '{}': index of segment {} field '{}' is unusable and will be rebuilt: {}",
+                    c->name, entry.file.substr(0, 12), field, s.ToString());
+      it = entry.index_files.erase(it);
+    }
+  }
+  c->indexes = std::move(next);
+}
+
+bool Database::WaitForIndexBuilds(std::chrono::milliseconds timeout) {
+  return build_pool_ ? build_pool_->WaitUntilIdle(timeout) : true;
+}
+
+bool Database::RunIndexBuild() { return build_pool_ ? build_pool_->RunOne() : false; }
+
+// ---- delete by filter -------------------------------------------------------------
+
+Result<WriteResult> Database::DeleteByFilter(const std::string& database, const std::string& name,
+                                             const std::string& filter,
+                                             const nlohmann::json* params) {
+  ARK_ASSIGN_OR_RETURN(auto snap, GetSnapshot(database, name));
+  ARK_ASSIGN_OR_RETURN(std::vector<PrimaryKey> keys, snap->MatchingKeys(filter, params));
+  return Delete(database, name, keys);
+}
+
+}  // namespace ark
