@@ -19,6 +19,20 @@ std::string ParentKeyDir(const std::string& key) {
   return slash == std::string::npos ? std::string() : key.substr(0, slash);
 }
 
+// Runs fn(i) for every i in [0, n) on up to `threads` threads (this one included).
+template <typename Fn>
+void RunParallel(size_t n, int threads, Fn fn) {
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+  };
+  size_t extra = std::min(n, static_cast<size_t>(std::max(threads, 1))) - (n > 0 ? 1 : 0);
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < extra; ++t) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
+}
+
 }  // namespace
 
 LocalObjectStore::LocalObjectStore(std::string root, LocalObjectStoreOptions options)
@@ -91,7 +105,10 @@ Status LocalObjectStore::Publish(const std::string& key, const std::string& tmp,
   Status s;
   for (int attempt = 0; attempt < 5; ++attempt) {
     bool created = false;
-    if (!parent_key.empty() && !env_->FileExists(parent)) {
+    // In a batch, a directory published into a moment ago is known to exist
+    // (if a concurrent Delete removed it, the rename fails and we retry).
+    bool known = attempt == 0 && dirs_to_sync != nullptr && dirs_to_sync->count(parent) > 0;
+    if (!parent_key.empty() && !known && !env_->FileExists(parent)) {
       s = env_->CreateDirs(parent);
       if (!s.ok()) {
         return Status::FailedPrecondition(Describe() + ": cannot create the directory for \"" +
@@ -205,36 +222,34 @@ Status LocalObjectStore::PutBatchChunk(const std::vector<PutItem>& items, size_t
     for (size_t i = from; i < temps.size(); ++i) (void)env_->RemoveFile(temps[i]);
   };
   // 1. Every object's bytes into its temp file (kept open only to fsync it).
-  std::vector<std::unique_ptr<WritableFile>> open_files;
-  for (size_t i = begin; i < end; ++i) {
-    temps.push_back(NewTempPath());
-    auto file = WriteTemp(items[i], temps.back(), /*keep_open=*/fs_sync == nullptr);
-    if (!file.ok()) {
-      remove_temps(0);
-      return file.status().WithContext(Describe() + ": put \"" + items[i].key + "\"");
+  const size_t n = end - begin;
+  for (size_t i = 0; i < n; ++i) temps.push_back(NewTempPath());
+  std::vector<std::unique_ptr<WritableFile>> open_files(n);
+  std::vector<Status> errors(n);
+  RunParallel(n, options_.batch_write_threads, [&](size_t i) {
+    auto file = WriteTemp(items[begin + i], temps[i], /*keep_open=*/fs_sync == nullptr);
+    if (file.ok()) {
+      open_files[i] = std::move(*file);
+    } else {
+      errors[i] = file.status();
     }
-    if (fs_sync == nullptr) open_files.push_back(std::move(*file));
+  });
+  for (size_t i = 0; i < n; ++i) {
+    if (!errors[i].ok()) {
+      remove_temps(0);
+      return errors[i].WithContext(Describe() + ": put \"" + items[begin + i].key + "\"");
+    }
   }
   // 2. Make them durable: one syncfs, or fsyncs from a few threads.
   Status synced;
   if (fs_sync != nullptr) {
     synced = fs_sync->Sync();
   } else {
-    std::atomic<size_t> next{0};
-    std::vector<Status> errors(open_files.size());
-    auto work = [&] {
-      for (size_t i; (i = next.fetch_add(1)) < open_files.size();) {
-        errors[i] = open_files[i]->Fsync();
-        Status closed = open_files[i]->Close();
-        if (errors[i].ok()) errors[i] = closed;
-      }
-    };
-    size_t threads = std::min<size_t>(open_files.size(),
-                                      static_cast<size_t>(std::max(options_.batch_sync_threads, 1)));
-    std::vector<std::thread> pool;
-    for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
-    for (auto& th : pool) th.join();
+    RunParallel(n, options_.batch_sync_threads, [&](size_t i) {
+      errors[i] = open_files[i]->Fsync();
+      Status closed = open_files[i]->Close();
+      if (errors[i].ok()) errors[i] = closed;
+    });
     for (size_t i = 0; i < errors.size() && synced.ok(); ++i) {
       if (!errors[i].ok()) {
         synced = errors[i].WithContext(Describe() + ": put \"" + items[begin + i].key + "\"");

@@ -39,6 +39,8 @@ struct LocalObjectStoreOptions {
   // PutBatch: sync the whole filesystem once (syncfs) when the Env can;
   // false: always fsync each file (never flushes other programs' data).
   bool batch_sync_filesystem = true;
+  // PutBatch: threads writing temp files (each creates, writes, closes).
+  int batch_write_threads = 2;
   // PutBatch without syncfs: files fsynced at once (threads), and files kept
   // open at a time (the batch goes in chunks of this many).
   int batch_sync_threads = 32;
