@@ -1,16 +1,21 @@
 // Object store throughput: one large object and many small ones, uploaded
 // and downloaded through Ark's ObjectStore, beside a baseline measured in the
-// same run (`cp` + `sync FILE` for the local backend; the AWS SDK for
-// JavaScript against the same s3rver is run by bench/object_store_bench.sh).
+// same run (`cp` + `sync FILE` and `cp -r` + `sync -f` for the local backend;
+// the AWS SDK for JavaScript against the same s3rver is run by
+// bench/object_store_bench.sh).
 //
 //   object_store_bench --dir SCRATCH [--s3 s3://bucket/prefix?endpoint=...]
 //                      [--size-mib 1024] [--small-count 10000] [--small-size 4096]
-//                      [--threads 8]
+//                      [--threads 8] [--repeat 1]
 //
-// Prints one Markdown table row per measurement. Credentials for --s3 come
-// from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+// The local measurements run --repeat times, baseline and Ark back to back
+// in each round (so a busy machine slows both alike), and each row reports
+// the median. Before each measurement the filesystem is synced (untimed). Prints one Markdown table row per measurement. Credentials
+// for --s3 come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -94,55 +99,143 @@ void Parallel(size_t n, int threads, Fn fn) {
   for (auto& th : pool) th.join();
 }
 
-void BenchLarge(ObjectStore* store, const std::string& backend, const std::string& src,
-                const std::string& dst, uint64_t size) {
-  Env* env = Env::Default();
-  double t0 = Now();
-  {
-    auto f = env->NewRandomAccessFile(src);
-    if (!f.ok()) Die(f.status(), "open source");
-    FileReader reader(std::move(*f));
-    Status s = store->PutStream("large/object.bin", &reader);
-    if (!s.ok()) Die(s, "put large");
-  }
-  Row(backend, "1 object upload", "Ark ObjectStore", static_cast<double>(size), Now() - t0, 1);
-  t0 = Now();
-  {
-    auto f = env->NewWritableFile(dst);
-    if (!f.ok()) Die(f.status(), "open destination");
-    FileWriter writer(std::move(*f));
-    Status s = store->GetStream("large/object.bin", &writer);
-    if (s.ok()) s = writer.Finish();
-    if (!s.ok()) Die(s, "get large");
-  }
-  Row(backend, "1 object download", "Ark ObjectStore", static_cast<double>(size), Now() - t0, 1);
-  (void)env->RemoveFile(dst);
+void Check(const Status& s, const char* what) {
+  if (!s.ok()) Die(s, what);
 }
 
-void BenchSmall(ObjectStore* store, const std::string& backend, const std::string& src_dir,
-                size_t count, size_t size, int threads) {
-  std::vector<std::string> data(count);
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Seconds per named measurement, one entry per round.
+using Timings = std::map<std::string, std::vector<double>>;
+
+// The scratch directory; before each measurement its filesystem is synced
+// (untimed) so that no one pays for the previous contender's write-back.
+std::string g_settle_dir;
+
+template <typename Fn>
+void Time(Timings* t, const std::string& name, Fn fn) {
+  if (!g_settle_dir.empty()) Shell("sync -f '" + g_settle_dir + "'");
+  double t0 = Now();
+  fn();
+  (*t)[name].push_back(Now() - t0);
+}
+
+void PutStreamFromFile(ObjectStore* store, const std::string& key, const std::string& src) {
+  auto f = Env::Default()->NewRandomAccessFile(src);
+  if (!f.ok()) Die(f.status(), "open source");
+  FileReader reader(std::move(*f));
+  Check(store->PutStream(key, &reader), "put large (stream)");
+}
+
+void GetStreamToFile(ObjectStore* store, const std::string& key, const std::string& dst) {
+  auto f = Env::Default()->NewWritableFile(dst);
+  if (!f.ok()) Die(f.status(), "open destination");
+  FileWriter writer(std::move(*f));
+  Status s = store->GetStream(key, &writer);
+  if (s.ok()) s = writer.Finish();
+  Check(s, "get large (stream)");
+}
+
+// Large object: PutFile/GetFile (the backup and restore path: files on
+// disk) and PutStream/GetStream through 1 MiB buffers. `local`: also the
+// `cp` baseline.
+void BenchLarge(ObjectStore* store, const std::string& dir, Timings* t, bool local) {
   Env* env = Env::Default();
+  const std::string src = dir + "/large.src", out = dir + "/large.out";
+  if (local) {
+    Time(t, "large cp", [&] { Shell("cp '" + src + "' '" + dir + "/large.cp' && sync '" + dir + "/large.cp'"); });
+    (void)env->RemoveFile(dir + "/large.cp");
+  }
+  Time(t, "large PutFile", [&] { Check(store->PutFile("large/file.bin", src), "put large (file)"); });
+  Time(t, "large GetFile", [&] { Check(store->GetFile("large/file.bin", out), "get large (file)"); });
+  (void)env->RemoveFile(out);
+  Check(store->Delete("large/file.bin"), "delete large");
+  Time(t, "large PutStream", [&] { PutStreamFromFile(store, "large/stream.bin", src); });
+  Time(t, "large GetStream", [&] { GetStreamToFile(store, "large/stream.bin", out); });
+  (void)env->RemoveFile(out);
+  Check(store->Delete("large/stream.bin"), "delete large");
+}
+
+// Small objects: Put from `threads` threads (each durable on its own), and
+// (local only) one PutBatch from memory and one from the source files; Get
+// from threads. Nothing is deleted: ext4 skips inodes freed in the last
+// minute(s) when it allocates new ones, which made whichever contender ran
+// right after a mass delete pay for it. Every round writes new names
+// (`round`); the scratch directory goes at the end.
+void BenchSmall(ObjectStore* store, const std::string& dir, size_t count, int threads, int round,
+                Timings* t, bool local) {
+  const std::string src_dir = dir + "/small-src";
+  const std::string prefix = "small/r" + std::to_string(round) + "/";
+  Env* env = Env::Default();
+  std::vector<std::string> data(count), keys(count);
   for (size_t i = 0; i < count; ++i) {
-    if (!env->ReadFileToString(src_dir + "/" + std::to_string(i), &data[i]).ok()) std::exit(1);
+    Check(env->ReadFileToString(src_dir + "/" + std::to_string(i), &data[i]), "read small source");
+  }
+  if (local) {
+    Time(t, "small cp", [&] {
+      const std::string dst = dir + "/small.cp." + std::to_string(round);
+      Shell("cp -r '" + src_dir + "' '" + dst + "' && sync -f '" + dst + "'");
+    });
   }
   std::atomic<int> failures{0};
-  double t0 = Now();
-  Parallel(count, threads, [&](size_t i) {
-    if (!store->Put("small/" + std::to_string(i), data[i]).ok()) ++failures;
+  for (size_t i = 0; i < count; ++i) keys[i] = prefix + "put/" + std::to_string(i);
+  Time(t, "small Put", [&] {
+    Parallel(count, threads, [&](size_t i) {
+      if (!store->Put(keys[i], data[i]).ok()) ++failures;
+    });
   });
-  Row(backend, std::to_string(count) + " objects upload", "Ark ObjectStore",
-      static_cast<double>(count * size), Now() - t0, count);
-  t0 = Now();
-  Parallel(count, threads, [&](size_t i) {
-    auto got = store->Get("small/" + std::to_string(i));
-    if (!got.ok() || *got != data[i]) ++failures;
+  Time(t, "small Get", [&] {
+    Parallel(count, threads, [&](size_t i) {
+      auto got = store->Get(keys[i]);
+      if (!got.ok() || *got != data[i]) ++failures;
+    });
   });
-  Row(backend, std::to_string(count) + " objects download", "Ark ObjectStore",
-      static_cast<double>(count * size), Now() - t0, count);
+  if (local) {  // PutBatch is one call: only the local store has a batched path
+    std::vector<PutItem> from_memory(count), from_files(count);
+    for (size_t i = 0; i < count; ++i) {
+      from_memory[i] = {prefix + "batch-mem/" + std::to_string(i), data[i], ""};
+      from_files[i] = {prefix + "batch-file/" + std::to_string(i), {},
+                       src_dir + "/" + std::to_string(i)};
+    }
+    Time(t, "small PutBatch mem", [&] { Check(store->PutBatch(from_memory), "put batch (memory)"); });
+    Time(t, "small PutBatch file", [&] { Check(store->PutBatch(from_files), "put batch (files)"); });
+    for (size_t i = 0; i < count; ++i) {
+      auto got = store->Get(from_files[i].key);
+      if (!got.ok() || *got != data[i]) ++failures;
+    }
+  }
   if (failures.load() != 0) {
     std::fprintf(stderr, "%d small-object operations failed\n", failures.load());
     std::exit(1);
+  }
+}
+
+void Report(const std::string& backend, const Timings& t, uint64_t size, size_t count,
+            size_t small_size, int threads, int rounds) {
+  const std::string n = std::to_string(count);
+  const std::string med = rounds > 1 ? " (median of " + std::to_string(rounds) + ")" : "";
+  struct RowSpec { const char* name; std::string what, method; bool large; };
+  const std::vector<RowSpec> rows = {
+      {"large cp", "1 object copy", "`cp` + `sync FILE`", true},
+      {"large PutFile", "1 object upload", "Ark PutFile", true},
+      {"large PutStream", "1 object upload", "Ark PutStream (1 MiB reads)", true},
+      {"large GetFile", "1 object download", "Ark GetFile", true},
+      {"large GetStream", "1 object download", "Ark GetStream (1 MiB writes)", true},
+      {"small cp", n + " objects copy", "`cp -r` + `sync -f`", false},
+      {"small PutBatch mem", n + " objects upload", "Ark PutBatch (from memory)", false},
+      {"small PutBatch file", n + " objects upload", "Ark PutBatch (from files)", false},
+      {"small Put", n + " objects upload", "Ark Put x " + std::to_string(threads) + " threads", false},
+      {"small Get", n + " objects download", "Ark Get x " + std::to_string(threads) + " threads", false},
+  };
+  for (const auto& r : rows) {
+    auto it = t.find(r.name);
+    if (it == t.end()) continue;
+    Row(backend, r.what, r.method + med, r.large ? static_cast<double>(size)
+                                                 : static_cast<double>(count * small_size),
+        Median(it->second), r.large ? 1 : count);
   }
 }
 
@@ -154,7 +247,7 @@ int main(int argc, char** argv) {
   std::string dir, s3_url;
   uint64_t size_mib = 1024;
   size_t small_count = 10000, small_size = 4096;
-  int threads = 8;
+  int threads = 8, repeat = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
     if (a == "--dir") dir = v;
@@ -163,6 +256,7 @@ int main(int argc, char** argv) {
     else if (a == "--small-count") small_count = std::stoull(v);
     else if (a == "--small-size") small_size = std::stoull(v);
     else if (a == "--threads") threads = std::stoi(v);
+    else if (a == "--repeat") repeat = std::max(1, std::stoi(v));
     else { std::fprintf(stderr, "unknown option %s\n", a.c_str()); return 2; }
   }
   if (dir.empty()) {
@@ -198,28 +292,26 @@ int main(int argc, char** argv) {
     Shell("sync -f '" + dir + "'");
   }
 
+  g_settle_dir = dir;
   std::printf("| backend | data | method | seconds | MiB/s | objects/s |\n");
   std::printf("|---|---|---|---|---|---|\n");
-  // Baselines: cp of the same data, then sync of the copy.
-  double t = Shell("cp '" + src + "' '" + dir + "/large.cp' && sync '" + dir + "/large.cp'");
-  Row("local", "1 object copy", "cp + sync FILE", static_cast<double>(size), t, 1);
-  (void)env->RemoveFile(dir + "/large.cp");
-  t = Shell("cp -r '" + dir + "/small-src' '" + dir + "/small.cp' && sync -f '" + dir + "/small.cp'");
-  Row("local", std::to_string(small_count) + " objects copy", "cp -r + sync -f",
-      static_cast<double>(small_count * small_size), t, small_count);
-  (void)env->RemoveAll(dir + "/small.cp");
-
   {
     auto store = OpenObjectStore(dir + "/store");
     if (!store.ok()) Die(store.status(), "open local store");
-    BenchLarge(store->get(), "local", src, dir + "/large.out", size);
-    BenchSmall(store->get(), "local", dir + "/small-src", small_count, small_size, threads);
+    Timings t;
+    for (int r = 0; r < repeat; ++r) {
+      BenchLarge(store->get(), dir, &t, /*local=*/true);
+      BenchSmall(store->get(), dir, small_count, threads, r, &t, /*local=*/true);
+    }
+    Report("local", t, size, small_count, small_size, threads, repeat);
   }
   if (!s3_url.empty()) {
     auto store = OpenObjectStore(s3_url);
     if (!store.ok()) Die(store.status(), "open S3 store");
-    BenchLarge(store->get(), "s3rver", src, dir + "/large.out", size);
-    BenchSmall(store->get(), "s3rver", dir + "/small-src", small_count, small_size, threads);
+    Timings t;
+    BenchLarge(store->get(), dir, &t, /*local=*/false);
+    BenchSmall(store->get(), dir, small_count, threads, 0, &t, /*local=*/false);
+    Report("s3rver", t, size, small_count, small_size, threads, 1);
   }
   return 0;
 }

@@ -14,6 +14,8 @@ BUILD=$(cd "${1:?usage: $0 BUILD_DIR [SIZE_MIB] [SMALL_COUNT]}" && pwd)
 SIZE_MIB=${2:-1024}
 SMALL_COUNT=${3:-10000}
 THREADS=${THREADS:-8}
+REPEAT=${REPEAT:-1}
+SKIP_S3=${SKIP_S3:-0}
 NODE_DIR="$ROOT/tests/node"
 SCRATCH=${SCRATCH:-$(mktemp -d /tmp/ark-object-store-bench.XXXXXX)}
 BUCKET=ark-bench
@@ -36,11 +38,14 @@ for _ in $(seq 1 200); do
   sleep 0.1
 done
 
-echo "# object store benchmark: ${SIZE_MIB} MiB object, ${SMALL_COUNT} x 4 KiB objects, ${THREADS} threads"
+echo "# object store benchmark: ${SIZE_MIB} MiB object, ${SMALL_COUNT} x 4 KiB objects, ${THREADS} threads, ${REPEAT} local rounds"
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+S3_ARGS=(--s3 "s3://$BUCKET/ark?endpoint=http://127.0.0.1:$PORT")
+[ "$SKIP_S3" = 1 ] && S3_ARGS=()
 "$BUILD/object_store_bench" --dir "$SCRATCH/work" --size-mib "$SIZE_MIB" \
-  --small-count "$SMALL_COUNT" --threads "$THREADS" \
-  --s3 "s3://$BUCKET/ark?endpoint=http://127.0.0.1:$PORT"
+  --small-count "$SMALL_COUNT" --threads "$THREADS" --repeat "$REPEAT" "${S3_ARGS[@]}"
+echo "# load after the local and Ark S3 rows: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$SKIP_S3" = 1 ] && exit 0
 node "$NODE_DIR/tools/sdk_bench.js" "http://127.0.0.1:$PORT" "$BUCKET" "$SCRATCH/work" \
   "$SMALL_COUNT" "$THREADS"
