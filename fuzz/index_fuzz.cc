@@ -8,7 +8,18 @@
 // but whose payload lies is what a bug or a malicious file would produce).
 // An index that loads is searched (with and without an allow-filter), and
 // serialized and loaded again.
+//
+// FAISS sizes its arrays from counts in the payload before reading them
+// (read_InvertedLists, READVECTOR). In production an absurd count fails with
+// std::bad_alloc, which FaissCall turns into an error; ASan's operator new
+// aborts instead of throwing. This target therefore replaces operator new
+// with one that throws bad_alloc above 1 GiB, as a real allocator would when
+// memory runs out, so those inputs are rejected rather than reported. What
+// it cannot model (a count just below the machine's memory) is listed in
+// docs/reliability.md ("Known limits").
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -19,6 +30,31 @@
 #include "index/vector_index.h"
 
 using namespace ark;
+
+namespace {
+constexpr size_t kMaxAllocation = size_t{1} << 30;
+void* Allocate(size_t n) {
+  if (n > kMaxAllocation) throw std::bad_alloc();
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+}  // namespace
+
+// Every non-aligned form is replaced, so new/delete pairs stay matched.
+void* operator new(size_t n) { return Allocate(n); }
+void* operator new[](size_t n) { return Allocate(n); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  return n > kMaxAllocation ? nullptr : std::malloc(n == 0 ? 1 : n);
+}
+void* operator new[](size_t n, const std::nothrow_t&) noexcept {
+  return n > kMaxAllocation ? nullptr : std::malloc(n == 0 ? 1 : n);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::InputReader in(data, size);

@@ -45,8 +45,9 @@ fi
 ninja -C "$BUILD_DIR" -j"$JOBS" "${targets[@]}"
 
 # libFuzzer reports ASan/UBSan findings itself; UBSan must stop at the first one.
-# FAISS leaks inside read_index on a malformed payload (fuzz/lsan.supp says
-# why that is suppressed); its frames need the slow unwinder to be seen.
+# index_fuzz and FAISS: read_index leaks the partly read index when it throws
+# on a malformed payload; fuzz/lsan.supp says why that is suppressed, and
+# FAISS's frames need the slow unwinder to be seen.
 ASAN_BASE=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/fuzz/lsan.supp:print_suppressions=0}
@@ -57,7 +58,9 @@ summary=()
 for t in "${targets[@]}"; do
   bin="$BUILD_DIR/fuzz/$t"
   export ASAN_OPTIONS="$ASAN_BASE"
-  if [ "$t" = index_fuzz ]; then export ASAN_OPTIONS="$ASAN_BASE:fast_unwind_on_malloc=0"; fi
+  if [ "$t" = index_fuzz ]; then
+    export ASAN_OPTIONS="$ASAN_BASE:fast_unwind_on_malloc=0"
+  fi
   corpus="fuzz/corpus/$t"
   mkdir -p "$corpus"
   mapfile -t inputs < <(find "$corpus" -maxdepth 1 -type f ! -name 'open-*' | sort)
