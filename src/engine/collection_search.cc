@@ -58,7 +58,16 @@ template <typename Fn>
 Status CollectionSnapshot::ForEachMatchingBlock(const expr::Filter& filter, Fn&& fn) const {
   auto visit = [&](const RowBlock& block) -> Status {
     if (block.num_rows() == 0) return Status::OK();
+    // Fast path: nothing in the block was ever deleted and every row is
+    // older than the snapshot, so every row is visible (no per-row check).
+    const bool all_visible = block.num_deleted() == 0 && block.MaxLsn() <= lsn_;
     expr::Bitmap allowed;
+    if (all_visible) {
+      if (filter.MatchesAll()) return fn(block, static_cast<const expr::Bitmap*>(nullptr));
+      ARK_RETURN_IF_ERROR(filter.Evaluate(BlockColumns(*schema_, block), &allowed));
+      if (allowed.None()) return Status::OK();
+      return fn(block, &allowed);
+    }
     if (VisibleBits(block, lsn_, &allowed) == 0) return Status::OK();
     if (!filter.MatchesAll()) {
       expr::Bitmap hits;
@@ -66,7 +75,7 @@ Status CollectionSnapshot::ForEachMatchingBlock(const expr::Filter& filter, Fn&&
       allowed.And(hits);
       if (allowed.None()) return Status::OK();
     }
-    return fn(block, allowed);
+    return fn(block, &allowed);
   };
   for (const auto& block : *sealed_) ARK_RETURN_IF_ERROR(visit(*block));
   for (const auto& g : growing_) {
@@ -151,11 +160,11 @@ Result<SearchResponse> CollectionSnapshot::Search(const SearchRequest& req) cons
   std::vector<std::priority_queue<Hit>> heaps(req.num_queries);
   uint64_t block_seq = 0;
 
-  Status st = ForEachMatchingBlock(filter, [&](const RowBlock& block, const expr::Bitmap& allowed) -> Status {
+  Status st = ForEachMatchingBlock(filter, [&](const RowBlock& block, const expr::Bitmap* allowed) -> Status {
     const uint64_t seq_base = (block_seq++) << 32;
     const size_t rows = block.num_rows();
-    const bool all = allowed.All();
-    FilterBitmap bm{reinterpret_cast<const uint8_t*>(allowed.words()), rows};
+    const bool all = allowed == nullptr || allowed->All();
+    FilterBitmap bm{all ? nullptr : reinterpret_cast<const uint8_t*>(allowed->words()), rows};
     const size_t k = std::min(window, rows);
     const Column& vectors = block.rows().columns[field];
     Result<SearchResult> res = Status::OK();
@@ -178,7 +187,8 @@ Result<SearchResponse> CollectionSnapshot::Search(const SearchRequest& req) cons
       for (size_t i = 0; i < r.k; ++i) {
         int64_t id = r.id(q, i);
         if (id < 0) break;
-        if (static_cast<uint64_t>(id) >= rows || !allowed.Get(static_cast<size_t>(id))) continue;
+        if (static_cast<uint64_t>(id) >= rows) continue;
+        if (!all && !allowed->Get(static_cast<size_t>(id))) continue;
         float score = r.distance(q, i);
         Hit h{larger_closer ? -score : score, seq_base | static_cast<uint64_t>(id), &block,
               static_cast<uint32_t>(id)};
@@ -230,10 +240,10 @@ Result<RowBatch> CollectionSnapshot::Query(const QueryRequest& req) const {
   const size_t limit = req.limit.value_or(SIZE_MAX);
   bool done = limit == 0;
   if (done) return out;
-  ARK_RETURN_IF_ERROR(ForEachMatchingBlock(filter, [&](const RowBlock& block, const expr::Bitmap& allowed) {
+  ARK_RETURN_IF_ERROR(ForEachMatchingBlock(filter, [&](const RowBlock& block, const expr::Bitmap* allowed) {
     if (done) return Status::OK();
     for (size_t r = 0; r < block.num_rows(); ++r) {
-      if (!allowed.Get(r)) continue;
+      if (allowed != nullptr && !allowed->Get(r)) continue;
       if (skip > 0) {
         --skip;
         continue;
@@ -253,8 +263,8 @@ Result<uint64_t> CollectionSnapshot::Count(const std::string& filter_text,
                                            const nlohmann::json* params) const {
   ARK_ASSIGN_OR_RETURN(expr::Filter filter, CompileFilter(*schema_, name_, filter_text, params));
   uint64_t n = 0;
-  ARK_RETURN_IF_ERROR(ForEachMatchingBlock(filter, [&](const RowBlock&, const expr::Bitmap& allowed) {
-    n += allowed.Count();
+  ARK_RETURN_IF_ERROR(ForEachMatchingBlock(filter, [&](const RowBlock& block, const expr::Bitmap* allowed) {
+    n += allowed == nullptr ? block.num_rows() : allowed->Count();
     return Status::OK();
   }));
   return n;
@@ -265,10 +275,10 @@ Result<std::vector<PrimaryKey>> CollectionSnapshot::MatchingKeys(const std::stri
   ARK_ASSIGN_OR_RETURN(expr::Filter filter, CompileFilter(*schema_, name_, filter_text, params));
   const size_t pk = schema_->PrimaryKeyIndex();
   std::vector<PrimaryKey> keys;
-  ARK_RETURN_IF_ERROR(ForEachMatchingBlock(filter, [&](const RowBlock& block, const expr::Bitmap& allowed) {
+  ARK_RETURN_IF_ERROR(ForEachMatchingBlock(filter, [&](const RowBlock& block, const expr::Bitmap* allowed) {
     const Column& col = block.rows().columns[pk];
     for (size_t r = 0; r < block.num_rows(); ++r) {
-      if (allowed.Get(r)) keys.push_back(PrimaryKeyAt(col, r));
+      if (allowed == nullptr || allowed->Get(r)) keys.push_back(PrimaryKeyAt(col, r));
     }
     return Status::OK();
   }));

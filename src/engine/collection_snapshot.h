@@ -99,7 +99,8 @@ class CollectionSnapshot {
   std::shared_ptr<const CollectionIndexes> indexes_;
 
   // Calls fn(block, allowed) for every block with at least one visible row
-  // matching `filter`; `allowed` has one bit per block row.
+  // matching `filter`; `allowed` has one bit per block row, or is nullptr
+  // when every row of the block qualifies.
   template <typename Fn>
   Status ForEachMatchingBlock(const expr::Filter& filter, Fn&& fn) const;
 };

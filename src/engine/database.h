@@ -70,6 +70,21 @@ struct DatabaseOptions {
   // tests call RunIndexBuild()) and threads used inside one build.
   int index_build_threads = 1;
   int index_build_inner_threads = 1;
+  // Compaction (Compact): segment size target in live rows (0 = seal_rows)
+  // and the deleted fraction that makes a segment worth rewriting.
+  uint64_t compaction_target_rows = 0;
+  double compaction_deleted_fraction = 0.2;
+};
+
+struct CompactionResult {
+  uint64_t segments_before = 0;  // sealed segments rewritten
+  uint64_t segments_after = 0;   // segments written in their place
+  uint64_t rows_before = 0;      // rows in the rewritten segments (deleted included)
+  uint64_t rows_after = 0;       // live rows written
+  uint64_t bytes_before = 0;
+  uint64_t bytes_after = 0;
+  uint64_t tombstone_files_dropped = 0;
+  uint64_t index_files_built = 0;
 };
 
 struct CollectionInfo {
@@ -163,6 +178,16 @@ class Database {
   Status Flush(const std::string& database, const std::string& name);
   // Seals every growing segment older than seal_age_micros.
   Status MaybeSealAged();
+
+  // Compaction: rewrites the collection's small sealed segments (fewer live
+  // rows than half of compaction_target_rows) and those with at least
+  // compaction_deleted_fraction deleted rows into segments of up to
+  // compaction_target_rows live rows, without the deleted rows, builds their
+  // indexes, and commits one manifest that swaps them in. Reads and writes go
+  // on meanwhile (deletes that land during the rewrite are carried over). The
+  // old files are removed once no manifest or pin references them.
+  // FailedPrecondition if a compaction of this collection is running.
+  Result<CompactionResult> Compact(const std::string& database, const std::string& name);
 
   // ---- DR seams -----------------------------------------------------------
   // The current manifest and the durable WAL position; with a non-empty

@@ -45,6 +45,8 @@ struct Database::Collection {
   // and error); not retried until the definition changes.
   std::map<std::pair<std::string, std::string>, std::pair<IndexSpec, Status>> build_errors;
 
+  bool compacting = false;  // GUARDED_BY(mu_)
+
   // GUARDED_BY(view_mu_): what snapshots see.
   std::shared_ptr<const std::vector<std::shared_ptr<RowBlock>>> published_sealed =
       std::make_shared<const std::vector<std::shared_ptr<RowBlock>>>();

@@ -12,6 +12,7 @@
 // and never changed afterwards.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -38,6 +39,7 @@ class RowBlock {
            size_t pk_column)
       : RowBlock(std::move(rows), 0) {
     lsns_ = std::move(lsns);
+    for (uint64_t l : lsns_) max_lsn_ = std::max(max_lsn_, l);
     file_ = std::move(file);
     pk_index_.reserve(rows_->num_rows);
     for (size_t r = 0; r < rows_->num_rows; ++r) {
@@ -49,7 +51,19 @@ class RowBlock {
   size_t num_rows() const { return rows_->num_rows; }
   uint64_t RowLsn(size_t row) const { return lsns_.empty() ? block_lsn_ : lsns_[row]; }
   uint64_t DeleteLsn(size_t row) const { return deleted_[row].load(std::memory_order_acquire); }
-  void MarkDeleted(size_t row, uint64_t lsn) { deleted_[row].store(lsn, std::memory_order_release); }
+  void MarkDeleted(size_t row, uint64_t lsn) {
+    if (deleted_[row].load(std::memory_order_relaxed) == 0) num_deleted_.fetch_add(1, std::memory_order_relaxed);
+    deleted_[row].store(lsn, std::memory_order_release);
+  }
+  // Rows ever marked deleted (at any lsn). Zero means every row with an
+  // insert lsn at or below a snapshot is visible in it: readers skip the
+  // per-row check. Read with acquire after the rows it covers are published.
+  size_t num_deleted() const { return num_deleted_.load(std::memory_order_acquire); }
+  // The largest insert lsn in the block.
+  uint64_t MaxLsn() const {
+    if (lsns_.empty()) return block_lsn_;
+    return max_lsn_;
+  }
   bool VisibleAt(size_t row, uint64_t snapshot_lsn) const {
     if (RowLsn(row) > snapshot_lsn) return false;
     uint64_t d = DeleteLsn(row);
@@ -74,6 +88,8 @@ class RowBlock {
   uint64_t block_lsn_;
   std::unique_ptr<std::atomic<uint64_t>[]> deleted_;
   std::vector<uint64_t> lsns_;
+  uint64_t max_lsn_ = 0;
+  std::atomic<size_t> num_deleted_{0};
   std::string file_;
   std::unordered_map<PrimaryKey, uint32_t> pk_index_;
 
