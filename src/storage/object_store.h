@@ -123,9 +123,11 @@ class ObjectStore {
   // Stores many objects, each exactly as Put / PutFile would (an object is
   // visible only once complete, and durable once the call returns OK), but
   // lets the store amortise the cost of durability: the local backend writes
-  // every temp file, syncs the filesystem once, and only then renames them
-  // all into place. Keys must be valid and distinct (InvalidArgument, before
-  // anything is written). `options` applies to every item.
+  // every temp file, makes them all durable with one filesystem sync, only
+  // then renames them into place, and syncs once more for the new names.
+  // Keys must be valid and distinct (InvalidArgument, before anything is
+  // written). `options` applies to every item. Item data must stay valid
+  // until the call returns; item files are read during the call.
   // Not atomic: on error the first error is returned (naming its key) and
   // any subset of the items may have been stored, each complete; the others
   // are absent or keep their previous content. The default calls
