@@ -12,6 +12,14 @@
 
 namespace ark {
 
+// True iff size == rows * width, decided without overflow (a decoder checking
+// a row count read from a file must not let the product wrap). width 0 fits
+// only an empty size.
+inline bool SizeFits(uint64_t size, uint64_t rows, uint64_t width) {
+  if (width == 0) return size == 0;
+  return rows <= size / width && rows * width == size;
+}
+
 inline void PutFixed16(std::string* dst, uint16_t v) {
   char b[2] = {static_cast<char>(v), static_cast<char>(v >> 8)};
   dst->append(b, 2);

@@ -75,6 +75,14 @@ Status Database::Recover() {
     next_collection_id_ = m.next_collection_id;
     epochs_ = m.epochs;
     for (const auto& mc : m.collections) ARK_RETURN_IF_ERROR(LoadCollection(mc));
+    databases_.insert(m.databases.begin(), m.databases.end());
+    for (const auto& a : m.aliases) {
+      if (!collections_.count(a.collection_id)) {
+        return Status::Corruption(fmt::format("manifest {}: alias '{}' names unknown collection id {}",
+                                              current, a.alias, a.collection_id));
+      }
+      aliases_[{a.database, a.alias}] = a.collection_id;
+    }
   }
   {
     std::lock_guard<std::mutex> view(view_mu_);
@@ -241,6 +249,10 @@ Status Database::ApplyRecord(const WalRecord& record) {
       return ApplyRows(c, kind, std::make_shared<const RowBatch>(std::move(rows)), at);
     }
     default:
+      if (record.op >= kOpCreateDatabase && record.op <= kOpDropAlias) {
+        if (at <= manifest_applied_) return Status::OK();
+        ARK_RETURN_IF_ERROR(ApplyNamespaceRecord(record));
+      }
       // Epoch starts, checkpoints and later operations carry no collection state.
       applied_lsn_.store(std::max(applied_lsn_.load(), at.lsn), std::memory_order_release);
       return Status::OK();
@@ -274,6 +286,7 @@ Status Database::ApplyDrop(uint64_t id) {
   if (it == collections_.end()) return Status::Corruption(fmt::format("drop of unknown collection id {}", id));
   std::lock_guard<std::mutex> view(view_mu_);
   names_.erase({it->second->database, it->second->name});
+  std::erase_if(aliases_, [id](const auto& a) { return a.second == id; });
   collections_.erase(it);
   return Status::OK();
 }
@@ -283,6 +296,9 @@ Status Database::ApplyRename(uint64_t id, const RenameCollectionBody& body) {
   if (c == nullptr) return Status::Corruption(fmt::format("rename of unknown collection id {}", id));
   std::lock_guard<std::mutex> view(view_mu_);
   names_.erase({c->database, c->name});
+  if (body.database != c->database) {  // aliases live in the collection's database
+    std::erase_if(aliases_, [id](const auto& a) { return a.second == id; });
+  }
   c->database = body.database;
   c->name = body.name;
   c->published_database = body.database;
@@ -292,10 +308,12 @@ Status Database::ApplyRename(uint64_t id, const RenameCollectionBody& body) {
 }
 
 Database::Collection* Database::FindLocked(const std::string& database,
-                                           const std::string& name) const {
+                                           const std::string& name, bool allow_alias) const {
   auto it = names_.find({Db(database), name});
-  if (it == names_.end()) return nullptr;
-  return FindByIdLocked(it->second);
+  if (it != names_.end()) return FindByIdLocked(it->second);
+  if (!allow_alias) return nullptr;
+  auto a = aliases_.find({Db(database), name});
+  return a == aliases_.end() ? nullptr : FindByIdLocked(a->second);
 }
 
 Database::Collection* Database::FindByIdLocked(uint64_t id) const {
@@ -315,8 +333,14 @@ Result<Position> Database::CreateCollection(const std::string& database, const s
   Position pos;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (FindLocked(db, name) != nullptr) {
+    if (db != kDefaultDatabase && !databases_.count(db)) {
+      return Status::NotFound(fmt::format("database '{}' not found", db));
+    }
+    if (FindLocked(db, name, /*allow_alias=*/false) != nullptr) {
       return Status::AlreadyExists(fmt::format("collection '{}' already exists in database '{}'", name, db));
+    }
+    if (aliases_.count({db, name})) {
+      return Status::AlreadyExists(fmt::format("'{}' is already an alias in database '{}'", name, db));
     }
     CreateCollectionBody body{db, name, schema};
     uint64_t id = next_collection_id_;
@@ -335,9 +359,19 @@ Result<Position> Database::DropCollection(const std::string& database, const std
   Position pos;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Collection* c = FindLocked(database, name);
+    Collection* c = FindLocked(database, name, /*allow_alias=*/false);
     if (c == nullptr) {
+      if (aliases_.count({Db(database), name})) {
+        return Status::FailedPrecondition(fmt::format(
+            "'{}' is an alias in database '{}': drop the collection by its name", name, Db(database)));
+      }
       return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+    }
+    for (const auto& [key, id] : aliases_) {
+      if (id == c->id) {
+        return Status::FailedPrecondition(fmt::format(
+            "collection '{}' still has alias '{}': drop its aliases first", name, key.second));
+      }
     }
     ARK_ASSIGN_OR_RETURN(pos, wal_->Append(WalOp::kDropCollection, c->id, ""));
     ARK_RETURN_IF_ERROR(ApplyDrop(c->id));
@@ -358,9 +392,12 @@ Result<Position> Database::RenameCollection(const std::string& database, const s
   Position pos;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Collection* c = FindLocked(database, name);
+    Collection* c = FindLocked(database, name, /*allow_alias=*/false);
     if (c == nullptr) {
       return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+    }
+    if (to_db != kDefaultDatabase && !databases_.count(to_db)) {
+      return Status::NotFound(fmt::format("database '{}' not found", to_db));
     }
     if (FindLocked(to_db, new_name) != nullptr) {
       return Status::AlreadyExists(fmt::format("collection '{}' already exists in database '{}'", new_name, to_db));
@@ -415,7 +452,8 @@ Result<std::shared_ptr<const CollectionSnapshot>> Database::GetSnapshot(
     const std::string& database, const std::string& name) const {
   std::lock_guard<std::mutex> view(view_mu_);
   auto it = names_.find({Db(database), name});
-  if (it == names_.end()) {
+  if (it == names_.end()) it = aliases_.find({Db(database), name});
+  if (it == aliases_.end()) {
     return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
   }
   const Collection& c = *collections_.at(it->second);

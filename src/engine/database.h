@@ -137,6 +137,27 @@ class Database {
   Result<CollectionInfo> DescribeCollection(const std::string& database,
                                             const std::string& name) const;
 
+  // ---- databases and aliases (database_namespace.cc) -------------------------
+  // Milvus databases: "default" always exists; a collection can only be
+  // created in an existing database; a database with collections cannot be
+  // dropped (FailedPrecondition), nor can "default".
+  Result<Position> CreateDatabase(const std::string& database);
+  Result<Position> DropDatabase(const std::string& database);
+  std::vector<std::string> ListDatabases() const;
+  bool HasDatabase(const std::string& database) const;
+  // Aliases: another name for a collection within its database, accepted
+  // wherever a collection name is (except drop and rename, which need the real
+  // name). Create: AlreadyExists if the alias or a collection has the name.
+  // Alter (replace=true) re-points an existing alias (NotFound otherwise).
+  Result<Position> CreateAlias(const std::string& database, const std::string& alias,
+                               const std::string& collection, bool replace);
+  Result<Position> DropAlias(const std::string& database, const std::string& alias);
+  // The collection an alias names; NotFound if there is no such alias.
+  Result<std::string> DescribeAlias(const std::string& database, const std::string& alias) const;
+  // Aliases in `database` (of `collection` only, when not empty), sorted.
+  Result<std::vector<std::string>> ListAliases(const std::string& database,
+                                               const std::string& collection) const;
+
   // ---- rows ---------------------------------------------------------------
   // Insert fails with AlreadyExists if a key is live (use Upsert to replace).
   Result<WriteResult> Insert(const std::string& database, const std::string& name, RowBatch rows);
@@ -236,6 +257,7 @@ class Database {
   Status ApplyRows(Collection* c, WriteKind kind, std::shared_ptr<const RowBatch> rows,
                    Position at);
   Status ApplyDelete(Collection* c, const std::vector<PrimaryKey>& keys, Position at);
+  Status ApplyNamespaceRecord(const WalRecord& record);  // mu_ held
   Status ApplyCreateIndex(Collection* c, IndexDefinition def);
   Status ApplyDropIndex(Collection* c, const std::string& index_name);
   void SetIndexes(Collection* c, std::shared_ptr<const CollectionIndexes> indexes);  // mu_ held
@@ -251,7 +273,9 @@ class Database {
   void Publish(Collection* c);  // view_mu_ taken inside
 
   CollectionInfo InfoLocked(const Collection& c) const;
-  Collection* FindLocked(const std::string& database, const std::string& name) const;
+  // By name or, when allow_alias, by alias. mu_ (or view_mu_) held.
+  Collection* FindLocked(const std::string& database, const std::string& name,
+                         bool allow_alias = true) const;
   Collection* FindByIdLocked(uint64_t id) const;
   bool ShouldSealLocked(const Collection& c) const;
 
@@ -277,6 +301,8 @@ class Database {
   std::map<uint64_t, std::unique_ptr<Collection>> collections_;  // GUARDED_BY(mu_) (+view_mu_ to change)
   std::map<std::pair<std::string, std::string>, uint64_t> names_;  // GUARDED_BY(mu_ + view_mu_ to change)
   uint64_t next_collection_id_ = 1;                                // GUARDED_BY(mu_)
+  std::set<std::string> databases_;  // created databases; GUARDED_BY(mu_ + view_mu_ to change)
+  std::map<std::pair<std::string, std::string>, uint64_t> aliases_;  // GUARDED_BY(mu_ + view_mu_ to change)
   Position manifest_applied_;                                      // GUARDED_BY(mu_): skip rule for DDL
   std::vector<EpochStart> epochs_;                                 // GUARDED_BY(mu_)
   std::atomic<uint64_t> applied_lsn_{0};  // last lsn applied; stored under mu_, read under view_mu_

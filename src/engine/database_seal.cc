@@ -185,6 +185,8 @@ Manifest Database::BuildManifestLocked() {
     m.checkpoint = std::min(m.checkpoint, c->flushed);
     m.collections.push_back(std::move(mc));
   }
+  m.databases.assign(databases_.begin(), databases_.end());
+  for (const auto& [key, id] : aliases_) m.aliases.push_back({key.first, key.second, id});
   manifest_applied_ = m.applied;
   return m;
 }

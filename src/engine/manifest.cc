@@ -49,6 +49,11 @@ json ManifestToJson(const Manifest& m) {
   for (const auto& e : m.epochs) {
     epochs.push_back({{"epoch", e.epoch}, {"first", PositionToJson(e.first)}});
   }
+  j["databases"] = m.databases;
+  auto& aliases = j["aliases"] = json::array();
+  for (const auto& a : m.aliases) {
+    aliases.push_back({{"database", a.database}, {"alias", a.alias}, {"collectionId", a.collection_id}});
+  }
   auto& cols = j["collections"] = json::array();
   for (const auto& c : m.collections) {
     json cj;
@@ -122,6 +127,11 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& name) 
     m.next_collection_id = j.at("nextCollectionId").get<uint64_t>();
     for (const auto& e : j.at("epochs")) {
       m.epochs.push_back({e.at("epoch").get<uint64_t>(), PositionFromJson(e.at("first"))});
+    }
+    m.databases = j.value("databases", std::vector<std::string>{});
+    for (const auto& aj : j.value("aliases", json::array())) {
+      m.aliases.push_back({aj.at("database").get<std::string>(), aj.at("alias").get<std::string>(),
+                           aj.at("collectionId").get<uint64_t>()});
     }
     for (const auto& cj : j.at("collections")) {
       ManifestCollection c;

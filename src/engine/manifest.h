@@ -56,6 +56,13 @@ struct ManifestCollection {
   bool operator==(const ManifestCollection&) const = default;
 };
 
+struct ManifestAlias {
+  std::string database;
+  std::string alias;
+  uint64_t collection_id = 0;
+  bool operator==(const ManifestAlias&) const = default;
+};
+
 struct EpochStart {
   uint64_t epoch = 0;
   Position first;  // first position of the epoch
@@ -70,6 +77,8 @@ struct Manifest {
   Position checkpoint;
   uint64_t next_collection_id = 1;
   std::vector<ManifestCollection> collections;
+  std::vector<std::string> databases;    // created databases besides "default" (version 2)
+  std::vector<ManifestAlias> aliases;    // (version 2)
   bool operator==(const Manifest&) const = default;
 
   // Every content-addressed file the manifest references.

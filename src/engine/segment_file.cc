@@ -79,14 +79,14 @@ int64_t SignExtend(uint64_t v, size_t width) {
 bool DecodeColumn(std::string_view block, size_t rows, Column* c) {
   switch (c->type) {
     case DataType::kFloatVector: {
-      if (block.size() != rows * c->dim * sizeof(float)) return false;
+      if (!SizeFits(block.size(), rows, uint64_t{c->dim} * sizeof(float))) return false;
       c->floats.resize(rows * c->dim);
       if (!block.empty()) std::memcpy(c->floats.data(), block.data(), block.size());
       return true;
     }
     case DataType::kVarChar:
     case DataType::kJson: {
-      if (block.size() < (rows + 1) * 8) return false;
+      if (rows >= block.size() / 8) return false;  // (rows + 1) * 8 offsets, no overflow
       const char* offs = block.data();
       std::string_view bytes = block.substr((rows + 1) * 8);
       if (DecodeFixed64(offs) != 0 || DecodeFixed64(offs + rows * 8) != bytes.size()) return false;
@@ -99,7 +99,7 @@ bool DecodeColumn(std::string_view block, size_t rows, Column* c) {
       return true;
     }
     case DataType::kFloat: {
-      if (block.size() != rows * 4) return false;
+      if (!SizeFits(block.size(), rows, 4)) return false;
       c->doubles.resize(rows);
       for (size_t r = 0; r < rows; ++r) {
         float f;
@@ -109,7 +109,7 @@ bool DecodeColumn(std::string_view block, size_t rows, Column* c) {
       return true;
     }
     case DataType::kDouble: {
-      if (block.size() != rows * 8) return false;
+      if (!SizeFits(block.size(), rows, 8)) return false;
       c->doubles.resize(rows);
       for (size_t r = 0; r < rows; ++r) {
         uint64_t u = DecodeFixed64(block.data() + r * 8);
@@ -119,7 +119,7 @@ bool DecodeColumn(std::string_view block, size_t rows, Column* c) {
     }
     default: {
       size_t w = FixedWidth(c->type);
-      if (w == 0 || block.size() != rows * w) return false;
+      if (w == 0 || !SizeFits(block.size(), rows, w)) return false;
       c->ints.resize(rows);
       for (size_t r = 0; r < rows; ++r) {
         char b[8] = {};

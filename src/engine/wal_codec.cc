@@ -107,7 +107,7 @@ Result<RowBatch> DecodeRows(std::string_view body, Position at) {
     bool ok = true;
     switch (c.type) {
       case DataType::kFloatVector:
-        ok = data.size() == rows * c.dim * 4;
+        ok = SizeFits(data.size(), rows, uint64_t{c.dim} * 4);
         if (ok) {
           c.floats.resize(rows * c.dim);
           if (!data.empty()) std::memcpy(c.floats.data(), data.data(), data.size());
@@ -124,7 +124,7 @@ Result<RowBatch> DecodeRows(std::string_view body, Position at) {
         break;
       case DataType::kFloat:
       case DataType::kDouble:
-        ok = data.size() == rows * 8;
+        ok = SizeFits(data.size(), rows, 8);
         for (uint64_t r = 0; ok && r < rows; ++r) {
           double v = 0;
           cd.GetDouble(&v);
@@ -132,7 +132,7 @@ Result<RowBatch> DecodeRows(std::string_view body, Position at) {
         }
         break;
       default:
-        ok = data.size() == rows * 8;
+        ok = SizeFits(data.size(), rows, 8);
         for (uint64_t r = 0; ok && r < rows; ++r) {
           uint64_t v = 0;
           cd.GetFixed64(&v);

@@ -25,6 +25,15 @@ namespace ark {
 
 inline constexpr uint32_t kWalBodyVersion = 1;
 
+// Engine-defined WAL ops (WalOp::kEngineDefined and up); bodies are JSON:
+//   kOpCreateDatabase / kOpDropDatabase  {"database"}
+//   kOpSetAlias                          {"database", "alias", "collectionId"}
+//   kOpDropAlias                         {"database", "alias"}
+inline constexpr uint16_t kOpCreateDatabase = 100;
+inline constexpr uint16_t kOpDropDatabase = 101;
+inline constexpr uint16_t kOpSetAlias = 102;
+inline constexpr uint16_t kOpDropAlias = 103;
+
 struct CreateCollectionBody {
   std::string database;
   std::string name;

@@ -45,6 +45,8 @@ class DatabaseTest : public ::testing::Test {
 TEST_F(DatabaseTest, CreateListDescribeRenameDrop) {
   CreateDocs();
   EXPECT_TRUE(db_->CreateCollection("default", "docs", schema_).status().Is(StatusCode::kAlreadyExists));
+  EXPECT_TRUE(db_->CreateCollection("other", "docs", schema_).status().IsNotFound());  // no such database
+  ASSERT_TRUE(db_->CreateDatabase("other").ok());
   ASSERT_TRUE(db_->CreateCollection("other", "docs", schema_).ok());  // databases are namespaces
   EXPECT_EQ(db_->ListCollections("default").size(), 1u);
   EXPECT_EQ(db_->ListCollections("other").size(), 1u);

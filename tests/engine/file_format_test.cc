@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include "core/hash.h"
+#include "core/coding.h"
 #include "engine/content_file.h"
+#include "engine/wal_codec.h"
 #include "engine/manifest.h"
 #include "engine/manifest_format.h"
 #include "engine/segment_file.h"
@@ -219,6 +221,38 @@ TEST(FormatCompatibility, Version1BytesArePinned) {
   EXPECT_EQ(ToHex(Sha256(tomb)), "b01af1bbdf7f4735f9354754d281d2f07cf6044832aac05099dc5eab139418ca");
   ASSERT_OK_AND_ASSIGN(auto back, DecodeSegment(seg, "pinned"));
   EXPECT_EQ(back.rows, rows);
+}
+
+}  // namespace
+}  // namespace ark
+
+namespace ark {
+namespace {
+
+// Found by wal_body_fuzz: a row count whose product with the value width
+// wraps to the real byte length passed the size check, and decoding then
+// tried to append ~2^61 values.
+TEST(WalBodies, RowCountWhoseByteSizeWrapsIsCorruptionNotOutOfMemory) {
+  CollectionSchema schema;
+  schema.fields.push_back({"id", DataType::kInt64, true, 0, 0, ""});
+  RowBatch b = RowBatch::Empty(schema);
+  b.columns[0].ints = {7};
+  b.num_rows = 1;
+  std::string body = EncodeRows(b);
+  ASSERT_TRUE(DecodeRows(body, Position{1, 1}).ok());
+  // rows = 2^61 + 1: (2^61 + 1) * 8 wraps to 8, the real column length.
+  EncodeFixed64(body.data() + 4, (uint64_t{1} << 61) + 1);
+  auto r = DecodeRows(body, Position{1, 1});
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().Is(StatusCode::kCorruption)) << r.status().ToString();
+}
+
+TEST(Coding, SizeFitsNeverOverflows) {
+  EXPECT_TRUE(SizeFits(24, 3, 8));
+  EXPECT_FALSE(SizeFits(8, (uint64_t{1} << 61) + 1, 8));
+  EXPECT_TRUE(SizeFits(0, 5, 0));
+  EXPECT_FALSE(SizeFits(4, 5, 0));
+  EXPECT_FALSE(SizeFits(23, 3, 8));
 }
 
 }  // namespace
