@@ -16,6 +16,7 @@
 #include "cli/command_registry.h"
 #include "engine/database.h"
 #include "server/http_server.h"
+#include "server/milvus_namespace.h"
 #include "server/milvus_service.h"
 
 namespace ark::cli {
@@ -107,6 +108,8 @@ Status Serve(const ServeFlags& flags) {
   server::HttpServer http(config, &metrics);
   server::MilvusService milvus(db.get(), config.limits);
   milvus.Register(http);
+  server::MilvusNamespaceService namespaces(db.get());
+  namespaces.Register(http);
   ARK_RETURN_IF_ERROR(http.Bind());
   http.SetReady(true);
   spdlog::info("ark serving on {}://{}:{} (data {}, wal sync {})",

@@ -1,0 +1,101 @@
+#include "server/milvus_namespace.h"
+
+#include <functional>
+
+#include "server/milvus_error.h"
+#include "server/milvus_schema.h"
+
+namespace ark::server {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void Throw(MilvusCode code, std::string message) {
+  throw HandlerError{{code, std::move(message), 200}};
+}
+
+// Engine statuses to Milvus's codes for these routes.
+Status Map(const Status& s, MilvusCode not_found) {
+  if (s.ok()) return s;
+  if (s.IsNotFound()) Throw(not_found, s.message());
+  if (s.Is(StatusCode::kAlreadyExists) || s.Is(StatusCode::kFailedPrecondition) ||
+      s.Is(StatusCode::kInvalidArgument)) {
+    Throw(MilvusCode::kInvalidParameter, s.message());
+  }
+  return s;
+}
+
+std::string DbOf(const RequestContext& ctx) {
+  return ctx.db_name.empty() ? std::string(kDefaultDatabase) : ctx.db_name;
+}
+
+}  // namespace
+
+void MilvusNamespaceService::Register(HttpServer& http) {
+  http.RegisterMilvus("databases/create", [this](RequestContext& ctx) -> Result<json> {
+    ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "dbName"));
+    ARK_RETURN_IF_ERROR(Map(db_->CreateDatabase(name).status(), MilvusCode::kDatabaseNotFound));
+    return json::object();
+  });
+  http.RegisterMilvus("databases/list", [this](RequestContext&) -> Result<json> {
+    return json(db_->ListDatabases());
+  });
+  http.RegisterMilvus("databases/describe", [this](RequestContext& ctx) -> Result<json> {
+    ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "dbName"));
+    if (!db_->HasDatabase(name)) Throw(MilvusCode::kDatabaseNotFound, "database not found[database=" + name + "]");
+    // A stable id: the position of the name in the sorted list (Ark keeps no
+    // numeric database ids).
+    auto all = db_->ListDatabases();
+    int64_t id = std::find(all.begin(), all.end(), name) - all.begin();
+    return json{{"dbName", name}, {"dbID", id}, {"properties", json::array()}};
+  });
+  http.RegisterMilvus("databases/drop", [this](RequestContext& ctx) -> Result<json> {
+    ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "dbName"));
+    auto r = db_->DropDatabase(name);
+    if (!r.ok() && r.status().IsNotFound()) {
+      Throw(MilvusCode::kDatabaseNotFound, "database not found[database=" + name + "]");
+    }
+    ARK_RETURN_IF_ERROR(Map(r.status(), MilvusCode::kDatabaseNotFound));
+    return json::object();
+  });
+  auto set_alias = [this](RequestContext& ctx, bool replace) -> Result<json> {
+    ARK_ASSIGN_OR_RETURN(std::string collection, RequiredString(ctx.body, "collectionName"));
+    ARK_ASSIGN_OR_RETURN(std::string alias, RequiredString(ctx.body, "aliasName"));
+    auto r = db_->CreateAlias(DbOf(ctx), alias, collection, replace);
+    if (!r.ok() && r.status().IsNotFound() && r.status().message().find("collection") != std::string::npos) {
+      Throw(MilvusCode::kCollectionNotFound,
+            "can't find collection[database=" + DbOf(ctx) + "][collection=" + collection + "]");
+    }
+    ARK_RETURN_IF_ERROR(Map(r.status(), MilvusCode::kInvalidParameter));
+    return json::object();
+  };
+  http.RegisterMilvus("aliases/create", [set_alias](RequestContext& ctx) { return set_alias(ctx, false); });
+  http.RegisterMilvus("aliases/alter", [set_alias](RequestContext& ctx) { return set_alias(ctx, true); });
+  http.RegisterMilvus("aliases/describe", [this](RequestContext& ctx) -> Result<json> {
+    ARK_ASSIGN_OR_RETURN(std::string alias, RequiredString(ctx.body, "aliasName"));
+    auto r = db_->DescribeAlias(DbOf(ctx), alias);
+    ARK_RETURN_IF_ERROR(Map(r.status(), MilvusCode::kInvalidParameter));
+    return json{{"aliasName", alias}, {"collectionName", *r}, {"dbName", DbOf(ctx)}};
+  });
+  http.RegisterMilvus("aliases/drop", [this](RequestContext& ctx) -> Result<json> {
+    ARK_ASSIGN_OR_RETURN(std::string alias, RequiredString(ctx.body, "aliasName"));
+    ARK_RETURN_IF_ERROR(Map(db_->DropAlias(DbOf(ctx), alias).status(), MilvusCode::kInvalidParameter));
+    return json::object();
+  });
+  http.RegisterMilvus("aliases/list", [this](RequestContext& ctx) -> Result<json> {
+    std::string collection;
+    if (auto it = ctx.body.find("collectionName"); it != ctx.body.end() && !it->is_null()) {
+      if (!it->is_string()) Throw(MilvusCode::kInvalidParameter, "collectionName must be a string");
+      collection = it->get<std::string>();
+    }
+    auto r = db_->ListAliases(DbOf(ctx), collection);
+    if (!r.ok() && r.status().IsNotFound()) {
+      Throw(MilvusCode::kCollectionNotFound,
+            "can't find collection[database=" + DbOf(ctx) + "][collection=" + collection + "]");
+    }
+    ARK_RETURN_IF_ERROR(r.status());
+    return json(*r);
+  });
+}
+
+}  // namespace ark::server

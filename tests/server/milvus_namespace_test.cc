@@ -1,0 +1,118 @@
+// databases/* and aliases/* routes through a real HTTP server on loopback.
+#include "server/milvus_namespace.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <thread>
+
+#include "server/milvus_service.h"
+#include "support/test_util.h"
+
+namespace ark::server {
+namespace {
+
+using nlohmann::json;
+
+class MilvusNamespaceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+  void TearDown() override { Stop(); }
+  void Start() {
+    DatabaseOptions options;
+    options.auto_seal = false;
+    auto db = Database::Open(Env::Default(), dir_.Sub("data"), options);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+    ServerConfig config;
+    config.port = 0;
+    config.access_log = false;
+    http_ = std::make_unique<HttpServer>(config, &metrics_);
+    service_ = std::make_unique<MilvusService>(db_.get(), config.limits);
+    service_->Register(*http_);
+    ns_ = std::make_unique<MilvusNamespaceService>(db_.get());
+    ns_->Register(*http_);
+    ASSERT_OK(http_->Bind());
+    thread_ = std::thread([this] { EXPECT_OK(http_->Serve()); });
+  }
+  void Stop() {
+    if (!http_) return;
+    http_->Stop();
+    thread_.join();
+    http_.reset();
+    service_.reset();
+    ns_.reset();
+    db_.reset();
+  }
+  json Call(const std::string& route, const json& body) {
+    httplib::Client c("127.0.0.1", http_->port());
+    auto r = c.Post(("/v2/vectordb/" + route).c_str(), body.dump(), "application/json");
+    EXPECT_TRUE(r);
+    return r ? json::parse(r->body) : json();
+  }
+
+  testing::TempDir dir_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<MilvusService> service_;
+  std::unique_ptr<MilvusNamespaceService> ns_;
+  std::thread thread_;
+};
+
+TEST_F(MilvusNamespaceTest, DatabasesCreateListDescribeDropWithMilvusCodes) {
+  EXPECT_EQ(Call("databases/list", json::object())["data"], json::array({"default"}));
+  json missing = Call("collections/create", {{"dbName", "sales"}, {"collectionName", "a"}, {"dimension", 2}});
+  EXPECT_NE(missing["code"], 0);
+  EXPECT_NE(missing["message"].get<std::string>().find("sales"), std::string::npos);
+  EXPECT_EQ(Call("databases/create", {{"dbName", "sales"}})["code"], 0);
+  EXPECT_EQ(Call("databases/create", {{"dbName", "sales"}})["code"], 1100);
+  EXPECT_EQ(Call("databases/create", json::object())["code"], 1802);
+  EXPECT_EQ(Call("databases/create", {{"dbName", "a/b"}})["code"], 1100);
+  EXPECT_EQ(Call("collections/create", {{"dbName", "sales"}, {"collectionName", "a"}, {"dimension", 2}})["code"], 0);
+  EXPECT_EQ(Call("databases/list", json::object())["data"], json::array({"default", "sales"}));
+  json d = Call("databases/describe", {{"dbName", "sales"}});
+  EXPECT_EQ(d["data"]["dbName"], "sales");
+  EXPECT_EQ(Call("databases/describe", {{"dbName", "nope"}})["code"], 800);
+  json busy = Call("databases/drop", {{"dbName", "sales"}});
+  EXPECT_EQ(busy["code"], 1100);
+  EXPECT_NE(busy["message"].get<std::string>().find("collection 'a'"), std::string::npos);
+  EXPECT_EQ(Call("databases/drop", {{"dbName", "nope"}})["code"], 800);
+  Stop();
+  Start();
+  EXPECT_EQ(Call("databases/list", json::object())["data"], json::array({"default", "sales"}));
+  EXPECT_EQ(Call("collections/drop", {{"dbName", "sales"}, {"collectionName", "a"}})["code"], 0);
+  EXPECT_EQ(Call("databases/drop", {{"dbName", "sales"}})["code"], 0);
+  EXPECT_EQ(Call("databases/list", json::object())["data"], json::array({"default"}));
+}
+
+TEST_F(MilvusNamespaceTest, AliasesCreateAlterDescribeListDrop) {
+  ASSERT_EQ(Call("collections/create", {{"collectionName", "v1"}, {"dimension", 2}})["code"], 0);
+  ASSERT_EQ(Call("collections/create", {{"collectionName", "v2"}, {"dimension", 2}})["code"], 0);
+  ASSERT_EQ(Call("entities/insert", {{"collectionName", "v2"}, {"data", {{{"id", 1}, {"vector", {1, 0}}}}}})["code"], 0);
+  EXPECT_EQ(Call("aliases/create", {{"collectionName", "v1"}, {"aliasName", "docs"}})["code"], 0);
+  EXPECT_EQ(Call("aliases/create", {{"collectionName", "v2"}, {"aliasName", "docs"}})["code"], 1100);
+  EXPECT_EQ(Call("aliases/create", {{"collectionName", "nope"}, {"aliasName", "x"}})["code"], 100);
+  EXPECT_EQ(Call("aliases/create", {{"collectionName", "v1"}})["code"], 1802);
+  json desc = Call("aliases/describe", {{"aliasName", "docs"}});
+  EXPECT_EQ(desc["data"]["collectionName"], "v1");
+  EXPECT_EQ(desc["data"]["dbName"], "default");
+  EXPECT_EQ(Call("collections/get_stats", {{"collectionName", "docs"}})["data"]["rowCount"], 0);
+  EXPECT_EQ(Call("aliases/alter", {{"collectionName", "v2"}, {"aliasName", "docs"}})["code"], 0);
+  EXPECT_EQ(Call("collections/get_stats", {{"collectionName", "docs"}})["data"]["rowCount"], 1);
+  EXPECT_EQ(Call("aliases/alter", {{"collectionName", "v2"}, {"aliasName", "nope"}})["code"], 1100);
+  EXPECT_EQ(Call("aliases/list", json::object())["data"], json::array({"docs"}));
+  EXPECT_EQ(Call("aliases/list", {{"collectionName", "v1"}})["data"], json::array());
+  EXPECT_NE(Call("collections/drop", {{"collectionName", "v2"}})["code"], 0);  // still aliased
+  EXPECT_EQ(Call("collections/has", {{"collectionName", "v2"}})["data"]["has"], true);
+  Stop();
+  Start();
+  EXPECT_EQ(Call("aliases/describe", {{"aliasName", "docs"}})["data"]["collectionName"], "v2");
+  EXPECT_EQ(Call("aliases/drop", {{"aliasName", "docs"}})["code"], 0);
+  EXPECT_EQ(Call("aliases/drop", {{"aliasName", "docs"}})["code"], 1100);
+  EXPECT_EQ(Call("aliases/describe", {{"aliasName", "docs"}})["code"], 1100);
+  EXPECT_EQ(Call("collections/drop", {{"collectionName", "v2"}})["code"], 0);
+}
+
+}  // namespace
+}  // namespace ark::server
