@@ -199,7 +199,9 @@ void HttpServer::Dispatch(const std::string& route, bool admin, const RouteHandl
     return fail(error_mapper_ ? error_mapper_(route, result.status())
                               : ApiErrorFromStatus(result.status()));
   }
-  finish(200, SuccessEnvelope(std::move(result).value()));
+  nlohmann::json envelope = SuccessEnvelope(std::move(result).value());
+  for (auto& [key, value] : ctx.envelope_extra.items()) envelope[key] = std::move(value);
+  finish(200, envelope);
 }
 
 void HttpServer::InstallRoutes() {

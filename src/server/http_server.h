@@ -49,6 +49,9 @@ struct RequestContext {
   bool int64_as_string = false;  // Accept-Type-Allow-Int64: false
   std::chrono::steady_clock::time_point deadline;
   std::string user;         // authenticated principal ("" when auth is off)
+  // Keys a handler adds beside "code" and "data" in the success envelope
+  // (search's "topks"); empty by default.
+  nlohmann::json envelope_extra = nlohmann::json::object();
 
   bool Expired() const { return std::chrono::steady_clock::now() > deadline; }
 };
