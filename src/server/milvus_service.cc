@@ -1,5 +1,6 @@
 #include "server/milvus_service.h"
 
+#include "server/milvus_request.h"
 #include "server/milvus_schema.h"
 
 namespace ark::server {
@@ -7,46 +8,11 @@ namespace {
 
 using nlohmann::json;
 
-[[noreturn]] void ThrowApi(MilvusCode code, std::string message) {
-  throw HandlerError{{code, std::move(message), 200}};
-}
-
 json KeyToJson(const PrimaryKey& key, bool int64_as_string) {
   if (const auto* i = std::get_if<int64_t>(&key)) {
     return int64_as_string ? json(std::to_string(*i)) : json(*i);
   }
   return json(std::get<std::string>(key));
-}
-
-Result<std::vector<PrimaryKey>> KeysFromJson(const json& ids, const FieldSchema& pk,
-                                             const std::string& collection) {
-  json list = ids.is_array() ? ids : json::array({ids});
-  std::vector<PrimaryKey> keys;
-  for (const json& v : list) {
-    if (pk.type == DataType::kInt64) {
-      if (v.is_number_integer()) {
-        keys.emplace_back(v.get<int64_t>());
-        continue;
-      }
-      if (v.is_string()) {  // int64 ids travel as strings when clients avoid precision loss
-        const std::string& s = v.get_ref<const std::string&>();
-        char* end = nullptr;
-        errno = 0;
-        long long n = std::strtoll(s.c_str(), &end, 10);
-        if (!s.empty() && *end == '\0' && errno == 0) {
-          keys.emplace_back(static_cast<int64_t>(n));
-          continue;
-        }
-      }
-    } else if (v.is_string()) {
-      keys.emplace_back(v.get<std::string>());
-      continue;
-    }
-    return Status::InvalidArgument("collection " + collection + ": id " + v.dump() +
-                                   " is not a valid " + std::string(DataTypeName(pk.type)) +
-                                   " primary key");
-  }
-  return keys;
 }
 
 }  // namespace
@@ -74,10 +40,20 @@ void MilvusService::Register(HttpServer& http) {
   http.RegisterMilvus("entities/upsert",
                       [this](RequestContext& c) { return Write(c, WriteKind::kUpsert); });
   http.RegisterMilvus("entities/get", bind(&MilvusService::Get));
+  http.RegisterMilvus("entities/search", bind(&MilvusService::Search));
+  http.RegisterMilvus("entities/hybrid_search", bind(&MilvusService::HybridSearch));
+  http.RegisterMilvus("entities/query", bind(&MilvusService::Query));
+  http.RegisterMilvus("entities/delete", bind(&MilvusService::Delete));
+  http.RegisterMilvus("indexes/create", bind(&MilvusService::CreateIndex));
+  http.RegisterMilvus("indexes/list", bind(&MilvusService::ListIndexes));
+  http.RegisterMilvus("indexes/describe", bind(&MilvusService::DescribeIndex));
+  http.RegisterMilvus("indexes/drop", bind(&MilvusService::DropIndex));
   http.SetErrorMapper([](const std::string& route, const Status& s) {
     ApiError e = ApiErrorFromStatus(s);
     if (s.IsNotFound() && s.message().find("can't find collection") == std::string::npos) {
-      e.code = MilvusCode::kInvalidParameter;  // NotFound of something other than a collection
+      // NotFound of something other than a collection: an index (700) or a parameter.
+      e.code = route.find("/indexes/") != std::string::npos ? MilvusCode::kIndexNotFound
+                                                            : MilvusCode::kInvalidParameter;
     }
     if (route.find("entities/insert") != std::string::npos ||
         route.find("entities/upsert") != std::string::npos) {
@@ -106,7 +82,24 @@ bool MilvusService::IsLoaded(const std::string& db, const std::string& name) {
 Result<json> MilvusService::CreateCollection(RequestContext& ctx) {
   ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "collectionName"));
   ARK_ASSIGN_OR_RETURN(CollectionSchema schema, SchemaFromCreateRequest(ctx.body, name));
+  // Index declarations are validated before the collection exists, so a bad
+  // one leaves nothing behind. Quick create indexes its vector field
+  // (AUTOINDEX with the requested metric), as Milvus does.
+  std::vector<IndexRequest> indexes;
+  if (auto p = ctx.body.find("indexParams"); p != ctx.body.end() && !p->is_null()) {
+    ARK_ASSIGN_OR_RETURN(indexes, IndexRequestsFromJson(*p, schema, name));
+  } else if (!ctx.body.contains("schema")) {
+    json quick = json::array({json{{"fieldName", schema.fields[1].name},
+                                   {"indexName", schema.fields[1].name},
+                                   {"metricType", ctx.body.value("metricType", json("COSINE"))}}});
+    ARK_ASSIGN_OR_RETURN(indexes, IndexRequestsFromJson(quick, schema, name));
+  }
   ARK_RETURN_IF_ERROR(db_->CreateCollection(ctx.db_name, name, schema).status());
+  for (const IndexRequest& r : indexes) {
+    ARK_RETURN_IF_ERROR(db_->CreateIndex(ctx.db_name, name, r.index_name, r.field, r.type,
+                                         r.metric, r.params)
+                            .status());
+  }
   std::lock_guard lock(mu_);
   released_.erase({ctx.db_name, name});
   return json::object();
@@ -126,7 +119,9 @@ Result<json> MilvusService::HasCollection(RequestContext& ctx) {
 Result<json> MilvusService::DescribeCollection(RequestContext& ctx) {
   std::string name;
   ARK_ASSIGN_OR_RETURN(CollectionInfo info, Find(ctx, &name));
-  return DescribeCollectionJson(info, IsLoaded(ctx.db_name, name));
+  json out = DescribeCollectionJson(info, IsLoaded(ctx.db_name, name));
+  out["indexes"] = IndexesJson(ctx.db_name, name);
+  return out;
 }
 
 Result<json> MilvusService::DropCollection(RequestContext& ctx) {
@@ -202,27 +197,6 @@ Result<json> MilvusService::Write(RequestContext& ctx, WriteKind kind) {
   for (const auto& k : written->keys) ids.push_back(KeyToJson(k, ctx.int64_as_string));
   if (kind == WriteKind::kInsert) return json{{"insertCount", written->count}, {"insertIds", ids}};
   return json{{"upsertCount", written->count}, {"upsertIds", ids}};
-}
-
-Result<json> MilvusService::Get(RequestContext& ctx) {
-  std::string name;
-  ARK_ASSIGN_OR_RETURN(CollectionInfo info, Find(ctx, &name));
-  auto ids = ctx.body.find("id");
-  if (ids == ctx.body.end() || ids->is_null()) {
-    ThrowApi(MilvusCode::kMissingParameter, "missing required parameters, error: id is required");
-  }
-  ARK_ASSIGN_OR_RETURN(auto keys, KeysFromJson(*ids, info.schema.PrimaryKey(), name));
-  ARK_ASSIGN_OR_RETURN(RowBatch rows, db_->Get(ctx.db_name, name, keys));
-  json out = RowBatchToJson(info.schema, rows);
-  if (ctx.int64_as_string) {
-    const std::string& pk = info.schema.PrimaryKey().name;
-    for (auto& row : out) {
-      if (row.contains(pk) && row[pk].is_number_integer()) {
-        row[pk] = std::to_string(row[pk].get<int64_t>());
-      }
-    }
-  }
-  return out;
 }
 
 }  // namespace ark::server

@@ -6,6 +6,11 @@
 // so load/release only flip the load state that Milvus clients expect to see;
 // that state is not durable (a restart reports every collection loaded).
 //
+// Search answers one flat list of hits ({id, distance, outputFields...})
+// with "topks" beside "data" in the envelope; query with count(*) answers
+// [{"count(*)": N}]; entities/get applies outputFields (all fields when
+// absent). See docs/server.md for every route's semantics and limits.
+//
 // Thread-safety: handlers run concurrently; the Database is thread-safe and
 // the load-state set has its own mutex.
 #pragma once
@@ -15,6 +20,7 @@
 #include <string>
 #include <utility>
 
+#include "engine/collection_snapshot.h"
 #include "engine/database.h"
 #include "server/http_server.h"
 
@@ -37,7 +43,27 @@ class MilvusService {
   Result<nlohmann::json> GetLoadState(RequestContext& ctx);
   Result<nlohmann::json> Flush(RequestContext& ctx);
   Result<nlohmann::json> Write(RequestContext& ctx, WriteKind kind);
+  // milvus_entities.cc
   Result<nlohmann::json> Get(RequestContext& ctx);
+  Result<nlohmann::json> Search(RequestContext& ctx);
+  Result<nlohmann::json> HybridSearch(RequestContext& ctx);
+  Result<nlohmann::json> Query(RequestContext& ctx);
+  Result<nlohmann::json> Delete(RequestContext& ctx);
+  // milvus_indexes.cc
+  Result<nlohmann::json> CreateIndex(RequestContext& ctx);
+  Result<nlohmann::json> ListIndexes(RequestContext& ctx);
+  Result<nlohmann::json> DescribeIndex(RequestContext& ctx);
+  Result<nlohmann::json> DropIndex(RequestContext& ctx);
+  // describe's `indexes`: [{fieldName, indexName, metricType}].
+  nlohmann::json IndexesJson(const std::string& db, const std::string& name) const;
+
+  // A snapshot of the named collection; code 100 when unknown, 101 when released.
+  Result<std::shared_ptr<const CollectionSnapshot>> LoadedSnapshot(RequestContext& ctx,
+                                                                   std::string* name,
+                                                                   CollectionInfo* info);
+  Result<SearchRequest> SearchRequestFromJson(const nlohmann::json& body,
+                                                     const CollectionSchema& schema,
+                                                     const std::string& name, bool hybrid_sub) const;
 
   // The collection named in the body, or code 100 naming database and collection.
   Result<CollectionInfo> Find(RequestContext& ctx, std::string* name);

@@ -149,6 +149,7 @@ TEST_F(MilvusServiceTest, BadRequestsGetMilvusCodesAndStoreNothing) {
 
 TEST_F(MilvusServiceTest, LoadReleaseRenameDropAndDatabases) {
   ASSERT_EQ(Call("collections/create", {{"collectionName", "a"}, {"dimension", 2}})["code"], 0);
+  ASSERT_OK(db_->CreateDatabase("other").status());  // databases must exist (databases/create)
   ASSERT_EQ(Call("collections/create",
                  {{"dbName", "other"}, {"collectionName", "a"}, {"dimension", 2}})["code"],
             0);
