@@ -10,6 +10,8 @@
 #   ARK_FUZZ_DIR      build directory (default build/fuzz)
 #   ARK_FUZZ_TARGETS  space-separated subset of targets (default: all)
 #   ARK_FUZZ_JOBS     parallel compile jobs (default: nproc)
+#   ARK_FUZZ_SEED     libFuzzer -seed (default: random; CI passes a fixed one
+#                     so a run is repeatable on the same machine)
 #
 # Inputs: fuzz/corpus/<target>/ holds the seeds (seed-*, written by
 # fuzz/make_seeds.cc through the real writers) and regression inputs (every
@@ -84,7 +86,9 @@ for t in "${targets[@]}"; do
     work="$BUILD_DIR/corpus/$t"
     mkdir -p "$work"
     log="$BUILD_DIR/$t.fuzz.log"
-    if "$bin" "${LIMITS[@]}" -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 \
+    seed_flag=()
+    if [ -n "${ARK_FUZZ_SEED:-}" ]; then seed_flag=(-seed="$ARK_FUZZ_SEED"); fi
+    if "$bin" "${LIMITS[@]}" "${seed_flag[@]}" -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 \
         -artifact_prefix="$corpus/" "$work" "$corpus" >"$log" 2>&1; then
       execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
       result+=", fuzzed ${SECONDS_PER_TARGET}s: ${execs:-?} executions, $(find "$work" -type f | wc -l) corpus entries, no crash"

@@ -5,7 +5,8 @@
 #
 #   scripts/run-tests.sh [BUILD_DIR=build/asan]
 #
-# Node test tools come from tests/node/package-lock.json via `npm ci`, run
+# Then the fuzz targets (scripts/run-fuzz.sh: regression inputs + a short
+# run each). Node test tools come from tests/node/package-lock.json via `npm ci`, run
 # only when node_modules is missing or the lock file changed. The C++ S3
 # tests find s3rver through ARK_NODE_MODULES (exported here) and FAIL if it
 # is missing, unless ARK_SKIP_S3=1 (which also skips the Node suites).
@@ -28,6 +29,13 @@ fi
 
 status=0
 (cd "$BUILD_DIR" && ctest --output-on-failure -j"$(nproc)" --timeout 900) || status=1
+
+# Fuzzing (docs/reliability.md): every committed regression input, then a
+# short fixed-seed run per target. ARK_FUZZ_SECONDS=0 replays only;
+# ARK_SKIP_FUZZ=1 skips the step (and its clang build).
+if [ -z "${ARK_SKIP_FUZZ:-}" ]; then
+  ARK_FUZZ_SEED=${ARK_FUZZ_SEED:-1} "$ROOT/scripts/run-fuzz.sh" "${ARK_FUZZ_SECONDS:-10}" || status=1
+fi
 
 if [ -z "${ARK_SKIP_S3:-}" ]; then
   (cd "$NODE_DIR" && ARK_BIN="$BUILD_DIR/ark" node --test) || status=1

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/json_number.h"
+
 namespace ark {
 
 nlohmann::json IndexDefinition::ToJson() const {
@@ -21,7 +23,7 @@ Result<IndexDefinition> IndexDefinition::FromJson(const nlohmann::json& j) {
     d.index_type = j.at("indexType").get<std::string>();
     d.params = j.at("params");
     const auto metric = j.at("metricType").get<std::string>();
-    const auto dim = j.at("dim").get<uint32_t>();
+    const auto dim = JsonUnsigned<uint32_t>(j.at("dim"));
     auto spec = ParseIndexSpec(d.index_type, metric, dim, d.params);
     if (!spec.ok()) {
       return Status::Corruption(fmt::format("index definition '{}': {}", d.index_name,
@@ -30,6 +32,8 @@ Result<IndexDefinition> IndexDefinition::FromJson(const nlohmann::json& j) {
     d.spec = *spec;
     return d;
   } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(fmt::format("index definition {}: {}", j.dump(), e.what()));
+  } catch (const std::invalid_argument& e) {
     return Status::Corruption(fmt::format("index definition {}: {}", j.dump(), e.what()));
   }
 }

@@ -6,6 +6,7 @@
 
 #include "core/coding.h"
 #include "core/hash.h"
+#include "engine/json_number.h"
 #include "engine/manifest_format.h"
 
 namespace ark {
@@ -17,7 +18,7 @@ namespace {
 
 json PositionToJson(Position p) { return json{{"epoch", p.epoch}, {"lsn", p.lsn}}; }
 Position PositionFromJson(const json& j) {
-  return Position{j.at("epoch").get<uint64_t>(), j.at("lsn").get<uint64_t>()};
+  return Position{JsonUnsigned<uint64_t>(j.at("epoch")), JsonUnsigned<uint64_t>(j.at("lsn"))};
 }
 
 }  // namespace
@@ -120,35 +121,35 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& name) 
   try {
     json j = json::parse(body);
     Manifest m;
-    m.version = j.at("version").get<uint64_t>();
+    m.version = JsonUnsigned<uint64_t>(j.at("version"));
     m.created_micros = j.value("createdMicros", uint64_t{0});
     m.applied = PositionFromJson(j.at("applied"));
     m.checkpoint = PositionFromJson(j.at("checkpoint"));
-    m.next_collection_id = j.at("nextCollectionId").get<uint64_t>();
+    m.next_collection_id = JsonUnsigned<uint64_t>(j.at("nextCollectionId"));
     for (const auto& e : j.at("epochs")) {
-      m.epochs.push_back({e.at("epoch").get<uint64_t>(), PositionFromJson(e.at("first"))});
+      m.epochs.push_back({JsonUnsigned<uint64_t>(e.at("epoch")), PositionFromJson(e.at("first"))});
     }
     m.databases = j.value("databases", std::vector<std::string>{});
     for (const auto& aj : j.value("aliases", json::array())) {
       m.aliases.push_back({aj.at("database").get<std::string>(), aj.at("alias").get<std::string>(),
-                           aj.at("collectionId").get<uint64_t>()});
+                           JsonUnsigned<uint64_t>(aj.at("collectionId"))});
     }
     for (const auto& cj : j.at("collections")) {
       ManifestCollection c;
-      c.id = cj.at("id").get<uint64_t>();
+      c.id = JsonUnsigned<uint64_t>(cj.at("id"));
       c.database = cj.at("database").get<std::string>();
       c.name = cj.at("name").get<std::string>();
       ARK_ASSIGN_OR_RETURN(c.schema, CollectionSchema::FromJson(cj.at("schema")));
       c.created = PositionFromJson(cj.at("created"));
       c.flushed = PositionFromJson(cj.at("flushed"));
-      c.next_auto_id = cj.at("nextAutoId").get<int64_t>();
+      c.next_auto_id = JsonInt64(cj.at("nextAutoId"));
       for (const auto& sj : cj.at("segments")) {
         ManifestSegment s;
         s.file = sj.at("file").get<std::string>();
-        s.rows = sj.at("rows").get<uint64_t>();
-        s.bytes = sj.at("bytes").get<uint64_t>();
-        s.min_lsn = sj.at("minLsn").get<uint64_t>();
-        s.max_lsn = sj.at("maxLsn").get<uint64_t>();
+        s.rows = JsonUnsigned<uint64_t>(sj.at("rows"));
+        s.bytes = JsonUnsigned<uint64_t>(sj.at("bytes"));
+        s.min_lsn = JsonUnsigned<uint64_t>(sj.at("minLsn"));
+        s.max_lsn = JsonUnsigned<uint64_t>(sj.at("maxLsn"));
         for (auto it = sj.at("indexFiles").begin(); it != sj.at("indexFiles").end(); ++it) {
           s.index_files[it.key()] = it.value().get<std::vector<std::string>>();
         }
@@ -172,6 +173,8 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& name) 
     }
     return m;
   } catch (const json::exception& e) {
+    return corrupt(mf::kHeaderSize, fmt::format("bad JSON body: {}", e.what()));
+  } catch (const std::invalid_argument& e) {
     return corrupt(mf::kHeaderSize, fmt::format("bad JSON body: {}", e.what()));
   }
 }

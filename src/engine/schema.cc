@@ -1,5 +1,7 @@
 #include "engine/schema.h"
 
+#include "engine/json_number.h"
+
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -160,13 +162,15 @@ Result<CollectionSchema> CollectionSchema::FromJson(const nlohmann::json& j) {
       f.name = fj.at("fieldName").get<std::string>();
       ARK_ASSIGN_OR_RETURN(f.type, ParseDataType(fj.at("dataType").get<std::string>()));
       f.is_primary_key = fj.value("isPrimary", false);
-      f.max_length = fj.value("maxLength", 0u);
-      f.dim = fj.value("dim", 0u);
+      if (fj.contains("maxLength")) f.max_length = JsonUnsigned<uint32_t>(fj["maxLength"]);
+      if (fj.contains("dim")) f.dim = JsonUnsigned<uint32_t>(fj["dim"]);
       f.description = fj.value("description", "");
       s.fields.push_back(std::move(f));
     }
     return s;
   } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(fmt::format("schema: {}", e.what()));
+  } catch (const std::invalid_argument& e) {
     return Status::InvalidArgument(fmt::format("schema: {}", e.what()));
   }
 }

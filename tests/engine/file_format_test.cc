@@ -257,3 +257,29 @@ TEST(Coding, SizeFitsNeverOverflows) {
 
 }  // namespace
 }  // namespace ark
+
+namespace ark {
+namespace {
+
+// Found by manifest_fuzz: a float where an unsigned integer belongs was
+// converted with undefined behaviour; now it is Corruption naming the value.
+TEST(ManifestFile, FloatWhereAnIntegerBelongsIsCorruption) {
+  Manifest m;
+  m.version = 3;
+  nlohmann::json j = ManifestToJson(m);
+  j["applied"]["lsn"] = 2.3e76;
+  std::string body = j.dump();
+  std::string file(manifest_format::kMagic, 8);
+  PutFixed32(&file, manifest_format::kVersion);
+  PutFixed32(&file, 0);
+  PutFixed64(&file, body.size());
+  PutFixed64(&file, Xxh3_64(body.data(), body.size()));
+  file += body;
+  auto r = DecodeManifest(file, "MANIFEST-x");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().Is(StatusCode::kCorruption)) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("unsigned integer"), std::string::npos) << r.status().ToString();
+}
+
+}  // namespace
+}  // namespace ark
