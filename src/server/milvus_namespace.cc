@@ -82,6 +82,40 @@ void MilvusNamespaceService::Register(HttpServer& http) {
     ARK_RETURN_IF_ERROR(Map(db_->DropAlias(DbOf(ctx), alias).status(), MilvusCode::kInvalidParameter));
     return json::object();
   });
+  http.RegisterMilvus("collections/compact", [this](RequestContext& ctx) -> Result<json> {
+    ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "collectionName"));
+    auto r = db_->Compact(DbOf(ctx), name);
+    if (!r.ok() && r.status().IsNotFound()) {
+      Throw(MilvusCode::kCollectionNotFound,
+            "can't find collection[database=" + DbOf(ctx) + "][collection=" + name + "]");
+    }
+    ARK_RETURN_IF_ERROR(Map(r.status(), MilvusCode::kInvalidParameter));
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t id = next_compaction_id_++;
+    compactions_[id] = *r;
+    while (compactions_.size() > 1000) compactions_.erase(compactions_.begin());
+    return json{{"compactionID", id}};
+  });
+  http.RegisterMilvus("collections/get_compaction_state", [this](RequestContext& ctx) -> Result<json> {
+    auto it = ctx.body.find("compactionID");
+    if (it == ctx.body.end()) Throw(MilvusCode::kMissingParameter, "missing required parameters, error: compactionID is required");
+    if (!it->is_number_integer()) Throw(MilvusCode::kInvalidParameter, "compactionID must be an integer");
+    std::lock_guard<std::mutex> lock(mu_);
+    auto c = compactions_.find(it->get<int64_t>());
+    if (c == compactions_.end()) {
+      Throw(MilvusCode::kInvalidParameter, "unknown compactionID " + it->dump());
+    }
+    const CompactionResult& r = c->second;
+    return json{{"compactionID", c->first},
+                {"state", "Completed"},
+                {"executingPlanNo", 0},
+                {"timeoutPlanNo", 0},
+                {"completedPlanNo", r.segments_before > 0 ? 1 : 0},
+                {"segmentsBefore", r.segments_before},
+                {"segmentsAfter", r.segments_after},
+                {"rowsBefore", r.rows_before},
+                {"rowsAfter", r.rows_after}};
+  });
   http.RegisterMilvus("aliases/list", [this](RequestContext& ctx) -> Result<json> {
     std::string collection;
     if (auto it = ctx.body.find("collectionName"); it != ctx.body.end() && !it->is_null()) {

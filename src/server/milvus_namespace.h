@@ -1,5 +1,6 @@
 // MilvusNamespaceService: the Milvus REST v2 `databases/*` and `aliases/*`
-// routes over the engine's durable databases and aliases (database.h).
+// routes over the engine's durable databases and aliases (database.h), and
+// the compaction routes.
 //
 //   databases/create {dbName}            -> {}
 //   databases/list   {}                  -> ["default", ...]
@@ -10,10 +11,19 @@
 //   aliases/describe {aliasName}         -> {aliasName, collectionName, dbName}
 //   aliases/drop     {aliasName}         -> {}
 //   aliases/list     {collectionName?}   -> ["alias", ...]
+//   collections/compact {collectionName}  -> {compactionID}: runs the
+//                        engine's Compact synchronously (the reply comes
+//                        when it is committed)
+//   collections/get_compaction_state {compactionID} -> {state: "Completed",
+//                        compactionID, plus the result's counts}
 //
 // databases/alter (properties) is not implemented and answers the generic
 // unknown-route error. Thread-safe: the Database is.
 #pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
 
 #include "engine/database.h"
 #include "server/http_server.h"
@@ -27,6 +37,9 @@ class MilvusNamespaceService {
 
  private:
   Database* db_;
+  std::mutex mu_;
+  int64_t next_compaction_id_ = 1;                  // GUARDED_BY(mu_)
+  std::map<int64_t, CompactionResult> compactions_;  // GUARDED_BY(mu_); last 1000
 };
 
 }  // namespace ark::server

@@ -114,5 +114,28 @@ TEST_F(MilvusNamespaceTest, AliasesCreateAlterDescribeListDrop) {
   EXPECT_EQ(Call("collections/drop", {{"collectionName", "v2"}})["code"], 0);
 }
 
+TEST_F(MilvusNamespaceTest, CompactDropsDeletedRowsAndReportsState) {
+  ASSERT_EQ(Call("collections/create", {{"collectionName", "docs"}, {"dimension", 2}})["code"], 0);
+  for (int b = 0; b < 3; ++b) {
+    json rows = json::array();
+    for (int i = 0; i < 10; ++i) rows.push_back({{"id", b * 10 + i}, {"vector", {1.0 * i, 1.0}}});
+    ASSERT_EQ(Call("entities/insert", {{"collectionName", "docs"}, {"data", rows}})["code"], 0);
+    ASSERT_EQ(Call("collections/flush", {{"collectionName", "docs"}})["code"], 0);
+  }
+  ASSERT_OK(db_->Delete("", "docs", {PrimaryKey{int64_t{3}}, PrimaryKey{int64_t{13}}}).status());
+  json c = Call("collections/compact", {{"collectionName", "docs"}});
+  ASSERT_EQ(c["code"], 0) << c.dump();
+  json state = Call("collections/get_compaction_state", {{"compactionID", c["data"]["compactionID"]}});
+  EXPECT_EQ(state["data"]["state"], "Completed");
+  EXPECT_EQ(state["data"]["segmentsBefore"], 3);
+  EXPECT_EQ(state["data"]["segmentsAfter"], 1);
+  EXPECT_EQ(state["data"]["rowsAfter"], 28);
+  EXPECT_EQ(db_->CurrentManifest().collections[0].segments.size(), 1u);
+  EXPECT_EQ(Call("collections/get_stats", {{"collectionName", "docs"}})["data"]["rowCount"], 28);
+  EXPECT_EQ(Call("collections/compact", {{"collectionName", "nope"}})["code"], 100);
+  EXPECT_EQ(Call("collections/get_compaction_state", {{"compactionID", 999}})["code"], 1100);
+  EXPECT_EQ(Call("collections/get_compaction_state", json::object())["code"], 1802);
+}
+
 }  // namespace
 }  // namespace ark::server
