@@ -65,22 +65,6 @@ std::string IsoTime(uint64_t micros) {
   return buf;
 }
 
-class FileObjectReader final : public ObjectReader {
- public:
-  explicit FileObjectReader(std::unique_ptr<RandomAccessFile> file) : file_(std::move(file)) {}
-  Result<size_t> Read(char* buf, size_t n) override {
-    std::string_view got;
-    ARK_RETURN_IF_ERROR(file_->Read(offset_, n, &got, buf));
-    if (got.data() != buf && !got.empty()) std::memmove(buf, got.data(), got.size());
-    offset_ += got.size();
-    return got.size();
-  }
-
- private:
-  std::unique_ptr<RandomAccessFile> file_;
-  uint64_t offset_ = 0;
-};
-
 class StdinReader final : public ObjectReader {
  public:
   Result<size_t> Read(char* buf, size_t n) override {
@@ -176,9 +160,7 @@ Status Put(const std::string& url, const std::string& file, bool if_absent) {
     StdinReader in;
     return store->PutStream(u.key, &in, options);
   }
-  ARK_ASSIGN_OR_RETURN(auto f, Env::Default()->NewRandomAccessFile(file));
-  FileObjectReader in(std::move(f));
-  return store->PutStream(u.key, &in, options);
+  return store->PutFile(u.key, file, options);  // local store: copy_file_range
 }
 
 Status Rm(const std::vector<std::string>& urls, bool recursive) {

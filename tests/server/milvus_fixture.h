@@ -34,9 +34,12 @@ class MilvusFixture : public ::testing::Test {
     http_ = std::make_unique<HttpServer>(config, &metrics_);
     service_ = std::make_unique<MilvusService>(db_.get(), config.limits);
     service_->Register(*http_);
+    RegisterMore(*http_);
     ASSERT_OK(http_->Bind());
     thread_ = std::thread([this] { EXPECT_OK(http_->Serve()); });
   }
+  // Suites with more route groups register them here (before Bind).
+  virtual void RegisterMore(HttpServer&) {}
   void Stop() {
     if (!http_) return;
     http_->Stop();

@@ -6,58 +6,21 @@
 
 #include <thread>
 
-#include "server/milvus_service.h"
-#include "support/test_util.h"
+#include "milvus_fixture.h"
 
 namespace ark::server {
 namespace {
 
 using nlohmann::json;
 
-class MilvusNamespaceTest : public ::testing::Test {
+// The shared route fixture plus the namespace routes.
+class MilvusNamespaceTest : public MilvusFixture {
  protected:
-  void SetUp() override { Start(); }
-  void TearDown() override { Stop(); }
-  void Start() {
-    DatabaseOptions options;
-    options.auto_seal = false;
-    auto db = Database::Open(Env::Default(), dir_.Sub("data"), options);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(*db);
-    ServerConfig config;
-    config.port = 0;
-    config.access_log = false;
-    http_ = std::make_unique<HttpServer>(config, &metrics_);
-    service_ = std::make_unique<MilvusService>(db_.get(), config.limits);
-    service_->Register(*http_);
+  void RegisterMore(HttpServer& http) override {
     ns_ = std::make_unique<MilvusNamespaceService>(db_.get());
-    ns_->Register(*http_);
-    ASSERT_OK(http_->Bind());
-    thread_ = std::thread([this] { EXPECT_OK(http_->Serve()); });
+    ns_->Register(http);
   }
-  void Stop() {
-    if (!http_) return;
-    http_->Stop();
-    thread_.join();
-    http_.reset();
-    service_.reset();
-    ns_.reset();
-    db_.reset();
-  }
-  json Call(const std::string& route, const json& body) {
-    httplib::Client c("127.0.0.1", http_->port());
-    auto r = c.Post(("/v2/vectordb/" + route).c_str(), body.dump(), "application/json");
-    EXPECT_TRUE(r);
-    return r ? json::parse(r->body) : json();
-  }
-
-  testing::TempDir dir_;
-  MetricsRegistry metrics_;
-  std::unique_ptr<Database> db_;
-  std::unique_ptr<HttpServer> http_;
-  std::unique_ptr<MilvusService> service_;
   std::unique_ptr<MilvusNamespaceService> ns_;
-  std::thread thread_;
 };
 
 TEST_F(MilvusNamespaceTest, DatabasesCreateListDescribeDropWithMilvusCodes) {
