@@ -162,8 +162,12 @@ Result<CollectionSchema> CollectionSchema::FromJson(const nlohmann::json& j) {
       f.name = fj.at("fieldName").get<std::string>();
       ARK_ASSIGN_OR_RETURN(f.type, ParseDataType(fj.at("dataType").get<std::string>()));
       f.is_primary_key = fj.value("isPrimary", false);
-      if (fj.contains("maxLength")) f.max_length = JsonUnsigned<uint32_t>(fj["maxLength"]);
-      if (fj.contains("dim")) f.dim = JsonUnsigned<uint32_t>(fj["dim"]);
+      // Only the parameter of the field's type is read (as ToJson writes
+      // it), so decode -> encode -> decode is stable (found by manifest_fuzz).
+      if (f.type == DataType::kVarChar && fj.contains("maxLength")) {
+        f.max_length = JsonUnsigned<uint32_t>(fj["maxLength"]);
+      }
+      if (f.type == DataType::kFloatVector && fj.contains("dim")) f.dim = JsonUnsigned<uint32_t>(fj["dim"]);
       f.description = fj.value("description", "");
       s.fields.push_back(std::move(f));
     }
