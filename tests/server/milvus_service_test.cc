@@ -5,60 +5,20 @@
 
 #include <thread>
 
-#include "support/test_util.h"
+#include "milvus_fixture.h"
 
 namespace ark::server {
 namespace {
 
 using nlohmann::json;
 
-// A real Database in a temp dir behind a real HTTP server on loopback.
-class MilvusServiceTest : public ::testing::Test {
+// The shared route fixture (milvus_fixture.h): a real Database behind a real
+// HTTP server on loopback.
+class MilvusServiceTest : public MilvusFixture {
  protected:
-  void SetUp() override { Start(); }
-  void TearDown() override { Stop(); }
-
-  void Start() {
-    DatabaseOptions options;
-    options.auto_seal = false;
-    auto db = Database::Open(Env::Default(), dir_.Sub("data"), options);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(*db);
-    ServerConfig config;
-    config.port = 0;
-    config.access_log = false;
-    config.limits.max_rows_per_insert = 100;
-    http_ = std::make_unique<HttpServer>(config, &metrics_);
-    service_ = std::make_unique<MilvusService>(db_.get(), config.limits);
-    service_->Register(*http_);
-    ASSERT_OK(http_->Bind());
-    thread_ = std::thread([this] { EXPECT_OK(http_->Serve()); });
-  }
-  void Stop() {
-    if (!http_) return;
-    http_->Stop();
-    thread_.join();
-    http_.reset();
-    service_.reset();
-    db_.reset();
-  }
-  json Call(const std::string& route, const json& body, httplib::Headers headers = {}) {
-    httplib::Client c("127.0.0.1", http_->port());
-    auto r = c.Post(("/v2/vectordb/" + route).c_str(), headers, body.dump(), "text/plain");
-    EXPECT_TRUE(r);
-    if (!r) return json();
-    return json::parse(r->body);
-  }
   std::string StoredState() {  // what a client can see, to prove a failed call changed nothing
     return Call("entities/get", {{"collectionName", "docs"}, {"id", {1, 2, 3, 4, 5}}}).dump();
   }
-
-  testing::TempDir dir_;
-  MetricsRegistry metrics_;
-  std::unique_ptr<Database> db_;
-  std::unique_ptr<HttpServer> http_;
-  std::unique_ptr<MilvusService> service_;
-  std::thread thread_;
 };
 
 TEST_F(MilvusServiceTest, QuickCreateInsertGetStatsAcrossRestart) {
