@@ -107,9 +107,11 @@ struct WriteResult {
 
 // A consistent cut: the manifest's files plus the WAL records in
 // (manifest.checkpoint, position] are exactly the database at `position`.
+// `collections` describes every collection at `position` (names, live rows).
 struct ConsistentCut {
   Manifest manifest;
   Position position;
+  std::vector<CollectionInfo> collections;
 };
 
 struct PinInfo {
@@ -211,7 +213,8 @@ class Database {
   Result<CompactionResult> Compact(const std::string& database, const std::string& name);
 
   // ---- DR seams -----------------------------------------------------------
-  // The current manifest and the durable WAL position; with a non-empty
+  // The last committed manifest and the last applied position (waited on
+  // until durable) with the collections as they are at it; with a non-empty
   // pin_name also pins the manifest's files and the WAL from its checkpoint.
   Result<ConsistentCut> GetConsistentCut(const std::string& pin_name, uint64_t ttl_micros);
   // Holds `files` and the WAL from `wal_from` until released or expired.

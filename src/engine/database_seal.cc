@@ -249,11 +249,18 @@ Result<ConsistentCut> Database::GetConsistentCut(const std::string& pin_name, ui
   std::lock_guard<std::mutex> commit(commit_mu_);
   ConsistentCut cut;
   cut.manifest = last_manifest_;
-  cut.position = wal_->DurablePosition();
-  if (cut.position < cut.manifest.applied) {
-    ARK_RETURN_IF_ERROR(wal_->WaitDurable(cut.manifest.applied));
-    cut.position = wal_->DurablePosition();
+  {
+    // Under the write lock the last assigned position is the last applied
+    // one (writers append and apply under mu_), so the collections read here
+    // are exactly the state at that position.
+    std::lock_guard<std::mutex> lock(mu_);
+    cut.position = wal_->LastPosition();
+    for (const auto& [id, c] : collections_) cut.collections.push_back(InfoLocked(*c));
   }
+  if (cut.position < cut.manifest.applied) cut.position = cut.manifest.applied;
+  // Every record up to the position was appended; wait until it is durable
+  // so that the cut never names a position a crash could still lose.
+  ARK_RETURN_IF_ERROR(wal_->WaitDurable(cut.position));
   if (!pin_name.empty()) {
     ARK_RETURN_IF_ERROR(Pin(pin_name, cut.manifest.LiveFiles(), cut.manifest.checkpoint, ttl_micros));
   }
