@@ -321,6 +321,38 @@ TEST_F(RepositoryTest, HashMismatchOnPutIsCorruptionAndStoresNothing) {
   EXPECT_TRUE(repo->PutBlobFromFile(HashOf(data), dir_.Sub("missing")).status().IsNotFound());
 }
 
+// The file changes between the size taken up front and the end of the
+// upload (a live data file, a bug): the upload fails and publishes nothing.
+TEST_F(RepositoryTest, FileChangingDuringPutIsCorruption) {
+  auto repo = InitAndOpen();
+  ASSERT_TRUE(repo);
+  const std::string data = RandomBytes(3 * kChunk);
+  const std::string src = dir_.Sub("src");
+  for (bool grow : {true, false}) {
+    SCOPED_TRACE(grow ? "grows" : "shrinks");
+    WriteFile(src, data);
+    TransferControl control;
+    bool changed = false;
+    control.on_bytes = [&](uint64_t) {
+      if (changed) return;
+      changed = true;
+      // In place: WriteFileAtomic would make a new inode the open handle never sees.
+      ASSERT_OK(grow ? [&] {
+        auto f = Env::Default()->NewAppendableFile(src);
+        if (!f.ok()) return f.status();
+        Status s = (*f)->Append("more");
+        return s.ok() ? (*f)->Close() : s;
+      }()
+                     : Env::Default()->TruncateFile(src, kChunk + 10));
+    };
+    auto put = repo->PutBlobFromFile(HashOf(data), src, control);
+    ASSERT_TRUE(put.status().IsCorruption()) << put.status().ToString();
+    EXPECT_NE(put.status().message().find("changed while being read"), std::string::npos)
+        << put.status().ToString();
+    EXPECT_TRUE(store_->Head(Repository::BlobKey(HashOf(data))).status().IsNotFound());
+  }
+}
+
 TEST_F(RepositoryTest, FlippedByteIsCorruptionAndLeavesTheDestinationUntouched) {
   auto repo = InitAndOpen();
   ASSERT_TRUE(repo);
