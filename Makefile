@@ -9,6 +9,11 @@ TEST_DIR    := build/asan
 TSAN_DIR    := build/tsan
 # Tests that exercise threads; run under ThreadSanitizer by `make tsan`.
 TSAN_TESTS  := Concurren|Thread|GroupCommit|Parallel
+# Tests that build HNSW graphs: hnswlib's per-element locks fill TSan's
+# deadlock-detector edge table, which then reports a false lock-order cycle
+# without stacks that no suppression can match (docs/reliability.md). They
+# run with data-race detection only; the other tests keep deadlock detection.
+TSAN_HNSW_TESTS := CompactionConcurrency
 
 deps:
 	@scripts/install-deps.sh
@@ -40,7 +45,10 @@ tsan: deps $(TSAN_DIR)/build.ninja
 	ninja -C $(TSAN_DIR) -j$(JOBS)
 	cd $(TSAN_DIR) && ARK_SKIP_S3=1 OMP_NUM_THREADS=1 \
 	  TSAN_OPTIONS="suppressions=$(CURDIR)/tsan.supp second_deadlock_stack=1 halt_on_error=1" \
-	  ctest --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)'
+	  ctest --output-on-failure -j$(JOBS) -R '$(TSAN_TESTS)' -E '$(TSAN_HNSW_TESTS)'
+	cd $(TSAN_DIR) && ARK_SKIP_S3=1 OMP_NUM_THREADS=1 \
+	  TSAN_OPTIONS="suppressions=$(CURDIR)/tsan.supp detect_deadlocks=0 halt_on_error=1" \
+	  ctest --output-on-failure -j$(JOBS) -R '$(TSAN_HNSW_TESTS)'
 
 # libFuzzer targets (clang; own build in build/fuzz): replay fuzz/corpus, then
 # fuzz each target FUZZ_SECONDS seconds. `make fuzz FUZZ_SECONDS=1800` = long run.
