@@ -1,0 +1,590 @@
+#include "dr/backup.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "core/hash.h"
+#include "engine/manifest.h"
+
+#ifndef ARK_VERSION
+#define ARK_VERSION "0.1.0"
+#endif
+
+namespace ark::dr {
+namespace {
+
+constexpr char kBackupsPrefix[] = "backups/";
+
+std::string BackupKey(const std::string& name) { return kBackupsPrefix + name + ".json"; }
+
+uint64_t WallMicros() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+std::string RandomHex(size_t bytes) {
+  std::random_device rd;
+  std::string raw;
+  for (size_t i = 0; i < bytes; ++i) raw.push_back(static_cast<char>(rd() & 0xff));
+  return ToHex(raw.data(), raw.size());
+}
+
+bool IsCancelled(const std::atomic<bool>* cancelled) {
+  return cancelled != nullptr && cancelled->load(std::memory_order_relaxed);
+}
+
+// Runs fn(i) for i in [0, n) on up to `parallelism` threads; stops handing
+// out work at the first error (or cancellation) and returns that error.
+Status ParallelFor(size_t n, int parallelism, const std::atomic<bool>* cancelled,
+                   const std::function<Status(size_t)>& fn) {
+  std::mutex mu;
+  Status first;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  auto worker = [&] {
+    while (!failed.load()) {
+      if (IsCancelled(cancelled)) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (first.ok()) first = Status::Cancelled("cancelled");
+        failed = true;
+        return;
+      }
+      size_t i = next.fetch_add(1);
+      if (i >= n) return;
+      Status s = fn(i);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (first.ok()) first = s;
+        failed = true;
+        return;
+      }
+    }
+  };
+  int threads = static_cast<int>(std::min<size_t>(n, static_cast<size_t>(std::max(1, parallelism))));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  if (threads > 0) worker();
+  for (auto& t : pool) t.join();
+  return first;
+}
+
+// Holds a lease of `kind` on the repository for the lifetime of the object,
+// after checking no conflicting lease is live (both sides write, then list:
+// with read-after-write consistency at least one of two racing holders sees
+// the other and backs off).
+class LeaseHolder {
+ public:
+  static Result<std::unique_ptr<LeaseHolder>> Acquire(Repository* repo, const std::string& kind,
+                                                      const std::string& conflicting,
+                                                      const std::string& description,
+                                                      uint64_t ttl_micros) {
+    auto h = std::unique_ptr<LeaseHolder>(new LeaseHolder(repo, ttl_micros));
+    h->lease_.owner = RandomHex(12);
+    h->lease_.kind = kind;
+    h->lease_.description = description;
+    h->lease_.expires_micros = WallMicros() + ttl_micros;
+    ARK_RETURN_IF_ERROR(repo->PutLease(h->lease_));
+    h->held_ = true;
+    auto leases = repo->ListLeases();
+    if (!leases.ok()) return leases.status();
+    const uint64_t now = WallMicros();
+    for (const auto& l : *leases) {
+      if (l.owner == h->lease_.owner || l.kind != conflicting || l.expires_micros <= now) continue;
+      return Status::Unavailable(fmt::format(
+          "{} is busy: a {} ({}) holds a lease for {} more seconds; try again later",
+          repo->store()->Describe(), l.kind, l.description, (l.expires_micros - now) / 1000000));
+    }
+    return h;
+  }
+  ~LeaseHolder() {
+    if (held_) (void)repo_->DeleteLease(lease_.owner);
+  }
+  // Re-writes the lease when a third of its time has passed.
+  Status MaybeRenew() {
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t now = WallMicros();
+    if (lease_.expires_micros - now > ttl_micros_ * 2 / 3) return Status::OK();
+    lease_.expires_micros = now + ttl_micros_;
+    return repo_->PutLease(lease_);
+  }
+
+ private:
+  LeaseHolder(Repository* repo, uint64_t ttl) : repo_(repo), ttl_micros_(ttl) {}
+  Repository* repo_;
+  uint64_t ttl_micros_;
+  std::mutex mu_;
+  Repository::Lease lease_;
+  bool held_ = false;
+};
+
+// Kind of each file an engine manifest lists.
+std::map<std::string, std::string> FileKinds(const Manifest& m) {
+  std::map<std::string, std::string> kinds;
+  for (const auto& c : m.collections) {
+    for (const auto& s : c.segments) {
+      kinds[s.file] = "segment";
+      for (const auto& [field, files] : s.index_files) {
+        for (const auto& f : files) kinds[f] = "index";
+      }
+    }
+    for (const auto& t : c.tombstone_files) kinds[t] = "tombstone";
+  }
+  return kinds;
+}
+
+struct PinGuard {
+  Database* db;
+  std::string name;
+  ~PinGuard() {
+    if (!name.empty()) (void)db->ReleasePin(name);
+  }
+};
+
+}  // namespace
+
+std::string DefaultBackupName(uint64_t wall_micros) {
+  std::time_t t = static_cast<std::time_t>(wall_micros / 1000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "ark-%Y%m%d-%H%M%S", &tm);
+  return buf;
+}
+
+namespace {
+
+Result<BackupManifest> CreateBackupImpl(Database* db, Repository* repo, const BackupOptions& options,
+                                        Progress* progress, const std::atomic<bool>* cancelled) {
+  Progress local_progress;
+  if (progress == nullptr) progress = &local_progress;
+  const uint64_t started = WallMicros();
+  progress->started_micros = started;
+  const std::string name = options.name.empty() ? DefaultBackupName(started) : options.name;
+  ARK_RETURN_IF_ERROR(ValidateBackupName(name));
+  const std::string where = fmt::format("backup '{}' in {}", name, repo->store()->Describe());
+  {
+    auto head = repo->store()->Head(BackupKey(name));
+    if (head.ok()) return Status::AlreadyExists(fmt::format("{} already exists", where));
+    if (!head.status().IsNotFound()) return head.status();
+  }
+  ARK_ASSIGN_OR_RETURN(auto lease, LeaseHolder::Acquire(repo, "backup", "prune", "backup " + name,
+                                                        options.lease_ttl_micros));
+
+  // 1. The cut, its files pinned until the upload is done.
+  const std::string pin = "backup/" + name + "/" + RandomHex(4);
+  ARK_ASSIGN_OR_RETURN(ConsistentCut cut, db->GetConsistentCut(pin, 0));
+  PinGuard pin_guard{db, pin};
+  BackupState state;
+  state.manifest = cut.manifest;
+  state.position = cut.position;
+  Status replay = db->wal()->Replay(cut.manifest.checkpoint, [&](const WalRecord& r) {
+    if (r.position.lsn > cut.position.lsn) return Status::Cancelled("past the cut");
+    state.tail.push_back(r);
+    return Status::OK();
+  });
+  if (!replay.ok() && replay.code() != StatusCode::kCancelled) return replay;
+  const uint64_t want = cut.position.lsn - cut.manifest.checkpoint.lsn;
+  if (state.tail.size() != want) {
+    return Status::Internal(fmt::format("{}: read {} WAL records after the checkpoint {}, expected {} up to {}",
+                                        where, state.tail.size(), cut.manifest.checkpoint.ToString(), want,
+                                        cut.position.ToString()));
+  }
+  StateFilter filter;
+  filter.select = options.collections;
+  ARK_ASSIGN_OR_RETURN(BackupState kept, FilterState(state, filter));
+  if (IsCancelled(cancelled)) return Status::Cancelled("cancelled");
+
+  // 2. What the backup consists of.
+  BackupManifest bm;
+  bm.name = name;
+  bm.started_micros = started;
+  bm.ark_version = ARK_VERSION;
+  bm.source = options.source.empty() ? db->dir() : options.source;
+  bm.position = cut.position;
+  bm.checkpoint = cut.manifest.checkpoint;
+  bm.wal_records = kept.tail.size();
+  const std::string manifest_bytes = EncodeManifest(kept.manifest);
+  const std::string tail_bytes = EncodeTail(kept.tail);
+  bm.blobs.push_back({"manifest", ToHex(Sha256(manifest_bytes)), manifest_bytes.size(), 0});
+  bm.blobs.push_back({"wal", ToHex(Sha256(tail_bytes)), tail_bytes.size(), 0});
+  if (bm.blobs[1].hash == bm.blobs[0].hash) bm.blobs.pop_back();  // both empty: impossible, but keep names unique
+  Env* env = Env::Default();
+  auto kinds = FileKinds(kept.manifest);
+  for (const auto& [hash, kind] : kinds) {
+    ARK_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(JoinPath(db->FilesDir(), hash)));
+    bm.blobs.push_back({kind, hash, size, 0});
+  }
+  std::map<uint64_t, CollectionInfo> infos;
+  for (const auto& c : cut.collections) infos[c.id] = c;
+  ARK_ASSIGN_OR_RETURN(auto names, CollectionsAtPosition(kept));
+  for (const auto& [id, n] : names) {
+    BackupCollection bc;
+    bc.id = id;
+    bc.database = n.database;
+    bc.name = n.name;
+    if (auto it = infos.find(id); it != infos.end()) bc.rows = it->second.live_rows;
+    for (const auto& mc : kept.manifest.collections) {
+      if (mc.id != id) continue;
+      bc.segments = mc.segments.size();
+      for (const auto& s : mc.segments) {
+        bc.bytes += s.bytes;
+        for (const auto& [field, files] : s.index_files) bc.index_files += files.size();
+      }
+    }
+    bm.collections.push_back(std::move(bc));
+  }
+
+  // 3. Upload what the repository lacks.
+  ARK_ASSIGN_OR_RETURN(auto present, repo->ListBlobs());
+  progress->files_total = bm.blobs.size();
+  uint64_t total = 0;
+  for (const auto& b : bm.blobs) total += b.size;
+  progress->bytes_total = total;
+  std::mutex stats_mu;
+  Status upload = ParallelFor(bm.blobs.size(), options.parallelism, cancelled, [&](size_t i) -> Status {
+    BackupBlobRef& b = bm.blobs[i];
+    auto it = present.find(repo->BlobId(b.hash));
+    bool reused = false;
+    if (it != present.end()) {
+      b.stored_size = it->second.stored_size;
+      reused = true;
+    } else {
+      TransferControl control;
+      control.cancelled = cancelled;
+      control.on_bytes = [progress](uint64_t n) {
+        progress->bytes_done += n;
+        progress->bytes_transferred += n;
+      };
+      Result<BlobStat> put = b.kind == "manifest" ? repo->PutBlob(b.hash, manifest_bytes, control)
+                             : b.kind == "wal"    ? repo->PutBlob(b.hash, tail_bytes, control)
+                                                  : repo->PutBlobFromFile(b.hash, JoinPath(db->FilesDir(), b.hash), control);
+      if (!put.ok()) return put.status();
+      b.stored_size = put->stored_size;
+      reused = put->existed;
+    }
+    {
+      std::lock_guard<std::mutex> lock(stats_mu);
+      if (reused) {
+        bm.stats.reused_blobs++;
+        bm.stats.reused_bytes += b.size;
+      } else {
+        bm.stats.new_blobs++;
+        bm.stats.new_bytes += b.size;
+        bm.stats.new_stored_bytes += b.stored_size;
+      }
+    }
+    if (reused) progress->bytes_done += b.size;
+    progress->files_done++;
+    return lease->MaybeRenew();
+  });
+  ARK_RETURN_IF_ERROR(upload);
+  if (IsCancelled(cancelled)) return Status::Cancelled("cancelled");
+  bm.stats.total_bytes = total;
+
+  // 4. The parent: the newest earlier backup sharing blobs with this one.
+  {
+    auto existing = ListBackups(repo);
+    if (existing.ok()) {
+      std::set<std::string> mine;
+      for (const auto& b : bm.blobs) mine.insert(b.hash);
+      for (auto it = existing->rbegin(); it != existing->rend(); ++it) {
+        bool shares = false;
+        for (const auto& b : it->blobs) shares |= b.kind != "manifest" && b.kind != "wal" && mine.count(b.hash) > 0;
+        if (shares) {
+          bm.parent = it->name;
+          break;
+        }
+      }
+    }
+  }
+
+  // 5. The commit point.
+  bm.completed_micros = WallMicros();
+  bm.stats.seconds = static_cast<double>(bm.completed_micros - started) / 1e6;
+  ARK_RETURN_IF_ERROR(lease->MaybeRenew());
+  Status put = repo->PutDocument(BackupKey(name), BackupManifestToJson(bm), /*if_absent=*/true);
+  if (!put.ok()) return Status(put.code(), fmt::format("writing the manifest: {}", put.message()));
+  return bm;
+}
+
+}  // namespace
+
+Result<BackupManifest> CreateBackup(Database* db, Repository* repo, const BackupOptions& options,
+                                    Progress* progress, const std::atomic<bool>* cancelled) {
+  auto m = CreateBackupImpl(db, repo, options, progress, cancelled);
+  if (m.ok()) return m;
+  const Status& s = m.status();
+  // Errors before anything was written keep their plain message; the others
+  // say what they left behind.
+  if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kAlreadyExists) return s;
+  const std::string name = options.name.empty() ? std::string("(unnamed)") : options.name;
+  return Status(s.code(), fmt::format("backup '{}' in {}: {}; nothing committed", name,
+                                      repo->store()->Describe(), s.message()));
+}
+
+Result<BackupManifest> LoadBackup(Repository* repo, const std::string& name) {
+  ARK_RETURN_IF_ERROR(ValidateBackupName(name));
+  auto doc = repo->GetDocument(BackupKey(name));
+  if (!doc.ok()) {
+    if (doc.status().IsNotFound()) {
+      return Status::NotFound(fmt::format("no backup named '{}' in {}", name, repo->store()->Describe()));
+    }
+    return doc.status();
+  }
+  const std::string where = fmt::format("{}/{}", repo->store()->Describe(), BackupKey(name));
+  ARK_ASSIGN_OR_RETURN(BackupManifest m, BackupManifestFromJson(*doc, where));
+  if (m.name != name) {
+    return Status::Corruption(fmt::format("{}: the manifest names backup '{}'", where, m.name));
+  }
+  return m;
+}
+
+Result<std::vector<BackupManifest>> ListBackups(Repository* repo) {
+  ARK_ASSIGN_OR_RETURN(auto objects, repo->store()->ListAll(kBackupsPrefix));
+  std::vector<BackupManifest> out;
+  for (const auto& o : objects) {
+    std::string_view key = o.key;
+    if (key.size() <= sizeof(kBackupsPrefix) - 1 + 5 || key.substr(key.size() - 5) != ".json") continue;
+    std::string name(key.substr(sizeof(kBackupsPrefix) - 1, key.size() - (sizeof(kBackupsPrefix) - 1) - 5));
+    if (!ValidateBackupName(name).ok()) continue;  // not a backup manifest (e.g. an operator's file)
+    ARK_ASSIGN_OR_RETURN(BackupManifest m, LoadBackup(repo, name));
+    out.push_back(std::move(m));
+  }
+  std::sort(out.begin(), out.end(), [](const BackupManifest& a, const BackupManifest& b) {
+    return std::tie(a.started_micros, a.name) < std::tie(b.started_micros, b.name);
+  });
+  return out;
+}
+
+Status DeleteBackup(Repository* repo, const std::string& name) {
+  ARK_RETURN_IF_ERROR(LoadBackup(repo, name).status());
+  return repo->store()->Delete(BackupKey(name));
+}
+
+Result<VerifyReport> VerifyBackup(Repository* repo, const std::string& name, bool quick, int parallelism,
+                                  Progress* progress, const std::atomic<bool>* cancelled) {
+  Progress local_progress;
+  if (progress == nullptr) progress = &local_progress;
+  progress->started_micros = WallMicros();
+  ARK_ASSIGN_OR_RETURN(BackupManifest m, LoadBackup(repo, name));
+  VerifyReport report;
+  progress->files_total = m.blobs.size();
+  for (const auto& b : m.blobs) progress->bytes_total += b.size;
+  std::mutex mu;
+  Status s = ParallelFor(m.blobs.size(), parallelism, cancelled, [&](size_t i) -> Status {
+    const BackupBlobRef& b = m.blobs[i];
+    TransferControl control;
+    control.cancelled = cancelled;
+    control.on_bytes = [progress](uint64_t n) {
+      progress->bytes_done += n;
+      progress->bytes_transferred += n;
+    };
+    Status v = repo->VerifyBlob(b.hash, b.size, b.stored_size, quick, control);
+    if (v.code() == StatusCode::kCancelled) return v;
+    std::lock_guard<std::mutex> lock(mu);
+    report.blobs_checked++;
+    report.bytes_checked += b.size;
+    if (quick) progress->bytes_done += b.size;
+    progress->files_done++;
+    if (!v.ok()) report.problems.push_back(fmt::format("{} blob {}: {}", b.kind, b.hash, v.ToString()));
+    return Status::OK();
+  });
+  ARK_RETURN_IF_ERROR(s);
+  if (!report.problems.empty()) {
+    std::sort(report.problems.begin(), report.problems.end());
+    std::string first;
+    for (size_t i = 0; i < report.problems.size() && i < 3; ++i) first += "\n  " + report.problems[i];
+    return Status::Corruption(fmt::format("backup '{}' in {} failed verification: {} of {} blobs bad:{}", name,
+                                          repo->store()->Describe(), report.problems.size(), m.blobs.size(), first));
+  }
+  return report;
+}
+
+Result<PruneReport> PruneBackups(Repository* repo, const PruneOptions& options) {
+  ARK_ASSIGN_OR_RETURN(auto lease, LeaseHolder::Acquire(repo, "prune", "backup", "prune", 3600ull * 1000000));
+  ARK_ASSIGN_OR_RETURN(auto backups, ListBackups(repo));
+  PruneReport report;
+  std::set<std::string> removed;
+  if (!options.policy.empty()) {
+    std::vector<BackupAge> ages;
+    for (const auto& b : backups) {
+      if (b.name.rfind(options.only_prefix, 0) != 0) continue;
+      ages.push_back({b.name, static_cast<int64_t>(b.started_micros / 1000000), true});
+    }
+    ARK_ASSIGN_OR_RETURN(RetentionDecision decision,
+                         DecideRetention(options.policy, ages, static_cast<int64_t>(WallMicros() / 1000000)));
+    report.kept = decision.keep;
+    report.removed = decision.remove;
+    for (const auto& b : backups) {
+      if (b.name.rfind(options.only_prefix, 0) != 0) report.kept.push_back(b.name);
+    }
+    removed.insert(decision.remove.begin(), decision.remove.end());
+  } else {
+    for (const auto& b : backups) report.kept.push_back(b.name);
+  }
+  // Blobs still referenced by a kept backup.
+  std::set<std::string> referenced;
+  for (const auto& b : backups) {
+    if (removed.count(b.name)) continue;
+    for (const auto& blob : b.blobs) referenced.insert(repo->BlobId(blob.hash));
+  }
+  if (!options.dry_run) {
+    for (const auto& name : report.removed) ARK_RETURN_IF_ERROR(repo->store()->Delete(BackupKey(name)));
+  }
+  ARK_ASSIGN_OR_RETURN(auto stored, repo->ListBlobs());
+  const uint64_t now = WallMicros();
+  std::vector<std::string> garbage;
+  for (const auto& [id, info] : stored) {
+    if (referenced.count(id)) continue;
+    if (info.mtime_micros + options.grace_micros > now) {
+      report.blobs_in_grace++;
+      continue;
+    }
+    garbage.push_back(id);
+    report.bytes_freed += info.stored_size;
+  }
+  report.blobs_deleted = garbage.size();
+  if (!options.dry_run && !garbage.empty()) ARK_RETURN_IF_ERROR(repo->DeleteBlobs(garbage));
+  return report;
+}
+
+Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOptions& options,
+                                    Progress* progress, const std::atomic<bool>* cancelled) {
+  Progress local_progress;
+  if (progress == nullptr) progress = &local_progress;
+  const uint64_t started = WallMicros();
+  progress->started_micros = started;
+  if (options.target_dir.empty()) return Status::InvalidArgument("restore needs a target directory");
+  std::string target = options.target_dir;
+  while (target.size() > 1 && target.back() == '/') target.pop_back();
+  if (env->FileExists(target)) {
+    auto entries = env->ListDir(target);
+    if (!entries.ok()) {
+      return Status::FailedPrecondition(fmt::format("restore target {} exists and is not a directory", target));
+    }
+    if (!entries->empty()) {
+      return Status::FailedPrecondition(
+          fmt::format("restore target {} is not empty; restore into a new directory", target));
+    }
+  }
+  ARK_ASSIGN_OR_RETURN(BackupManifest bm, LoadBackup(repo, options.name));
+  const std::string where = fmt::format("backup '{}' in {}", bm.name, repo->store()->Describe());
+  std::map<std::string, const BackupBlobRef*> blobs;
+  for (const auto& b : bm.blobs) blobs[b.hash] = &b;
+
+  // The engine manifest and the WAL tail, checked.
+  BackupState state;
+  state.position = bm.position;
+  {
+    ARK_ASSIGN_OR_RETURN(std::string bytes, repo->GetBlob(bm.blobs[0].hash));
+    ARK_ASSIGN_OR_RETURN(state.manifest, DecodeManifest(bytes, where + " engine manifest"));
+  }
+  if (const BackupBlobRef* w = bm.Find("wal")) {
+    ARK_ASSIGN_OR_RETURN(std::string bytes, repo->GetBlob(w->hash));
+    ARK_ASSIGN_OR_RETURN(state.tail, DecodeTail(bytes, where + " WAL blob"));
+  }
+  if (state.manifest.checkpoint != bm.checkpoint ||
+      (!state.tail.empty() && (state.tail.front().position.lsn != bm.checkpoint.lsn + 1 ||
+                               state.tail.back().position != bm.position)) ||
+      (state.tail.empty() && bm.position.lsn != bm.checkpoint.lsn)) {
+    return Status::Corruption(fmt::format("{}: the WAL blob does not cover ({}, {}]", where,
+                                          bm.checkpoint.ToString(), bm.position.ToString()));
+  }
+  ARK_ASSIGN_OR_RETURN(BackupState kept, FilterState(state, options.filter));
+  std::vector<const BackupBlobRef*> files;
+  for (const auto& hash : kept.manifest.LiveFiles()) {
+    auto it = blobs.find(hash);
+    if (it == blobs.end()) {
+      return Status::Corruption(fmt::format("{}: the engine manifest names file {} the backup does not list", where, hash));
+    }
+    files.push_back(it->second);
+  }
+
+  // Staging directory beside the target: renamed into place only when complete.
+  const std::string staging = target + ".ark-restore-" + RandomHex(6);
+  struct Cleanup {
+    Env* env;
+    std::string dir;
+    ~Cleanup() {
+      if (!dir.empty()) (void)env->RemoveAll(dir);
+    }
+  } cleanup{env, staging};
+  ARK_RETURN_IF_ERROR(env->CreateDirs(JoinPath(staging, "files")));
+  ARK_RETURN_IF_ERROR(env->CreateDirs(JoinPath(staging, "wal")));
+  progress->files_total = files.size();
+  for (const auto* f : files) progress->bytes_total += f->size;
+  RestoreReport report;
+  Status download = ParallelFor(files.size(), options.parallelism, cancelled, [&](size_t i) -> Status {
+    TransferControl control;
+    control.cancelled = cancelled;
+    control.on_bytes = [progress](uint64_t n) {
+      progress->bytes_done += n;
+      progress->bytes_transferred += n;
+    };
+    Status s = repo->GetBlobToFile(files[i]->hash, JoinPath(JoinPath(staging, "files"), files[i]->hash), control);
+    if (!s.ok()) return Status(s.code(), fmt::format("{}: {} file {}: {}", where, files[i]->kind, files[i]->hash, s.message()));
+    progress->files_done++;
+    return Status::OK();
+  });
+  if (!download.ok()) {
+    if (download.code() == StatusCode::kCancelled) return Status::Cancelled(where + ": restore cancelled; nothing restored");
+    return Status(download.code(), download.message() + "; nothing restored");
+  }
+  for (const auto* f : files) {
+    report.bytes += f->size;
+    report.files++;
+  }
+  // WAL tail, then the manifest (CURRENT last).
+  for (const auto& [file, bytes] : EncodeWalSegments(kept)) {
+    ARK_ASSIGN_OR_RETURN(auto w, env->NewWritableFile(JoinPath(JoinPath(staging, "wal"), file)));
+    ARK_RETURN_IF_ERROR(w->Append(bytes));
+    ARK_RETURN_IF_ERROR(w->Sync());
+    ARK_RETURN_IF_ERROR(w->Close());
+  }
+  ARK_RETURN_IF_ERROR(env->SyncDir(JoinPath(staging, "wal")));
+  ARK_RETURN_IF_ERROR(env->SyncDir(JoinPath(staging, "files")));
+  ARK_RETURN_IF_ERROR(CommitManifest(env, staging, kept.manifest));
+  if (IsCancelled(cancelled)) return Status::Cancelled(where + ": restore cancelled; nothing restored");
+
+  // Open it the way a server would, and compare what it holds with the backup.
+  {
+    DatabaseOptions db_options;
+    db_options.index_build_threads = 0;
+    db_options.auto_seal = false;
+    auto opened = Database::Open(env, staging, db_options);
+    if (!opened.ok()) {
+      return Status(opened.status().code(),
+                    fmt::format("{}: the restored database does not open: {}", where, opened.status().message()));
+    }
+    std::map<uint64_t, uint64_t> expected;
+    for (const auto& c : bm.collections) expected[c.id] = c.rows;
+    for (const auto& db_name : (*opened)->ListDatabases()) {
+      for (auto& info : (*opened)->ListCollections(db_name)) {
+        auto it = expected.find(info.id);
+        if (it != expected.end() && it->second != info.live_rows) {
+          return Status::Corruption(fmt::format("{}: collection {}.{} has {} rows after restore, the backup recorded {}",
+                                                where, info.database, info.name, info.live_rows, it->second));
+        }
+        report.collections.push_back(std::move(info));
+      }
+    }
+    ARK_RETURN_IF_ERROR((*opened)->wal()->Flush());
+  }
+  // Publish.
+  if (env->FileExists(target)) ARK_RETURN_IF_ERROR(env->RemoveDir(target));  // empty (checked above)
+  ARK_RETURN_IF_ERROR(env->RenameFile(staging, target));
+  cleanup.dir.clear();
+  ARK_RETURN_IF_ERROR(env->SyncDir(DirName(target)));
+  report.seconds = static_cast<double>(WallMicros() - started) / 1e6;
+  return report;
+}
+
+}  // namespace ark::dr

@@ -1,0 +1,121 @@
+// Backup and restore of an Ark database to a backup repository
+// (docs/backup.md; formats: docs/formats/backup-repository.md).
+//
+// CreateBackup takes one consistent cut of the database (Database::
+// GetConsistentCut: the last committed manifest, pinned, plus the position of
+// the last applied record) while writes go on, keeps the chosen collections
+// (BackupState), uploads the blobs the repository lacks in parallel, and
+// writes the backup manifest last — the commit point. A backup that fails or
+// is cancelled leaves no manifest (blobs it uploaded are garbage that prune
+// collects after the grace period).
+//
+// RestoreBackup downloads and hash-checks every blob into a staging directory
+// beside the target, writes the engine manifest and the WAL tail there, opens
+// the result with the engine's ordinary recovery (row counts are compared with
+// the backup's), and only then renames the staging directory to the target:
+// a restore that fails part-way leaves nothing at the target. Index files come
+// from the backup, so the restored database searches with its indexes at once.
+//
+// Thread-safety: the functions may run concurrently on different backups;
+// the repository's leases keep a prune from deleting what a running backup
+// relies on.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "dr/backup_manifest.h"
+#include "dr/backup_state.h"
+#include "dr/repository.h"
+#include "dr/retention.h"
+#include "engine/database.h"
+#include "storage/env.h"
+
+namespace ark::dr {
+
+// Live progress of a job, read by the CLI's progress display and by
+// /ark/v1/jobs while the job runs.
+struct Progress {
+  std::atomic<uint64_t> files_total{0};
+  std::atomic<uint64_t> files_done{0};
+  std::atomic<uint64_t> bytes_total{0};  // plaintext bytes to process
+  std::atomic<uint64_t> bytes_done{0};   // plaintext bytes processed (uploaded, skipped or checked)
+  std::atomic<uint64_t> bytes_transferred{0};  // plaintext bytes actually sent or fetched
+  std::atomic<uint64_t> started_micros{0};
+};
+
+struct BackupOptions {
+  std::string name;                         // empty: "ark-YYYYMMDD-HHMMSS" (UTC)
+  std::vector<CollectionName> collections;  // empty: every collection, across databases
+  int parallelism = 4;                      // concurrent blob uploads
+  std::string source;                       // recorded in the manifest (data dir or server)
+  uint64_t lease_ttl_micros = 3600ull * 1000000;  // renewed while the backup runs
+};
+
+Result<BackupManifest> CreateBackup(Database* db, Repository* repo, const BackupOptions& options,
+                                    Progress* progress = nullptr,
+                                    const std::atomic<bool>* cancelled = nullptr);
+
+// Every committed backup, oldest first. A manifest that does not decode is
+// reported as an error naming it (never skipped silently).
+Result<std::vector<BackupManifest>> ListBackups(Repository* repo);
+Result<BackupManifest> LoadBackup(Repository* repo, const std::string& name);
+// Removes the backup's manifest (its blobs go at the next prune).
+Status DeleteBackup(Repository* repo, const std::string& name);
+
+struct VerifyReport {
+  uint64_t blobs_checked = 0;
+  uint64_t bytes_checked = 0;
+  std::vector<std::string> problems;  // one line per bad blob: kind, hash, what is wrong
+};
+// Re-reads every blob of the backup and checks its hash (quick: presence and
+// stored size only). Returns the report; Corruption naming the backup and the
+// first bad blobs if any check failed.
+Result<VerifyReport> VerifyBackup(Repository* repo, const std::string& name, bool quick, int parallelism = 4,
+                                  Progress* progress = nullptr,
+                                  const std::atomic<bool>* cancelled = nullptr);
+
+struct PruneOptions {
+  RetentionPolicy policy;       // empty: remove no backup, only collect garbage
+  bool dry_run = false;
+  uint64_t grace_micros = 3600ull * 1000000;  // unreferenced blobs younger than this stay
+  // If set, the policy applies only to backups whose name starts with it (a
+  // schedule's own backups); the others are kept. Blob collection is global.
+  std::string only_prefix;
+};
+struct PruneReport {
+  std::vector<std::string> kept;
+  std::vector<std::string> removed;
+  uint64_t blobs_deleted = 0;
+  uint64_t bytes_freed = 0;      // stored bytes
+  uint64_t blobs_in_grace = 0;   // unreferenced but younger than the grace period
+};
+// Applies the retention policy (removing backup manifests) and deletes blobs
+// no remaining backup references. Refuses (Unavailable) while a backup holds
+// an unexpired lease on the repository.
+Result<PruneReport> PruneBackups(Repository* repo, const PruneOptions& options);
+
+struct RestoreOptions {
+  std::string name;
+  std::string target_dir;  // must not exist, or be an empty directory
+  StateFilter filter;      // collections to restore and their new names
+  int parallelism = 4;
+};
+struct RestoreReport {
+  std::vector<CollectionInfo> collections;  // as opened from the restored directory
+  uint64_t bytes = 0;                       // plaintext bytes written
+  uint64_t files = 0;
+  double seconds = 0;
+};
+Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOptions& options,
+                                    Progress* progress = nullptr,
+                                    const std::atomic<bool>* cancelled = nullptr);
+
+// "ark-20261126-023000" for a wall-clock time in UTC µs.
+std::string DefaultBackupName(uint64_t wall_micros);
+
+}  // namespace ark::dr
