@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+
 #include "core/hash.h"
 
 namespace ark {
@@ -11,7 +13,11 @@ Result<std::string> WriteContentAddressedFile(Env* env, const std::string& dir,
   std::string name = ToHex(Sha256(content));
   std::string path = JoinPath(dir, name);
   if (env->FileExists(path)) return name;
-  std::string tmp = path + ".tmp";
+  // A temp name unique in the process: two writers of the same content (an
+  // index build and a compaction can produce identical bytes) must not
+  // truncate each other's file; the rename is atomic and either wins.
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = fmt::format("{}.{}.tmp", path, counter.fetch_add(1));
   {
     ARK_ASSIGN_OR_RETURN(auto f, env->NewWritableFile(tmp));
     ARK_RETURN_IF_ERROR(f->Append(content));

@@ -56,6 +56,15 @@ Result<std::unique_ptr<Database>> Database::Open(Env* env, const std::string& di
 
 Status Database::Recover() {
   ARK_RETURN_IF_ERROR(env_->CreateDirs(FilesDir()));
+  // Temp files left by a crash mid-write (content_file.cc writes <hash>.tmp,
+  // then renames). Only here, before anything can be writing: while the
+  // database runs, a .tmp may be a compaction's or an index build's file in
+  // progress.
+  if (auto names = env_->ListDir(FilesDir()); names.ok()) {
+    for (const auto& n : *names) {
+      if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) (void)env_->RemoveFile(JoinPath(FilesDir(), n));
+    }
+  }
   std::string current;
   Manifest m;
   auto loaded = LoadCurrentManifest(env_, dir_, &current);

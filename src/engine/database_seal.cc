@@ -227,12 +227,13 @@ void Database::DeleteObsoleteFilesLocked(const Manifest& m) {
     }
     keep.insert(in_flight_files_.begin(), in_flight_files_.end());
   }
-  // Only after the new manifest is durable: files it no longer names (and
-  // leftover temp files from a crash) go.
+  // Only after the new manifest is durable: files it no longer names go.
+  // Temp files are left alone: one may be a compaction's or an index build's
+  // file being written right now (the kill loop caught this removing them
+  // mid-write); Recover() removes those a crash left behind.
   if (auto names = env_->ListDir(FilesDir()); names.ok()) {
     for (const auto& n : *names) {
-      bool tmp = n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0;
-      if (tmp || (IsSha256Hex(n) && !keep.count(n))) (void)env_->RemoveFile(JoinPath(FilesDir(), n));
+      if (IsSha256Hex(n) && !keep.count(n)) (void)env_->RemoveFile(JoinPath(FilesDir(), n));
     }
   }
   std::string current = ManifestFileName(m.version);

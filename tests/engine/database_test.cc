@@ -218,6 +218,26 @@ TEST_F(DatabaseTest, DroppedCollectionFilesAreDeletedUnlessPinned) {
   EXPECT_TRUE(db_->OpenFileByHash(file).status().IsNotFound());
 }
 
+// A manifest commit used to delete every *.tmp in files/, including the
+// temp file a concurrent compaction or index build was about to rename
+// (found by the kill loop). Temp files now go only at open.
+TEST_F(DatabaseTest, ManifestCommitLeavesTempFilesInProgressAndOpenRemovesLeftovers) {
+  CreateDocs();
+  const std::string tmp = JoinPath(db_->FilesDir(), std::string(64, 'a') + ".7.tmp");
+  {
+    auto f = Env::Default()->NewWritableFile(tmp);
+    ASSERT_OK(f.status());
+    ASSERT_OK((*f)->Append("being written"));
+    ASSERT_OK((*f)->Close());
+  }
+  ASSERT_TRUE(db_->Insert("", "docs", testing::TestRows(schema_, 0, 10)).ok());
+  ASSERT_OK(db_->Flush("", "docs"));  // commits a manifest and collects garbage
+  EXPECT_TRUE(Env::Default()->FileExists(tmp)) << "a file being written survives a commit";
+  Reopen();
+  EXPECT_FALSE(Env::Default()->FileExists(tmp)) << "a crash's leftover goes at open";
+  EXPECT_EQ(Count(), 10u);
+}
+
 TEST_F(DatabaseTest, ExpiredPinStopsHoldingFiles) {
   CreateDocs();
   ASSERT_TRUE(db_->Insert("", "docs", testing::TestRows(schema_, 0, 10)).ok());
