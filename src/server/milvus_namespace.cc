@@ -84,11 +84,14 @@ void MilvusNamespaceService::Register(HttpServer& http) {
   });
   http.RegisterMilvus("collections/compact", [this](RequestContext& ctx) -> Result<json> {
     ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "collectionName"));
-    auto r = db_->Compact(DbOf(ctx), name);
-    if (!r.ok() && r.status().IsNotFound()) {
+    // Only a missing collection is "collection not found"; any other
+    // NotFound from inside the compaction (a file) is an internal error.
+    if (!db_->DescribeCollection(DbOf(ctx), name).ok()) {
       Throw(MilvusCode::kCollectionNotFound,
             "can't find collection[database=" + DbOf(ctx) + "][collection=" + name + "]");
     }
+    auto r = db_->Compact(DbOf(ctx), name);
+    if (!r.ok() && r.status().IsNotFound()) return Status::Internal("compaction failed: " + r.status().message());
     ARK_RETURN_IF_ERROR(Map(r.status(), MilvusCode::kInvalidParameter));
     std::lock_guard<std::mutex> lock(mu_);
     const int64_t id = next_compaction_id_++;
