@@ -105,7 +105,8 @@ Status HttpServer::Authenticate(const httplib::Request& request, bool admin,
 }
 
 void HttpServer::Dispatch(const std::string& route, bool admin, const RouteHandler& handler,
-                          const httplib::Request& request, httplib::Response& response) {
+                          const httplib::Request& request, const std::string& body,
+                          httplib::Response& response) {
   const auto start = std::chrono::steady_clock::now();
   int code = 0;
   // Unknown paths share one label so that random URLs cannot grow /metrics.
@@ -119,7 +120,7 @@ void HttpServer::Dispatch(const std::string& route, bool admin, const RouteHandl
     metrics_->ObserveHistogram("ark_http_request_seconds", {{"route", metric_route}}, seconds);
     if (config_.access_log) {
       spdlog::info("{} {} {} code={} {:.3f}ms {}B", request.remote_addr, request.method, route,
-                   code, seconds * 1e3, request.body.size());
+                   code, seconds * 1e3, body.size());
     }
   };
   auto fail = [&](const ApiError& e) {
@@ -145,9 +146,9 @@ void HttpServer::Dispatch(const std::string& route, bool admin, const RouteHandl
                  200});
   }
 
-  ctx.raw_body = request.body;
-  if (!request.body.empty()) {
-    ctx.body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  ctx.raw_body = body;
+  if (!body.empty()) {
+    ctx.body = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (ctx.body.is_discarded()) {
       return fail({MilvusCode::kBadJson,
                    "can only accept json format request, error: the body is not valid JSON", 200});
@@ -220,23 +221,54 @@ void HttpServer::InstallRoutes() {
   http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_->Render(), "text/plain; version=0.0.4");
   });
-  auto route_handler = [this](const httplib::Request& req, httplib::Response& res) {
+  auto route_handler = [this](const httplib::Request& req, const std::string& body, httplib::Response& res) {
     const std::string& path = req.path;
     if (auto it = milvus_routes_.find(path); it != milvus_routes_.end()) {
-      return Dispatch(path, false, it->second, req, res);
+      return Dispatch(path, false, it->second, req, body, res);
     }
     if (auto it = admin_routes_.find(path); it != admin_routes_.end()) {
-      return Dispatch(path, true, it->second, req, res);
+      return Dispatch(path, true, it->second, req, body, res);
     }
     bool admin = path.rfind(kAdminPrefix, 0) == 0;
     RouteHandler unknown = [&](RequestContext&) -> Result<nlohmann::json> {
       throw HandlerError{{MilvusCode::kInvalidParameter,
                           "route " + req.method + " " + path + " is not supported by Ark", 404}};
     };
-    Dispatch(path, admin, unknown, req, res);
+    Dispatch(path, admin, unknown, req, body, res);
   };
-  http_->Post(R"(/.*)", route_handler);
-  http_->Get(R"(/(v2|ark)/.*)", route_handler);
+  // POST bodies are read through a content reader: httplib's plain handlers
+  // parse an application/x-www-form-urlencoded body as a form and refuse one
+  // above 8 KiB (a compile-time constant of the shared library), while Milvus
+  // clients (curl -d among them) send JSON under that Content-Type. The body
+  // size bound (set_payload_max_length) still applies.
+  // The body size bound is enforced here: set_payload_max_length does not
+  // cover content readers.
+  http_->Post(R"(/.*)", [this, route_handler](const httplib::Request& req, httplib::Response& res,
+                                              const httplib::ContentReader& reader) {
+    const uint64_t max = config_.limits.max_body_bytes;
+    auto too_large = [&] {
+      Reply(res, 413,
+            ErrorEnvelope({MilvusCode::kInvalidParameter,
+                           "request body is larger than limits.max_body_bytes (" + std::to_string(max) + " bytes)",
+                           413}));
+    };
+    if (req.get_header_value<uint64_t>("Content-Length") > max) return too_large();
+    std::string body;
+    bool over = false;
+    reader([&](const char* data, size_t n) {
+      if (body.size() + n > max) {
+        over = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (over) return too_large();
+    route_handler(req, body, res);
+  });
+  http_->Get(R"(/(v2|ark)/.*)", [route_handler](const httplib::Request& req, httplib::Response& res) {
+    route_handler(req, req.body, res);
+  });
   http_->set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 413) {
       Reply(res, 413,

@@ -95,6 +95,20 @@ TEST(HttpServer, BodyIsJsonWhateverTheContentTypeAndDbNameResolves) {
   EXPECT_EQ(reply["data"], json::array({"db:default"}));
 }
 
+// curl -d sends application/x-www-form-urlencoded; httplib would parse such a
+// body as a form and refuse it above 8 KiB. Found by a CLI smoke test.
+TEST(HttpServer, LargeJsonBodyUnderFormContentTypeIsAccepted) {
+  ServerFixture f;
+  json big = {{"pad", std::string(200000, 'x')}, {"n", 7}};
+  auto c = f.Client();
+  auto r = c.Post("/v2/vectordb/echo/body", big.dump(), "application/x-www-form-urlencoded");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  json reply = json::parse(r->body, nullptr, false);
+  EXPECT_EQ(reply["code"], 0) << r->body.substr(0, 200);
+  EXPECT_EQ(reply["data"]["n"], 7);
+}
+
 TEST(HttpServer, MalformedJsonIsCode1801) {
   ServerFixture f;
   int status = 0;
