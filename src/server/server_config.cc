@@ -1,5 +1,10 @@
 #include "server/server_config.h"
 
+#include "dr/backup_state.h"
+#include "dr/cron.h"
+#include "dr/repository.h"
+#include "dr/retention.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -91,6 +96,47 @@ Status ReadAuth(const YAML::Node& node, const std::string& source, AuthConfig* a
   return r.RejectUnknown();
 }
 
+Status ReadSchedules(const YAML::Node& node, const std::string& source, std::vector<BackupScheduleConfig>* out) {
+  if (!node || node.IsNull()) return Status::OK();
+  if (!node.IsSequence()) {
+    return Status::InvalidArgument("config " + source + ": schedules must be a list of backup schedules");
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string path = "schedules[" + std::to_string(i) + "]";
+    MappingReader r(node[i], path, source);
+    ARK_RETURN_IF_ERROR(r.CheckIsMap());
+    BackupScheduleConfig s;
+    ARK_RETURN_IF_ERROR(r.Read("name", &s.name, "a name"));
+    ARK_RETURN_IF_ERROR(r.Read("cron", &s.cron, "a cron expression"));
+    ARK_RETURN_IF_ERROR(r.Read("repo", &s.repo, "a repository URL"));
+    ARK_RETURN_IF_ERROR(r.Read("key_file", &s.key_file, "a path"));
+    ARK_RETURN_IF_ERROR(r.Read("passphrase_file", &s.passphrase_file, "a path"));
+    ARK_RETURN_IF_ERROR(r.Read("parallel", &s.parallel, "a count"));
+    YAML::Node collections = r.Child("collections");
+    if (collections && !collections.IsNull()) {
+      if (!collections.IsSequence()) return r.Error(path + ".collections", "must be a list of collection names");
+      for (const auto& c : collections) {
+        if (!c.IsScalar()) return r.Error(path + ".collections", "must be a list of collection names");
+        s.collections.push_back(c.as<std::string>());
+      }
+    }
+    MappingReader k(r.Child("retention"), path + ".retention", source);
+    ARK_RETURN_IF_ERROR(k.CheckIsMap());
+    ARK_RETURN_IF_ERROR(k.Read("keep_last", &s.keep_last, "a count"));
+    ARK_RETURN_IF_ERROR(k.Read("keep_days", &s.keep_days, "a count"));
+    ARK_RETURN_IF_ERROR(k.Read("keep_daily", &s.keep_daily, "a count"));
+    ARK_RETURN_IF_ERROR(k.Read("keep_weekly", &s.keep_weekly, "a count"));
+    ARK_RETURN_IF_ERROR(k.Read("keep_monthly", &s.keep_monthly, "a count"));
+    ARK_RETURN_IF_ERROR(k.RejectUnknown());
+    ARK_RETURN_IF_ERROR(r.RejectUnknown());
+    if (s.name.empty() || s.cron.empty() || s.repo.empty()) {
+      return r.Error(path, "needs name, cron and repo");
+    }
+    out->push_back(std::move(s));
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status ParseListenAddress(const std::string& text, std::string* host, int* port) {
@@ -141,7 +187,7 @@ Result<ServerConfig> ServerConfig::FromYaml(const std::string& text, const std::
   ARK_RETURN_IF_ERROR(ReadLimits(r.Child("limits"), source, &c.limits));
   // Sections added by later features (backups, replication) are read by
   // their own modules; they are listed here so the top level stays strict.
-  r.Child("schedules");
+  ARK_RETURN_IF_ERROR(ReadSchedules(r.Child("schedules"), source, &c.schedules));
   ARK_RETURN_IF_ERROR(r.RejectUnknown());
   ARK_RETURN_IF_ERROR(c.Validate().WithContext("config " + source));
   return c;
@@ -175,6 +221,24 @@ Status ServerConfig::Validate() const {
   }
   if (!(limits.default_request_timeout_seconds > 0)) {
     return Status::InvalidArgument("limits.request_timeout_seconds must be > 0");
+  }
+  std::set<std::string> schedule_names;
+  for (const auto& s : schedules) {
+    const std::string where = "schedule '" + s.name + "'";
+    // Backups of a schedule are named "<name>-YYYYMMDD-HHMMSS" (16 more characters).
+    if (Status n = dr::ValidateBackupName(s.name); !n.ok() || s.name.size() > 100) {
+      return Status::InvalidArgument(where + ": the name must be 1..100 characters of A-Z a-z 0-9 . _ -");
+    }
+    if (!schedule_names.insert(s.name).second) return Status::InvalidArgument(where + " is defined twice");
+    if (auto c = dr::CronSchedule::Parse(s.cron); !c.ok()) return c.status().WithContext(where);
+    if (s.parallel < 1 || s.parallel > 64) return Status::InvalidArgument(where + ": parallel must be 1..64");
+    for (const auto& c : s.collections) {
+      if (auto n = dr::ParseCollectionName(c); !n.ok()) return n.status().WithContext(where);
+    }
+    dr::RetentionPolicy p{s.keep_last, s.keep_days, s.keep_daily, s.keep_weekly, s.keep_monthly};
+    if (!p.empty()) {
+      if (auto d = dr::DecideRetention(p, {}, 0); !d.ok()) return d.status().WithContext(where + " retention");
+    }
   }
   return Status::OK();
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -39,6 +40,23 @@ struct LimitsConfig {
   uint32_t worker_threads = 16;
 };
 
+// One scheduled backup (docs/schedules.md): `schedules:` in the YAML file.
+struct BackupScheduleConfig {
+  std::string name;                      // backups are named "<name>-YYYYMMDD-HHMMSS"
+  std::string cron;                      // 5-field cron or @daily etc., in UTC
+  std::string repo;                      // repository URL
+  std::string key_file;                  // encryption key (optional)
+  std::string passphrase_file;           // or passphrase (optional)
+  std::vector<std::string> collections;  // empty: all
+  int parallel = 4;
+  // Retention applied after each successful run (all zero: none).
+  int keep_last = 0;
+  int keep_days = 0;
+  int keep_daily = 0;
+  int keep_weekly = 0;
+  int keep_monthly = 0;
+};
+
 struct ServerConfig {
   std::string data_dir = "./ark-data";
   std::string host = "127.0.0.1";
@@ -49,6 +67,7 @@ struct ServerConfig {
   std::string wal_sync = "every_commit";  // every_commit | batched | none
   bool access_log = true;
   std::string log_level = "info";
+  std::vector<BackupScheduleConfig> schedules;
 
   // Parses YAML text; `source` names the file in error messages.
   static Result<ServerConfig> FromYaml(const std::string& text, const std::string& source);
