@@ -15,6 +15,8 @@
 
 #include "cli/command_registry.h"
 #include "engine/database.h"
+#include "server/admin_backup.h"
+#include "server/backup_scheduler.h"
 #include "server/http_server.h"
 #include "server/milvus_namespace.h"
 #include "server/milvus_service.h"
@@ -110,6 +112,13 @@ Status Serve(const ServeFlags& flags) {
   milvus.Register(http);
   server::MilvusNamespaceService namespaces(db.get());
   namespaces.Register(http);
+  // Declared after the HTTP server: destroyed first, cancelling running
+  // jobs, once no request can reach them.
+  server::JobManager jobs;
+  server::RegisterBackupRoutes(http, db.get(), &jobs);
+  server::BackupScheduler scheduler(db.get(), &jobs, &metrics, config.schedules);
+  ARK_RETURN_IF_ERROR(scheduler.Start());
+  if (!config.schedules.empty()) spdlog::info("{} backup schedule(s) active", config.schedules.size());
   ARK_RETURN_IF_ERROR(http.Bind());
   http.SetReady(true);
   spdlog::info("ark serving on {}://{}:{} (data {}, wal sync {})",
@@ -131,6 +140,7 @@ Status Serve(const ServeFlags& flags) {
   int wake = 0;
   (void)!::write(g_stop_pipe[1], &wake, sizeof(wake));
   waiter.join();
+  scheduler.Stop();
   ARK_RETURN_IF_ERROR(served);
   ARK_RETURN_IF_ERROR(db->wal()->Flush());
   spdlog::info("stopped cleanly");
