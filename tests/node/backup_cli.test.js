@@ -188,3 +188,49 @@ test('backup through a running server to S3, restore, and serve the same answers
   assert.deepEqual(pruned.removed, ['first']);
   await runArkOk(['backup', 'verify', 'second', '--repo', repo, '-q'], s3opts);
 });
+
+test('bad input to backup and restore gets a clear error and changes nothing', async (t) => {
+  const dir = tempDir('backup-bad');
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const data = path.join(dir, 'data');
+  const server = await startServer(data, 'http://127.0.0.1:9');
+  await call(server.endpoint, 'collections/create', { collectionName: 'docs', dimension: 4 });
+  await call(server.endpoint, 'entities/insert', { collectionName: 'docs', data: [{ id: 1, vector: [1, 0, 0, 0] }] });
+  await server.stop();
+  const repo = path.join(dir, 'repo');
+  await runArkOk(['backup', 'create', '--data-dir', data, '--repo', repo, '-n', 'good', '-q']);
+  const before = fs.readdirSync(path.join(repo, 'backups')).sort();
+
+  const cases = [
+    [['backup', 'describe', 'nope', '--repo', repo], /no backup named 'nope'/],
+    [['backup', 'verify', 'nope', '--repo', repo], /no backup named 'nope'/],
+    [['restore', '-n', 'nope', '--repo', repo, '--data-dir', path.join(dir, 'r1')], /no backup named 'nope'/],
+    [['backup', 'create', '--data-dir', data, '--repo', repo, '-c', 'missing'], /default\.missing/],
+    [['restore', '-n', 'good', '--repo', repo, '--data-dir', path.join(dir, 'r2'), '-c', 'missing'], /default\.missing/],
+    [['backup', 'list', '--repo', 's3://'], /bucket|URL/i],
+    [['backup', 'list', '--repo', 'ftp://host/x'], /ftp|scheme|URL/i],
+    [['backup', 'create', '--data-dir', data, '--repo', repo, '-n', '../escape'], /name/],
+    [['backup', 'create', '--data-dir', data, '--repo', repo, '-n', 'a/b'], /name/],
+    [['backup', 'describe', '..', '--repo', repo], /name/],
+    [['backup', 'create', '--data-dir', data, '--repo', repo, '-n', 'good'], /already exists/],
+    [['restore', '-n', 'good', '--repo', repo, '--data-dir', path.join(dir, 'r3'), '--rename', 'docs'], /OLD:NEW/],
+    [['backup', 'prune', '--repo', repo, '--keep-last', '-1'], /keep-last/],
+    [['backup', 'prune', '--repo', repo, '--keep-last', '1', '--grace', 'soon'], /duration/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await runArk(args);
+    assert.notEqual(r.status, 0, `ark ${args.join(' ')} should fail`);
+    assert.match(r.stderr, pattern, `ark ${args.join(' ')}: ${r.stderr}`);
+  }
+  // A repository written by a newer Ark is refused, not misread.
+  const newer = path.join(dir, 'newer');
+  fs.mkdirSync(newer);
+  const desc = JSON.parse(fs.readFileSync(path.join(repo, 'ark-repo.json')));
+  desc.formatVersion = 2;
+  fs.writeFileSync(path.join(newer, 'ark-repo.json'), JSON.stringify(desc));
+  const r = await runArk(['backup', 'list', '--repo', newer]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /formatVersion 2 is newer/);
+  assert.deepEqual(fs.readdirSync(path.join(repo, 'backups')).sort(), before, 'nothing was added or removed');
+  assert.ok(!fs.existsSync(path.join(dir, 'r1')) && !fs.existsSync(path.join(dir, 'r2')));
+});
