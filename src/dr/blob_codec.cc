@@ -83,6 +83,10 @@ uint64_t BlobEncoder::NextChunkSize() const {
   return done_ ? 0 : std::min<uint64_t>(chunk_size_, size_ - encoded_);
 }
 
+namespace {
+constexpr size_t kProbeBytes = 64 << 10;
+}  // namespace
+
 Status BlobEncoder::EncodeChunk(std::string_view plain, std::string* out) {
   if (done_ || plain.size() != NextChunkSize()) {
     return Status::Internal("blob encoder: chunk " + std::to_string(index_) + " of " +
@@ -94,7 +98,23 @@ Status BlobEncoder::EncodeChunk(std::string_view plain, std::string* out) {
   // of floats barely compress, and raw chunks decode for free.
   std::string_view payload = plain;
   uint8_t mode = kChunkModeRaw;
-  if (zstd_ && !plain.empty()) {
+  // First a probe: compress the chunk's first 64 KiB; unless that saves at
+  // least 1/8, the chunk is stored raw without compressing the rest. Float
+  // vectors save 5-10% at a cost of ~3 ns/byte (zstd level 3, about a third
+  // of a local backup's throughput, docs/benchmarks/backup.md); JSON, text,
+  // tombstones and manifests save far more and are compressed.
+  bool worth_trying = zstd_ && !plain.empty();
+  if (worth_trying) {
+    const size_t probe = std::min(plain.size(), kProbeBytes);
+    scratch_.resize(ZSTD_compressBound(probe));
+    size_t n = ZSTD_compressCCtx(zstd_->cctx, scratch_.data(), scratch_.size(), plain.data(), probe,
+                                 std::min(level_, 1));
+    if (ZSTD_isError(n)) {
+      return Status::Internal(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+    }
+    worth_trying = n <= probe - probe / 8;
+  }
+  if (worth_trying) {
     scratch_.resize(ZSTD_compressBound(plain.size()));
     size_t n = ZSTD_compressCCtx(zstd_->cctx, scratch_.data(), scratch_.size(), plain.data(),
                                  plain.size(), level_);

@@ -269,6 +269,18 @@ TEST_F(RepositoryTest, CompressibleChunksShrinkAndRandomBytesStayRaw) {
   ASSERT_OK_AND_ASSIGN(BlobStat raw, repo->PutBlob(HashOf(random), random));
   // Raw: the plaintext plus a 48-byte header and 20 bytes per chunk.
   EXPECT_EQ(raw.stored_size, size + 48 + 4 * 20);
+  // Float vectors save too little for the probe (under 1/8): stored raw.
+  std::string floats(size, '\0');
+  std::mt19937 rng(5);
+  std::normal_distribution<float> g(0.0f, 0.05f);
+  for (size_t i = 0; i + 4 <= size; i += 4) {
+    float f = g(rng);
+    std::memcpy(floats.data() + i, &f, 4);
+  }
+  ASSERT_OK_AND_ASSIGN(BlobStat vec, repo->PutBlob(HashOf(floats), floats));
+  EXPECT_EQ(vec.stored_size, size + 48 + 4 * 20);
+  ASSERT_OK_AND_ASSIGN(std::string floats_back, repo->GetBlob(HashOf(floats)));
+  EXPECT_TRUE(floats_back == floats);
 
   RepositoryInitOptions o = Options();
   o.compression = "none";
