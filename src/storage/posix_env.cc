@@ -240,7 +240,9 @@ class PosixEnv final : public Env {
     size_t size = static_cast<size_t>(st.st_size);
     void* addr = nullptr;
     if (size > 0) {
-      addr = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+      // MAP_POPULATE: map every page up front (one pass in the kernel)
+      // instead of one page fault per 4 KiB as the caller reads it through.
+      addr = ::mmap(nullptr, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
       if (addr == MAP_FAILED) {
         int err = errno;
         ::close(fd);
