@@ -554,12 +554,19 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
   ARK_RETURN_IF_ERROR(CommitManifest(env, staging, kept.manifest));
   if (IsCancelled(cancelled)) return Status::Cancelled(where + ": restore cancelled; nothing restored");
 
-  // Open it the way a server would, and compare what it holds with the backup.
-  {
-    DatabaseOptions db_options;
-    db_options.index_build_threads = 0;
-    db_options.auto_seal = false;
-    auto opened = Database::Open(env, staging, db_options);
+  // Publish, then open it the way a server would and compare what it holds
+  // with the backup. (The open happens at the target, not in staging: a
+  // database cannot be moved while open, and a caller may keep it.)
+  if (env->FileExists(target)) ARK_RETURN_IF_ERROR(env->RemoveDir(target));  // empty (checked above)
+  ARK_RETURN_IF_ERROR(env->RenameFile(staging, target));
+  ARK_RETURN_IF_ERROR(env->SyncDir(DirName(target)));
+  Status checked = [&]() -> Status {
+    DatabaseOptions db_options = options.database_options;
+    if (!options.keep_open) {
+      db_options.index_build_threads = 0;
+      db_options.auto_seal = false;
+    }
+    auto opened = Database::Open(env, target, db_options);
     if (!opened.ok()) {
       return Status(opened.status().code(),
                     fmt::format("{}: the restored database does not open: {}", where, opened.status().message()));
@@ -576,13 +583,19 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
         report.collections.push_back(std::move(info));
       }
     }
-    ARK_RETURN_IF_ERROR((*opened)->wal()->Flush());
+    if (options.keep_open) {
+      report.database = std::move(opened).value();
+    } else {
+      ARK_RETURN_IF_ERROR((*opened)->wal()->Flush());
+    }
+    return Status::OK();
+  }();
+  if (!checked.ok()) {
+    // Take it back out of sight before removing it.
+    if (env->RenameFile(target, staging).ok()) cleanup.dir = staging;
+    return checked;
   }
-  // Publish.
-  if (env->FileExists(target)) ARK_RETURN_IF_ERROR(env->RemoveDir(target));  // empty (checked above)
-  ARK_RETURN_IF_ERROR(env->RenameFile(staging, target));
   cleanup.dir.clear();
-  ARK_RETURN_IF_ERROR(env->SyncDir(DirName(target)));
   report.seconds = static_cast<double>(WallMicros() - started) / 1e6;
   return report;
 }

@@ -10,10 +10,11 @@
 // collects after the grace period).
 //
 // RestoreBackup downloads and hash-checks every blob into a staging directory
-// beside the target, writes the engine manifest and the WAL tail there, opens
-// the result with the engine's ordinary recovery (row counts are compared with
-// the backup's), and only then renames the staging directory to the target:
-// a restore that fails part-way leaves nothing at the target. Index files come
+// beside the target, writes the engine manifest and the WAL tail there,
+// renames the staging directory to the target, and opens the result with the
+// engine's ordinary recovery, comparing row counts with the backup's; if that
+// fails the directory is renamed away and removed: a restore that fails
+// part-way leaves nothing at the target. Index files come
 // from the backup, so the restored database searches with its indexes at once.
 //
 // Thread-safety: the functions may run concurrently on different backups;
@@ -104,12 +105,18 @@ struct RestoreOptions {
   std::string target_dir;  // must not exist, or be an empty directory
   StateFilter filter;      // collections to restore and their new names
   int parallelism = 4;
+  // Hand the database opened for the check back in the report (with these
+  // options) instead of closing it: a caller that serves the restored data
+  // in-process then pays the open once.
+  bool keep_open = false;
+  DatabaseOptions database_options;
 };
 struct RestoreReport {
   std::vector<CollectionInfo> collections;  // as opened from the restored directory
   uint64_t bytes = 0;                       // plaintext bytes written
   uint64_t files = 0;
   double seconds = 0;
+  std::unique_ptr<Database> database;       // with keep_open: the restored database, open
 };
 Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOptions& options,
                                     Progress* progress = nullptr,
