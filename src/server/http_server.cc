@@ -105,7 +105,7 @@ Status HttpServer::Authenticate(const httplib::Request& request, bool admin,
 }
 
 void HttpServer::Dispatch(const std::string& route, bool admin, const RouteHandler& handler,
-                          const httplib::Request& request, const std::string& body,
+                          const httplib::Request& request, const std::string& request_body,
                           httplib::Response& response) {
   const auto start = std::chrono::steady_clock::now();
   int code = 0;
@@ -120,7 +120,7 @@ void HttpServer::Dispatch(const std::string& route, bool admin, const RouteHandl
     metrics_->ObserveHistogram("ark_http_request_seconds", {{"route", metric_route}}, seconds);
     if (config_.access_log) {
       spdlog::info("{} {} {} code={} {:.3f}ms {}B", request.remote_addr, request.method, route,
-                   code, seconds * 1e3, body.size());
+                   code, seconds * 1e3, request_body.size());
     }
   };
   auto fail = [&](const ApiError& e) {
@@ -146,9 +146,9 @@ void HttpServer::Dispatch(const std::string& route, bool admin, const RouteHandl
                  200});
   }
 
-  ctx.raw_body = body;
-  if (!body.empty()) {
-    ctx.body = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  ctx.raw_body = request_body;
+  if (!request_body.empty()) {
+    ctx.body = nlohmann::json::parse(request_body, nullptr, /*allow_exceptions=*/false);
     if (ctx.body.is_discarded()) {
       return fail({MilvusCode::kBadJson,
                    "can only accept json format request, error: the body is not valid JSON", 200});

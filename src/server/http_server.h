@@ -87,7 +87,7 @@ class HttpServer {
  private:
   void InstallRoutes();
   void Dispatch(const std::string& route, bool admin, const RouteHandler& handler,
-                const httplib::Request& request, const std::string& body, httplib::Response& response);
+                const httplib::Request& request, const std::string& request_body, httplib::Response& response);
   Status Authenticate(const httplib::Request& request, bool admin, std::string* user) const;
   void Reply(httplib::Response& response, int http_status, const nlohmann::json& body) const;
 
