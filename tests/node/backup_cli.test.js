@@ -8,20 +8,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
-const { BUCKET, startS3rver, runArk, runArkOk, tempDir } = require('./helpers');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+const { BUCKET, freePort, startS3rver, runArk, runArkOk, tempDir } = require('./helpers');
 
 // The server reads S3 credentials from its environment, as in production.
 async function startServer(dataDir, s3endpoint) {

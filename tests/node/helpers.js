@@ -103,4 +103,4 @@ async function runArkOk(args, opts) {
   return r;
 }
 
-module.exports = { BUCKET, startS3rver, runArk, runArkOk, tempDir };
+module.exports = { BUCKET, arkBin, freePort, startS3rver, runArk, runArkOk, tempDir };

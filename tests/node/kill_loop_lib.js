@@ -6,31 +6,11 @@
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
+const { arkBin, freePort } = require('./helpers');
 
 const DIM = 8;
 const COLL = 'kill_loop';
 const LOG_KEEP = 64 * 1024;  // bytes of each server run's log (stdout + stderr) kept for reports
-
-function arkBin() {
-  const bin = process.env.ARK_BIN;
-  if (!bin || !fs.existsSync(bin)) {
-    throw new Error(`ARK_BIN must name the built ark binary (got ${JSON.stringify(bin)}); ` +
-      'scripts/run-tests.sh sets it');
-  }
-  return bin;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 // Deterministic PRNG (mulberry32): a failing run is replayed from its seed
 // (the operation mix; the kill moment relative to the server's work is not

@@ -7,9 +7,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const { HttpClient } = require('@zilliz/milvus2-sdk-node');
-const { tempDir } = require('./helpers');
+const { freePort, tempDir } = require('./helpers');
 
 const DIM = 64;
 const N = 10000;
@@ -17,17 +16,6 @@ const BATCH = 1000;
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella'];
 const LANGS = ['en', 'fr', 'de'];
 const COLL = 'kb';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 async function startArk() {
   const bin = process.env.ARK_BIN;
