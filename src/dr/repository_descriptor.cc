@@ -132,7 +132,7 @@ nlohmann::json DescriptorToJson(const RepositoryDescriptor& d) {
   nlohmann::json j = {
       {"formatVersion", d.format_version}, {"repositoryId", d.repository_id},
       {"createdMicros", d.created_micros}, {"compression", d.compression},
-      {"zstdLevel", d.zstd_level},         {"chunkSize", d.chunk_size},
+      {"zstdLevel", static_cast<uint32_t>(d.zstd_level)}, {"chunkSize", d.chunk_size},
       {"encryption", d.encryption},        {"keyDerivation", d.key_derivation},
       {"saltHex", d.salt_hex},             {"keyCheckHex", d.key_check_hex},
   };
