@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.h"
+#include "cli/time_format.h"
 #include "cli/progress_display.h"
 #include "cli/admin_client.h"
 #include "dr/backup.h"
@@ -68,15 +69,6 @@ Result<dr::OpenedRepository> OpenRepo(const RepoFlags& r, bool create) {
   init.compression = r.compression;
   init.zstd_level = r.zstd_level;
   return dr::OpenRepositoryUrl(r.repo, key, create, init);
-}
-
-std::string IsoTime(uint64_t micros) {
-  time_t secs = static_cast<time_t>(micros / 1'000'000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 Result<std::vector<dr::CollectionName>> ParseNames(const std::vector<std::string>& texts) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cli/command_registry.h"
+#include "cli/time_format.h"
 #include "storage/env.h"
 #include "storage/object_store.h"
 #include "storage/object_store_url.h"
@@ -53,16 +54,6 @@ ObjectUrl SplitUrl(const std::string& url, bool as_prefix) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return {scheme + ".", path};
   return {scheme + (slash == 0 ? "/" : path.substr(0, slash)), path.substr(slash + 1)};
-}
-
-std::string IsoTime(uint64_t micros) {
-  if (micros == 0) return "-";
-  time_t secs = static_cast<time_t>(micros / 1'000'000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 class StdinReader final : public ObjectReader {
