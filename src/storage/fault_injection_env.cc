@@ -54,9 +54,15 @@ void FaultInjectionEnv::FailSync(uint64_t nth, int error_number) {
   sync_errno_ = error_number;
 }
 
+void FaultInjectionEnv::FailTruncate(uint64_t nth, int error_number) {
+  std::lock_guard<std::mutex> l(mu_);
+  truncate_fault_at_ = nth == 0 ? 0 : truncates_ + nth;
+  truncate_errno_ = error_number;
+}
+
 void FaultInjectionEnv::ClearFaults() {
   std::lock_guard<std::mutex> l(mu_);
-  write_fault_at_ = sync_fault_at_ = 0;
+  write_fault_at_ = sync_fault_at_ = truncate_fault_at_ = 0;
 }
 
 void FaultInjectionEnv::SetForwardSyncs(bool forward) {
@@ -156,7 +162,10 @@ Status FaultInjectionEnv::FileSync(WritableFile* base, bool full) {
   }
   if (forward_syncs_) ARK_RETURN_IF_ERROR(full ? base->Fsync() : base->Sync());
   FileState& st = files_[base->path()];
-  st.size = base->Size();
+  // Capped by the file's real size: a TruncateFile by path (a WAL cutting
+  // off a failed write) does not update the open handle's byte count.
+  auto real = base_->GetFileSize(base->path());
+  st.size = real.ok() ? std::min(base->Size(), *real) : base->Size();
   st.synced = std::min(st.size, st.torn_limit);
   return Status::OK();
 }
@@ -246,6 +255,11 @@ Status FaultInjectionEnv::LinkFile(const std::string& from, const std::string& t
 Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
   std::lock_guard<std::mutex> l(mu_);
   ARK_RETURN_IF_ERROR(CheckActive("truncate " + path));
+  ++truncates_;
+  if (truncate_fault_at_ != 0 && truncates_ == truncate_fault_at_) {
+    truncate_fault_at_ = 0;
+    return InjectedError("truncate " + path, truncate_errno_);
+  }
   ARK_RETURN_IF_ERROR(base_->TruncateFile(path, size));
   auto it = files_.find(path);
   if (it != files_.end()) {

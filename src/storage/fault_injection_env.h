@@ -15,8 +15,8 @@
 //     IOError, ENOSPC -> ResourceExhausted), writes half and fails ("short
 //     write"), or writes everything and reports success while only the first
 //     half can ever become durable ("torn write": lost on crash even after a
-//     later successful Sync). The Nth Sync()/Fsync() fails with a chosen errno.
-//     Faults fire once.
+//     later successful Sync). The Nth Sync()/Fsync() fails with a chosen errno,
+//     and so does the Nth TruncateFile(). Faults fire once.
 //   * SetFilesystemActive(false): the machine is "off": every call that would
 //     change the filesystem fails with IOError, so a Wal or engine object can
 //     be destroyed after a simulated crash without writing anything more.
@@ -60,6 +60,8 @@ class FaultInjectionEnv final : public Env {
   void FailWrite(uint64_t nth, int error_number, WriteFault kind = WriteFault::kError);
   // nth >= 1 counts Sync()/Fsync() calls from now on; 0 clears the fault.
   void FailSync(uint64_t nth, int error_number);
+  // nth >= 1 counts TruncateFile() calls from now on (nothing is cut); 0 clears.
+  void FailTruncate(uint64_t nth, int error_number);
   void ClearFaults();
   // false: Sync()/Fsync()/SyncDir() do the bookkeeping but skip the real
   // fsync (crash tests simulate the crash themselves; saves time).
@@ -134,9 +136,10 @@ class FaultInjectionEnv final : public Env {
   std::vector<PendingRename> renames_;      // GUARDED_BY(mu_)
   bool active_ = true;
   bool forward_syncs_ = true;
-  uint64_t writes_ = 0, syncs_ = 0;
-  uint64_t write_fault_at_ = 0, sync_fault_at_ = 0;  // absolute counter values, 0 = none
-  int write_errno_ = 0, sync_errno_ = 0;
+  uint64_t writes_ = 0, syncs_ = 0, truncates_ = 0;
+  // absolute counter values, 0 = none
+  uint64_t write_fault_at_ = 0, sync_fault_at_ = 0, truncate_fault_at_ = 0;
+  int write_errno_ = 0, sync_errno_ = 0, truncate_errno_ = 0;
   WriteFault write_fault_kind_ = WriteFault::kError;
 };
 

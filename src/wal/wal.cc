@@ -6,7 +6,17 @@
 // releases mu_, writes the whole batch with one Append() and syncs once, then
 // publishes durable_ and wakes every waiter. Appends arriving meanwhile go to
 // the fresh buffer_ and are picked up by the next leader.
+//
+// A failed round (write or sync) is rolled back before it is reported: the
+// leader cuts the segment file back to committed_size_ (its size after the
+// last successful round) and fsyncs, so the failed batch cannot be replayed.
+// After a failed fdatasync the kernel may have dropped the dirty pages, so
+// nothing past committed_size_ can be trusted either way; bytes before it
+// were made durable (or, in kNone mode, written and acknowledged) by earlier
+// rounds and are kept. The log stays failed (sticky) even when the cut
+// works: the engine above applied the failed records to memory.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -46,7 +56,11 @@ class WalImpl final : public Wal {
   WalImpl(Env* env, std::string dir, const WalOptions& options)
       : env_(env), dir_(std::move(dir)), options_(options) {}
   ~WalImpl() override {
-    if (file_) (void)file_->Close();
+    if (!file_) return;
+    // A cut that failed when the round failed: one more try (the disk may be
+    // back, e.g. space freed before a clean restart).
+    if (cut_pending_) (void)CutBackToCommitted();
+    (void)file_->Close();
   }
 
   Status Recover();
@@ -60,6 +74,11 @@ class WalImpl final : public Wal {
   Position DurablePosition() const override {
     std::lock_guard<std::mutex> l(mu_);
     return durable_;
+  }
+  uint64_t DurableLsn() const override { return durable_lsn_.load(std::memory_order_acquire); }
+  Status Error() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return error_;
   }
   uint64_t CurrentEpoch() const override {
     std::lock_guard<std::mutex> l(mu_);
@@ -102,6 +121,17 @@ class WalImpl final : public Wal {
   Status SyncUpTo(uint64_t lsn, bool force);
   // Leader only: writes `batch` (rotating first if needed) and syncs.
   Status WriteBatch(Batch* batch, uint64_t sync_base, bool sync, uint64_t* sync_micros);
+  // Leader only, after WriteBatch failed with `failure`: cuts the failed
+  // batch off the segment file and returns the error to make sticky (it says
+  // whether the cut worked).
+  Status RollBack(const Status& failure);
+  // Truncates file_ to committed_size_ (if longer) and fsyncs it.
+  Status CutBackToCommitted();
+  // mu_ held.
+  void SetDurableLocked(Position p) {
+    durable_ = p;
+    durable_lsn_.store(p.lsn, std::memory_order_release);
+  }
   // Leader or Open only: creates, syncs and switches to a new segment.
   Status CreateSegment(uint64_t epoch, uint64_t first_lsn);
   // Open only: drops a last segment whose creation never completed.
@@ -122,6 +152,7 @@ class WalImpl final : public Wal {
   uint64_t next_lsn_ = 1;              // GUARDED_BY(mu_)
   Position last_;                      // GUARDED_BY(mu_) last assigned
   Position durable_;                   // GUARDED_BY(mu_)
+  std::atomic<uint64_t> durable_lsn_{0};  // durable_.lsn, written under mu_, read without
   Batch buffer_;                       // GUARDED_BY(mu_)
   Batch spare_;                        // GUARDED_BY(mu_) empty, keeps capacity for reuse
   bool leader_active_ = false;         // GUARDED_BY(mu_)
@@ -133,6 +164,10 @@ class WalImpl final : public Wal {
   // Owned by the leader (leader_active_ == true) or by Open.
   std::unique_ptr<WritableFile> file_;
   uint64_t file_epoch_ = 0;
+  // Size of file_ after its last successful round (or creation / recovery):
+  // every byte below it belongs to an acknowledged record or the header.
+  uint64_t committed_size_ = 0;
+  bool cut_pending_ = false;  // a failed round's bytes may still be past committed_size_
 };
 
 Status WalImpl::CreateSegment(uint64_t epoch, uint64_t first_lsn) {
@@ -143,6 +178,7 @@ Status WalImpl::CreateSegment(uint64_t epoch, uint64_t first_lsn) {
   ARK_RETURN_IF_ERROR(env_->SyncDir(dir_));
   file_ = std::move(f);
   file_epoch_ = epoch;
+  committed_size_ = file_->Size();
   std::lock_guard<std::mutex> l(mu_);
   segments_.push_back({path, epoch, first_lsn});
   ++stats_.segments_created;
@@ -191,7 +227,8 @@ Status WalImpl::Recover() {
     ARK_RETURN_IF_ERROR(CreateSegment(fresh.epoch, fresh.first_lsn));
     epoch_ = fresh.epoch;
     next_lsn_ = fresh.first_lsn;
-    last_ = durable_ = {fresh.epoch, fresh.first_lsn - 1};
+    last_ = {fresh.epoch, fresh.first_lsn - 1};
+    SetDurableLocked(last_);
     return Status::OK();
   }
 
@@ -229,6 +266,7 @@ Status WalImpl::Recover() {
   ARK_ASSIGN_OR_RETURN(file_, env_->NewAppendableFile(last_path));
   if (reader->torn_tail()) ARK_RETURN_IF_ERROR(file_->Sync());
   file_epoch_ = tail->header().epoch;
+  committed_size_ = file_->Size();
 
   for (const auto& f : files) {
     auto name = ParseSegmentFileName(BaseName(f));
@@ -236,7 +274,8 @@ Status WalImpl::Recover() {
   }
   epoch_ = file_epoch_;
   next_lsn_ = tail->next_lsn();
-  last_ = durable_ = {epoch_, next_lsn_ - 1};
+  last_ = {epoch_, next_lsn_ - 1};
+  SetDurableLocked(last_);
   return Status::OK();
 }
 
@@ -278,7 +317,38 @@ Status WalImpl::WriteBatch(Batch* batch, uint64_t sync_base, bool sync, uint64_t
     ARK_RETURN_IF_ERROR(file_->Sync());
     *sync_micros = env_->NowMicros() - t0 + 1;  // +1: count a sync even if under 1 us
   }
+  committed_size_ = file_->Size();
   return Status::OK();
+}
+
+Status WalImpl::CutBackToCommitted() {
+  const std::string& path = file_->path();
+  ARK_ASSIGN_OR_RETURN(uint64_t size, env_->GetFileSize(path));
+  if (size > committed_size_) {
+    ARK_RETURN_IF_ERROR(env_->TruncateFile(path, committed_size_));
+    // fsync, not fdatasync: the new size is what must reach the disk.
+    ARK_RETURN_IF_ERROR(file_->Fsync());
+  }
+  cut_pending_ = false;
+  return Status::OK();
+}
+
+Status WalImpl::RollBack(const Status& failure) {
+  // Whatever of the batch reached the file (a short write; or all of it, with
+  // the fdatasync failing) was never acknowledged: cut it off so that no
+  // reopen replays it.
+  cut_pending_ = true;
+  Status cut = CutBackToCommitted();
+  const std::string where = file_->path() + " at offset " + std::to_string(committed_size_);
+  if (cut.ok()) {
+    return failure.WithContext("WAL write failed (nothing of it is in the log: cut back to " + where +
+                               "); the log refuses writes until reopened");
+  }
+  return failure.WithContext(
+      "WAL write failed, and cutting it off the log (back to " + where + ") failed too (" +
+      cut.ToString() +
+      "): the outcome of the refused writes is unknown, they may be replayed when the log is "
+      "reopened; the log refuses writes until reopened");
 }
 
 Status WalImpl::SyncUpTo(uint64_t lsn, bool force) {
@@ -309,15 +379,14 @@ Status WalImpl::SyncUpTo(uint64_t lsn, bool force) {
     l.unlock();
     uint64_t sync_micros = 0;
     Status s = WriteBatch(&batch, sync_base, sync, &sync_micros);
+    if (!s.ok()) s = RollBack(s);  // still the leader: nobody else touches file_
     l.lock();
     leader_active_ = false;
     if (!s.ok()) {
-      if (error_.ok()) {
-        error_ = s.WithContext("WAL write failed; the log refuses writes until reopened");
-      }
+      if (error_.ok()) error_ = s;
     } else {
       if (!batch.empty()) {
-        durable_ = batch.last;
+        SetDurableLocked(batch.last);
         stats_.bytes_written += batch.data.size();
         ++stats_.write_batches;
       }
@@ -362,12 +431,13 @@ Result<Position> WalImpl::StartEpoch(uint64_t epoch) {
   // epoch in its batch and rotates before writing the kEpochStart record.
   uint64_t sync_micros = 0;
   Status s = WriteBatch(&old, sync_base, !old.empty(), &sync_micros);
+  if (!s.ok()) s = RollBack(s);
   l.lock();
   leader_active_ = false;
   if (!s.ok()) {
-    if (error_.ok()) error_ = s.WithContext("WAL write failed; the log refuses writes until reopened");
+    if (error_.ok()) error_ = s;
   } else if (!old.empty()) {
-    durable_ = old.last;
+    SetDurableLocked(old.last);
     stats_.bytes_written += old.data.size();
     ++stats_.write_batches;
     if (sync_micros > 0) {

@@ -16,7 +16,16 @@
 //   the sync policy (group commit: the first waiter becomes the leader, writes
 //   everything buffered so far and syncs once; the others wait for it).
 //   A failed write or sync is sticky: this and every later Append() /
-//   WaitDurable() return the same IOError until the Wal is reopened.
+//   WaitDurable() return the same error until the Wal is reopened.
+//
+//   A failed round never leaves its records to be replayed: the leader cuts
+//   the segment file back to its size after the last successful round
+//   (Env::TruncateFile, then fsync) before it fails the round's waiters, so a
+//   reopen finds exactly the acknowledged records. Only if that cut fails too
+//   (the disk refuses every change) can the failed records still be in the
+//   file; the error then says their outcome is unknown (they may be replayed
+//   at the next Open, like records of a write cut short by a crash before its
+//   reply), and the cut is tried once more when the Wal is destroyed.
 //
 //   Thread-safety: all methods are thread-safe. Destroying the Wal does not
 //   write buffered records: call Flush() first (records never made durable
@@ -84,6 +93,11 @@ class Wal {
   // reports {initial_epoch, 0} for both.
   virtual Position LastPosition() const = 0;
   virtual Position DurablePosition() const = 0;
+  // DurablePosition().lsn without taking the Wal's mutex (read paths use it
+  // as their visibility horizon).
+  virtual uint64_t DurableLsn() const = 0;
+  // The sticky error of a failed write or sync; OK while the log works.
+  virtual Status Error() const = 0;
   virtual uint64_t CurrentEpoch() const = 0;
 
   // Starts epoch `epoch` (> current): writes a kEpochStart record in a new
