@@ -120,6 +120,9 @@ Status Serve(const ServeFlags& flags) {
   ARK_RETURN_IF_ERROR(scheduler.Start());
   if (!config.schedules.empty()) spdlog::info("{} backup schedule(s) active", config.schedules.size());
   ARK_RETURN_IF_ERROR(http.Bind());
+  // Not ready while the database refuses writes (a failed WAL or manifest
+  // write is sticky until restart): a load balancer can route away.
+  http.SetReadinessCheck([&db] { return db->Health(); });
   http.SetReady(true);
   spdlog::info("ark serving on {}://{}:{} (data {}, wal sync {})",
                config.tls.enabled() ? "https" : "http", config.host, http.port(),

@@ -468,7 +468,9 @@ Result<std::shared_ptr<const CollectionSnapshot>> Database::GetSnapshot(
   const Collection& c = *collections_.at(it->second);
   // Read the lsn under view_mu_: a seal swaps its frozen blocks for the sealed
   // file under view_mu_ only after applied_lsn_ covers the seal point.
-  uint64_t lsn = applied_lsn_.load(std::memory_order_acquire);
+  // Not past the durable lsn: a row applied but not yet durable is not
+  // acknowledged, and is never shown if its WAL write or sync fails.
+  uint64_t lsn = std::min(applied_lsn_.load(std::memory_order_acquire), wal_->DurableLsn());
   std::vector<CollectionSnapshot::GrowingView> growing;
   if (c.published_frozen) growing.push_back({c.published_frozen, c.published_frozen->count()});
   growing.push_back({c.published_growing, c.published_growing->count()});

@@ -24,8 +24,9 @@
 // deleted only after that, and WAL segments below the checkpoint are removed.
 //
 // Reads (Get, GetSnapshot) work on immutable snapshots and never wait for I/O.
-// A row is visible to readers once applied, which may be just before it is
-// durable (it is acknowledged only once durable).
+// A row is visible to readers once applied and durable: snapshots are taken
+// at min(applied lsn, the WAL's durable lsn), so a write whose WAL write or
+// sync fails is never seen (docs/reliability.md, "Disk trouble").
 //
 // Thread-safety: every public method is thread-safe. Errors while sealing or
 // committing a manifest are sticky: later writes fail until reopened.
@@ -235,6 +236,11 @@ class Database {
   // the manifest (DDL at or before `applied`, data at or before the
   // collection's `flushed`) are skipped.
   Status ApplyRecord(const WalRecord& record);
+
+  // Why writes are refused: the sticky error of a failed seal or manifest
+  // commit, else the WAL's sticky write/sync error; OK while writes work
+  // (/readyz answers 503 with it).
+  Status Health() const;
 
   Wal* wal() const { return wal_.get(); }
   const std::string& dir() const { return dir_; }

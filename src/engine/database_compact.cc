@@ -66,7 +66,9 @@ Result<CompactionResult> Database::Compact(const std::string& database, const st
     if (c->compacting) {
       return Status::FailedPrecondition(fmt::format("collection '{}': a compaction is already running", name));
     }
-    snapshot_lsn = applied_lsn_.load(std::memory_order_acquire);
+    // As GetSnapshot: a delete not yet durable may still be refused, so its
+    // row is kept here (and carried over as a delete if it becomes durable).
+    snapshot_lsn = std::min(applied_lsn_.load(std::memory_order_acquire), wal_->DurableLsn());
     for (const auto& block : c->sealed) {
       uint64_t dead = 0;
       for (size_t r = 0; r < block->num_rows(); ++r) dead += block->DeleteLsn(r) != 0;

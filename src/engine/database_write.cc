@@ -21,6 +21,11 @@ Status Database::StickyError() const {
   return sticky_error_;
 }
 
+Status Database::Health() const {
+  Status s = StickyError();
+  return s.ok() ? wal_->Error() : s;
+}
+
 void Database::SetStickyError(const Status& s) {
   std::lock_guard<std::mutex> lock(error_mu_);
   if (sticky_error_.ok()) sticky_error_ = s;

@@ -214,8 +214,13 @@ void HttpServer::InstallRoutes() {
     res.set_content("{\"status\":\"alive\"}", "application/json");
   });
   http_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    if (ready_.load()) {
+    Status health = ready_.load() && readiness_check_ ? readiness_check_() : Status::OK();
+    if (ready_.load() && health.ok()) {
       res.set_content("{\"status\":\"ready\"}", "application/json");
+    } else if (!health.ok()) {
+      res.status = 503;
+      res.set_content(nlohmann::json{{"status", "not ready"}, {"reason", health.ToString()}}.dump(),
+                      "application/json");
     } else {
       res.status = 503;
       res.set_content(nlohmann::json{{"status", "not ready"}, {"reason", not_ready_reason_}}.dump(),

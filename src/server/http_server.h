@@ -83,6 +83,9 @@ class HttpServer {
 
   // /readyz answers 200 only when ready (503 while recovering or read-only).
   void SetReady(bool ready, std::string reason = "");
+  // Asked on every /readyz while ready: a non-OK Status (e.g. the database's
+  // sticky write error) answers 503 with it as the reason. Set before Serve().
+  void SetReadinessCheck(std::function<Status()> check) { readiness_check_ = std::move(check); }
 
  private:
   void InstallRoutes();
@@ -102,6 +105,7 @@ class HttpServer {
   std::atomic<bool> serving_{false};
   std::atomic<bool> stop_requested_{false};
   std::string not_ready_reason_;  // written before ready_ flips; read after
+  std::function<Status()> readiness_check_;
   int port_ = 0;
 };
 

@@ -13,7 +13,9 @@ ApiError ApiErrorFromStatus(const Status& status) {
     case StatusCode::kAlreadyExists:
       return {MilvusCode::kInvalidParameter, status.message(), 200};
     case StatusCode::kResourceExhausted:
-      return {MilvusCode::kRateLimited, status.message(), 200};
+      // Not 1807: clients back off and retry a rate limit, forever against a
+      // full disk. Milvus words it "quota exceeded[reason=...]".
+      return {MilvusCode::kQuotaExceeded, "quota exceeded[reason=" + status.message() + "]", 200};
     case StatusCode::kPermissionDenied:
       return {MilvusCode::kUnauthenticated, status.message(), 401};
     case StatusCode::kTimedOut:

@@ -14,6 +14,12 @@ namespace ark::server {
 
 enum class MilvusCode : int {
   kSuccess = 0,
+  // Milvus merr ErrServiceQuotaExceeded (not retriable): Milvus's answer when
+  // the disk quota is exhausted. Ark: every ResourceExhausted Status, i.e. a
+  // full disk (ENOSPC, EDQUOT) or another exhausted resource; a retry does
+  // not help until an operator frees space. (Ark's deliberate, retryable
+  // rate limit is 1807, sent by HttpServer itself.)
+  kQuotaExceeded = 9,
   kCollectionNotFound = 100,
   kCollectionNotLoaded = 101,
   kIndexNotFound = 700,
@@ -25,7 +31,7 @@ enum class MilvusCode : int {
   kMissingParameter = 1802,
   kInsertDataError = 1804,
   kPrimaryKeyCheckFailed = 1806,
-  kRateLimited = 1807,
+  kRateLimited = 1807,         // too many concurrent requests: back off and retry
   kRouteNotFound = 1808,       // Ark: an unknown /v2 route (Milvus sends an HTML 404)
 };
 

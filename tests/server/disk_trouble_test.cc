@@ -16,9 +16,11 @@
 //           fsync, then CURRENT.tmp write + fsync (the WAL is already durable,
 //           so it does no I/O).
 //
-// Findings the suite pins are in docs/reliability.md ("Disk trouble"); the
-// DISABLED_ tests at the end assert the behaviour we want where Ark does
-// something else today.
+// Results and the rules they pin are in docs/reliability.md ("Disk
+// trouble"); the tests at the end pin the four findings of the first run,
+// fixed since: a refused insert neither comes back after a restart nor is
+// visible before it, /readyz reports the sticky error, and a full disk is not
+// answered as a (retryable) rate limit.
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -43,34 +45,36 @@ struct DiskFault {
   FaultInjectionEnv::WriteFault write_kind;
   Trigger trigger;       // the request that runs into the fault
   const char* file;      // a piece of the failing path the error must name
-  int milvus_code;       // what the server answers today
+  int milvus_code;       // what the server answers
 };
 
 std::string ErrnoText(int error_number) { return std::strerror(error_number); }
 
 // What the server answers (see milvus_error.cc): IOError -> 1200 Unexpected,
-// ResourceExhausted (ENOSPC) -> 1807 "rate limited", the code Ark also uses
-// for its deliberate rate limits: a finding, see docs/reliability.md.
+// ResourceExhausted (ENOSPC) -> 9 "quota exceeded[reason=...]", Milvus's
+// non-retriable code for an exhausted disk quota (never 1807, the rate limit
+// clients retry).
 constexpr int kUnexpected = 1200;
+constexpr int kQuotaExceeded = 9;
 constexpr int kRateLimited = 1807;
 
 const DiskFault kFaults[] = {
     {"WalWriteEnospc", FaultOp::kWrite, 1, ENOSPC, FaultInjectionEnv::WriteFault::kError,
-     Trigger::kInsert, "/wal/", kRateLimited},
+     Trigger::kInsert, "/wal/", kQuotaExceeded},
     // ENOSPC as a real disk gives it: half the batch reached the file, so the
     // WAL ends in a torn record that reopening must cut off.
     {"WalShortWriteEnospc", FaultOp::kWrite, 1, ENOSPC, FaultInjectionEnv::WriteFault::kShortWrite,
-     Trigger::kInsert, "/wal/", kRateLimited},
+     Trigger::kInsert, "/wal/", kQuotaExceeded},
     {"WalWriteEio", FaultOp::kWrite, 1, EIO, FaultInjectionEnv::WriteFault::kError,
      Trigger::kInsert, "/wal/", kUnexpected},
     {"WalFsyncEio", FaultOp::kSync, 1, EIO, FaultInjectionEnv::WriteFault::kError,
      Trigger::kInsert, "/wal/", kUnexpected},
     {"SegmentWriteEnospc", FaultOp::kWrite, 1, ENOSPC, FaultInjectionEnv::WriteFault::kError,
-     Trigger::kFlush, "/files/", kRateLimited},
+     Trigger::kFlush, "/files/", kQuotaExceeded},
     {"SegmentFsyncEio", FaultOp::kSync, 1, EIO, FaultInjectionEnv::WriteFault::kError,
      Trigger::kFlush, "/files/", kUnexpected},
     {"ManifestWriteEnospc", FaultOp::kWrite, 2, ENOSPC, FaultInjectionEnv::WriteFault::kError,
-     Trigger::kFlush, "/MANIFEST-", kRateLimited},
+     Trigger::kFlush, "/MANIFEST-", kQuotaExceeded},
     {"ManifestFsyncEio", FaultOp::kSync, 2, EIO, FaultInjectionEnv::WriteFault::kError,
      Trigger::kFlush, "/MANIFEST-", kUnexpected},
     {"CurrentFsyncEio", FaultOp::kSync, 3, EIO, FaultInjectionEnv::WriteFault::kError,
@@ -78,7 +82,8 @@ const DiskFault kFaults[] = {
 };
 
 // A MilvusFixture whose Database runs on a FaultInjectionEnv, with /readyz
-// switched to ready as `ark serve` does once it has bound its port.
+// switched to ready and tied to Database::Health() as `ark serve` does once
+// it has bound its port.
 class DiskTroubleFixture : public MilvusFixture {
  protected:
   void SetUp() override {
@@ -102,6 +107,7 @@ class DiskTroubleFixture : public MilvusFixture {
     service_ = std::make_unique<MilvusService>(db_.get(), config.limits);
     service_->Register(*http_);
     ASSERT_OK(http_->Bind());
+    http_->SetReadinessCheck([db = db_.get()] { return db->Health(); });
     http_->SetReady(true);
     thread_ = std::thread([this] { EXPECT_OK(http_->Serve()); });
   }
@@ -218,6 +224,7 @@ void ExpectRefused(const json& reply, const DiskFault& f, const std::string& fil
   SCOPED_TRACE(what + ": " + reply.dump());
   ASSERT_TRUE(reply.is_object());
   EXPECT_NE(reply["code"], 0);
+  EXPECT_NE(reply["code"], kRateLimited);
   EXPECT_EQ(reply["code"], f.milvus_code);
   ASSERT_TRUE(reply["message"].is_string());
   std::string message = reply["message"];
@@ -225,16 +232,15 @@ void ExpectRefused(const json& reply, const DiskFault& f, const std::string& fil
   if (!file.empty()) {
     EXPECT_NE(message.find(file), std::string::npos);
   }
+  if (f.milvus_code == kQuotaExceeded) {
+    EXPECT_EQ(message.rfind("quota exceeded[reason=", 0), 0u);
+  }
   EXPECT_FALSE(reply.contains("data"));
 }
 
 TEST_P(DiskTroubleTest, RefusesWritesKeepsReadsAndRecoversAfterRestart) {
   const DiskFault& f = std::get<0>(GetParam());
   const bool power_loss = std::get<1>(GetParam());
-  if (f.trigger == Trigger::kInsert && f.op == FaultOp::kSync && !power_loss) {
-    GTEST_SKIP() << "the refused insert comes back after a plain restart: "
-                    "DiskTroubleFixture.DISABLED_InsertRefusedForAFailedWalFsyncStaysAbsentAfterRestart";
-  }
   MakeDocs();
   ExpectAcknowledgedRowsReadable();
 
@@ -255,9 +261,14 @@ TEST_P(DiskTroubleTest, RefusesWritesKeepsReadsAndRecoversAfterRestart) {
                 f.file, "a delete");
   ExpectRefused(Flush(), f, f.file, "a flush");
 
-  // Reads keep answering with the acknowledged data.
+  // Reads keep answering with the acknowledged data, and only with it.
   ExpectAcknowledgedRowsReadable();
-  EXPECT_TRUE(Get({12}).empty());
+  EXPECT_EQ(Count(), 10);
+  EXPECT_TRUE(Get({11, 12}).empty());
+  // Not ready, and the reason names the OS error.
+  auto [status, body] = Readyz();
+  EXPECT_EQ(status, 503) << body;
+  EXPECT_NE(body.find(ErrnoText(f.error_number)), std::string::npos) << body;
 
   Restart(power_loss);
   // Every acknowledged row, unchanged; no refused write applied.
@@ -283,13 +294,11 @@ INSTANTIATE_TEST_SUITE_P(DiskTrouble, DiskTroubleTest,
                                   (std::get<1>(info.param) ? "_PowerLoss" : "_Restart");
                          });
 
-// ---- findings: what Ark should do and does not do today -------------------
+// ---- the findings of the first run, fixed ---------------------------------
 
-// FINDING (readiness): /readyz is a flag `ark serve` sets once at start and
-// clears at shutdown; nothing connects it to the Database's sticky error, so
-// while every write is refused it still answers 200 {"status":"ready"} and a
-// load balancer keeps sending writes to a server that can only refuse them.
-TEST_F(DiskTroubleFixture, DISABLED_ReadyzAnswers503WithAReasonWhileWritesAreRefused) {
+// Readiness: /readyz was a flag `ark serve` set once at start; while every
+// write was refused it still answered 200. Now it asks Database::Health().
+TEST_F(DiskTroubleFixture, ReadyzAnswers503WithAReasonWhileWritesAreRefused) {
   MakeDocs();
   ASSERT_EQ(Readyz().first, 200);
   env_.FailSync(1, EIO);
@@ -299,12 +308,10 @@ TEST_F(DiskTroubleFixture, DISABLED_ReadyzAnswers503WithAReasonWhileWritesAreRef
   EXPECT_NE(body.find("Input/output error"), std::string::npos) << body;
 }
 
-// FINDING (refused row visible): Database::Write applies the rows to memory
-// before the group commit writes the WAL; when that write fails the insert is
-// refused but the rows stay applied, so until the restart count(*), get and
-// search show a row the client was told was not written (it is gone after the
-// restart, as it should be).
-TEST_F(DiskTroubleFixture, DISABLED_RowOfARefusedInsertIsNotVisibleToReads) {
+// Refused row visible: Database::Write applies the rows to memory before the
+// group commit writes the WAL, and they stayed visible when that failed.
+// Snapshots now stop at the WAL's durable lsn. Both the write and the sync.
+TEST_F(DiskTroubleFixture, RowOfARefusedInsertIsNotVisibleToReads) {
   MakeDocs();
   env_.FailWrite(1, EIO);
   ASSERT_NE(Insert({11})["code"], 0);
@@ -313,15 +320,43 @@ TEST_F(DiskTroubleFixture, DISABLED_RowOfARefusedInsertIsNotVisibleToReads) {
   EXPECT_EQ(SearchNear(11, 1), std::vector<int>({10}));
 }
 
-// FINDING (refused insert comes back): when the WAL's fdatasync fails, the
-// batch's bytes are already in the segment file; the insert is refused (code
-// 1200, "WAL write failed ... fdatasync ...: Input/output error"), but the
-// file is not cut back to its durable size, and on a restart without power
-// loss the WAL replay applies the refused row: it is readable afterwards and
-// the client's retry of the insert is refused as a duplicate key (1806).
-// (After a power loss the unsynced record is gone and all is well: the
-// WalFsyncEio_PowerLoss case.)
-TEST_F(DiskTroubleFixture, DISABLED_InsertRefusedForAFailedWalFsyncStaysAbsentAfterRestart) {
+// The same when the write reached the file and its fdatasync failed, for
+// each kind of write: a refused upsert does not hide the row it would have
+// replaced, a refused delete does not hide the row it would have removed.
+TEST_F(DiskTroubleFixture, WritesWhoseWalSyncFailedAreNotVisibleToReads) {
+  MakeDocs();
+  env_.FailSync(1, EIO);
+  ASSERT_EQ(Insert({11})["code"], kUnexpected);
+  EXPECT_EQ(Count(), 10);
+  EXPECT_TRUE(Get({11}).empty());
+  EXPECT_EQ(SearchNear(11, 1), std::vector<int>({10}));
+
+  Restart();
+  env_.FailSync(1, EIO);
+  json upsert = Call("entities/upsert", {{"collectionName", "docs"}, {"data", {Row(8, 100)}}});
+  ASSERT_EQ(upsert["code"], kUnexpected) << upsert.dump();
+  ExpectAcknowledgedRowsReadable();  // row 8 still (8, 1)
+  EXPECT_EQ(SearchNear(100, 1), std::vector<int>({10}));
+
+  Restart();
+  env_.FailSync(1, EIO);
+  json del = Call("entities/delete", {{"collectionName", "docs"}, {"filter", "id in [9]"}});
+  ASSERT_EQ(del["code"], kUnexpected) << del.dump();
+  ExpectAcknowledgedRowsReadable();
+  EXPECT_EQ(Get({9}), std::set<int>({9}));
+
+  // None of the three came back with the restart either.
+  Restart();
+  EXPECT_EQ(Count(), 10);
+  ExpectAcknowledgedRowsReadable();
+  EXPECT_EQ(SearchNear(100, 1), std::vector<int>({10}));
+}
+
+// Refused insert comes back: when the WAL's fdatasync fails, the batch's
+// bytes are already in the segment file; the file was not cut back, so a
+// restart without power loss replayed the refused row (and the client's retry
+// was refused as a duplicate key, 1806). The WAL now cuts a failed batch off.
+TEST_F(DiskTroubleFixture, InsertRefusedForAFailedWalFsyncStaysAbsentAfterRestart) {
   MakeDocs();
   env_.FailSync(1, EIO);
   ASSERT_EQ(Insert({11})["code"], kUnexpected);
