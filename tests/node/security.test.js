@@ -346,6 +346,14 @@ test('auth: every documented route refuses missing or wrong credentials and chan
   for (const route of ADMIN_ROUTES) {
     assertAccepted(await request(admin(route), { token: adminToken, body: {} }), `admin ${route} with the admin token`);
   }
+  // The admin token is a superuser credential (like Milvus's root): it also
+  // reaches every Milvus route (docs/server.md#authentication).
+  for (const route of MILVUS_ROUTES) {
+    assertAccepted(await request(v2(route), { token: adminToken, body: {} }), `${route} with the admin token`);
+  }
+  const adminCount = await request(v2('entities/query'),
+    { token: adminToken, body: { collectionName: 'docs', filter: '', outputFields: ['count(*)'] } });
+  assert.deepEqual(adminCount.json, { code: 0, data: [{ 'count(*)': 3 }] });
   // The accepted calls answer as the route does: a read returns the data.
   const count = await request(v2('entities/query'),
     { token: `alice:${password}`, body: { collectionName: 'docs', filter: '', outputFields: ['count(*)'] } });
@@ -359,6 +367,36 @@ test('auth: every documented route refuses missing or wrong credentials and chan
   }
   // GET on an API route goes through the same check.
   assertUnauthenticated(await request(v2('collections/list'), { method: 'GET' }), 'GET collections/list');
+});
+
+test('auth: with only admin_token, it guards both APIs; with only token, the token opens both', async (t) => {
+  const adminToken = secret('adm');
+  const onlyAdmin = await startServer('auth-admin-only', `auth: {admin_token: "${adminToken}"}\n`);
+  t.after(() => onlyAdmin.cleanup());
+  const token = secret('tok');
+  const onlyUser = await startServer('auth-user-only', `auth: {token: "${token}"}\n`);
+  t.after(() => onlyUser.cleanup());
+
+  // admin_token alone turns authentication on for every route: no
+  // credential and a wrong one are refused on /v2 and /ark alike.
+  for (const [prefix, routes] of [['/v2/vectordb/', MILVUS_ROUTES], ['/ark/v1/', ADMIN_ROUTES]]) {
+    for (const route of routes) {
+      const url = `${onlyAdmin.endpoint}${prefix}${route}`;
+      assertUnauthenticated(await request(url, { body: {} }), `${prefix}${route} without a credential (admin_token only)`);
+      assertUnauthenticated(await request(url, { token: secret('tok'), body: {} }), `${prefix}${route} with a wrong token (admin_token only)`);
+      assertAccepted(await request(url, { token: adminToken, body: {} }), `${prefix}${route} with the admin token (admin_token only)`);
+    }
+  }
+  // token without admin_token: the user credential guards the admin API too
+  // (there is no separate admin credential to ask for).
+  for (const route of ADMIN_ROUTES) {
+    const url = `${onlyUser.endpoint}/ark/v1/${route}`;
+    assertUnauthenticated(await request(url, { body: {} }), `/ark/v1/${route} without a credential (token only)`);
+    assertAccepted(await request(url, { token, body: {} }), `/ark/v1/${route} with the token (token only)`);
+  }
+  const created = await request(`${onlyAdmin.endpoint}/v2/vectordb/collections/create`,
+    { token: adminToken, body: { collectionName: 'docs', dimension: DIM } });
+  assert.equal(created.json?.code, 0, created.body);
 });
 
 // ---------------------------------------------------------------------------
