@@ -104,3 +104,101 @@ async function runArkOk(args, opts) {
 }
 
 module.exports = { BUCKET, arkBin, freePort, startS3rver, runArk, runArkOk, tempDir };
+
+// --- Additions for the bad-input matrix and the soak (bad_input.test.js, soak_lib.js) ---
+
+// Starts `ark serve` on a free loopback port with a temp data dir (or
+// `dataDir`) and, when `yaml` is given, a config file. Resolves once /readyz
+// answers 200; rejects (with the server's output) if it exits first.
+// `env` adds variables to the server's environment.
+// Returns { endpoint, port, pid, dir, dataDir, output(), alive(), exited, stop(), cleanup() }.
+async function startServe(name, { yaml, dataDir, accessLog = false, timeoutMs = 60000, env } = {}) {
+  const dir = tempDir(name);
+  const port = await freePort();
+  const data = dataDir || path.join(dir, 'data');
+  const args = ['serve', '--data-dir', data, '--listen', `127.0.0.1:${port}`];
+  if (yaml !== undefined) {
+    const configFile = path.join(dir, 'ark.yaml');
+    fs.writeFileSync(configFile, yaml);
+    args.push('--config', configFile);
+  }
+  if (!accessLog) args.push('--no-access-log');
+  const child = spawn(arkBin(), args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
+  const chunks = [];
+  let kept = 0;
+  const keep = (c) => {  // the last 4 MiB of output is plenty for a report
+    chunks.push(c);
+    kept += c.length;
+    while (kept > (4 << 20) && chunks.length > 1) kept -= chunks.shift().length;
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exit = null;
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+    exit = { code, signal };
+    resolve(exit);
+  }));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const server = {
+    endpoint, port, pid: child.pid, dir, dataDir: data, exited,
+    output: () => Buffer.concat(chunks).toString(),
+    alive: () => exit === null,
+    exit: () => exit,
+    stop: async () => {
+      if (exit === null) child.kill('SIGTERM');
+      return exited;
+    },
+    cleanup: async () => {
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exit !== null) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw new Error(`ark serve exited during startup (${JSON.stringify(exit)}): ${server.output()}`);
+    }
+    if (Date.now() > deadline) {
+      await server.cleanup();
+      throw new Error(`ark serve not ready after ${timeoutMs} ms: ${server.output()}`);
+    }
+    try {
+      const r = await fetch(`${endpoint}/readyz`, { signal: AbortSignal.timeout(2000) });
+      if (r.status === 200) return server;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 25));  // readiness polling interval
+  }
+}
+
+// POSTs raw bytes (a Buffer or string, sent as given) and resolves
+// { status, headers, body, json } (json undefined when the answer is not
+// JSON); rejects on a transport error. `agent: false`: one connection each.
+function rawPost(endpoint, route, payload, { headers = {}, timeoutMs = 30000, method = 'POST' } = {}) {
+  const http = require('node:http');
+  const buf = payload === undefined ? undefined : (Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
+  const h = { 'Accept-Type-Allow-Int64': 'true', ...headers };
+  if (buf !== undefined) {
+    h['Content-Type'] = h['Content-Type'] || 'application/json';
+    h['Content-Length'] = String(buf.length);
+  }
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${endpoint}${route}`, { method, headers: h, agent: false }, (res) => {
+      const parts = [];
+      res.on('data', (c) => parts.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const body = Buffer.concat(parts).toString();
+        let json;
+        try { json = JSON.parse(body); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode, headers: res.headers, body, json });
+      });
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout on ${route}`)));
+    req.on('error', reject);
+    req.end(buf);
+  });
+}
+
+module.exports.startServe = startServe;
+module.exports.rawPost = rawPost;
