@@ -58,17 +58,33 @@ template <typename Fn>
 Status CollectionSnapshot::ForEachMatchingBlock(const expr::Filter& filter, Fn&& fn) const {
   auto visit = [&](const RowBlock& block) -> Status {
     if (block.num_rows() == 0) return Status::OK();
+    // Restricted to some partitions: only their rows qualify.
+    expr::Bitmap scope;
+    const bool scoped = !scope_.empty();
+    if (scoped) {
+      const size_t n = ScopeBits(block, &scope);
+      if (n == 0) return Status::OK();
+      if (n == block.num_rows()) scope = expr::Bitmap();
+    }
+    const bool whole = scope.size() == 0;  // no partition bit is clear
     // Fast path: nothing in the block was ever deleted and every row is
     // older than the snapshot, so every row is visible (no per-row check).
     const bool all_visible = block.num_deleted() == 0 && block.MaxLsn() <= lsn_;
     expr::Bitmap allowed;
     if (all_visible) {
-      if (filter.MatchesAll()) return fn(block, static_cast<const expr::Bitmap*>(nullptr));
+      if (filter.MatchesAll()) {
+        return whole ? fn(block, static_cast<const expr::Bitmap*>(nullptr)) : fn(block, &scope);
+      }
       ARK_RETURN_IF_ERROR(filter.Evaluate(BlockColumns(*schema_, block), &allowed));
+      if (!whole) allowed.And(scope);
       if (allowed.None()) return Status::OK();
       return fn(block, &allowed);
     }
     if (VisibleBits(block, lsn_, &allowed) == 0) return Status::OK();
+    if (!whole) {
+      allowed.And(scope);
+      if (allowed.None()) return Status::OK();
+    }
     if (!filter.MatchesAll()) {
       expr::Bitmap hits;
       ARK_RETURN_IF_ERROR(filter.Evaluate(BlockColumns(*schema_, block), &hits));

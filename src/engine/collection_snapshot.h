@@ -23,6 +23,7 @@
 namespace ark {
 
 namespace expr {
+class Bitmap;
 class Filter;
 }
 
@@ -40,6 +41,9 @@ struct CollectionIndexes {
   const VectorIndex* Built(const std::string& segment, const std::string& field) const;
 };
 
+// A collection's partitions other than "_default" (id 0): name -> id.
+using PartitionMap = std::map<std::string, int64_t, std::less<>>;
+
 class CollectionSnapshot {
  public:
   struct GrowingView {
@@ -51,7 +55,8 @@ class CollectionSnapshot {
                      std::shared_ptr<const CollectionSchema> schema,
                      std::shared_ptr<const std::vector<std::shared_ptr<RowBlock>>> sealed,
                      std::vector<GrowingView> growing, uint64_t lsn,
-                     std::shared_ptr<const CollectionIndexes> indexes = nullptr)
+                     std::shared_ptr<const CollectionIndexes> indexes = nullptr,
+                     std::shared_ptr<const PartitionMap> partitions = nullptr)
       : collection_id_(collection_id),
         database_(std::move(database)),
         name_(std::move(name)),
@@ -59,7 +64,20 @@ class CollectionSnapshot {
         sealed_(std::move(sealed)),
         growing_(std::move(growing)),
         lsn_(lsn),
-        indexes_(indexes ? std::move(indexes) : std::make_shared<const CollectionIndexes>()) {}
+        indexes_(indexes ? std::move(indexes) : std::make_shared<const CollectionIndexes>()),
+        partitions_(partitions ? std::move(partitions) : std::make_shared<const PartitionMap>()) {}
+
+  // Partitions: every name, "_default" first, then by name.
+  std::vector<std::string> PartitionNames() const;
+  // The id of a partition; NotFound "partition not found[partition=X]".
+  Result<int64_t> PartitionId(std::string_view name) const;
+  // The same snapshot restricted to the named partitions (every read of the
+  // copy — search, query, count, get, matching keys, visible rows — sees only
+  // their rows). An empty list means every partition (no restriction).
+  // NotFound naming the first unknown partition.
+  Result<std::shared_ptr<const CollectionSnapshot>> Restrict(
+      const std::vector<std::string>& partitions) const;
+  bool restricted() const { return !scope_.empty(); }
 
   uint64_t collection_id() const { return collection_id_; }
   const std::string& database() const { return database_; }
@@ -97,6 +115,13 @@ class CollectionSnapshot {
   std::vector<GrowingView> growing_;  // the frozen segment (being sealed), then the growing one
   uint64_t lsn_;
   std::shared_ptr<const CollectionIndexes> indexes_;
+  std::shared_ptr<const PartitionMap> partitions_;
+  std::vector<int64_t> scope_;  // sorted partition ids; empty = all partitions
+
+  // Row `row` of `block` is in scope (always true when unrestricted).
+  bool InScope(const RowBlock& block, size_t row) const;
+  // Bits of the rows of `block` in scope; returns how many.
+  size_t ScopeBits(const RowBlock& block, expr::Bitmap* out) const;
 
   // Calls fn(block, allowed) for every block with at least one visible row
   // matching `filter`; `allowed` has one bit per block row, or is nullptr

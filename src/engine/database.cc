@@ -85,6 +85,7 @@ Status Database::Recover() {
     epochs_ = m.epochs;
     for (const auto& mc : m.collections) ARK_RETURN_IF_ERROR(LoadCollection(mc));
     databases_.insert(m.databases.begin(), m.databases.end());
+    database_properties_ = m.database_properties;
     for (const auto& a : m.aliases) {
       if (!collections_.count(a.collection_id)) {
         return Status::Corruption(fmt::format("manifest {}: alias '{}' names unknown collection id {}",
@@ -129,6 +130,8 @@ Status Database::LoadCollection(const ManifestCollection& mc) {
   c->next_auto_id = mc.next_auto_id;
   c->segment_entries = mc.segments;
   c->tombstone_files = mc.tombstone_files;
+  c->partitions = std::make_shared<const PartitionMap>(mc.partitions.begin(), mc.partitions.end());
+  c->next_partition_id = mc.next_partition_id;
   {
     auto indexes = std::make_shared<CollectionIndexes>();
     indexes->definitions = mc.indexes;
@@ -262,6 +265,14 @@ Status Database::ApplyRecord(const WalRecord& record) {
         if (at <= manifest_applied_) return Status::OK();
         ARK_RETURN_IF_ERROR(ApplyNamespaceRecord(record));
       }
+      if (record.op == kOpAlterDatabase) {
+        if (at <= manifest_applied_) return Status::OK();
+        return ApplyAlterDatabase(record);
+      }
+      if (record.op == kOpCreatePartition || record.op == kOpDropPartition) {
+        // Applies its own skip rules (a drop is DDL and a delete of rows).
+        return ApplyPartitionRecord(record);
+      }
       // Epoch starts, checkpoints and later operations carry no collection state.
       applied_lsn_.store(std::max(applied_lsn_.load(), at.lsn), std::memory_order_release);
       return Status::OK();
@@ -347,6 +358,16 @@ Result<Position> Database::CreateCollection(const std::string& database, const s
     }
     if (FindLocked(db, name, /*allow_alias=*/false) != nullptr) {
       return Status::AlreadyExists(fmt::format("collection '{}' already exists in database '{}'", name, db));
+    }
+    if (auto props = database_properties_.find(db); props != database_properties_.end()) {
+      if (auto limit = props->second.find(std::string(kMaxCollectionsProperty)); limit != props->second.end()) {
+        size_t have = 0;
+        for (const auto& [key, id] : names_) have += key.first == db;
+        if (have >= std::stoull(limit->second)) {  // validated when set
+          return Status::FailedPrecondition(fmt::format(
+              "exceeded the limit number of collections[dbName={}][limit={}]", db, limit->second));
+        }
+      }
     }
     if (aliases_.count({db, name})) {
       return Status::AlreadyExists(fmt::format("'{}' is already an alias in database '{}'", name, db));
@@ -476,7 +497,8 @@ Result<std::shared_ptr<const CollectionSnapshot>> Database::GetSnapshot(
   growing.push_back({c.published_growing, c.published_growing->count()});
   return std::make_shared<const CollectionSnapshot>(c.id, c.published_database, c.published_name,
                                                     c.schema, c.published_sealed,
-                                                    std::move(growing), lsn, c.indexes);
+                                                    std::move(growing), lsn, c.indexes,
+                                                    c.partitions);
 }
 
 Result<RowBatch> Database::Get(const std::string& database, const std::string& name,

@@ -148,6 +148,16 @@ class Database {
   Result<Position> DropDatabase(const std::string& database);
   std::vector<std::string> ListDatabases() const;
   bool HasDatabase(const std::string& database) const;
+  // Milvus database properties (string key -> string value), durable (WAL op
+  // 106, manifest version 3). Sets `set`, then removes `drop`. NotFound for an
+  // unknown database. Ark enforces "database.max.collections" (a
+  // non-negative integer: CreateCollection beyond it is FailedPrecondition)
+  // and keeps every other key for describe.
+  Result<Position> AlterDatabaseProperties(const std::string& database,
+                                           const std::map<std::string, std::string>& set,
+                                           const std::vector<std::string>& drop);
+  Result<std::map<std::string, std::string>> DatabaseProperties(const std::string& database) const;
+  static constexpr std::string_view kMaxCollectionsProperty = "database.max.collections";
   // Aliases: another name for a collection within its database, accepted
   // wherever a collection name is (except drop and rename, which need the real
   // name). Create: AlreadyExists if the alias or a collection has the name.
@@ -161,10 +171,30 @@ class Database {
   Result<std::vector<std::string>> ListAliases(const std::string& database,
                                                const std::string& collection) const;
 
+  // ---- partitions (database_partition.cc; Milvus partitions) -----------------
+  // Only collections whose schema has partition_column (schema.h) have
+  // partitions besides "_default" (FailedPrecondition otherwise). Logged as
+  // engine-defined WAL ops 104-105 and kept in the manifest (version 3).
+  // Create: AlreadyExists if the name is taken; at most kMaxPartitions.
+  Result<Position> CreatePartition(const std::string& database, const std::string& name,
+                                   const std::string& partition);
+  // Drops a partition and deletes its rows (one WAL record); "_default"
+  // cannot be dropped (FailedPrecondition).
+  Result<Position> DropPartition(const std::string& database, const std::string& name,
+                                 const std::string& partition);
+  // Every partition name, "_default" first, then by name.
+  Result<std::vector<std::string>> ListPartitions(const std::string& database,
+                                                  const std::string& name) const;
+  static constexpr size_t kMaxPartitions = 1024;  // Milvus's rootCoord.maxPartitionNum
+
   // ---- rows ---------------------------------------------------------------
   // Insert fails with AlreadyExists if a key is live (use Upsert to replace).
-  Result<WriteResult> Insert(const std::string& database, const std::string& name, RowBatch rows);
-  Result<WriteResult> Upsert(const std::string& database, const std::string& name, RowBatch rows);
+  // `partition`: the partition the rows go to (empty = "_default"); NotFound
+  // "partition not found[partition=X]" if it does not exist.
+  Result<WriteResult> Insert(const std::string& database, const std::string& name, RowBatch rows,
+                             const std::string& partition = {});
+  Result<WriteResult> Upsert(const std::string& database, const std::string& name, RowBatch rows,
+                             const std::string& partition = {});
   // Deletes the live rows with these keys; absent keys are ignored (count says how many).
   Result<WriteResult> Delete(const std::string& database, const std::string& name,
                              const std::vector<PrimaryKey>& keys);
@@ -176,19 +206,24 @@ class Database {
   // Deletes the visible rows matching a Milvus filter. The filter is resolved
   // to primary keys first and the keys are logged (a kDelete record), so
   // replay is deterministic. Rows written after the resolution are untouched.
+  // With `partitions`, only rows in those partitions are deleted.
   Result<WriteResult> DeleteByFilter(const std::string& database, const std::string& name,
-                                     const std::string& filter, const nlohmann::json* params);
+                                     const std::string& filter, const nlohmann::json* params,
+                                     const std::vector<std::string>& partitions = {});
 
   // ---- indexes (one per vector field; docs/index.md) ------------------------
   // Declares an index on a FloatVector field (logged; builds run in the
   // background for every sealed segment; until a segment's index exists it is
   // searched exactly). Re-declaring with other parameters replaces the
   // definition; the old index files serve until the new ones are committed.
+  // With replace=false (the Milvus API) a field's index is never replaced:
+  // other parameters are AlreadyExists ("at most one distinct index is
+  // allowed per field"); drop it first. Identical parameters succeed.
   // AlreadyExists if `index_name` names an index on another field.
   Result<Position> CreateIndex(const std::string& database, const std::string& name,
                                const std::string& index_name, const std::string& field,
                                const std::string& index_type, const std::string& metric_type,
-                               const nlohmann::json& params);
+                               const nlohmann::json& params, bool replace = true);
   Result<Position> DropIndex(const std::string& database, const std::string& name,
                              const std::string& index_name);
   Result<std::vector<IndexInfo>> ListIndexes(const std::string& database,
@@ -258,7 +293,9 @@ class Database {
   Status LoadCollection(const ManifestCollection& mc);
 
   Result<WriteResult> Write(const std::string& database, const std::string& name, RowBatch rows,
-                            WriteKind kind);
+                            WriteKind kind, const std::string& partition);
+  // The id of `partition` in `c` ("" and "_default" = 0); NotFound otherwise. mu_ held.
+  Result<int64_t> PartitionIdLocked(const Collection& c, const std::string& partition) const;
   // Apply helpers; mu_ held.
   Status ApplyCreate(uint64_t id, const CreateCollectionBody& body, Position at);
   Status ApplyDrop(uint64_t id);
@@ -267,6 +304,8 @@ class Database {
                    Position at);
   Status ApplyDelete(Collection* c, const std::vector<PrimaryKey>& keys, Position at);
   Status ApplyNamespaceRecord(const WalRecord& record);  // mu_ held
+  Status ApplyPartitionRecord(const WalRecord& record);  // mu_ held
+  Status ApplyAlterDatabase(const WalRecord& record);    // mu_ held
   Status ApplyCreateIndex(Collection* c, IndexDefinition def);
   Status ApplyDropIndex(Collection* c, const std::string& index_name);
   void SetIndexes(Collection* c, std::shared_ptr<const CollectionIndexes> indexes);  // mu_ held
@@ -312,6 +351,7 @@ class Database {
   uint64_t next_collection_id_ = 1;                                // GUARDED_BY(mu_)
   std::set<std::string> databases_;  // created databases; GUARDED_BY(mu_ + view_mu_ to change)
   std::map<std::pair<std::string, std::string>, uint64_t> aliases_;  // GUARDED_BY(mu_ + view_mu_ to change)
+  std::map<std::string, std::map<std::string, std::string>> database_properties_;  // GUARDED_BY(mu_)
   Position manifest_applied_;                                      // GUARDED_BY(mu_): skip rule for DDL
   std::vector<EpochStart> epochs_;                                 // GUARDED_BY(mu_)
   std::atomic<uint64_t> applied_lsn_{0};  // last lsn applied; stored under mu_, read under view_mu_

@@ -47,6 +47,11 @@ struct Database::Collection {
 
   bool compacting = false;  // GUARDED_BY(mu_)
 
+  // Partitions besides "_default": replaced as a whole with mu_ and view_mu_
+  // both held; read under either. next_partition_id GUARDED_BY(mu_).
+  std::shared_ptr<const PartitionMap> partitions = std::make_shared<const PartitionMap>();
+  int64_t next_partition_id = 1;
+
   // GUARDED_BY(view_mu_): what snapshots see.
   std::shared_ptr<const std::vector<std::shared_ptr<RowBlock>>> published_sealed =
       std::make_shared<const std::vector<std::shared_ptr<RowBlock>>>();

@@ -39,7 +39,7 @@ Result<Position> Database::CreateIndex(const std::string& database, const std::s
                                        const std::string& index_name, const std::string& field,
                                        const std::string& index_type,
                                        const std::string& metric_type,
-                                       const nlohmann::json& params) {
+                                       const nlohmann::json& params, bool replace) {
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
   {
@@ -58,6 +58,13 @@ Result<Position> Database::CreateIndex(const std::string& database, const std::s
     if (const IndexDefinition* same = c->indexes->FindByField(def.field_name);
         same != nullptr && *same == def) {
       return wal_->LastPosition();  // identical: nothing to do (Milvus answers success)
+    }
+    if (const IndexDefinition* other = c->indexes->FindByField(def.field_name);
+        other != nullptr && !replace) {
+      return Status::AlreadyExists(fmt::format(
+          "CreateIndex failed: at most one distinct index is allowed per field: field '{}' of "
+          "collection '{}' has index '{}' ({}, {}) with other parameters; drop it first",
+          def.field_name, name, other->index_name, other->index_type, other->params.dump()));
     }
     nlohmann::json body = def.ToJson();
     ARK_ASSIGN_OR_RETURN(pos, wal_->Append(WalOp::kCreateIndex, c->id, body.dump()));
@@ -341,8 +348,12 @@ bool Database::RunIndexBuild() { return build_pool_ ? build_pool_->RunOne() : fa
 
 Result<WriteResult> Database::DeleteByFilter(const std::string& database, const std::string& name,
                                              const std::string& filter,
-                                             const nlohmann::json* params) {
+                                             const nlohmann::json* params,
+                                             const std::vector<std::string>& partitions) {
   ARK_ASSIGN_OR_RETURN(auto snap, GetSnapshot(database, name));
+  if (!partitions.empty()) {
+    ARK_ASSIGN_OR_RETURN(snap, snap->Restrict(partitions));
+  }
   ARK_ASSIGN_OR_RETURN(std::vector<PrimaryKey> keys, snap->MatchingKeys(filter, params));
   return Delete(database, name, keys);
 }

@@ -182,11 +182,14 @@ Manifest Database::BuildManifestLocked() {
     mc.segments = c->segment_entries;
     mc.tombstone_files = c->tombstone_files;
     mc.indexes = c->indexes->definitions;
+    mc.partitions.insert(c->partitions->begin(), c->partitions->end());
+    mc.next_partition_id = c->next_partition_id;
     m.checkpoint = std::min(m.checkpoint, c->flushed);
     m.collections.push_back(std::move(mc));
   }
   m.databases.assign(databases_.begin(), databases_.end());
   for (const auto& [key, id] : aliases_) m.aliases.push_back({key.first, key.second, id});
+  m.database_properties = database_properties_;
   manifest_applied_ = m.applied;
   return m;
 }

@@ -32,22 +32,23 @@ void Database::SetStickyError(const Status& s) {
 }
 
 Result<WriteResult> Database::Insert(const std::string& database, const std::string& name,
-                                     RowBatch rows) {
-  return Write(database, name, std::move(rows), WriteKind::kInsert);
+                                     RowBatch rows, const std::string& partition) {
+  return Write(database, name, std::move(rows), WriteKind::kInsert, partition);
 }
 
 Result<WriteResult> Database::Upsert(const std::string& database, const std::string& name,
-                                     RowBatch rows) {
-  return Write(database, name, std::move(rows), WriteKind::kUpsert);
+                                     RowBatch rows, const std::string& partition) {
+  return Write(database, name, std::move(rows), WriteKind::kUpsert, partition);
 }
 
 Result<WriteResult> Database::Write(const std::string& database, const std::string& name,
-                                    RowBatch rows, WriteKind kind) {
+                                    RowBatch rows, WriteKind kind, const std::string& partition) {
   ARK_RETURN_IF_ERROR(StickyError());
   // Outside the write lock: resolve, assign autoIDs, validate, encode.
   std::shared_ptr<const CollectionSchema> schema;
   uint64_t id = 0;
   int64_t first_auto_id = 0;
+  int64_t partition_id = kDefaultPartitionId;
   {
     std::lock_guard<std::mutex> lock(mu_);
     Collection* c = FindLocked(database, name);
@@ -56,6 +57,7 @@ Result<WriteResult> Database::Write(const std::string& database, const std::stri
     }
     schema = c->schema;
     id = c->id;
+    ARK_ASSIGN_OR_RETURN(partition_id, PartitionIdLocked(*c, partition));
     if (schema->auto_id && kind == WriteKind::kInsert) {
       first_auto_id = c->next_auto_id.fetch_add(static_cast<int64_t>(rows.num_rows));
     }
@@ -65,6 +67,15 @@ Result<WriteResult> Database::Write(const std::string& database, const std::stri
     auto& keys = rows.columns[pk].ints;
     keys.resize(rows.num_rows);
     for (size_t r = 0; r < rows.num_rows; ++r) keys[r] = first_auto_id + static_cast<int64_t>(r);
+  }
+  if (schema->partition_column) {
+    // The parsers may leave "$partition" out: it is the engine's to fill.
+    if (rows.columns.size() + 1 == schema->NumColumns()) rows.columns.emplace_back();
+    if (rows.columns.size() == schema->NumColumns()) {
+      Column& p = rows.columns[schema->PartitionColumn()];
+      p.type = DataType::kInt64;
+      p.ints.assign(rows.num_rows, partition_id);
+    }
   }
   ARK_RETURN_IF_ERROR(ValidateBatch(*schema, name, rows));
   if (rows.num_rows == 0) {
@@ -84,6 +95,11 @@ Result<WriteResult> Database::Write(const std::string& database, const std::stri
     if (c == nullptr || c->id != id) {
       return Status::NotFound(fmt::format("collection '{}' in database '{}' was dropped during the write",
                                           name, Db(database)));
+    }
+    auto still = PartitionIdLocked(*c, partition);
+    if (!still.ok() || *still != partition_id) {
+      return Status::NotFound(fmt::format("partition not found[partition={}]: dropped during the write",
+                                          partition));
     }
     if (kind == WriteKind::kInsert) {
       for (const auto& key : result.keys) {

@@ -55,6 +55,7 @@ json ManifestToJson(const Manifest& m) {
   for (const auto& a : m.aliases) {
     aliases.push_back({{"database", a.database}, {"alias", a.alias}, {"collectionId", a.collection_id}});
   }
+  if (!m.database_properties.empty()) j["databaseProperties"] = m.database_properties;
   auto& cols = j["collections"] = json::array();
   for (const auto& c : m.collections) {
     json cj;
@@ -79,6 +80,10 @@ json ManifestToJson(const Manifest& m) {
     cj["tombstoneFiles"] = c.tombstone_files;
     auto& indexes = cj["indexes"] = json::array();
     for (const auto& d : c.indexes) indexes.push_back(d.ToJson());
+    if (!c.partitions.empty() || c.next_partition_id != 1) {
+      cj["partitions"] = c.partitions;
+      cj["nextPartitionId"] = c.next_partition_id;
+    }
     cols.push_back(std::move(cj));
   }
   return j;
@@ -134,6 +139,10 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& name) 
       m.aliases.push_back({aj.at("database").get<std::string>(), aj.at("alias").get<std::string>(),
                            JsonUnsigned<uint64_t>(aj.at("collectionId"))});
     }
+    if (j.contains("databaseProperties")) {
+      m.database_properties =
+          j.at("databaseProperties").get<std::map<std::string, std::map<std::string, std::string>>>();
+    }
     for (const auto& cj : j.at("collections")) {
       ManifestCollection c;
       c.id = JsonUnsigned<uint64_t>(cj.at("id"));
@@ -161,6 +170,18 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& name) 
         auto d = IndexDefinition::FromJson(fj);
         if (!d.ok()) return corrupt(mf::kHeaderSize, d.status().message());
         c.indexes.push_back(std::move(d).value());
+      }
+      if (cj.contains("partitions")) {
+        const json& pj = cj.at("partitions");
+        if (!pj.is_object()) return corrupt(mf::kHeaderSize, "collection '" + c.name + "': partitions is not an object");
+        for (auto it = pj.begin(); it != pj.end(); ++it) {
+          const int64_t id = JsonInt64(it.value());
+          if (id <= 0 || it.key().empty() || it.key() == "_default") {
+            return corrupt(mf::kHeaderSize, "collection '" + c.name + "': bad partition '" + it.key() + "'");
+          }
+          c.partitions[it.key()] = id;
+        }
+        c.next_partition_id = JsonInt64(cj.at("nextPartitionId"));
       }
       for (const auto& s : c.segments) {
         for (const auto& [field, files] : s.index_files) {

@@ -53,6 +53,8 @@ struct ManifestCollection {
   std::vector<ManifestSegment> segments;
   std::vector<std::string> tombstone_files;  // SHA-256 hex, oldest first
   std::vector<IndexDefinition> indexes;       // one per indexed vector field
+  std::map<std::string, int64_t> partitions;  // besides "_default" (version 3)
+  int64_t next_partition_id = 1;              // (version 3)
   bool operator==(const ManifestCollection&) const = default;
 };
 
@@ -79,6 +81,8 @@ struct Manifest {
   std::vector<ManifestCollection> collections;
   std::vector<std::string> databases;    // created databases besides "default" (version 2)
   std::vector<ManifestAlias> aliases;    // (version 2)
+  // database -> property -> value (version 3)
+  std::map<std::string, std::map<std::string, std::string>> database_properties;
   bool operator==(const Manifest&) const = default;
 
   // Every content-addressed file the manifest references.

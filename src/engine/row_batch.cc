@@ -83,6 +83,11 @@ RowBatch RowBatch::Empty(const CollectionSchema& schema) {
     c.type = DataType::kJson;
     b.columns.push_back(std::move(c));
   }
+  if (schema.partition_column) {
+    Column c;
+    c.type = DataType::kInt64;
+    b.columns.push_back(std::move(c));
+  }
   return b;
 }
 
@@ -267,9 +272,11 @@ Result<RowBatch> RowBatchFromJson(const CollectionSchema& schema, std::string_vi
       }
       dynamic[it.key()] = it.value();
     }
-    if (schema.enable_dynamic_field) batch.columns.back().strings.push_back(dynamic.dump());
+    if (schema.enable_dynamic_field) batch.columns[schema.DynamicColumn()].strings.push_back(dynamic.dump());
     ++batch.num_rows;
   }
+  // "$partition": _default here; Database::Write sets the partition written to.
+  if (schema.partition_column) batch.columns[schema.PartitionColumn()].ints.assign(batch.num_rows, 0);
   return batch;
 }
 
@@ -303,7 +310,7 @@ nlohmann::json RowToJson(const CollectionSchema& schema, const RowBatch& batch, 
     }
   }
   if (schema.enable_dynamic_field && batch.columns.size() > schema.fields.size()) {
-    auto dyn = nlohmann::json::parse(batch.columns.back().strings[row], nullptr, false);
+    auto dyn = nlohmann::json::parse(batch.columns[schema.DynamicColumn()].strings[row], nullptr, false);
     if (dyn.is_object()) {
       for (auto it = dyn.begin(); it != dyn.end(); ++it) o[it.key()] = it.value();
     }

@@ -60,6 +60,12 @@ size_t CollectionSchema::PrimaryKeyIndex() const {
   return 0;
 }
 
+std::string CollectionSchema::ColumnName(size_t column) const {
+  if (column < fields.size()) return fields[column].name;
+  if (static_cast<int>(column) == DynamicColumn()) return std::string(kDynamicFieldName);
+  return std::string(kPartitionFieldName);
+}
+
 int CollectionSchema::FieldIndex(std::string_view name) const {
   for (size_t i = 0; i < fields.size(); ++i) {
     if (fields[i].name == name) return static_cast<int>(i);
@@ -133,6 +139,7 @@ nlohmann::json CollectionSchema::ToJson() const {
   nlohmann::json j;
   j["autoId"] = auto_id;
   j["enableDynamicField"] = enable_dynamic_field;
+  if (partition_column) j["partitionColumn"] = true;
   j["description"] = description;
   auto& fs = j["fields"] = nlohmann::json::array();
   for (const auto& f : fields) {
@@ -153,6 +160,7 @@ Result<CollectionSchema> CollectionSchema::FromJson(const nlohmann::json& j) {
     CollectionSchema s;
     s.auto_id = j.value("autoId", false);
     s.enable_dynamic_field = j.value("enableDynamicField", false);
+    s.partition_column = j.value("partitionColumn", false);
     s.description = j.value("description", "");
     if (!j.contains("fields") || !j["fields"].is_array()) {
       return Status::InvalidArgument("schema: 'fields' must be an array");

@@ -9,6 +9,13 @@
 // inserted row that are not in the schema are kept in a hidden JSON column
 // named "$meta" (Milvus's name).
 //
+// Partitions (Milvus partitions): with partition_column, every row carries
+// the id of its partition in a hidden Int64 column named "$partition", after
+// "$meta" (or after the last field). Id 0 is "_default", which always exists;
+// the names of the others live with the collection (Database). Collections
+// created without it (engine tests, data written before partitions) have only
+// "_default".
+//
 // Schemas are plain values; they are immutable once a collection exists.
 #pragma once
 
@@ -46,6 +53,9 @@ bool IsIntegerType(DataType type);
 
 inline constexpr std::string_view kDynamicFieldName = "$meta";
 inline constexpr std::string_view kDefaultDatabase = "default";
+inline constexpr std::string_view kPartitionFieldName = "$partition";
+inline constexpr std::string_view kDefaultPartition = "_default";
+inline constexpr int64_t kDefaultPartitionId = 0;
 
 struct FieldSchema {
   std::string name;
@@ -62,6 +72,7 @@ struct CollectionSchema {
   std::vector<FieldSchema> fields;
   bool auto_id = false;
   bool enable_dynamic_field = false;
+  bool partition_column = false;  // rows carry "$partition" (see above)
   std::string description;
 
   bool operator==(const CollectionSchema&) const = default;
@@ -71,6 +82,18 @@ struct CollectionSchema {
   const FieldSchema& PrimaryKey() const { return fields[PrimaryKeyIndex()]; }
   // Index of the named field, or -1.
   int FieldIndex(std::string_view name) const;
+  // Columns of a RowBatch / segment: the fields, "$meta" if dynamic, then
+  // "$partition" if partition_column.
+  size_t NumColumns() const {
+    return fields.size() + (enable_dynamic_field ? 1 : 0) + (partition_column ? 1 : 0);
+  }
+  // Column of "$meta" / "$partition", or -1 without one.
+  int DynamicColumn() const { return enable_dynamic_field ? static_cast<int>(fields.size()) : -1; }
+  int PartitionColumn() const {
+    return partition_column ? static_cast<int>(fields.size() + (enable_dynamic_field ? 1 : 0)) : -1;
+  }
+  // The column's name ("$meta" and "$partition" for the hidden ones).
+  std::string ColumnName(size_t column) const;
 
   // Checks the schema itself: names unique and non-empty, exactly one primary
   // key of type Int64 or VarChar, auto_id only with Int64 keys, VarChar with

@@ -49,6 +49,13 @@ FilterSchema::FilterSchema(const CollectionSchema& schema) {
     dynamic_ = info.index;
     fields_.push_back(std::move(info));
   }
+  if (schema.partition_column) {
+    expr::FieldInfo info;
+    info.name = std::string(kPartitionFieldName);
+    info.type = expr::FieldType::kInt;
+    info.index = schema.PartitionColumn();
+    fields_.push_back(std::move(info));
+  }
 }
 
 const expr::FieldInfo* FilterSchema::FindField(std::string_view name) const {

@@ -163,9 +163,7 @@ std::string EncodeSegment(const CollectionSchema& schema, uint64_t collection_id
     dir.push_back(std::move(info));
   };
   for (size_t i = 0; i < rows.columns.size(); ++i) {
-    std::string name =
-        i < schema.fields.size() ? schema.fields[i].name : std::string(kDynamicFieldName);
-    add_block(std::move(name), rows.columns[i]);
+    add_block(schema.ColumnName(i), rows.columns[i]);
   }
   Column lsn_col;
   lsn_col.type = DataType::kInt64;
@@ -307,7 +305,7 @@ Result<SegmentContents> DecodeSegment(std::string_view data, const std::string& 
 
 Status CheckSegmentMatchesSchema(const SegmentContents& seg, const CollectionSchema& schema,
                                  const std::string& name) {
-  size_t want = schema.fields.size() + (schema.enable_dynamic_field ? 1 : 0);
+  size_t want = schema.NumColumns();
   if (seg.columns.size() != want + 1) {
     return Status::Corruption(fmt::format("segment file {}: expected {} columns for the schema, got {}",
                                           name, want + 1, seg.columns.size()));
@@ -319,6 +317,15 @@ Status CheckSegmentMatchesSchema(const SegmentContents& seg, const CollectionSch
       return Status::Corruption(fmt::format(
           "segment file {}: column {} is '{}' {} dim {}, schema expects '{}' {} dim {}", name, i,
           c.name, DataTypeName(c.type), c.dim, f.name, DataTypeName(f.type), f.dim));
+    }
+  }
+  for (size_t i = schema.fields.size(); i < want; ++i) {
+    const auto& c = seg.columns[i];
+    const DataType type = static_cast<int>(i) == schema.DynamicColumn() ? DataType::kJson : DataType::kInt64;
+    if (c.name != schema.ColumnName(i) || c.type != type) {
+      return Status::Corruption(fmt::format("segment file {}: column {} is '{}' {}, schema expects '{}' {}",
+                                            name, i, c.name, DataTypeName(c.type), schema.ColumnName(i),
+                                            DataTypeName(type)));
     }
   }
   return Status::OK();

@@ -73,7 +73,7 @@ Status ValidateColumn(std::string_view collection, std::string_view field, DataT
 
 Status ValidateBatch(const CollectionSchema& schema, std::string_view collection,
                      const RowBatch& batch) {
-  const size_t want = schema.fields.size() + (schema.enable_dynamic_field ? 1 : 0);
+  const size_t want = schema.NumColumns();
   if (batch.columns.size() != want) {
     return Status::InvalidArgument(fmt::format("collection '{}': expected {} columns, got {}",
                                                collection, want, batch.columns.size()));
@@ -84,7 +84,7 @@ Status ValidateBatch(const CollectionSchema& schema, std::string_view collection
                                        batch.columns[i], batch.num_rows));
   }
   if (schema.enable_dynamic_field) {
-    const Column& c = batch.columns.back();
+    const Column& c = batch.columns[schema.DynamicColumn()];
     ARK_RETURN_IF_ERROR(
         ValidateColumn(collection, kDynamicFieldName, DataType::kJson, 0, 0, c, batch.num_rows));
     for (size_t r = 0; r < batch.num_rows; ++r) {
@@ -93,6 +93,10 @@ Status ValidateBatch(const CollectionSchema& schema, std::string_view collection
                            fmt::format("row {}: expected a JSON object", r));
       }
     }
+  }
+  if (schema.partition_column) {
+    ARK_RETURN_IF_ERROR(ValidateColumn(collection, kPartitionFieldName, DataType::kInt64, 0, 0,
+                                       batch.columns[schema.PartitionColumn()], batch.num_rows));
   }
   const size_t pk = schema.PrimaryKeyIndex();
   std::unordered_map<PrimaryKey, size_t> seen;

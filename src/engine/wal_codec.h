@@ -29,10 +29,17 @@ inline constexpr uint32_t kWalBodyVersion = 1;
 //   kOpCreateDatabase / kOpDropDatabase  {"database"}
 //   kOpSetAlias                          {"database", "alias", "collectionId"}
 //   kOpDropAlias                         {"database", "alias"}
+//   kOpCreatePartition / kOpDropPartition {"partition", "id"} (collection id in the frame)
 inline constexpr uint16_t kOpCreateDatabase = 100;
 inline constexpr uint16_t kOpDropDatabase = 101;
 inline constexpr uint16_t kOpSetAlias = 102;
 inline constexpr uint16_t kOpDropAlias = 103;
+// Partition ops carry the collection id in the frame; body {"partition", "id"}.
+// Dropping a partition also deletes its rows (see Database::ApplyPartitionRecord).
+inline constexpr uint16_t kOpCreatePartition = 104;
+inline constexpr uint16_t kOpDropPartition = 105;
+// {"database", "set": {key: value}, "drop": [key]}: database properties.
+inline constexpr uint16_t kOpAlterDatabase = 106;
 
 struct CreateCollectionBody {
   std::string database;
