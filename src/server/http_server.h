@@ -15,6 +15,10 @@
 //     access log line per request;
 //   - unknown routes get a Milvus-style JSON error naming the route.
 //
+// Hot routes (entities/insert, upsert, search) may register a BodyParser that
+// reads the raw body (simdjson) instead of the generic nlohmann parse; see
+// RegisterMilvusFast. Everything above applies to them unchanged.
+//
 // Thread-safety: Register* before Start(); handlers run concurrently on the
 // worker pool and must be thread-safe. Stop() may be called from any thread.
 #pragma once
@@ -41,11 +45,30 @@ struct Response;
 
 namespace ark::server {
 
+// Bytes reserved past the end of every POST body, so that a simdjson parser
+// can read the body in place (it needs SIMDJSON_PADDING readable bytes).
+inline constexpr size_t kBodyPadding = 64;
+
+// What a route's BodyParser made of the raw body (a route-specific subclass).
+struct ParsedBody {
+  virtual ~ParsedBody() = default;
+};
+
+// Thrown by a handler that was given a ParsedBody but met something its fast
+// path does not handle (any invalid value, an unusual shape): HttpServer then
+// parses the whole body with nlohmann, drops ctx.parsed and runs the handler
+// again, so that results and errors are those of the generic path. A handler
+// must throw it before it has changed anything.
+struct ReparseBody {};
+
 struct RequestContext {
   std::string route;        // "/v2/vectordb/collections/list"
   std::string db_name;      // resolved dbName
   std::string_view raw_body;
   nlohmann::json body;      // parsed body (an object; {} when empty)
+  // Set only when a fast route's BodyParser took the body: then `body` holds
+  // the members the parser did not take (see BodyParser).
+  std::unique_ptr<ParsedBody> parsed;
   bool int64_as_string = false;  // Accept-Type-Allow-Int64: false
   std::chrono::steady_clock::time_point deadline;
   std::string user;         // authenticated principal ("" when auth is off)
@@ -59,6 +82,16 @@ struct RequestContext {
 // A handler returns the `data` of a success envelope, or an error.
 using RouteHandler = std::function<Result<nlohmann::json>(RequestContext&)>;
 
+// Parses a non-empty raw body for one route. Returns nullptr to leave the
+// body to the generic nlohmann parse (invalid JSON, not an object, anything
+// it does not handle). Otherwise it must set `*body` to a JSON object holding
+// every top-level member it did not take itself, with nlohmann's semantics
+// (the last of duplicate keys wins), so that dbName resolution and the
+// handler's generic helpers see what they would have seen. `raw` outlives
+// the request; its capacity includes kBodyPadding when it came from a POST.
+using BodyParser =
+    std::function<std::unique_ptr<ParsedBody>(const std::string& raw, nlohmann::json* body)>;
+
 class HttpServer {
  public:
   HttpServer(ServerConfig config, MetricsRegistry* metrics);
@@ -68,6 +101,11 @@ class HttpServer {
 
   // POST route under /v2/vectordb/ (e.g. "collections/list").
   void RegisterMilvus(const std::string& route, RouteHandler handler);
+  // Same, with a BodyParser for the route's hot path: the handler sees
+  // ctx.parsed when the parser took the body, and may throw ReparseBody.
+  void RegisterMilvusFast(const std::string& route, BodyParser parser, RouteHandler handler);
+  // Off: every body goes through the generic parse (tests compare both paths).
+  void SetFastParsing(bool enabled) { fast_parsing_ = enabled; }
   // Route under /ark/v1/ (POST; admin credential when configured).
   void RegisterAdmin(const std::string& route, RouteHandler handler);
   // Overrides how an internal Status maps to a Milvus error for one route.
@@ -88,8 +126,12 @@ class HttpServer {
   void SetReadinessCheck(std::function<Status()> check) { readiness_check_ = std::move(check); }
 
  private:
+  struct Route {
+    RouteHandler handler;
+    BodyParser parser;  // empty for most routes
+  };
   void InstallRoutes();
-  void Dispatch(const std::string& route, bool admin, const RouteHandler& handler,
+  void Dispatch(const std::string& route, bool admin, const Route& handler,
                 const httplib::Request& request, const std::string& request_body, httplib::Response& response);
   Status Authenticate(const httplib::Request& request, bool admin, std::string* user) const;
   void Reply(httplib::Response& response, int http_status, const nlohmann::json& body) const;
@@ -97,8 +139,9 @@ class HttpServer {
   ServerConfig config_;
   MetricsRegistry* metrics_;
   std::unique_ptr<httplib::Server> http_;
-  std::map<std::string, RouteHandler> milvus_routes_;
-  std::map<std::string, RouteHandler> admin_routes_;
+  std::map<std::string, Route> milvus_routes_;
+  std::map<std::string, Route> admin_routes_;
+  bool fast_parsing_ = true;  // set before Serve()
   std::function<ApiError(const std::string&, const Status&)> error_mapper_;
   std::atomic<int> in_flight_{0};
   std::atomic<bool> ready_{false};

@@ -1,7 +1,9 @@
 // MilvusService: entities/search, query, delete, get and hybrid_search.
+#include <functional>
 #include <optional>
 
 #include "engine/collection_snapshot.h"
+#include "server/milvus_fast_request.h"
 #include "server/milvus_rank.h"
 #include "server/milvus_request.h"
 #include "server/milvus_schema.h"
@@ -82,19 +84,24 @@ Result<std::shared_ptr<const CollectionSnapshot>> MilvusService::LoadedSnapshot(
   return db_->GetSnapshot(ctx.db_name, *name);
 }
 
-// Builds one search request from `body` (entities/search or a hybrid sub-search).
-Result<SearchRequest> MilvusService::SearchRequestFromJson(const json& body,
-                                                           const CollectionSchema& schema,
-                                                           const std::string& name,
-                                                           bool hybrid_sub) const {
-  const json* data = Member(body, "data");
-  if (data == nullptr) ThrowMissing("data");
+// Reads a search's query vectors once the field's dim is known.
+using VectorReader = std::function<Result<std::vector<float>>(uint32_t dim, size_t* num_queries)>;
+
+namespace {
+
+// One search request from `body` (entities/search or a hybrid sub-search),
+// its vectors from `read_vectors` (`has_data`: the body has a non-null data).
+Result<SearchRequest> BuildSearchRequest(const json& body, bool has_data,
+                                         const VectorReader& read_vectors,
+                                         const CollectionSchema& schema, const std::string& name,
+                                         bool hybrid_sub, size_t max_window) {
+  if (!has_data) ThrowMissing("data");
   SearchRequest req;
   ARK_ASSIGN_OR_RETURN(req.anns_field, OptionalString(body, "annsField"));
   ARK_ASSIGN_OR_RETURN(const FieldSchema* field, VectorField(schema, name, req.anns_field));
   req.anns_field = field->name;
-  ARK_ASSIGN_OR_RETURN(req.vectors, ParseQueryVectors(*data, name, field->dim, &req.num_queries));
-  ARK_ASSIGN_OR_RETURN(Window w, ParseWindow(body, name, kDefaultSearchLimit, limits_.max_limit_offset));
+  ARK_ASSIGN_OR_RETURN(req.vectors, read_vectors(field->dim, &req.num_queries));
+  ARK_ASSIGN_OR_RETURN(Window w, ParseWindow(body, name, kDefaultSearchLimit, max_window));
   req.limit = w.limit;
   req.offset = w.offset;
   ARK_ASSIGN_OR_RETURN(req.filter, OptionalString(body, "filter"));
@@ -121,12 +128,38 @@ Result<SearchRequest> MilvusService::SearchRequestFromJson(const json& body,
   return req;
 }
 
+}  // namespace
+
+Result<SearchRequest> MilvusService::SearchRequestFromJson(const json& body,
+                                                           const CollectionSchema& schema,
+                                                           const std::string& name,
+                                                           bool hybrid_sub) const {
+  const json* data = Member(body, "data");
+  auto read = [&](uint32_t dim, size_t* num_queries) {
+    return ParseQueryVectors(*data, name, dim, num_queries);
+  };
+  return BuildSearchRequest(body, data != nullptr, read, schema, name, hybrid_sub,
+                            limits_.max_limit_offset);
+}
+
 Result<json> MilvusService::Search(RequestContext& ctx) {
   std::string name;
   CollectionInfo info;
   ARK_ASSIGN_OR_RETURN(auto snap, LoadedSnapshot(ctx, &name, &info));
-  ARK_ASSIGN_OR_RETURN(SearchRequest req,
-                       SearchRequestFromJson(ctx.body, snap->schema(), name, false));
+  SearchRequest req;
+  if (auto* fast = dynamic_cast<FastSearchRequest*>(ctx.parsed.get())) {
+    // Vectors straight from the DOM; on any problem the generic path names it.
+    auto read = [&](uint32_t dim, size_t* num_queries) -> Result<std::vector<float>> {
+      auto vectors = QueryVectorsFromDom(fast->data, dim, num_queries);
+      if (!vectors) throw ReparseBody{};
+      return std::move(*vectors);
+    };
+    ARK_ASSIGN_OR_RETURN(req, BuildSearchRequest(ctx.body, fast->has_data, read, snap->schema(),
+                                                 name, false, limits_.max_limit_offset));
+    ctx.parsed.reset();  // hand the DOM parser back before the search
+  } else {
+    ARK_ASSIGN_OR_RETURN(req, SearchRequestFromJson(ctx.body, snap->schema(), name, false));
+  }
   ARK_ASSIGN_OR_RETURN(OutputProjection proj,
                        OutputProjection::Make(snap->schema(), name,
                                               ctx.body.value("outputFields", json())));

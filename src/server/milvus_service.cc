@@ -1,5 +1,6 @@
 #include "server/milvus_service.h"
 
+#include "server/milvus_fast_request.h"
 #include "server/milvus_request.h"
 #include "server/milvus_schema.h"
 
@@ -35,12 +36,13 @@ void MilvusService::Register(HttpServer& http) {
                       [this](RequestContext& c) { return SetLoaded(c, true); });
   http.RegisterMilvus("collections/release",
                       [this](RequestContext& c) { return SetLoaded(c, false); });
-  http.RegisterMilvus("entities/insert",
-                      [this](RequestContext& c) { return Write(c, WriteKind::kInsert); });
-  http.RegisterMilvus("entities/upsert",
-                      [this](RequestContext& c) { return Write(c, WriteKind::kUpsert); });
+  // The hot routes parse their bodies with simdjson (milvus_fast_request.h).
+  http.RegisterMilvusFast("entities/insert", ParseWriteBody,
+                          [this](RequestContext& c) { return Write(c, WriteKind::kInsert); });
+  http.RegisterMilvusFast("entities/upsert", ParseWriteBody,
+                          [this](RequestContext& c) { return Write(c, WriteKind::kUpsert); });
   http.RegisterMilvus("entities/get", bind(&MilvusService::Get));
-  http.RegisterMilvus("entities/search", bind(&MilvusService::Search));
+  http.RegisterMilvusFast("entities/search", ParseSearchBody, bind(&MilvusService::Search));
   http.RegisterMilvus("entities/hybrid_search", bind(&MilvusService::HybridSearch));
   http.RegisterMilvus("entities/query", bind(&MilvusService::Query));
   http.RegisterMilvus("entities/delete", bind(&MilvusService::Delete));
@@ -177,18 +179,30 @@ Result<json> MilvusService::Flush(RequestContext& ctx) {
 Result<json> MilvusService::Write(RequestContext& ctx, WriteKind kind) {
   std::string name;
   ARK_ASSIGN_OR_RETURN(CollectionInfo info, Find(ctx, &name));
-  auto data = ctx.body.find("data");
-  if (data == ctx.body.end() || data->is_null()) {
-    ThrowApi(MilvusCode::kMissingParameter, "missing required parameters, error: data is required");
+  RowBatch batch;
+  if (auto* fast = dynamic_cast<FastWriteRequest*>(ctx.parsed.get())) {
+    // Any problem with the rows: the generic path below finds and names it.
+    std::optional<RowBatch> rows;
+    if (fast->has_data) {
+      rows = RowBatchFromDom(info.schema, fast->data, kind, limits_.max_rows_per_insert);
+    }
+    if (!rows) throw ReparseBody{};
+    batch = std::move(*rows);
+    ctx.parsed.reset();  // hand the DOM parser back before the engine's work
+  } else {
+    auto data = ctx.body.find("data");
+    if (data == ctx.body.end() || data->is_null()) {
+      ThrowApi(MilvusCode::kMissingParameter, "missing required parameters, error: data is required");
+    }
+    json rows = data->is_array() ? std::move(*data) : json::array({std::move(*data)});
+    if (rows.empty()) return Status::InvalidArgument("collection " + name + ": data is empty");
+    if (rows.size() > limits_.max_rows_per_insert) {
+      return Status::InvalidArgument("collection " + name + ": " + std::to_string(rows.size()) +
+                                     " rows in one request exceed limits.max_rows_per_insert (" +
+                                     std::to_string(limits_.max_rows_per_insert) + ")");
+    }
+    ARK_ASSIGN_OR_RETURN(batch, RowBatchFromJson(info.schema, name, rows, kind));
   }
-  json rows = data->is_array() ? std::move(*data) : json::array({std::move(*data)});
-  if (rows.empty()) return Status::InvalidArgument("collection " + name + ": data is empty");
-  if (rows.size() > limits_.max_rows_per_insert) {
-    return Status::InvalidArgument("collection " + name + ": " + std::to_string(rows.size()) +
-                                   " rows in one request exceed limits.max_rows_per_insert (" +
-                                   std::to_string(limits_.max_rows_per_insert) + ")");
-  }
-  ARK_ASSIGN_OR_RETURN(RowBatch batch, RowBatchFromJson(info.schema, name, rows, kind));
   Result<WriteResult> written = kind == WriteKind::kInsert
                                     ? db_->Insert(ctx.db_name, name, std::move(batch))
                                     : db_->Upsert(ctx.db_name, name, std::move(batch));
