@@ -24,6 +24,8 @@
 #include "dr/backup.h"
 #include "dr/repository_open.h"
 #include "engine/database.h"
+#include "engine/schema.h"
+#include "storage/env.h"
 #include "storage/object_store_url.h"
 
 namespace ark::cli {
@@ -121,6 +123,11 @@ void PrintManifest(const dr::BackupManifest& m) {
 
 Status Create(const BackupArgs& a) {
   ARK_ASSIGN_OR_RETURN(auto collections, ParseNames(a.collections));
+  if (!a.name.empty()) ARK_RETURN_IF_ERROR(dr::ValidateBackupName(a.name));
+  if (!a.server.empty() && !a.data_dir.empty()) {
+    return Status::InvalidArgument(
+        "give --data-dir DIR (offline) or --server URL, not both: which one would be backed up?");
+  }
   if (!a.server.empty()) {
     nlohmann::json body = {{"repo", a.r.repo}, {"collections", a.collections}, {"parallel", a.parallel}};
     if (!a.name.empty()) body["name"] = a.name;
@@ -136,6 +143,13 @@ Status Create(const BackupArgs& a) {
     return Status::OK();
   }
   if (a.data_dir.empty()) return Status::InvalidArgument("give --data-dir DIR (offline) or --server URL");
+  // Database::Open creates a missing directory: a mistyped path would back
+  // up a new, empty database (and leave the directory behind). Check first,
+  // before the repository is created.
+  if (!Env::Default()->FileExists(a.data_dir + "/CURRENT")) {
+    return Status::InvalidArgument(fmt::format(
+        "--data-dir {}: not an Ark data directory (no CURRENT file)", a.data_dir));
+  }
   ARK_ASSIGN_OR_RETURN(auto repo, OpenRepo(a.r, /*create=*/true));
   DatabaseOptions options;
   options.index_build_threads = 0;  // a backup never builds indexes; the server will
@@ -276,6 +290,13 @@ Status Restore(const BackupArgs& a) {
     filter.rename[from] = to;
   }
   filter.suffix = a.suffix;
+  ARK_RETURN_IF_ERROR(dr::ValidateBackupName(a.name));
+  if (!a.suffix.empty()) {
+    if (Status s = ValidateName("collection", "c" + a.suffix); !s.ok()) {
+      return Status::InvalidArgument(fmt::format(
+          "--suffix '{}' must keep collection names valid (letters, digits, '_'): {}", a.suffix, s.message()));
+    }
+  }
   if (!a.server.empty()) {
     return Status::NotSupported(
         "restore into a running server is not implemented yet: restore into a new --data-dir and start a server on it");

@@ -4,26 +4,48 @@
 
 #include "dr/backup.h"
 #include "dr/repository_open.h"
+#include "engine/schema.h"
+#include "server/milvus_schema.h"
 
 namespace ark::server {
 namespace {
 
 using nlohmann::json;
 
+// A string member. A required one that is absent or null is code 1802, as
+// on the Milvus routes (docs/server.md "Codes"); one that is empty is 1100.
 Result<std::string> String(const json& body, const char* key, bool required) {
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) {
-    if (required) return Status::InvalidArgument(fmt::format("missing required parameter '{}'", key));
+    if (required) {
+      throw HandlerError{{MilvusCode::kMissingParameter,
+                          fmt::format("missing required parameters, error: {} is required", key), 200}};
+    }
     return std::string();
   }
-  if (!it->is_string()) return Status::InvalidArgument(fmt::format("'{}' must be a string", key));
+  if (!it->is_string()) {
+    return Status::InvalidArgument(fmt::format("'{}' must be a string, got {}", key, JsonForMessage(*it)));
+  }
+  if (required && it->get_ref<const std::string&>().empty()) {
+    return Status::InvalidArgument(fmt::format("'{}' must be a non-empty string", key));
+  }
   return it->get<std::string>();
+}
+
+// The `name` of an existing backup: checked before a job starts, so that a
+// name that cannot be in a repository ("../x", "a/b") fails the request.
+Result<std::string> BackupName(const json& body) {
+  ARK_ASSIGN_OR_RETURN(std::string name, String(body, "name", true));
+  ARK_RETURN_IF_ERROR(dr::ValidateBackupName(name));
+  return name;
 }
 
 Result<int64_t> Int(const json& body, const char* key, int64_t def, int64_t lo, int64_t hi) {
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) return def;
-  if (!it->is_number_integer()) return Status::InvalidArgument(fmt::format("'{}' must be an integer", key));
+  if (!it->is_number_integer()) {
+    return Status::InvalidArgument(fmt::format("'{}' must be an integer, got {}", key, JsonForMessage(*it)));
+  }
   if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(hi)) {
     return Status::InvalidArgument(fmt::format("'{}' must be between {} and {}", key, lo, hi));
   }
@@ -35,7 +57,9 @@ Result<int64_t> Int(const json& body, const char* key, int64_t def, int64_t lo, 
 Result<bool> Bool(const json& body, const char* key) {
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) return false;
-  if (!it->is_boolean()) return Status::InvalidArgument(fmt::format("'{}' must be true or false", key));
+  if (!it->is_boolean()) {
+    return Status::InvalidArgument(fmt::format("'{}' must be true or false, got {}", key, JsonForMessage(*it)));
+  }
   return it->get<bool>();
 }
 
@@ -95,7 +119,7 @@ void RegisterBackupRoutes(HttpServer& http, Database* db, JobManager* jobs) {
   });
 
   http.RegisterAdmin("backups/verify", [jobs](RequestContext& ctx) -> Result<json> {
-    ARK_ASSIGN_OR_RETURN(std::string name, String(ctx.body, "name", true));
+    ARK_ASSIGN_OR_RETURN(std::string name, BackupName(ctx.body));
     ARK_ASSIGN_OR_RETURN(bool quick, Bool(ctx.body, "quick"));
     ARK_ASSIGN_OR_RETURN(dr::OpenedRepository opened, OpenFor(ctx.body, false));
     auto repo = std::make_shared<dr::OpenedRepository>(std::move(opened));
@@ -109,7 +133,7 @@ void RegisterBackupRoutes(HttpServer& http, Database* db, JobManager* jobs) {
 
   http.RegisterAdmin("restores/create", [jobs](RequestContext& ctx) -> Result<json> {
     dr::RestoreOptions options;
-    ARK_ASSIGN_OR_RETURN(options.name, String(ctx.body, "name", true));
+    ARK_ASSIGN_OR_RETURN(options.name, BackupName(ctx.body));
     ARK_ASSIGN_OR_RETURN(options.target_dir, String(ctx.body, "targetDir", false));
     if (options.target_dir.empty()) {
       return Status::NotSupported(
@@ -118,6 +142,12 @@ void RegisterBackupRoutes(HttpServer& http, Database* db, JobManager* jobs) {
     }
     ARK_ASSIGN_OR_RETURN(options.filter.select, Collections(ctx.body));
     ARK_ASSIGN_OR_RETURN(options.filter.suffix, String(ctx.body, "suffix", false));
+    if (!options.filter.suffix.empty()) {
+      if (Status s = ValidateName("collection", "c" + options.filter.suffix); !s.ok()) {
+        return Status::InvalidArgument("'suffix' must keep collection names valid (letters, digits, '_'): " +
+                                       s.message());
+      }
+    }
     if (auto it = ctx.body.find("rename"); it != ctx.body.end() && !it->is_null()) {
       if (!it->is_object()) return Status::InvalidArgument("'rename' must map old names to new names");
       for (const auto& [from, to] : it->items()) {
@@ -150,13 +180,13 @@ void RegisterBackupRoutes(HttpServer& http, Database* db, JobManager* jobs) {
     return out;
   });
   http.RegisterAdmin("backups/describe", [](RequestContext& ctx) -> Result<json> {
-    ARK_ASSIGN_OR_RETURN(std::string name, String(ctx.body, "name", true));
+    ARK_ASSIGN_OR_RETURN(std::string name, BackupName(ctx.body));
     ARK_ASSIGN_OR_RETURN(dr::OpenedRepository repo, OpenFor(ctx.body, false));
     ARK_ASSIGN_OR_RETURN(auto m, dr::LoadBackup(repo.repo.get(), name));
     return dr::BackupManifestToJson(m);
   });
   http.RegisterAdmin("backups/delete", [](RequestContext& ctx) -> Result<json> {
-    ARK_ASSIGN_OR_RETURN(std::string name, String(ctx.body, "name", true));
+    ARK_ASSIGN_OR_RETURN(std::string name, BackupName(ctx.body));
     ARK_ASSIGN_OR_RETURN(dr::OpenedRepository repo, OpenFor(ctx.body, false));
     ARK_RETURN_IF_ERROR(dr::DeleteBackup(repo.repo.get(), name));
     return json::object();

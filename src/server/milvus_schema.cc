@@ -7,6 +7,19 @@ namespace {
 
 using nlohmann::json;
 
+// An optional string member; absent or null = `fallback`. A value of another
+// type is InvalidArgument naming the key (json::value() would throw a
+// type_error, which the HTTP edge could only answer as 1200 "unexpected").
+Result<std::string> StringOr(const json& obj, const char* key, const char* fallback,
+                             const std::string& ctx) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::string(fallback);
+  if (!it->is_string()) {
+    return Status::InvalidArgument(ctx + ": " + key + " must be a string, got " + JsonForMessage(*it));
+  }
+  return it->get<std::string>();
+}
+
 Result<uint32_t> PositiveInt(const json& v, const std::string& what) {
   // Milvus accepts numbers and numeric strings ("dim": "768").
   if (v.is_number_unsigned()) {
@@ -19,14 +32,15 @@ Result<uint32_t> PositiveInt(const json& v, const std::string& what) {
       if (n > 0) return n;
     }
   }
-  return Status::InvalidArgument(what + " must be a positive integer, got " + v.dump());
+  return Status::InvalidArgument(what + " must be a positive integer, got " + JsonForMessage(v));
 }
 
 Result<bool> OptionalBool(const json& obj, const char* key, bool fallback, const std::string& ctx) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return fallback;
   if (!it->is_boolean()) {
-    return Status::InvalidArgument(ctx + ": " + key + " must be true or false, got " + it->dump());
+    return Status::InvalidArgument(ctx + ": " + key + " must be true or false, got " +
+                                   JsonForMessage(*it));
   }
   return it->get<bool>();
 }
@@ -35,11 +49,14 @@ Result<CollectionSchema> QuickSchema(const json& body, const std::string& collec
   CollectionSchema schema;
   const std::string ctx = "collection " + collection;
   ARK_ASSIGN_OR_RETURN(uint32_t dim, PositiveInt(body["dimension"], ctx + ": dimension"));
-  std::string id_type = body.value("idType", "Int64");
-  std::string pk_name = body.value("primaryFieldName", "id");
-  std::string vec_name = body.value("vectorFieldName", "vector");
+  ARK_ASSIGN_OR_RETURN(std::string id_type, StringOr(body, "idType", "Int64", ctx));
+  ARK_ASSIGN_OR_RETURN(std::string pk_name, StringOr(body, "primaryFieldName", "id", ctx));
+  ARK_ASSIGN_OR_RETURN(std::string vec_name, StringOr(body, "vectorFieldName", "vector", ctx));
   ARK_ASSIGN_OR_RETURN(schema.auto_id, OptionalBool(body, "autoID", false, ctx));
-  json params = body.value("params", json::object());
+  // By reference, not json::value(): copying a deeply nested value recurses.
+  static const json kNoParams = json::object();
+  auto params_it = body.find("params");
+  const json& params = params_it == body.end() || params_it->is_null() ? kNoParams : *params_it;
   if (!params.is_object()) return Status::InvalidArgument(ctx + ": params must be an object");
   ARK_ASSIGN_OR_RETURN(schema.enable_dynamic_field,
                        OptionalBool(params, "enableDynamicField", true, ctx));
@@ -82,8 +99,10 @@ Result<FieldSchema> FieldFromJson(const json& f, const std::string& ctx) {
   if (!parsed.ok()) return parsed.status().WithContext(fctx);
   field.type = *parsed;
   ARK_ASSIGN_OR_RETURN(field.is_primary_key, OptionalBool(f, "isPrimary", false, fctx));
-  field.description = f.value("description", "");
-  json etp = f.value("elementTypeParams", json::object());
+  ARK_ASSIGN_OR_RETURN(field.description, StringOr(f, "description", "", fctx));
+  static const json kNoParams = json::object();
+  auto etp_it = f.find("elementTypeParams");
+  const json& etp = etp_it == f.end() || etp_it->is_null() ? kNoParams : *etp_it;
   if (!etp.is_object()) return Status::InvalidArgument(fctx + ": elementTypeParams must be an object");
   if (field.type == DataType::kVarChar) {
     if (!etp.contains("max_length")) {
@@ -120,6 +139,17 @@ Result<CollectionSchema> FullSchema(const json& s, const std::string& collection
 
 }  // namespace
 
+std::string JsonForMessage(const json& value) {
+  constexpr size_t kMaxChars = 200;
+  if (value.is_array()) return "an array of " + std::to_string(value.size()) + " elements";
+  if (value.is_object()) return "an object with " + std::to_string(value.size()) + " keys";
+  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (text.size() > kMaxChars) {
+    text = text.substr(0, kMaxChars) + "... (" + std::to_string(text.size()) + " characters)";
+  }
+  return text;
+}
+
 Result<std::string> RequiredString(const json& body, const char* key) {
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) {
@@ -129,7 +159,7 @@ Result<std::string> RequiredString(const json& body, const char* key) {
   }
   if (!it->is_string() || it->get<std::string>().empty()) {
     return Status::InvalidArgument(std::string(key) + " must be a non-empty string, got " +
-                                   it->dump());
+                                   JsonForMessage(*it));
   }
   return it->get<std::string>();
 }
@@ -142,7 +172,8 @@ Result<CollectionSchema> SchemaFromCreateRequest(const json& body, const std::st
                                               "collection " + collection +
                                               ": give either dimension (quick create) or schema");
   if (!schema.ok()) return schema;
-  schema->description = body.value("description", "");
+  ARK_ASSIGN_OR_RETURN(schema->description,
+                       StringOr(body, "description", "", "collection " + collection));
   ARK_RETURN_IF_ERROR(schema->Validate(collection));
   return schema;
 }

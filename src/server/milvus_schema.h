@@ -16,6 +16,13 @@
 
 namespace ark::server {
 
+// A request value as shown in an error message: scalars as JSON (long
+// strings cut to 200 characters), arrays and objects by kind and size only.
+// Never a recursive dump: a body of 10^5 nested arrays is 200 KB, well under
+// limits.max_body_bytes, and json::dump() recursing through it overflows a
+// worker thread's stack (found by tests/node/bad_input.test.js).
+std::string JsonForMessage(const nlohmann::json& value);
+
 // Reads a required non-empty string parameter (code 1802 when missing).
 Result<std::string> RequiredString(const nlohmann::json& body, const char* key);
 
