@@ -81,7 +81,8 @@ Result<std::shared_ptr<const CollectionSnapshot>> MilvusService::LoadedSnapshot(
     ThrowApi(MilvusCode::kCollectionNotLoaded,
              "collection not loaded[database=" + ctx.db_name + "][collection=" + *name + "]");
   }
-  return db_->GetSnapshot(ctx.db_name, *name);
+  ARK_ASSIGN_OR_RETURN(auto snap, db_->GetSnapshot(ctx.db_name, *name));
+  return ScopeToPartitions(ctx, *name, std::move(snap));  // partitionNames
 }
 
 // Reads a search's query vectors once the field's dim is known.
@@ -315,8 +316,11 @@ Result<json> MilvusService::Delete(RequestContext& ctx) {
                                      filter->dump());
     }
     ARK_ASSIGN_OR_RETURN(const json* params, ExprParams(ctx.body, name));
-    ARK_ASSIGN_OR_RETURN(written, db_->DeleteByFilter(ctx.db_name, name,
-                                                      filter->get<std::string>(), params));
+    ARK_ASSIGN_OR_RETURN(std::string partition, OptionalString(ctx.body, "partitionName"));
+    std::vector<std::string> partitions;
+    if (!partition.empty()) partitions.push_back(partition);
+    ARK_ASSIGN_OR_RETURN(written, db_->DeleteByFilter(ctx.db_name, name, filter->get<std::string>(),
+                                                      params, partitions));
   }
   return json{{"deleteCount", written.count}};
 }

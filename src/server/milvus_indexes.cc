@@ -83,7 +83,7 @@ Result<json> MilvusService::CreateIndex(RequestContext& ctx) {
   ARK_ASSIGN_OR_RETURN(auto requests, IndexRequestsFromJson(*params, info.schema, name));
   for (const IndexRequest& r : requests) {
     ARK_RETURN_IF_ERROR(db_->CreateIndex(ctx.db_name, name, r.index_name, r.field, r.type,
-                                         r.metric, r.params)
+                                         r.metric, r.params, /*replace=*/false)
                             .status());
   }
   return json::object();

@@ -47,7 +47,57 @@ void MilvusNamespaceService::Register(HttpServer& http) {
     // numeric database ids).
     auto all = db_->ListDatabases();
     int64_t id = std::find(all.begin(), all.end(), name) - all.begin();
-    return json{{"dbName", name}, {"dbID", id}, {"properties", json::array()}};
+    ARK_ASSIGN_OR_RETURN(auto props, db_->DatabaseProperties(name));
+    json properties = json::array();
+    for (const auto& [k, v] : props) properties.push_back({{"key", k}, {"value", v}});
+    return json{{"dbName", name}, {"dbID", id}, {"properties", properties}};
+  });
+  // databases/alter {dbName, properties: {key: value}}: values may be strings,
+  // numbers or booleans (kept as their text, like Milvus's key-value pairs).
+  http.RegisterMilvus("databases/alter", [this](RequestContext& ctx) -> Result<json> {
+    ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "dbName"));
+    auto p = ctx.body.find("properties");
+    if (p == ctx.body.end() || p->is_null()) {
+      throw HandlerError{{MilvusCode::kMissingParameter,
+                          "missing required parameters, error: properties is required", 200}};
+    }
+    if (!p->is_object() || p->empty()) {
+      Throw(MilvusCode::kInvalidParameter, "properties must be a non-empty object of key: value, got " +
+                                               p->dump().substr(0, 200));
+    }
+    std::map<std::string, std::string> set;
+    for (auto it = p->begin(); it != p->end(); ++it) {
+      const json& v = it.value();
+      if (v.is_string()) {
+        set[it.key()] = v.get<std::string>();
+      } else if (v.is_number_integer() || v.is_boolean()) {
+        set[it.key()] = v.dump();
+      } else {
+        Throw(MilvusCode::kInvalidParameter, "property '" + it.key() +
+                                                 "' must be a string, an integer or a boolean, got " +
+                                                 v.dump().substr(0, 200));
+      }
+    }
+    ARK_RETURN_IF_ERROR(Map(db_->AlterDatabaseProperties(name, set, {}).status(), MilvusCode::kDatabaseNotFound));
+    return json::object();
+  });
+  // databases/drop_properties {dbName, propertyKeys: [key]}
+  http.RegisterMilvus("databases/drop_properties", [this](RequestContext& ctx) -> Result<json> {
+    ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "dbName"));
+    auto k = ctx.body.find("propertyKeys");
+    if (k == ctx.body.end() || k->is_null()) {
+      throw HandlerError{{MilvusCode::kMissingParameter,
+                          "missing required parameters, error: propertyKeys is required", 200}};
+    }
+    std::vector<std::string> keys;
+    bool valid = k->is_array() && !k->empty();
+    for (size_t i = 0; valid && i < k->size(); ++i) {
+      valid = (*k)[i].is_string();
+      if (valid) keys.push_back((*k)[i].get<std::string>());
+    }
+    if (!valid) Throw(MilvusCode::kInvalidParameter, "propertyKeys must be a non-empty array of strings");
+    ARK_RETURN_IF_ERROR(Map(db_->AlterDatabaseProperties(name, {}, keys).status(), MilvusCode::kDatabaseNotFound));
+    return json::object();
   });
   http.RegisterMilvus("databases/drop", [this](RequestContext& ctx) -> Result<json> {
     ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "dbName"));
@@ -125,6 +175,7 @@ void MilvusNamespaceService::Register(HttpServer& http) {
       if (!it->is_string()) Throw(MilvusCode::kInvalidParameter, "collectionName must be a string");
       collection = it->get<std::string>();
     }
+    if (!db_->HasDatabase(DbOf(ctx))) Throw(MilvusCode::kDatabaseNotFound, "database not found[database=" + DbOf(ctx) + "]");
     auto r = db_->ListAliases(DbOf(ctx), collection);
     if (!r.ok() && r.status().IsNotFound()) {
       Throw(MilvusCode::kCollectionNotFound,

@@ -4,7 +4,10 @@
 //
 //   databases/create {dbName}            -> {}
 //   databases/list   {}                  -> ["default", ...]
-//   databases/describe {dbName}          -> {dbName, dbID, properties: []}
+//   databases/describe {dbName}          -> {dbName, dbID, properties: [{key, value}]}
+//   databases/alter  {dbName, properties: {key: value}} -> {}  (durable;
+//                        "database.max.collections" is enforced)
+//   databases/drop_properties {dbName, propertyKeys: [key]} -> {}
 //   databases/drop   {dbName}            -> {}   (refused while it has collections)
 //   aliases/create   {collectionName, aliasName} -> {}
 //   aliases/alter    {collectionName, aliasName} -> {}
@@ -17,8 +20,7 @@
 //   collections/get_compaction_state {compactionID} -> {state: "Completed",
 //                        compactionID, plus the result's counts}
 //
-// databases/alter (properties) is not implemented and answers the generic
-// unknown-route error. Thread-safe: the Database is.
+// Thread-safe: the Database is.
 #pragma once
 
 #include <cstdint>

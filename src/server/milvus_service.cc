@@ -46,6 +46,7 @@ void MilvusService::Register(HttpServer& http) {
   http.RegisterMilvus("entities/hybrid_search", bind(&MilvusService::HybridSearch));
   http.RegisterMilvus("entities/query", bind(&MilvusService::Query));
   http.RegisterMilvus("entities/delete", bind(&MilvusService::Delete));
+  RegisterPartitions(http);  // milvus_partitions.cc
   http.RegisterMilvus("indexes/create", bind(&MilvusService::CreateIndex));
   http.RegisterMilvus("indexes/list", bind(&MilvusService::ListIndexes));
   http.RegisterMilvus("indexes/describe", bind(&MilvusService::DescribeIndex));
@@ -56,6 +57,10 @@ void MilvusService::Register(HttpServer& http) {
       // NotFound of something other than a collection: an index (700) or a parameter.
       e.code = route.find("/indexes/") != std::string::npos ? MilvusCode::kIndexNotFound
                                                             : MilvusCode::kInvalidParameter;
+    }
+    if (s.IsNotFound() && s.message().find("partition not found") != std::string::npos) {
+      e.code = static_cast<MilvusCode>(200);  // Milvus merr ErrPartitionNotFound
+      return e;
     }
     if (route.find("entities/insert") != std::string::npos ||
         route.find("entities/upsert") != std::string::npos) {
@@ -84,6 +89,7 @@ bool MilvusService::IsLoaded(const std::string& db, const std::string& name) {
 Result<json> MilvusService::CreateCollection(RequestContext& ctx) {
   ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "collectionName"));
   ARK_ASSIGN_OR_RETURN(CollectionSchema schema, SchemaFromCreateRequest(ctx.body, name));
+  schema.partition_column = true;  // rows carry their partition (engine/schema.h)
   // Index declarations are validated before the collection exists, so a bad
   // one leaves nothing behind. Quick create indexes its vector field
   // (AUTOINDEX with the requested metric), as Milvus does.
@@ -96,7 +102,11 @@ Result<json> MilvusService::CreateCollection(RequestContext& ctx) {
                                    {"metricType", ctx.body.value("metricType", json("COSINE"))}}});
     ARK_ASSIGN_OR_RETURN(indexes, IndexRequestsFromJson(quick, schema, name));
   }
-  ARK_RETURN_IF_ERROR(db_->CreateCollection(ctx.db_name, name, schema).status());
+  if (Status created = db_->CreateCollection(ctx.db_name, name, schema).status(); !created.ok()) {
+    // database.max.collections reached (engine FailedPrecondition).
+    if (created.Is(StatusCode::kFailedPrecondition)) ThrowApi(MilvusCode::kInvalidParameter, created.message());
+    return created;
+  }
   for (const IndexRequest& r : indexes) {
     ARK_RETURN_IF_ERROR(db_->CreateIndex(ctx.db_name, name, r.index_name, r.field, r.type,
                                          r.metric, r.params)
@@ -104,10 +114,19 @@ Result<json> MilvusService::CreateCollection(RequestContext& ctx) {
   }
   std::lock_guard lock(mu_);
   released_.erase({ctx.db_name, name});
+  partial_.erase({ctx.db_name, name});
   return json::object();
 }
 
+// An unknown dbName is 800, as Milvus answers, not an empty list.
+void MilvusService::RequireDatabase(const RequestContext& ctx) {
+  if (!db_->HasDatabase(ctx.db_name)) {
+    ThrowApi(MilvusCode::kDatabaseNotFound, "database not found[database=" + ctx.db_name + "]");
+  }
+}
+
 Result<json> MilvusService::ListCollections(RequestContext& ctx) {
+  RequireDatabase(ctx);
   json names = json::array();
   for (const auto& c : db_->ListCollections(ctx.db_name)) names.push_back(c.name);
   return names;
@@ -115,6 +134,7 @@ Result<json> MilvusService::ListCollections(RequestContext& ctx) {
 
 Result<json> MilvusService::HasCollection(RequestContext& ctx) {
   ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "collectionName"));
+  RequireDatabase(ctx);
   return json{{"has", db_->DescribeCollection(ctx.db_name, name).ok()}};
 }
 
@@ -130,6 +150,9 @@ Result<json> MilvusService::DropCollection(RequestContext& ctx) {
   std::string name;
   ARK_RETURN_IF_ERROR(Find(ctx, &name).status());
   ARK_RETURN_IF_ERROR(db_->DropCollection(ctx.db_name, name).status());
+  std::lock_guard lock(mu_);
+  released_.erase({ctx.db_name, name});
+  partial_.erase({ctx.db_name, name});
   return json::object();
 }
 
@@ -137,7 +160,8 @@ Result<json> MilvusService::RenameCollection(RequestContext& ctx) {
   std::string name;
   ARK_RETURN_IF_ERROR(Find(ctx, &name).status());
   ARK_ASSIGN_OR_RETURN(std::string new_name, RequiredString(ctx.body, "newCollectionName"));
-  std::string new_db = ctx.body.value("newDbName", ctx.db_name);
+  ARK_ASSIGN_OR_RETURN(std::string new_db, OptionalString(ctx.body, "newDbName", ctx.db_name));
+  if (new_db.empty()) new_db = ctx.db_name;
   ARK_RETURN_IF_ERROR(db_->RenameCollection(ctx.db_name, name, new_db, new_name).status());
   return json::object();
 }
@@ -152,6 +176,7 @@ Result<json> MilvusService::SetLoaded(RequestContext& ctx, bool loaded) {
   std::string name;
   ARK_RETURN_IF_ERROR(Find(ctx, &name).status());
   std::lock_guard lock(mu_);
+  partial_.erase({ctx.db_name, name});
   if (loaded) {
     released_.erase({ctx.db_name, name});
   } else {
@@ -163,7 +188,18 @@ Result<json> MilvusService::SetLoaded(RequestContext& ctx, bool loaded) {
 Result<json> MilvusService::GetLoadState(RequestContext& ctx) {
   std::string name;
   ARK_RETURN_IF_ERROR(Find(ctx, &name).status());
-  if (IsLoaded(ctx.db_name, name)) {
+  ARK_ASSIGN_OR_RETURN(auto parts, PartitionNamesFromBody(ctx.body, "partitionNames"));
+  bool loaded = IsLoaded(ctx.db_name, name);
+  if (loaded && !parts.empty()) {
+    ARK_ASSIGN_OR_RETURN(auto snap, db_->GetSnapshot(ctx.db_name, name));
+    for (const auto& p : parts) {
+      if (!snap->PartitionId(p).ok()) {
+        ThrowApi(static_cast<MilvusCode>(200), "partition not found[partition=" + p + "]");
+      }
+      loaded = loaded && PartitionLoaded(ctx.db_name, name, p);
+    }
+  }
+  if (loaded) {
     return json{{"loadState", "LoadStateLoaded"}, {"loadProgress", 100}};
   }
   return json{{"loadState", "LoadStateNotLoad"}};
@@ -203,9 +239,10 @@ Result<json> MilvusService::Write(RequestContext& ctx, WriteKind kind) {
     }
     ARK_ASSIGN_OR_RETURN(batch, RowBatchFromJson(info.schema, name, rows, kind));
   }
+  ARK_ASSIGN_OR_RETURN(std::string partition, OptionalString(ctx.body, "partitionName"));
   Result<WriteResult> written = kind == WriteKind::kInsert
-                                    ? db_->Insert(ctx.db_name, name, std::move(batch))
-                                    : db_->Upsert(ctx.db_name, name, std::move(batch));
+                                    ? db_->Insert(ctx.db_name, name, std::move(batch), partition)
+                                    : db_->Upsert(ctx.db_name, name, std::move(batch), partition);
   if (!written.ok()) return written.status();
   json ids = json::array();
   for (const auto& k : written->keys) ids.push_back(KeyToJson(k, ctx.int64_as_string));

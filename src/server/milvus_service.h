@@ -15,6 +15,7 @@
 // the load-state set has its own mutex.
 #pragma once
 
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -54,6 +55,18 @@ class MilvusService {
   Result<nlohmann::json> ListIndexes(RequestContext& ctx);
   Result<nlohmann::json> DescribeIndex(RequestContext& ctx);
   Result<nlohmann::json> DropIndex(RequestContext& ctx);
+  // milvus_partitions.cc
+  void RegisterPartitions(HttpServer& http);
+  bool PartitionLoaded(const std::string& db, const std::string& name, const std::string& partition);
+  // `key` (partitionNames) of the body: an array of names (empty if absent).
+  static Result<std::vector<std::string>> PartitionNamesFromBody(const nlohmann::json& body,
+                                                                 const char* key);
+  // `snap` restricted to the partitions named by `key` in the body (code 200
+  // for an unknown one, 201 for a released one) or, without them, to the
+  // loaded partitions of a partly loaded collection.
+  Result<std::shared_ptr<const CollectionSnapshot>> ScopeToPartitions(
+      RequestContext& ctx, const std::string& name, std::shared_ptr<const CollectionSnapshot> snap,
+      const char* key = "partitionNames");
   // describe's `indexes`: [{fieldName, indexName, metricType}].
   nlohmann::json IndexesJson(const std::string& db, const std::string& name) const;
 
@@ -68,11 +81,15 @@ class MilvusService {
   // The collection named in the body, or code 100 naming database and collection.
   Result<CollectionInfo> Find(RequestContext& ctx, std::string* name);
   bool IsLoaded(const std::string& db, const std::string& name);
+  // Code 800 "database not found[database=D]" unless ctx.db_name exists.
+  void RequireDatabase(const RequestContext& ctx);
 
   Database* db_;
   LimitsConfig limits_;
   std::mutex mu_;
   std::set<std::pair<std::string, std::string>> released_;  // GUARDED_BY(mu_)
+  // Partly loaded collections: the partitions loaded. GUARDED_BY(mu_)
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> partial_;
 };
 
 }  // namespace ark::server

@@ -185,7 +185,7 @@ class Round {
     }
   }
 
-  // Flushes (seals), compactions and index redefinitions (background HNSW
+  // Flushes (seals), compactions and index redefinitions (drop + create: background HNSW
   // builds over every sealed segment), spaced by random pauses that shape the
   // load (they synchronise nothing).
   async adminLoop() {
@@ -196,6 +196,15 @@ class Round {
       if (p < 0.45) await this.adminOp('flush', 'collections/flush', { collectionName: COLL });
       else if (p < 0.7) await this.adminOp('compact', 'collections/compact', { collectionName: COLL });
       else {
+        // Milvus (and Ark's API) never replaces a field's index with other
+        // parameters: redefine = drop, then create (one admin loop: no race).
+        let listed = null;
+        try { listed = await milvus(this.endpoint, 'indexes/list', { collectionName: COLL }, 60000); } catch { listed = null; }
+        if (this.stop) break;
+        if (listed && listed.code === 0 && Array.isArray(listed.data) && listed.data.includes('vec_idx')) {
+          await this.adminOp('index', 'indexes/drop', { collectionName: COLL, indexName: 'vec_idx' });
+        }
+        if (this.stop) break;
         await this.adminOp('index', 'indexes/create', {
           collectionName: COLL,
           indexParams: [{ fieldName: 'vec', indexName: 'vec_idx', metricType: 'L2', indexType: 'HNSW',
