@@ -1,5 +1,7 @@
 #include "server/http_server.h"
 
+#include "server/json_depth.h"
+
 #include <httplib.h>
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
@@ -26,6 +28,15 @@ std::optional<ApiError> ParseJsonBody(const std::string& raw, nlohmann::json* bo
   if (raw.empty()) {
     *body = nlohmann::json::object();
     return std::nullopt;
+  }
+  // nlohmann destroys and copies values recursively: a deeply nested body
+  // would overflow the stack (json_depth.h). simdjson, on the fast routes,
+  // stops at its own depth limit.
+  if (JsonNestingDepth(raw) > kMaxJsonDepth) {
+    return ApiError{MilvusCode::kBadJson,
+                    "can only accept json format request, error: the body nests arrays and objects "
+                    "deeper than " + std::to_string(kMaxJsonDepth) + " levels",
+                    200};
   }
   *body = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
   if (body->is_discarded()) {
@@ -184,8 +195,11 @@ void HttpServer::Dispatch(const std::string& route, bool admin, const Route& han
   if (!ctx.parsed) {
     if (auto e = ParseJsonBody(request_body, &ctx.body)) return fail(*e);
   }
-  if (auto db = ctx.body.find("dbName"); db != ctx.body.end() && db->is_string() &&
-                                          !db->get<std::string>().empty()) {
+  if (auto db = ctx.body.find("dbName"); db != ctx.body.end() && !db->is_null() && !db->is_string()) {
+    // Not ignored: running the request on another database would be worse.
+    return fail({MilvusCode::kInvalidParameter,
+                 std::string("dbName must be a string, got ") + db->type_name(), 200});
+  } else if (db != ctx.body.end() && db->is_string() && !db->get<std::string>().empty()) {
     ctx.db_name = db->get<std::string>();
   } else if (request.has_header("DB-Name")) {
     ctx.db_name = request.get_header_value("DB-Name");

@@ -1,5 +1,7 @@
 #include "server/milvus_fast_request.h"
 
+#include "server/json_depth.h"
+
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -22,7 +24,16 @@ class ParserPool {
  public:
   std::unique_ptr<simdjson::dom::parser> Take() {
     std::lock_guard lock(mu_);
-    if (free_.empty()) return std::make_unique<simdjson::dom::parser>();
+    if (free_.empty()) {
+      // The same depth limit as the generic path (json_depth.h): a deeper
+      // body fails here and goes to nlohmann, which refuses it with 1801.
+      auto p = std::make_unique<simdjson::dom::parser>();
+      // Kept by later growth (ensure_capacity). On failure the parser
+      // allocates with the default depth at its first parse; the generic
+      // path's own check still applies to what falls back to it.
+      if (p->allocate(1 << 16, kMaxJsonDepth) != simdjson::SUCCESS) return std::make_unique<simdjson::dom::parser>();
+      return p;
+    }
     auto p = std::move(free_.back());
     free_.pop_back();
     return p;

@@ -327,12 +327,19 @@ TEST_F(FastPathServerTest, InvalidWritesAnswerTheSameCodeAndMessageAndStoreNothi
     EXPECT_EQ(fast, ref) << body.substr(0, 200);
   }
   EXPECT_TRUE(All("c").empty());
-  // Nesting beyond simdjson's depth limit: the generic path takes it, as before.
+  // Nesting beyond the depth limit (json_depth.h): both paths refuse it with
+  // 1801 (a 10^5-deep body used to overflow nlohmann's recursive destructor).
   const std::string deep = R"({"collectionName":"c","data":[{"id":1,"s":"a","f":1,"v":[1,2],"j":)" +
                            std::string(1500, '[') + std::string(1500, ']') + "}]}";
   json deep_fast = CallRaw("entities/upsert", deep);
-  EXPECT_EQ(deep_fast["code"], 0) << deep_fast.dump();
+  EXPECT_EQ(deep_fast["code"], 1801) << deep_fast.dump();
   EXPECT_EQ(deep_fast, CallReference("entities/upsert", deep));
+  // Just inside the limit: accepted by both.
+  const std::string ok = R"({"collectionName":"c","data":[{"id":1,"s":"a","f":1,"v":[1,2],"j":)" +
+                         std::string(40, '[') + std::string(40, ']') + "}]}";
+  json ok_fast = CallRaw("entities/upsert", ok);
+  EXPECT_EQ(ok_fast["code"], 0) << ok_fast.dump();
+  EXPECT_EQ(ok_fast, CallReference("entities/upsert", ok));
   ASSERT_EQ(Call("entities/delete", {{"collectionName", "c"}, {"filter", "id >= 0"}})["code"], 0);
   EXPECT_TRUE(All("c").empty());
   // More rows than limits.max_rows_per_insert (100).
