@@ -29,6 +29,7 @@ struct ServeFlags {
   std::string data_dir;
   std::string listen;
   std::string wal_sync;
+  std::string log_level;
   bool no_access_log = false;
 };
 
@@ -42,6 +43,7 @@ Result<server::ServerConfig> LoadConfig(const ServeFlags& flags) {
     ARK_RETURN_IF_ERROR(server::ParseListenAddress(flags.listen, &config.host, &config.port));
   }
   if (!flags.wal_sync.empty()) config.wal_sync = flags.wal_sync;
+  if (!flags.log_level.empty()) config.log_level = flags.log_level;
   if (flags.no_access_log) config.access_log = false;
   ARK_RETURN_IF_ERROR(config.Validate());
   return config;
@@ -61,10 +63,12 @@ void AddEngineMetrics(server::MetricsRegistry& metrics, Database* db) {
   metrics.Describe("ark_wal_syncs", "WAL fdatasync calls since start");
   metrics.Describe("ark_wal_sync_seconds_total", "Time spent in WAL fdatasync since start");
   metrics.AddCollector([db](server::MetricsRegistry& m) {
-    for (const auto& c : db->ListCollections("")) {
-      server::Labels l{{"database", c.database}, {"collection", c.name}};
-      m.SetGauge("ark_collection_rows", l, static_cast<double>(c.live_rows));
-      m.SetGauge("ark_collection_sealed_segments", l, static_cast<double>(c.sealed_segments));
+    for (const auto& database : db->ListDatabases()) {
+      for (const auto& c : db->ListCollections(database)) {
+        server::Labels l{{"database", c.database}, {"collection", c.name}};
+        m.SetGauge("ark_collection_rows", l, static_cast<double>(c.live_rows));
+        m.SetGauge("ark_collection_sealed_segments", l, static_cast<double>(c.sealed_segments));
+      }
     }
     WalStats s = db->wal()->Stats();
     m.SetGauge("ark_wal_bytes_written", {}, static_cast<double>(s.bytes_written));
@@ -95,6 +99,7 @@ Status InstallStopHandler() {
 
 Status Serve(const ServeFlags& flags) {
   ARK_ASSIGN_OR_RETURN(server::ServerConfig config, LoadConfig(flags));
+  spdlog::set_level(spdlog::level::from_str(config.log_level));  // validated by LoadConfig
   // A handler, not a blocked mask: libraries (OpenBLAS) start threads before
   // main() that would take a process-directed signal with its default action.
   // The handler only writes the signal number to a pipe a thread waits on.
@@ -159,6 +164,7 @@ ARK_CLI_COMMAND(serve) {
   cmd->add_option("--data-dir", flags->data_dir, "Data directory (default ./ark-data)");
   cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:19530)");
   cmd->add_option("--wal-sync", flags->wal_sync, "every_commit | batched | none");
+  cmd->add_option("--log-level", flags->log_level, "trace | debug | info | warn | error | critical | off");
   cmd->add_flag("--no-access-log", flags->no_access_log, "Do not log each request");
   cmd->callback([flags] {
     Status s = Serve(*flags);

@@ -213,6 +213,11 @@ Status ServerConfig::Validate() const {
     return Status::InvalidArgument("wal_sync '" + wal_sync +
                                    "' is not one of every_commit, batched, none");
   }
+  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (!kLevels.count(log_level)) {
+    return Status::InvalidArgument("log_level '" + log_level +
+                                   "' is not one of trace, debug, info, warn, error, critical, off");
+  }
   if (limits.max_concurrent_requests == 0 || limits.worker_threads == 0) {
     return Status::InvalidArgument("limits.max_concurrent_requests and limits.worker_threads must be > 0");
   }
