@@ -145,7 +145,8 @@ ARK_CLI_INSPECT(segment) {
   auto rows = std::make_shared<size_t>(3);
   cmd->add_option("PATH", *path, "a segment or tombstone file")->required();
   cmd->add_flag("--json", *json, "print JSON instead of text");
-  cmd->add_option("--rows", *rows, "how many rows (or tombstones) to show (default 3)");
+  cmd->add_option("--rows", *rows, "how many rows (or tombstones) to show (default 3)")
+      ->check(CLI::Range(0, 1000000000));  // else "-1" wraps into a huge unsigned count
   cmd->callback([path, json, rows] {
     ark::Status s = ark::cli::Inspect(*path, *json, *rows);
     if (!s.ok()) ark::cli::Fail(s);

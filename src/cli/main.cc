@@ -56,6 +56,20 @@ int main(int argc, char** argv) {
   for (auto& e : sorted(Registry()["inspect"])) e.registrar(*inspect);
   for (auto& e : sorted(Registry()["top"])) e.registrar(app);
 
+  // CLI11 answers an unknown first word with "A subcommand is required",
+  // naming neither the word nor the commands: name it here.
+  if (argc > 1) {
+    const std::string first = argv[1];
+    bool known = first == "-h" || first == "--help" || first == "--version";
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || sub->get_name() == first;
+    }
+    if (!known) {
+      std::fprintf(stderr, "error: %s '%s' (run `ark --help` for the commands)\n",
+                   first.rfind('-', 0) == 0 ? "unknown option" : "unknown command", first.c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

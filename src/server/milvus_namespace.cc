@@ -151,7 +151,9 @@ void MilvusNamespaceService::Register(HttpServer& http) {
   });
   http.RegisterMilvus("collections/get_compaction_state", [this](RequestContext& ctx) -> Result<json> {
     auto it = ctx.body.find("compactionID");
-    if (it == ctx.body.end()) Throw(MilvusCode::kMissingParameter, "missing required parameters, error: compactionID is required");
+    if (it == ctx.body.end() || it->is_null()) {
+      Throw(MilvusCode::kMissingParameter, "missing required parameters, error: compactionID is required");
+    }
     if (!it->is_number_integer()) Throw(MilvusCode::kInvalidParameter, "compactionID must be an integer");
     std::lock_guard<std::mutex> lock(mu_);
     auto c = compactions_.find(it->get<int64_t>());

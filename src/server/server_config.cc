@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -194,6 +195,11 @@ Result<ServerConfig> ServerConfig::FromYaml(const std::string& text, const std::
 }
 
 Result<ServerConfig> ServerConfig::FromFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    // An ifstream opens a directory and reads nothing: an empty config.
+    return Status::InvalidArgument("config file " + path + " is not a regular file");
+  }
   std::ifstream in(path);
   if (!in) return Status::NotFound("config file " + path + " cannot be opened");
   std::stringstream ss;
