@@ -202,3 +202,17 @@ function rawPost(endpoint, route, payload, { headers = {}, timeoutMs = 30000, me
 
 module.exports.startServe = startServe;
 module.exports.rawPost = rawPost;
+
+// mulberry32: a small seeded PRNG, so that a test's operation sequence can be
+// replayed from its seed (kill loop, soak, SDK workflow).
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+module.exports.rng = rng;

@@ -6,25 +6,11 @@
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const { arkBin, freePort } = require('./helpers');
+const { arkBin, freePort, rng } = require('./helpers');
 
 const DIM = 8;
 const COLL = 'kill_loop';
 const LOG_KEEP = 64 * 1024;  // bytes of each server run's log (stdout + stderr) kept for reports
-
-// Deterministic PRNG (mulberry32): a failing run is replayed from its seed
-// (the operation mix; the kill moment relative to the server's work is not
-// reproducible, so a failure report also keeps the server's log).
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // One `ark serve` process on `dataDir`. start() resolves once /readyz answers
 // 200; kill() sends SIGKILL and resolves when the process has exited.

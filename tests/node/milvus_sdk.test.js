@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const { HttpClient } = require('@zilliz/milvus2-sdk-node');
-const { freePort, tempDir } = require('./helpers');
+const { freePort, tempDir, rng } = require('./helpers');
 
 const DIM = 64;
 const N = 10000;
@@ -50,18 +50,6 @@ async function startArk() {
       });
       child.kill('SIGTERM');
     }),
-  };
-}
-
-// Deterministic PRNG (mulberry32).
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

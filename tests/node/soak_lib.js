@@ -13,23 +13,11 @@
 
 const http = require('node:http');
 const fs = require('node:fs');
-const { startServe } = require('./helpers');
+const { startServe, rng } = require('./helpers');
 
 const DIM = 16;
 const COLL = 'soak';
 const IDS_PER_CONNECTION = 2 ** 40;  // connection c owns ids [c * 2^40 + 1, (c + 1) * 2^40)
-
-// mulberry32: a seeded mix, so that a run's operation sequence is replayable.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function vectorOf(id) {
   const next = rng(Number(BigInt(id) % 2147483647n));
