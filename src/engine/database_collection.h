@@ -17,6 +17,12 @@
 
 namespace ark {
 
+// NotFound "collection 'N' not found in database 'D'" (D: "default" if empty).
+inline Status CollectionNotFound(const std::string& database, const std::string& name) {
+  return Status::NotFound("collection '" + name + "' not found in database '" +
+                          (database.empty() ? std::string(kDefaultDatabase) : database) + "'");
+}
+
 struct Database::Collection {
   uint64_t id = 0;
   std::string database;

@@ -20,19 +20,6 @@
 
 namespace ark {
 
-namespace {
-
-std::string Db(const std::string& database) {
-  return database.empty() ? std::string(kDefaultDatabase) : database;
-}
-
-Status CollectionNotFound(const std::string& database, const std::string& name) {
-  return Status::NotFound(
-      fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
-}
-
-}  // namespace
-
 // ---- DDL ---------------------------------------------------------------------
 
 Result<Position> Database::CreateIndex(const std::string& database, const std::string& name,

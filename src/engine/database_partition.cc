@@ -16,10 +16,6 @@ namespace ark {
 
 namespace {
 
-std::string Db(const std::string& database) {
-  return database.empty() ? std::string(kDefaultDatabase) : database;
-}
-
 std::string PartitionBody(const std::string& partition, int64_t id) {
   return nlohmann::json{{"partition", partition}, {"id", id}}.dump();
 }
@@ -43,9 +39,7 @@ Result<Position> Database::CreatePartition(const std::string& database, const st
   {
     std::lock_guard<std::mutex> lock(mu_);
     Collection* c = FindLocked(database, name);
-    if (c == nullptr) {
-      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
-    }
+    if (c == nullptr) return CollectionNotFound(database, name);
     if (partition == kDefaultPartition || c->partitions->count(partition)) {
       return Status::AlreadyExists(fmt::format("partition '{}' already exists in collection '{}'",
                                                partition, c->name));
@@ -76,9 +70,7 @@ Result<Position> Database::DropPartition(const std::string& database, const std:
   {
     std::lock_guard<std::mutex> lock(mu_);
     Collection* c = FindLocked(database, name);
-    if (c == nullptr) {
-      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
-    }
+    if (c == nullptr) return CollectionNotFound(database, name);
     if (partition == kDefaultPartition) {
       return Status::FailedPrecondition("default partition cannot be deleted");
     }
@@ -95,9 +87,7 @@ Result<std::vector<std::string>> Database::ListPartitions(const std::string& dat
                                                           const std::string& name) const {
   std::lock_guard<std::mutex> lock(mu_);
   const Collection* c = FindLocked(database, name);
-  if (c == nullptr) {
-    return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
-  }
+  if (c == nullptr) return CollectionNotFound(database, name);
   std::vector<std::string> out{std::string(kDefaultPartition)};
   for (const auto& [p, id] : *c->partitions) out.push_back(p);
   return out;
