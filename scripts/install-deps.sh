@@ -21,6 +21,7 @@ BUILD_PACKAGES=(
   libtinyxml2-dev                     # S3 XML listings
   libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libcpp-httplib-dev
+  libjemalloc-dev                     # malloc for ark and bench/ (src/alloc/allocator.cc)
   libfaiss-dev libopenblas-dev libhnswlib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs                              # test tools (s3rver, AWS SDK, Milvus SDK)

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "alloc/allocator.h"
 #include "cli/command_registry.h"
 #include "engine/database.h"
 #include "server/admin_backup.h"
@@ -129,9 +130,9 @@ Status Serve(const ServeFlags& flags) {
   // write is sticky until restart): a load balancer can route away.
   http.SetReadinessCheck([&db] { return db->Health(); });
   http.SetReady(true);
-  spdlog::info("ark serving on {}://{}:{} (data {}, wal sync {})",
+  spdlog::info("ark serving on {}://{}:{} (data {}, wal sync {}, {})",
                config.tls.enabled() ? "https" : "http", config.host, http.port(),
-               config.data_dir, config.wal_sync);
+               config.data_dir, config.wal_sync, AllocatorDescription());
 
   std::atomic<bool> finished{false};
   std::thread waiter([&] {
