@@ -1,10 +1,10 @@
 #include "server/milvus_fast_request.h"
 
 #include "server/json_depth.h"
+#include "server/reuse_pool.h"
 
 #include <cstring>
 #include <limits>
-#include <mutex>
 
 namespace ark::server {
 namespace {
@@ -18,39 +18,20 @@ static_assert(simdjson::SIMDJSON_PADDING <= kBodyPadding, "POST bodies must carr
 // Parsers keep their buffers (about 12 bytes per body byte of capacity,
 // touched only as far as a document needs), so a few are kept for reuse
 // rather than one per worker thread.
-constexpr size_t kPooledParsers = 4;
-
-class ParserPool {
- public:
-  std::unique_ptr<simdjson::dom::parser> Take() {
-    std::lock_guard lock(mu_);
-    if (free_.empty()) {
-      // The same depth limit as the generic path (json_depth.h): a deeper
-      // body fails here and goes to nlohmann, which refuses it with 1801.
-      auto p = std::make_unique<simdjson::dom::parser>();
-      // Kept by later growth (ensure_capacity). On failure the parser
-      // allocates with the default depth at its first parse; the generic
-      // path's own check still applies to what falls back to it.
-      if (p->allocate(1 << 16, kMaxJsonDepth) != simdjson::SUCCESS) return std::make_unique<simdjson::dom::parser>();
-      return p;
-    }
-    auto p = std::move(free_.back());
-    free_.pop_back();
-    return p;
-  }
-  void Give(std::unique_ptr<simdjson::dom::parser> p) {
-    std::lock_guard lock(mu_);
-    if (free_.size() < kPooledParsers) free_.push_back(std::move(p));
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::unique_ptr<simdjson::dom::parser>> free_;  // GUARDED_BY(mu_)
-};
-
-ParserPool& Pool() {
-  static ParserPool* pool = new ParserPool();  // never destroyed: leases may outlive statics
+ReusePool<std::unique_ptr<simdjson::dom::parser>>& Pool() {
+  static auto* pool = new ReusePool<std::unique_ptr<simdjson::dom::parser>>(8);  // never destroyed: leases may outlive statics
   return *pool;
+}
+
+std::unique_ptr<simdjson::dom::parser> NewParser() {
+  auto p = std::make_unique<simdjson::dom::parser>();
+  // The same depth limit as the generic path (json_depth.h): a deeper body
+  // fails here and goes to nlohmann, which refuses it with 1801. Kept by later
+  // growth (ensure_capacity). On failure the parser allocates with the default
+  // depth at its first parse; the generic path's own check still applies to
+  // what falls back to it.
+  if (p->allocate(1 << 16, kMaxJsonDepth) != simdjson::SUCCESS) return std::make_unique<simdjson::dom::parser>();
+  return p;
 }
 
 // DomToJson, noting whether an integer 0 was met: simdjson reads "-0" as the
@@ -107,6 +88,15 @@ bool HasNegativeZeroToken(const std::string& raw) {
 bool SplitBody(const std::string& raw, simdjson::dom::parser& parser, json* body, bool* has_data,
                element* data) {
   element root;
+  // Grown with headroom: bodies of a steady workload differ by a few bytes,
+  // and parse() alone reallocates (maps and faults in about 12 bytes per
+  // body byte) at each new maximum. On failure parse() tries again and fails.
+  if (parser.capacity() < raw.size()) {
+    const size_t capacity = raw.size() + raw.size() / 8 + (1 << 16);
+    if (parser.allocate(capacity, parser.max_depth()) == simdjson::SUCCESS && parser.doc.allocate(capacity)) {
+      // parse() below allocates the document itself
+    }
+  }
   if (parser.parse(raw).get(root) != simdjson::SUCCESS) return false;
   simdjson::dom::object members;
   if (root.get_object().get(members) != simdjson::SUCCESS) return false;
@@ -219,7 +209,10 @@ bool AppendValue(const FieldSchema& f, element v, Column* col) {
 
 }  // namespace
 
-DomParserLease::DomParserLease() : parser_(Pool().Take()) {}
+DomParserLease::DomParserLease() {
+  if (auto p = Pool().Take()) parser_ = std::move(*p);
+  else parser_ = NewParser();
+}
 DomParserLease::~DomParserLease() { Pool().Give(std::move(parser_)); }
 
 json DomToJson(element e) {
