@@ -1,6 +1,7 @@
 #include "server/http_server.h"
 
 #include "server/json_depth.h"
+#include "server/reuse_pool.h"
 
 #include <httplib.h>
 #include <openssl/crypto.h>
@@ -51,6 +52,38 @@ std::optional<ApiError> ParseJsonBody(const std::string& raw, nlohmann::json* bo
   return std::nullopt;
 }
 
+// A pooled request-body buffer (see the POST handler in InstallRoutes).
+class BodyBuffer {
+ public:
+  // Buffers above this are freed after their request rather than kept.
+  static constexpr size_t kKeptBytes = 32u << 20;
+  // Below this a fresh allocation is cheap (glibc's heap, no new mapping).
+  static constexpr size_t kPooledBytes = 64u << 10;
+
+  // `n` plus an eighth, in 64 KiB steps: bodies of a steady workload vary by
+  // a few bytes, and each new maximum would otherwise map a new buffer.
+  static size_t Capacity(size_t n) { return (n + n / 8 + 0xffff) & ~size_t{0xffff}; }
+
+  BodyBuffer() {
+    if (auto s = Pool().Take()) buf_ = std::move(*s);
+    buf_.clear();
+  }
+  ~BodyBuffer() {
+    if (buf_.capacity() >= kPooledBytes && buf_.capacity() <= kKeptBytes) Pool().Give(std::move(buf_));
+  }
+  BodyBuffer(const BodyBuffer&) = delete;
+  BodyBuffer& operator=(const BodyBuffer&) = delete;
+
+  std::string& get() { return buf_; }
+
+ private:
+  static ReusePool<std::string>& Pool() {
+    static auto* pool = new ReusePool<std::string>(8);  // never destroyed: workers may outlive statics
+    return *pool;
+  }
+  std::string buf_;
+};
+
 }  // namespace
 
 HttpServer::HttpServer(ServerConfig config, MetricsRegistry* metrics)
@@ -68,6 +101,11 @@ HttpServer::HttpServer(ServerConfig config, MetricsRegistry* metrics)
   // on, the body waits for the client's delayed ACK (~40 ms per reply,
   // measured by bench/http_e2e_bench.cc: p50 88 ms for a 0.4 ms search).
   http_->set_tcp_nodelay(true);
+  // httplib closes a keep-alive connection after 5 requests by default, so
+  // clients reconnect (connect, accept, a queue hop to a worker) every fifth
+  // request: 2-thread HTTP search went from 50% to 72% of in-process QPS
+  // with 100 (bench/http_e2e_bench.cc).
+  http_->set_keep_alive_max_count(config_.limits.keep_alive_max_requests);
   // cpp-httplib's default also sets SO_REUSEPORT, which would let a second
   // server share the port silently; keep only SO_REUSEADDR.
   http_->set_socket_options([](int sock) {
@@ -308,33 +346,43 @@ void HttpServer::InstallRoutes() {
                            "request body is larger than limits.max_body_bytes (" + std::to_string(max) + " bytes)",
                            413}));
     };
+    // An oversize body is still read and discarded, up to a bound, before
+    // the 413 is sent and the connection closed (a lingering close): a client
+    // still writing its body would otherwise meet a reset connection (EPIPE)
+    // instead of the answer. A body beyond the bound is cut off unread.
+    const uint64_t drain_max = std::max<uint64_t>(2 * max, 64ull << 20);
     const uint64_t length = req.get_header_value<uint64_t>("Content-Length");
-    if (length > max) return too_large();
-    // One buffer per worker thread, reused: a fresh 10 MB string per insert
-    // costs more in page faults than the parse (perf, bench/http_e2e_bench).
-    // Reserved once from Content-Length (not a copy per doubling); the padding
-    // lets the fast routes' simdjson parse read the body in place. Buffers
-    // above kKeptBodyBytes are freed after the request.
-    constexpr size_t kKeptBodyBytes = 32u << 20;
-    thread_local std::string body;
-    body.clear();
-    body.reserve(length + kBodyPadding);
-    struct Trim {
-      std::string& s;
-      ~Trim() {
-        if (s.capacity() > kKeptBodyBytes) std::string().swap(s);
-      }
-    } trim{body};
+    if (length > max) {
+      if (length <= drain_max) reader([](const char*, size_t) { return true; });
+      res.set_header("Connection", "close");
+      return too_large();
+    }
+    // Bodies are read into pooled buffers: a fresh 10 MB string per insert
+    // costs more in page faults than the parse (perf, bench/http_e2e_bench),
+    // and a pool (most recently used first) keeps the few warm buffers in use
+    // whichever of the worker threads takes the request, where one buffer per
+    // thread faults in a new one on each thread's first big request.
+    // Reserved from Content-Length with headroom (not a copy per doubling, and
+    // not a new buffer for a slightly bigger body); the padding lets the fast
+    // routes' simdjson parse read the body in place.
+    BodyBuffer lease;
+    std::string& body = lease.get();
+    body.reserve(BodyBuffer::Capacity(length + kBodyPadding));
     bool over = false;
+    uint64_t received = 0;
     reader([&](const char* data, size_t n) {
-      if (body.size() + n > max) {
+      received += n;
+      if (received > max) {  // a chunked body without Content-Length: discarded from here
         over = true;
-        return false;
+        return received <= drain_max;
       }
       body.append(data, n);
       return true;
     });
-    if (over) return too_large();
+    if (over) {
+      res.set_header("Connection", "close");
+      return too_large();
+    }
     route_handler(req, body, res);
   });
   http_->Get(R"(/(v2|ark)/.*)", [route_handler](const httplib::Request& req, httplib::Response& res) {

@@ -75,6 +75,7 @@ Status ReadLimits(const YAML::Node& node, const std::string& source, LimitsConfi
   ARK_RETURN_IF_ERROR(r.Read("request_timeout_seconds", &l->default_request_timeout_seconds,
                              "a number of seconds"));
   ARK_RETURN_IF_ERROR(r.Read("worker_threads", &l->worker_threads, "a count"));
+  ARK_RETURN_IF_ERROR(r.Read("keep_alive_max_requests", &l->keep_alive_max_requests, "a count"));
   return r.RejectUnknown();
 }
 
@@ -224,8 +225,10 @@ Status ServerConfig::Validate() const {
     return Status::InvalidArgument("log_level '" + log_level +
                                    "' is not one of trace, debug, info, warn, error, critical, off");
   }
-  if (limits.max_concurrent_requests == 0 || limits.worker_threads == 0) {
-    return Status::InvalidArgument("limits.max_concurrent_requests and limits.worker_threads must be > 0");
+  for (const auto& [key, value] : {std::pair<const char*, uint32_t>{"max_concurrent_requests", limits.max_concurrent_requests},
+                                    {"worker_threads", limits.worker_threads},
+                                    {"keep_alive_max_requests", limits.keep_alive_max_requests}}) {
+    if (value == 0) return Status::InvalidArgument(std::string("limits.") + key + " must be > 0, got 0");
   }
   if (limits.max_body_bytes < 1024) {
     return Status::InvalidArgument("limits.max_body_bytes must be at least 1024");

@@ -38,6 +38,10 @@ struct LimitsConfig {
   uint32_t max_concurrent_requests = 64;
   double default_request_timeout_seconds = 30;
   uint32_t worker_threads = 16;
+  // Requests served on one keep-alive connection before the server closes
+  // it. A connection holds a worker thread while open (cpp-httplib), so this
+  // also bounds how long other connections can wait for one.
+  uint32_t keep_alive_max_requests = 100;
 };
 
 // One scheduled backup (docs/schedules.md): `schedules:` in the YAML file.

@@ -109,6 +109,30 @@ TEST(HttpServer, LargeJsonBodyUnderFormContentTypeIsAccepted) {
   EXPECT_EQ(reply["data"]["n"], 7);
 }
 
+// A keep-alive connection serves limits.keep_alive_max_requests requests,
+// then the server closes it (cpp-httplib's own default is 5, which made
+// clients reconnect every fifth request).
+TEST(HttpServer, KeepAliveConnectionServesTheConfiguredNumberOfRequests) {
+  for (uint32_t max : {3u, 100u}) {
+    ServerConfig config;
+    config.limits.keep_alive_max_requests = max;
+    ServerFixture f(config);
+    auto c = f.Client();
+    c.set_keep_alive(true);
+    uint32_t served = 0;
+    for (; served < 10; ++served) {
+      auto r = c.Post("/v2/vectordb/collections/list", "{}", "application/json");
+      ASSERT_TRUE(r);
+      ASSERT_EQ(r->status, 200);
+      if (r->get_header_value("Connection") == "close") {
+        ++served;
+        break;
+      }
+    }
+    EXPECT_EQ(served, std::min(max, 10u)) << "keep_alive_max_requests " << max;
+  }
+}
+
 TEST(HttpServer, MalformedJsonIsCode1801) {
   ServerFixture f;
   int status = 0;
@@ -153,6 +177,28 @@ TEST(HttpServer, OversizeBodyIsRejectedWithTheLimit) {
   EXPECT_EQ(status, 413);
   EXPECT_EQ(reply["code"], 1100);
   EXPECT_NE(reply["message"].get<std::string>().find("4096"), std::string::npos);
+}
+
+// A body far beyond the socket buffers: the server reads and discards it
+// before answering (a lingering close), so the client, still writing when
+// the server decides, reads the 413 instead of meeting a reset connection.
+TEST(HttpServer, OversizeBodyIsDrainedSoTheClientReadsThe413) {
+  ServerConfig config;
+  config.limits.max_body_bytes = 1 << 20;
+  ServerFixture f(config);
+  const std::string big = "{\"a\":\"" + std::string(16 << 20, 'x') + "\"}";
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto c = f.Client();
+    auto r = c.Post("/v2/vectordb/echo/body", big, "application/json");
+    ASSERT_TRUE(r) << "no answer (connection cut): " << httplib::to_string(r.error());
+    EXPECT_EQ(r->status, 413);
+    EXPECT_EQ(r->get_header_value("Connection"), "close");
+    EXPECT_NE(r->body.find("max_body_bytes"), std::string::npos) << r->body;
+  }
+  // The server is still serving.
+  int status = 0;
+  f.Post("/v2/vectordb/echo/body", "{}", {}, &status);
+  EXPECT_EQ(status, 200);
 }
 
 TEST(HttpServer, InvalidRequestTimeoutHeaderIsRejected) {
