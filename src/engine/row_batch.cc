@@ -280,41 +280,38 @@ Result<RowBatch> RowBatchFromJson(const CollectionSchema& schema, std::string_vi
   return batch;
 }
 
+nlohmann::json FieldValueToJson(const FieldSchema& f, const Column& c, size_t row) {
+  switch (f.type) {
+    case DataType::kBool:
+      return c.ints[row] != 0;
+    case DataType::kFloat:
+      return static_cast<float>(c.doubles[row]);
+    case DataType::kDouble:
+      return c.doubles[row];
+    case DataType::kVarChar:
+      return c.strings[row];
+    case DataType::kJson:
+      return nlohmann::json::parse(c.strings[row], nullptr, false);
+    case DataType::kFloatVector:
+      return std::vector<float>(c.floats.begin() + row * c.dim, c.floats.begin() + (row + 1) * c.dim);
+    default:
+      return c.ints[row];
+  }
+}
+
+nlohmann::json DynamicFieldsToJson(const CollectionSchema& schema, const RowBatch& batch, size_t row) {
+  if (!schema.enable_dynamic_field || batch.columns.size() <= schema.fields.size()) return nlohmann::json::object();
+  auto dyn = nlohmann::json::parse(batch.columns[schema.DynamicColumn()].strings[row], nullptr, false);
+  return dyn.is_object() ? dyn : nlohmann::json::object();
+}
+
 nlohmann::json RowToJson(const CollectionSchema& schema, const RowBatch& batch, size_t row) {
   nlohmann::json o = nlohmann::json::object();
   for (size_t i = 0; i < schema.fields.size(); ++i) {
-    const auto& f = schema.fields[i];
-    const auto& c = batch.columns[i];
-    switch (f.type) {
-      case DataType::kBool:
-        o[f.name] = c.ints[row] != 0;
-        break;
-      case DataType::kFloat:
-        o[f.name] = static_cast<float>(c.doubles[row]);
-        break;
-      case DataType::kDouble:
-        o[f.name] = c.doubles[row];
-        break;
-      case DataType::kVarChar:
-        o[f.name] = c.strings[row];
-        break;
-      case DataType::kJson:
-        o[f.name] = nlohmann::json::parse(c.strings[row], nullptr, false);
-        break;
-      case DataType::kFloatVector:
-        o[f.name] = std::vector<float>(c.floats.begin() + row * c.dim,
-                                       c.floats.begin() + (row + 1) * c.dim);
-        break;
-      default:
-        o[f.name] = c.ints[row];
-    }
+    o[schema.fields[i].name] = FieldValueToJson(schema.fields[i], batch.columns[i], row);
   }
-  if (schema.enable_dynamic_field && batch.columns.size() > schema.fields.size()) {
-    auto dyn = nlohmann::json::parse(batch.columns[schema.DynamicColumn()].strings[row], nullptr, false);
-    if (dyn.is_object()) {
-      for (auto it = dyn.begin(); it != dyn.end(); ++it) o[it.key()] = it.value();
-    }
-  }
+  nlohmann::json dynamic = DynamicFieldsToJson(schema, batch, row);
+  for (auto& [key, value] : dynamic.items()) o[key] = std::move(value);
   return o;
 }
 

@@ -73,6 +73,10 @@ Result<RowBatch> RowBatchFromJson(const CollectionSchema& schema, std::string_vi
 
 // Rows as JSON objects (dynamic keys merged at top level, like Milvus output).
 nlohmann::json RowToJson(const CollectionSchema& schema, const RowBatch& batch, size_t row);
+// One field of one row, as RowToJson writes it.
+nlohmann::json FieldValueToJson(const FieldSchema& field, const Column& column, size_t row);
+// The dynamic fields ("$meta") of one row as an object; empty without them.
+nlohmann::json DynamicFieldsToJson(const CollectionSchema& schema, const RowBatch& batch, size_t row);
 nlohmann::json RowBatchToJson(const CollectionSchema& schema, const RowBatch& batch);
 
 }  // namespace ark

@@ -24,9 +24,6 @@ Result<OutputProjection> OutputProjection::Make(const CollectionSchema& schema,
                                                 const json& fields) {
   OutputProjection p;
   p.schema_ = &schema;
-  for (const auto& f : schema.fields) {
-    if (f.type == DataType::kInt64) p.int64_fields_.insert(f.name);
-  }
   p.fields_.insert(schema.PrimaryKey().name);
   if (fields.is_null()) return p;
   if (!fields.is_array()) {
@@ -67,25 +64,30 @@ Result<OutputProjection> OutputProjection::Make(const CollectionSchema& schema,
 OutputProjection OutputProjection::All(const CollectionSchema& schema) {
   OutputProjection p;
   p.schema_ = &schema;
-  for (const auto& f : schema.fields) {
-    p.fields_.insert(f.name);
-    if (f.type == DataType::kInt64) p.int64_fields_.insert(f.name);
-  }
+  for (const auto& f : schema.fields) p.fields_.insert(f.name);
   p.all_dynamic_ = schema.enable_dynamic_field;
   return p;
 }
 
 json OutputProjection::Row(const RowBatch& batch, size_t row, bool int64_as_string) const {
-  json full = RowToJson(*schema_, batch, row);
+  // Only the kept fields are converted: a search hit carries every column,
+  // and turning its vector into JSON only to drop it was 8% of the CPU of an
+  // HTTP search (perf, bench/http_e2e_bench).
   json out = json::object();
-  for (auto& [key, value] : full.items()) {
-    bool is_field = schema_->FieldIndex(key) >= 0;
-    bool keep = is_field ? fields_.count(key) > 0 : (all_dynamic_ || dynamic_.count(key) > 0);
-    if (!keep) continue;
-    if (is_field && int64_as_string && value.is_number_integer() && int64_fields_.count(key)) {
-      out[key] = std::to_string(value.get<int64_t>());
+  const auto& fields = schema_->fields;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const FieldSchema& f = fields[i];
+    if (fields_.count(f.name) == 0) continue;
+    if (int64_as_string && f.type == DataType::kInt64) {
+      out[f.name] = std::to_string(batch.columns[i].ints[row]);
     } else {
-      out[key] = std::move(value);
+      out[f.name] = FieldValueToJson(f, batch.columns[i], row);
+    }
+  }
+  if (all_dynamic_ || !dynamic_.empty()) {
+    json dynamic = DynamicFieldsToJson(*schema_, batch, row);
+    for (auto& [key, value] : dynamic.items()) {
+      if (schema_->FieldIndex(key) < 0 && (all_dynamic_ || dynamic_.count(key) > 0)) out[key] = std::move(value);
     }
   }
   return out;

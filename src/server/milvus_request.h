@@ -47,7 +47,6 @@ class OutputProjection {
   const CollectionSchema* schema_ = nullptr;
   std::set<std::string> fields_;   // schema fields to return (always the pk)
   std::set<std::string> dynamic_;  // dynamic keys asked for by name
-  std::set<std::string> int64_fields_;
   bool all_dynamic_ = false;
   bool count_ = false;  // "count(*)" was asked for
 };
