@@ -48,9 +48,20 @@ Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::Open(const std::stri
   std::string r = root;
   while (r.size() > 1 && r.back() == '/') r.pop_back();
   std::unique_ptr<LocalObjectStore> store(new LocalObjectStore(r, options));
-  ARK_RETURN_IF_ERROR(store->env_->CreateDirs(r + "/" + kTempDir)
-                          .WithContext("open local object store " + r));
+  // Nothing is created here: opening is not writing (a refused request, or
+  // `ark backup list` of a path that holds no repository, leaves the disk as
+  // it was). The root and its temp directory appear at the first write.
+  if (store->env_->FileExists(r) && !store->env_->ListDir(r).ok()) {
+    return Status::InvalidArgument("open local object store " + r + ": not a directory");
+  }
   return store;
+}
+
+Status LocalObjectStore::EnsureTempDir() {
+  if (temp_dir_ready_.load(std::memory_order_acquire)) return Status::OK();
+  ARK_RETURN_IF_ERROR(env_->CreateDirs(root_ + "/" + kTempDir).WithContext(Describe() + ": create the temp directory"));
+  temp_dir_ready_.store(true, std::memory_order_release);
+  return Status::OK();
 }
 
 Status LocalObjectStore::CheckKey(const std::string& key) const {
@@ -79,6 +90,7 @@ std::string LocalObjectStore::NewTempPath() {
 template <typename Fill>
 Status LocalObjectStore::WriteObject(const std::string& key, const PutOptions& options, Fill fill) {
   ARK_RETURN_IF_ERROR(CheckKey(key));
+  ARK_RETURN_IF_ERROR(EnsureTempDir());
   const std::string tmp = NewTempPath();
   Status s = [&]() -> Status {
     ARK_ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(tmp));
@@ -193,6 +205,7 @@ Status LocalObjectStore::PutBatch(const std::vector<PutItem>& items, const PutOp
   ARK_RETURN_IF_ERROR(CheckPutBatch(Describe(), items));
   for (const auto& item : items) ARK_RETURN_IF_ERROR(CheckKey(item.key));
   if (items.empty()) return Status::OK();
+  ARK_RETURN_IF_ERROR(EnsureTempDir());  // and the root, which the filesystem sync opens
   std::unique_ptr<FilesystemSync> fs_sync;
   if (options_.batch_sync_filesystem) {
     // Opened before any write, so that its Sync() sees their write-back errors.

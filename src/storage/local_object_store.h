@@ -76,6 +76,8 @@ class LocalObjectStore final : public ObjectStore {
   Status CheckKey(const std::string& key) const;
   std::string PathOf(const std::string& key) const { return root_ + "/" + key; }
   std::string NewTempPath();
+  // Creates ROOT/.ark-tmp (and ROOT) before the first write; later calls are free.
+  Status EnsureTempDir();
   // Writes via `fill` (which appends to the temp file) then publishes as key.
   template <typename Fill>
   Status WriteObject(const std::string& key, const PutOptions& options, Fill fill);
@@ -98,6 +100,7 @@ class LocalObjectStore final : public ObjectStore {
   Env* const env_;
   const uint64_t temp_nonce_;
   std::atomic<uint64_t> temp_counter_{0};
+  std::atomic<bool> temp_dir_ready_{false};
 };
 
 }  // namespace ark

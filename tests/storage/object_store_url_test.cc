@@ -108,14 +108,49 @@ TEST(LocalObjectStore, KeysCannotEscapeTheRoot) {
     EXPECT_TRUE(store->Put(key, "x").Is(StatusCode::kInvalidArgument)) << key;
   }
   EXPECT_FALSE(Env::Default()->FileExists(dir.Sub("outside")));
+  // Refused writes create nothing, not even the root.
   ASSERT_OK_AND_ASSIGN(auto names, Env::Default()->ListDir(dir.path()));
-  EXPECT_EQ(names, std::vector<std::string>{"root"});
+  EXPECT_TRUE(names.empty());
+}
+
+// Opening and reading write nothing: the root and its temp directory appear
+// at the first write (a refused admin request or `ark backup list` of an
+// empty path used to leave an empty .ark-tmp behind).
+TEST(LocalObjectStore, OpeningAndReadingWriteNothing) {
+  TempDir dir;
+  const std::string root = dir.Sub("repo");
+  ASSERT_OK_AND_ASSIGN(auto store, LocalObjectStore::Open(root));
+  ASSERT_OK_AND_ASSIGN(auto all, store->ListAll(""));
+  EXPECT_TRUE(all.empty());
+  EXPECT_TRUE(store->Get("missing").status().IsNotFound());
+  EXPECT_TRUE(store->Head("missing").status().IsNotFound());
+  EXPECT_FALSE(Env::Default()->FileExists(root));
+
+  ASSERT_OK(Env::Default()->CreateDirs(root));
+  ASSERT_OK_AND_ASSIGN(auto again, LocalObjectStore::Open(root));
+  ASSERT_OK_AND_ASSIGN(all, again->ListAll(""));
+  ASSERT_OK_AND_ASSIGN(auto names, Env::Default()->ListDir(root));
+  EXPECT_TRUE(names.empty());
+
+  ASSERT_OK(again->Put("a/b", "x"));
+  ASSERT_OK_AND_ASSIGN(auto got, again->Get("a/b"));
+  EXPECT_EQ(got, "x");
+  EXPECT_TRUE(Env::Default()->FileExists(root + "/.ark-tmp"));
+}
+
+TEST(LocalObjectStore, RootThatIsAFileIsRefusedAtOpen) {
+  TempDir dir;
+  ASSERT_OK(Env::Default()->WriteFileAtomic(dir.Sub("file"), "x"));
+  auto store = LocalObjectStore::Open(dir.Sub("file"));
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("not a directory"), std::string::npos) << store.status().ToString();
 }
 
 TEST(LocalObjectStore, LeftoverTempFilesAreNeverListed) {
   TempDir dir;
   ASSERT_OK_AND_ASSIGN(auto store, LocalObjectStore::Open(dir.path()));
   // A crash mid-put leaves a temp file behind; it must stay invisible.
+  ASSERT_OK(Env::Default()->CreateDirs(dir.Sub(".ark-tmp")));
   ASSERT_OK(Env::Default()->WriteFileAtomic(dir.Sub(".ark-tmp/crashed-put"), "partial"));
   ASSERT_OK(store->Put("real", "data"));
   ASSERT_OK_AND_ASSIGN(auto all, store->ListAll(""));
