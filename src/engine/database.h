@@ -196,8 +196,9 @@ class Database {
   Result<WriteResult> Upsert(const std::string& database, const std::string& name, RowBatch rows,
                              const std::string& partition = {});
   // Deletes the live rows with these keys; absent keys are ignored (count says how many).
+  // With `partition`, only rows of that partition are deleted (NotFound if it does not exist).
   Result<WriteResult> Delete(const std::string& database, const std::string& name,
-                             const std::vector<PrimaryKey>& keys);
+                             const std::vector<PrimaryKey>& keys, const std::string& partition = {});
   Result<RowBatch> Get(const std::string& database, const std::string& name,
                        const std::vector<PrimaryKey>& keys) const;
   Result<std::shared_ptr<const CollectionSnapshot>> GetSnapshot(const std::string& database,

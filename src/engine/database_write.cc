@@ -125,15 +125,24 @@ Result<WriteResult> Database::Write(const std::string& database, const std::stri
 }
 
 Result<WriteResult> Database::Delete(const std::string& database, const std::string& name,
-                                     const std::vector<PrimaryKey>& keys) {
+                                     const std::vector<PrimaryKey>& keys, const std::string& partition) {
   ARK_RETURN_IF_ERROR(StickyError());
   WriteResult result;
   {
     std::lock_guard<std::mutex> lock(mu_);
     Collection* c = FindLocked(database, name);
-    if (c == nullptr) {
-      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+    if (c == nullptr) return CollectionNotFound(database, name);
+    // A named partition keeps only the keys whose live row is in it; the WAL
+    // records just those keys, so replay deletes the same rows.
+    std::optional<int64_t> partition_id;
+    if (!partition.empty() && (partition != kDefaultPartition || c->schema->partition_column)) {
+      ARK_ASSIGN_OR_RETURN(partition_id, PartitionIdLocked(*c, partition));
     }
+    auto in_partition = [&](const PrimaryKey& k) {
+      if (!partition_id) return true;
+      const RowRef& ref = c->live.at(k);
+      return ref.block->rows().columns[c->schema->PartitionColumn()].ints[ref.row] == *partition_id;
+    };
     const FieldSchema& pk = c->schema->PrimaryKey();
     std::vector<PrimaryKey> present;
     for (const auto& k : keys) {
@@ -143,7 +152,7 @@ Result<WriteResult> Database::Delete(const std::string& database, const std::str
             "collection '{}', field '{}': expected a {} primary key, got {}", name, pk.name,
             DataTypeName(pk.type), PrimaryKeyToString(k)));
       }
-      if (c->live.count(k) && std::find(present.begin(), present.end(), k) == present.end()) {
+      if (c->live.count(k) && in_partition(k) && std::find(present.begin(), present.end(), k) == present.end()) {
         present.push_back(k);
       }
     }

@@ -305,9 +305,10 @@ Result<json> MilvusService::Delete(RequestContext& ctx) {
   const json* filter = Member(ctx.body, "filter");
   const json* ids = Member(ctx.body, "id");
   WriteResult written;
+  ARK_ASSIGN_OR_RETURN(std::string partition, OptionalString(ctx.body, "partitionName"));
   if (filter == nullptr && ids != nullptr) {
     ARK_ASSIGN_OR_RETURN(auto keys, KeysFromJson(*ids, info.schema.PrimaryKey(), name));
-    ARK_ASSIGN_OR_RETURN(written, db_->Delete(ctx.db_name, name, keys));
+    ARK_ASSIGN_OR_RETURN(written, db_->Delete(ctx.db_name, name, keys, partition));
   } else {
     if (filter == nullptr) ThrowMissing("filter");
     if (!filter->is_string() || filter->get_ref<const std::string&>().empty()) {
@@ -316,7 +317,6 @@ Result<json> MilvusService::Delete(RequestContext& ctx) {
                                      filter->dump());
     }
     ARK_ASSIGN_OR_RETURN(const json* params, ExprParams(ctx.body, name));
-    ARK_ASSIGN_OR_RETURN(std::string partition, OptionalString(ctx.body, "partitionName"));
     std::vector<std::string> partitions;
     if (!partition.empty()) partitions.push_back(partition);
     ARK_ASSIGN_OR_RETURN(written, db_->DeleteByFilter(ctx.db_name, name, filter->get<std::string>(),

@@ -116,6 +116,26 @@ TEST_F(MilvusPartitionsTest, PartitionRoutesAndScopedEntityRoutes) {
             "LoadStateLoaded");
 }
 
+// entities/delete by id honours partitionName: only the listed keys whose row
+// is in that partition go (Milvus's rule), and the WAL keeps exactly those.
+TEST_F(MilvusPartitionsTest, DeleteByIdWithinAPartition) {
+  CreateDocs();
+  ASSERT_EQ(Call("partitions/create", {{"collectionName", "docs"}, {"partitionName", "jan"}})["code"], 0);
+  Insert(0, 3, "");
+  Insert(10, 3, "jan");
+  json d = Call("entities/delete", {{"collectionName", "docs"}, {"id", {0, 10, 11, 99}}, {"partitionName", "jan"}});
+  ASSERT_EQ(d["code"], 0) << d.dump();
+  EXPECT_EQ(d["data"]["deleteCount"], 2);
+  EXPECT_EQ(Ids(Query(json())), (std::set<int64_t>{0, 1, 2, 12}));
+  d = Call("entities/delete", {{"collectionName", "docs"}, {"id", {1, 12}}, {"partitionName", "_default"}});
+  EXPECT_EQ(d["data"]["deleteCount"], 1);
+  EXPECT_EQ(Call("entities/delete", {{"collectionName", "docs"}, {"id", {2}}, {"partitionName", "mar"}})["code"], 200);
+  EXPECT_EQ(Call("entities/delete", {{"collectionName", "docs"}, {"id", {2}}, {"partitionName", 7}})["code"], 1100);
+  Stop();
+  Start();
+  EXPECT_EQ(Ids(Query(json())), (std::set<int64_t>{0, 2, 12}));
+}
+
 TEST_F(MilvusPartitionsTest, PartitionsSurviveARestart) {
   CreateDocs();
   ASSERT_EQ(Call("partitions/create", {{"collectionName", "docs"}, {"partitionName", "jan"}})["code"], 0);
