@@ -16,6 +16,7 @@
 #include <faiss/invlists/InvertedLists.h>
 #include <fmt/format.h>
 
+#include "core/coding.h"
 #include "index/distance.h"
 
 namespace ark {
@@ -180,6 +181,87 @@ Status CheckLoaded(const faiss::Index& index, const IndexSpec& spec, uint64_t nu
   return Status::OK();
 }
 
+// FAISS 1.7.3's reader trusts the sizes in an IVF_PQ payload: a quantizer
+// claiming more centroids than the index has lists makes read_index overrun
+// a heap buffer while it rebuilds the precomputed table, before Ark could
+// look at the loaded index (found by index_fuzz; the input is
+// fuzz/corpus/index_fuzz/regress-faiss-ivfpq-precomputed-table-overflow).
+// So every size the reader acts on before the inverted lists is checked
+// here against the Ark header first, walking FAISS's layout (index_write.cpp:
+// "IwPQ", the index header, nlist, nprobe, the flat quantizer "IxF2"/"IxFI"
+// with its header and codes, the direct map, by_residual, code_size, then
+// the product quantizer's d, M, nbits and centroids). The inverted lists that
+// follow are read by FAISS's own checked reader and by CheckIvfLayout.
+Status ValidateIvfPqPayload(const IndexSpec& spec, uint64_t num_rows, std::string_view payload,
+                            std::string_view name) {
+  auto bad = [&](std::string_view what) {
+    return Status::Corruption(fmt::format("{}: FAISS IVF_PQ payload: {}", name, what));
+  };
+  if (spec.pq_nbits < 1 || spec.pq_nbits > 16 || spec.pq_m == 0) return bad("header has invalid m or nbits");
+  Decoder d(payload);  // FAISS writes native (little-endian) scalars
+  auto fourcc = [&](std::string_view want) {
+    std::string_view got;
+    return d.GetBytes(4, &got) && got == want;
+  };
+  auto byte = [&](uint8_t* out) {
+    std::string_view b;
+    if (!d.GetBytes(1, &b)) return false;
+    *out = static_cast<uint8_t>(b[0]);
+    return true;
+  };
+  auto skip_floats = [&](uint64_t n) {
+    std::string_view ignored;
+    return d.GetBytes(n * sizeof(float), &ignored);
+  };
+  // An index header: d (int32), ntotal (int64), two dummies (int64),
+  // is_trained (bool), metric (int32; no argument for L2 and inner product).
+  auto header = [&](std::string_view which, uint64_t want_rows) -> Status {
+    uint32_t dim, metric;
+    uint64_t ntotal, dummy1, dummy2;
+    uint8_t trained;
+    if (!d.GetFixed32(&dim) || !d.GetFixed64(&ntotal) || !d.GetFixed64(&dummy1) || !d.GetFixed64(&dummy2) ||
+        !byte(&trained) || !d.GetFixed32(&metric)) {
+      return bad(fmt::format("{} header cut short", which));
+    }
+    const auto want_metric = static_cast<uint32_t>(FaissMetric(spec.metric));
+    if (dim != spec.dim || ntotal != want_rows || metric != want_metric || trained != 1) {
+      return bad(fmt::format("{} header has dim {} rows {} metric {} trained {}, expected dim {} rows {} metric {}",
+                             which, dim, ntotal, metric, trained, spec.dim, want_rows, want_metric));
+    }
+    return Status::OK();
+  };
+  if (!fourcc("IwPQ")) return bad("not an IndexIVFPQ (fourcc IwPQ)");
+  ARK_RETURN_IF_ERROR(header("index", num_rows));
+  uint64_t nlist, nprobe;
+  if (!d.GetFixed64(&nlist) || !d.GetFixed64(&nprobe)) return bad("nlist cut short");
+  if (nlist != spec.nlist) return bad(fmt::format("nlist {}, expected {}", nlist, spec.nlist));
+  if (!fourcc(spec.metric == Metric::kL2 ? "IxF2" : "IxFI")) return bad("the quantizer is not a flat index");
+  ARK_RETURN_IF_ERROR(header("quantizer", nlist));
+  uint64_t floats;
+  if (!d.GetFixed64(&floats)) return bad("quantizer centroids cut short");
+  if (floats != nlist * spec.dim || !skip_floats(floats)) {
+    return bad(fmt::format("quantizer holds {} floats, expected {}", floats, nlist * spec.dim));
+  }
+  uint8_t map_type, by_residual;
+  uint64_t map_size, code_size, pq_d, pq_m, pq_nbits, centroids;
+  if (!byte(&map_type) || !d.GetFixed64(&map_size)) return bad("direct map cut short");
+  if (map_type != 0 || map_size != 0) return bad("unexpected direct map");
+  if (!byte(&by_residual) || !d.GetFixed64(&code_size) || !d.GetFixed64(&pq_d) || !d.GetFixed64(&pq_m) ||
+      !d.GetFixed64(&pq_nbits) || !d.GetFixed64(&centroids)) {
+    return bad("product quantizer cut short");
+  }
+  if (pq_d != spec.dim || pq_m != spec.pq_m || pq_nbits != spec.pq_nbits || by_residual > 1) {
+    return bad(fmt::format("product quantizer d {} M {} nbits {}, expected d {} M {} nbits {}", pq_d, pq_m, pq_nbits,
+                           spec.dim, spec.pq_m, spec.pq_nbits));
+  }
+  if (code_size != (pq_m * pq_nbits + 7) / 8) return bad(fmt::format("code size {}", code_size));
+  const uint64_t want_centroids = uint64_t{spec.dim} << pq_nbits;
+  if (centroids != want_centroids || !skip_floats(centroids)) {
+    return bad(fmt::format("product quantizer holds {} floats, expected {}", centroids, want_centroids));
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 struct FaissIndex::Kernel {
@@ -222,6 +304,7 @@ Result<std::unique_ptr<FaissIndex>> FaissIndex::Build(const IndexSpec& spec, con
 
 Result<std::unique_ptr<FaissIndex>> FaissIndex::LoadPayload(const IndexSpec& spec, uint64_t num_rows,
                                                             std::string_view payload, std::string_view name) {
+  if (spec.type == IndexType::kIvfPq) ARK_RETURN_IF_ERROR(ValidateIvfPqPayload(spec, num_rows, payload, name));
   faiss::VectorIOReader reader;
   reader.data.assign(payload.begin(), payload.end());
   std::unique_ptr<faiss::Index> index;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFPQ.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 #include <faiss/invlists/InvertedLists.h>
@@ -106,6 +107,33 @@ TEST_P(FaissPayloadCheckTest, NegativeRowIdIsCorruption) {
   auto loaded = VectorIndex::Load(file, "neg.idx");
   ASSERT_FALSE(loaded.ok());
   EXPECT_TRUE(loaded.status().IsCorruption()) << loaded.status().ToString();
+}
+
+// FAISS 1.7.3's read_index trusts the sizes of an IVF_PQ payload and
+// overruns a heap buffer while rebuilding the precomputed table when the
+// quantizer claims more centroids than there are lists (found by index_fuzz:
+// fuzz/corpus/index_fuzz/regress-faiss-ivfpq-precomputed-table-overflow).
+// Ark checks those sizes against its header before FAISS reads them.
+TEST(FaissIvfPqPayload, QuantizerWithMoreCentroidsThanListsIsCorruptionNotAnOverflow) {
+  std::string file = Tampered(IndexType::kIvfPq, [](faiss::IndexIVF* ivf) { ivf->quantizer->ntotal = 1000; });
+  auto loaded = VectorIndex::Load(file, "pq.idx");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_TRUE(loaded.status().IsCorruption()) << loaded.status().ToString();
+  EXPECT_NE(loaded.status().message().find("quantizer header has dim 8 rows 1000"), std::string::npos)
+      << loaded.status().ToString();
+}
+
+TEST(FaissIvfPqPayload, ProductQuantizerThatDisagreesWithTheHeaderIsCorruption) {
+  std::string file = Tampered(IndexType::kIvfPq, [](faiss::IndexIVF* ivf) {
+    auto* pq = dynamic_cast<faiss::IndexIVFPQ*>(ivf);
+    ASSERT_NE(pq, nullptr);
+    pq->pq.M = 4;
+  });
+  auto loaded = VectorIndex::Load(file, "pq.idx");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_TRUE(loaded.status().IsCorruption()) << loaded.status().ToString();
+  EXPECT_NE(loaded.status().message().find("product quantizer d 8 M 4"), std::string::npos)
+      << loaded.status().ToString();
 }
 
 INSTANTIATE_TEST_SUITE_P(Ivf, FaissPayloadCheckTest,
