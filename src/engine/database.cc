@@ -18,14 +18,6 @@ namespace ark {
 
 namespace mf = manifest_format;
 
-namespace {
-
-std::string Db(const std::string& database) {
-  return database.empty() ? std::string(kDefaultDatabase) : database;
-}
-
-}  // namespace
-
 Database::Database(Env* env, std::string dir, const DatabaseOptions& options)
     : env_(env), dir_(std::move(dir)), options_(options) {}
 
@@ -329,10 +321,10 @@ Status Database::ApplyRename(uint64_t id, const RenameCollectionBody& body) {
 
 Database::Collection* Database::FindLocked(const std::string& database,
                                            const std::string& name, bool allow_alias) const {
-  auto it = names_.find({Db(database), name});
+  auto it = names_.find({DbName(database), name});
   if (it != names_.end()) return FindByIdLocked(it->second);
   if (!allow_alias) return nullptr;
-  auto a = aliases_.find({Db(database), name});
+  auto a = aliases_.find({DbName(database), name});
   return a == aliases_.end() ? nullptr : FindByIdLocked(a->second);
 }
 
@@ -345,7 +337,7 @@ Database::Collection* Database::FindByIdLocked(uint64_t id) const {
 
 Result<Position> Database::CreateCollection(const std::string& database, const std::string& name,
                                             const CollectionSchema& schema) {
-  const std::string db = Db(database);
+  const std::string db = DbName(database);
   ARK_RETURN_IF_ERROR(ValidateName("database", db));
   ARK_RETURN_IF_ERROR(ValidateName("collection", name));
   ARK_RETURN_IF_ERROR(schema.Validate(name));
@@ -391,11 +383,11 @@ Result<Position> Database::DropCollection(const std::string& database, const std
     std::lock_guard<std::mutex> lock(mu_);
     Collection* c = FindLocked(database, name, /*allow_alias=*/false);
     if (c == nullptr) {
-      if (aliases_.count({Db(database), name})) {
+      if (aliases_.count({DbName(database), name})) {
         return Status::FailedPrecondition(fmt::format(
-            "'{}' is an alias in database '{}': drop the collection by its name", name, Db(database)));
+            "'{}' is an alias in database '{}': drop the collection by its name", name, DbName(database)));
       }
-      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+      return CollectionNotFound(database, name);
     }
     for (const auto& [key, id] : aliases_) {
       if (id == c->id) {
@@ -415,7 +407,7 @@ Result<Position> Database::DropCollection(const std::string& database, const std
 Result<Position> Database::RenameCollection(const std::string& database, const std::string& name,
                                             const std::string& new_database,
                                             const std::string& new_name) {
-  const std::string to_db = Db(new_database);
+  const std::string to_db = DbName(new_database);
   ARK_RETURN_IF_ERROR(ValidateName("database", to_db));
   ARK_RETURN_IF_ERROR(ValidateName("collection", new_name));
   ARK_RETURN_IF_ERROR(StickyError());
@@ -424,7 +416,7 @@ Result<Position> Database::RenameCollection(const std::string& database, const s
     std::lock_guard<std::mutex> lock(mu_);
     Collection* c = FindLocked(database, name, /*allow_alias=*/false);
     if (c == nullptr) {
-      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+      return CollectionNotFound(database, name);
     }
     if (to_db != kDefaultDatabase && !databases_.count(to_db)) {
       return Status::NotFound(fmt::format("database '{}' not found", to_db));
@@ -461,7 +453,7 @@ std::vector<CollectionInfo> Database::ListCollections(const std::string& databas
   std::vector<CollectionInfo> out;
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [key, id] : names_) {
-    if (key.first == Db(database)) out.push_back(InfoLocked(*FindByIdLocked(id)));
+    if (key.first == DbName(database)) out.push_back(InfoLocked(*FindByIdLocked(id)));
   }
   return out;
 }
@@ -471,7 +463,7 @@ Result<CollectionInfo> Database::DescribeCollection(const std::string& database,
   std::lock_guard<std::mutex> lock(mu_);
   Collection* c = FindLocked(database, name);
   if (c == nullptr) {
-    return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+    return CollectionNotFound(database, name);
   }
   return InfoLocked(*c);
 }
@@ -481,10 +473,10 @@ Result<CollectionInfo> Database::DescribeCollection(const std::string& database,
 Result<std::shared_ptr<const CollectionSnapshot>> Database::GetSnapshot(
     const std::string& database, const std::string& name) const {
   std::lock_guard<std::mutex> view(view_mu_);
-  auto it = names_.find({Db(database), name});
-  if (it == names_.end()) it = aliases_.find({Db(database), name});
+  auto it = names_.find({DbName(database), name});
+  if (it == names_.end()) it = aliases_.find({DbName(database), name});
   if (it == aliases_.end()) {
-    return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+    return CollectionNotFound(database, name);
   }
   const Collection& c = *collections_.at(it->second);
   // Read the lsn under view_mu_: a seal swaps its frozen blocks for the sealed

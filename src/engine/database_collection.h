@@ -17,10 +17,14 @@
 
 namespace ark {
 
+// A request's database name: "" means "default".
+inline std::string DbName(const std::string& database) {
+  return database.empty() ? std::string(kDefaultDatabase) : database;
+}
+
 // NotFound "collection 'N' not found in database 'D'" (D: "default" if empty).
 inline Status CollectionNotFound(const std::string& database, const std::string& name) {
-  return Status::NotFound("collection '" + name + "' not found in database '" +
-                          (database.empty() ? std::string(kDefaultDatabase) : database) + "'");
+  return Status::NotFound("collection '" + name + "' not found in database '" + DbName(database) + "'");
 }
 
 struct Database::Collection {

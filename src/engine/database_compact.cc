@@ -26,9 +26,6 @@ namespace ark {
 
 namespace {
 
-std::string Db(const std::string& database) {
-  return database.empty() ? std::string(kDefaultDatabase) : database;
-}
 
 struct Source {
   RowBlock* block;
@@ -61,7 +58,7 @@ Result<CompactionResult> Database::Compact(const std::string& database, const st
     std::lock_guard<std::mutex> lock(mu_);
     Collection* c = FindLocked(database, name);
     if (c == nullptr) {
-      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+      return CollectionNotFound(database, name);
     }
     if (c->compacting) {
       return Status::FailedPrecondition(fmt::format("collection '{}': a compaction is already running", name));

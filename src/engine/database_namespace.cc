@@ -10,14 +10,6 @@
 
 namespace ark {
 
-namespace {
-
-std::string Db(const std::string& database) {
-  return database.empty() ? std::string(kDefaultDatabase) : database;
-}
-
-}  // namespace
-
 Result<Position> Database::CreateDatabase(const std::string& database) {
   ARK_RETURN_IF_ERROR(ValidateName("database", database));
   ARK_RETURN_IF_ERROR(StickyError());
@@ -69,7 +61,7 @@ std::vector<std::string> Database::ListDatabases() const {
 }
 
 bool Database::HasDatabase(const std::string& database) const {
-  const std::string db = Db(database);
+  const std::string db = DbName(database);
   std::lock_guard<std::mutex> lock(mu_);
   if (db == kDefaultDatabase || databases_.count(db)) return true;
   for (const auto& [key, id] : names_) {
@@ -80,7 +72,7 @@ bool Database::HasDatabase(const std::string& database) const {
 
 Result<Position> Database::CreateAlias(const std::string& database, const std::string& alias,
                                        const std::string& collection, bool replace) {
-  const std::string db = Db(database);
+  const std::string db = DbName(database);
   ARK_RETURN_IF_ERROR(ValidateName("alias", alias));
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
@@ -88,7 +80,7 @@ Result<Position> Database::CreateAlias(const std::string& database, const std::s
     std::lock_guard<std::mutex> lock(mu_);
     Collection* c = FindLocked(db, collection, /*allow_alias=*/false);
     if (c == nullptr) {
-      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", collection, db));
+      return CollectionNotFound(db, collection);
     }
     if (names_.count({db, alias})) {
       return Status::AlreadyExists(fmt::format("'{}' is a collection name in database '{}', not usable as an alias", alias, db));
@@ -108,7 +100,7 @@ Result<Position> Database::CreateAlias(const std::string& database, const std::s
 }
 
 Result<Position> Database::DropAlias(const std::string& database, const std::string& alias) {
-  const std::string db = Db(database);
+  const std::string db = DbName(database);
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
   {
@@ -124,7 +116,7 @@ Result<Position> Database::DropAlias(const std::string& database, const std::str
 }
 
 Result<std::string> Database::DescribeAlias(const std::string& database, const std::string& alias) const {
-  const std::string db = Db(database);
+  const std::string db = DbName(database);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = aliases_.find({db, alias});
   if (it == aliases_.end()) return Status::NotFound(fmt::format("alias '{}' not found in database '{}'", alias, db));
@@ -133,12 +125,12 @@ Result<std::string> Database::DescribeAlias(const std::string& database, const s
 
 Result<std::vector<std::string>> Database::ListAliases(const std::string& database,
                                                        const std::string& collection) const {
-  const std::string db = Db(database);
+  const std::string db = DbName(database);
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t want = 0;
   if (!collection.empty()) {
     Collection* c = FindLocked(db, collection, /*allow_alias=*/false);
-    if (c == nullptr) return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", collection, db));
+    if (c == nullptr) return CollectionNotFound(db, collection);
     want = c->id;
   }
   std::vector<std::string> out;
@@ -191,7 +183,7 @@ Status Database::ApplyNamespaceRecord(const WalRecord& record) {
 Result<Position> Database::AlterDatabaseProperties(const std::string& database,
                                                    const std::map<std::string, std::string>& set,
                                                    const std::vector<std::string>& drop) {
-  const std::string db = Db(database);
+  const std::string db = DbName(database);
   for (const auto& [key, value] : set) {
     if (key.empty() || key.size() > 256) {
       return Status::InvalidArgument(fmt::format("database '{}': property keys must be 1..256 bytes", db));
@@ -224,7 +216,7 @@ Result<Position> Database::AlterDatabaseProperties(const std::string& database,
 }
 
 Result<std::map<std::string, std::string>> Database::DatabaseProperties(const std::string& database) const {
-  const std::string db = Db(database);
+  const std::string db = DbName(database);
   std::lock_guard<std::mutex> lock(mu_);
   if (db != kDefaultDatabase && !databases_.count(db)) {
     bool has_collections = false;  // a pre-database data directory's implicit database

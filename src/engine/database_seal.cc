@@ -24,8 +24,7 @@ Status Database::Flush(const std::string& database, const std::string& name) {
     std::lock_guard<std::mutex> lock(mu_);
     Collection* c = FindLocked(database, name);
     if (c == nullptr) {
-      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name,
-                                          database.empty() ? kDefaultDatabase : database));
+      return CollectionNotFound(database, name);
     }
     id = c->id;
   }

@@ -8,14 +8,6 @@
 
 namespace ark {
 
-namespace {
-
-std::string Db(const std::string& database) {
-  return database.empty() ? std::string(kDefaultDatabase) : database;
-}
-
-}  // namespace
-
 Status Database::StickyError() const {
   std::lock_guard<std::mutex> lock(error_mu_);
   return sticky_error_;
@@ -53,7 +45,7 @@ Result<WriteResult> Database::Write(const std::string& database, const std::stri
     std::lock_guard<std::mutex> lock(mu_);
     Collection* c = FindLocked(database, name);
     if (c == nullptr) {
-      return Status::NotFound(fmt::format("collection '{}' not found in database '{}'", name, Db(database)));
+      return CollectionNotFound(database, name);
     }
     schema = c->schema;
     id = c->id;
@@ -94,7 +86,7 @@ Result<WriteResult> Database::Write(const std::string& database, const std::stri
     Collection* c = FindLocked(database, name);
     if (c == nullptr || c->id != id) {
       return Status::NotFound(fmt::format("collection '{}' in database '{}' was dropped during the write",
-                                          name, Db(database)));
+                                          name, DbName(database)));
     }
     auto still = PartitionIdLocked(*c, partition);
     if (!still.ok() || *still != partition_id) {
