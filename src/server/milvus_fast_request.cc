@@ -17,7 +17,7 @@ static_assert(simdjson::SIMDJSON_PADDING <= kBodyPadding, "POST bodies must carr
 
 // Parsers keep their buffers (about 12 bytes per body byte of capacity,
 // touched only as far as a document needs), so a few are kept for reuse
-// rather than one per worker thread.
+// rather than one per worker thread, and only those up to 32 MiB of capacity.
 ReusePool<std::unique_ptr<simdjson::dom::parser>>& Pool() {
   static auto* pool = new ReusePool<std::unique_ptr<simdjson::dom::parser>>(8);  // never destroyed: leases may outlive statics
   return *pool;
@@ -213,7 +213,12 @@ DomParserLease::DomParserLease() {
   if (auto p = Pool().Take()) parser_ = std::move(*p);
   else parser_ = NewParser();
 }
-DomParserLease::~DomParserLease() { Pool().Give(std::move(parser_)); }
+DomParserLease::~DomParserLease() {
+  // A parser grown for a body above 32 MiB (up to limits.max_body_bytes) is
+  // freed rather than kept: pooled, it would hold ~12 bytes per byte.
+  constexpr size_t kKeptCapacity = 32u << 20;
+  if (parser_->capacity() <= kKeptCapacity) Pool().Give(std::move(parser_));
+}
 
 json DomToJson(element e) {
   bool zero_int = false;
