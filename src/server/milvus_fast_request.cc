@@ -90,11 +90,13 @@ bool SplitBody(const std::string& raw, simdjson::dom::parser& parser, json* body
   element root;
   // Grown with headroom: bodies of a steady workload differ by a few bytes,
   // and parse() alone reallocates (maps and faults in about 12 bytes per
-  // body byte) at each new maximum. On failure parse() tries again and fails.
+  // body byte) at each new maximum. A failed allocation is left to parse(),
+  // which allocates what is still missing and reports the error.
   if (parser.capacity() < raw.size()) {
     const size_t capacity = raw.size() + raw.size() / 8 + (1 << 16);
-    if (parser.allocate(capacity, parser.max_depth()) == simdjson::SUCCESS && parser.doc.allocate(capacity)) {
-      // parse() below allocates the document itself
+    if (parser.allocate(capacity, parser.max_depth()) == simdjson::SUCCESS) {
+      const simdjson::error_code ignored = parser.doc.allocate(capacity);
+      (void)ignored;
     }
   }
   if (parser.parse(raw).get(root) != simdjson::SUCCESS) return false;
