@@ -11,6 +11,8 @@
 #include <string>
 
 #include "cli/command_registry.h"
+#include "engine/file_change.h"
+#include "engine/wal_codec.h"
 #include "storage/env.h"
 #include "wal/wal_format.h"
 #include "wal/wal_reader.h"
@@ -90,16 +92,36 @@ class WalDumper {
            {"timestamp_micros", r.timestamp_micros},
            {"time", IsoTime(r.timestamp_micros)},
            {"op", r.op},
-           {"op_name", std::string(WalOpName(r.op))},
+           {"op_name", std::string(EngineOpName(r.op))},
            {"collection_id", r.collection_id},
            {"body_size", r.body.size()}});
+      if (r.op == kOpFileChange) segments_.back()["records"].back()["file_change"] = FileChangeJson(r);
       return;
     }
     std::printf("  %-12s %s  %-17s collection %-6llu body %8zu bytes  @%llu\n",
                 r.position.ToString().c_str(), IsoTime(r.timestamp_micros).c_str(),
-                std::string(WalOpName(r.op)).c_str(),
+                std::string(EngineOpName(r.op)).c_str(),
                 static_cast<unsigned long long>(r.collection_id), r.body.size(),
                 static_cast<unsigned long long>(offset));
+    if (r.op == kOpFileChange) {
+      // The files a manifest change adds and removes, by SHA-256.
+      nlohmann::json j = FileChangeJson(r);
+      if (j.contains("error")) {
+        std::printf("      %s\n", j["error"].get<std::string>().c_str());
+        return;
+      }
+      std::printf("      %s\n", j["kind"].get<std::string>().c_str());
+      for (const auto& f : j["added"]) std::printf("      + %s\n", f.get<std::string>().c_str());
+      for (const auto& f : j["removed"]) std::printf("      - %s\n", f.get<std::string>().c_str());
+    }
+  }
+
+  static nlohmann::json FileChangeJson(const WalRecord& r) {
+    auto change = DecodeFileChange(r.body, r.position);
+    if (!change.ok()) return {{"error", change.status().ToString()}};
+    return {{"kind", std::string(FileChangeKindName(change->kind))},
+            {"added", change->Added()},
+            {"removed", change->Removed()}};
   }
 
   void TornTail(const WalReader& reader) {

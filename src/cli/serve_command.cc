@@ -9,13 +9,16 @@
 #include <cerrno>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <thread>
 
 #include "alloc/allocator.h"
 #include "cli/command_registry.h"
 #include "engine/database.h"
+#include "engine/database_maintenance.h"
 #include "server/admin_backup.h"
 #include "server/backup_scheduler.h"
 #include "server/http_server.h"
@@ -54,7 +57,15 @@ DatabaseOptions OptionsFor(const server::ServerConfig& config) {
   DatabaseOptions options;
   if (config.wal_sync == "batched") options.wal.sync_mode = WalSyncMode::kBatched;
   if (config.wal_sync == "none") options.wal.sync_mode = WalSyncMode::kNone;
+  options.seal_age_micros = static_cast<uint64_t>(config.seal_age_seconds * 1e6);
   return options;
+}
+
+// Often enough that a collection is sealed soon after its seal age, rarely
+// enough to cost nothing: a tenth of the age, between 1 s and 30 s.
+std::chrono::milliseconds MaintenanceInterval(const server::ServerConfig& config) {
+  double ms = std::clamp(config.seal_age_seconds * 100.0, 1000.0, 30000.0);
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
 void AddEngineMetrics(server::MetricsRegistry& metrics, Database* db) {
@@ -124,6 +135,8 @@ Status Serve(const ServeFlags& flags) {
   server::RegisterBackupRoutes(http, db.get(), &jobs);
   server::BackupScheduler scheduler(db.get(), &jobs, &metrics, config.schedules);
   ARK_RETURN_IF_ERROR(scheduler.Start());
+  DatabaseMaintenance maintenance(db.get(), MaintenanceInterval(config));
+  maintenance.Start();
   if (!config.schedules.empty()) spdlog::info("{} backup schedule(s) active", config.schedules.size());
   ARK_RETURN_IF_ERROR(http.Bind());
   // Not ready while the database refuses writes (a failed WAL or manifest
@@ -150,6 +163,7 @@ Status Serve(const ServeFlags& flags) {
   (void)!::write(g_stop_pipe[1], &wake, sizeof(wake));
   waiter.join();
   scheduler.Stop();
+  maintenance.Stop();
   ARK_RETURN_IF_ERROR(served);
   ARK_RETURN_IF_ERROR(db->wal()->Flush());
   spdlog::info("stopped cleanly");

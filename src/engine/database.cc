@@ -78,6 +78,7 @@ Status Database::Recover() {
     for (const auto& mc : m.collections) ARK_RETURN_IF_ERROR(LoadCollection(mc));
     databases_.insert(m.databases.begin(), m.databases.end());
     database_properties_ = m.database_properties;
+    retired_files_ = m.retired;
     for (const auto& a : m.aliases) {
       if (!collections_.count(a.collection_id)) {
         return Status::Corruption(fmt::format("manifest {}: alias '{}' names unknown collection id {}",
@@ -96,7 +97,13 @@ Status Database::Recover() {
         "{}: the WAL ends at {} but manifest {} says {} was applied (WAL files lost?)", dir_,
         wal_->LastPosition().ToString(), current, m.applied.ToString()));
   }
-  ARK_RETURN_IF_ERROR(wal_->Replay(m.checkpoint, [this](const WalRecord& r) { return ApplyRecord(r); }));
+  // A file change, DDL or epoch the manifest missed (a crash before its
+  // commit) is committed now: its files become live (servable by hash) at once.
+  bool replayed_manifest_change = false;
+  ARK_RETURN_IF_ERROR(wal_->Replay(m.checkpoint, [&](const WalRecord& r) {
+    replayed_manifest_change |= r.position > m.applied && NeedsManifestCommit(r.op);
+    return ApplyRecord(r);
+  }));
   applied_lsn_.store(wal_->LastPosition().lsn, std::memory_order_release);
   bool new_epoch = false;
   {
@@ -107,7 +114,7 @@ Status Database::Recover() {
       new_epoch = true;
     }
   }
-  if (fresh || new_epoch) return CommitManifestLocked();
+  if (fresh || new_epoch || replayed_manifest_change) return CommitManifestLocked();
   return Status::OK();
 }
 
@@ -131,18 +138,8 @@ Status Database::LoadCollection(const ManifestCollection& mc) {
   }
   const size_t pk = mc.schema.PrimaryKeyIndex();
   for (const auto& seg : mc.segments) {
-    std::string path = JoinPath(FilesDir(), seg.file);
-    // Mapped: DecodeSegment copies the columns out, so reading into a
-    // zero-filled string first would only add a pass over fresh memory.
-    auto mapped = env_->MapFile(path);
-    if (!mapped.ok()) {
-      return Status::Corruption(fmt::format("collection '{}': segment file {} named by the manifest cannot be read: {}",
-                                            mc.name, path, mapped.status().ToString()));
-    }
-    ARK_ASSIGN_OR_RETURN(SegmentContents contents, DecodeSegment((*mapped)->data(), path));
-    ARK_RETURN_IF_ERROR(CheckSegmentMatchesSchema(contents, mc.schema, path));
-    auto rows = std::make_shared<const RowBatch>(std::move(contents.rows));
-    c->sealed.push_back(std::make_shared<RowBlock>(rows, std::move(contents.lsns), seg.file, pk));
+    ARK_ASSIGN_OR_RETURN(auto block, LoadSegmentFile(seg.file, mc.schema, mc.name));
+    c->sealed.push_back(std::move(block));
   }
   // key -> delete lsns (sorted): a row dies at the first delete after its insert.
   std::unordered_map<PrimaryKey, std::vector<uint64_t>> deletes;
@@ -169,7 +166,6 @@ Status Database::LoadCollection(const ManifestCollection& mc) {
           continue;
         }
       }
-      block->in_growing = false;
       auto [slot, inserted] = c->live.emplace(key, RowRef{block.get(), static_cast<uint32_t>(r)});
       if (!inserted) {
         return Status::Corruption(fmt::format(
@@ -177,7 +173,6 @@ Status Database::LoadCollection(const ManifestCollection& mc) {
             PrimaryKeyToString(key), slot->second.block->file(), block->file()));
       }
     }
-    block->in_growing = false;
   }
   c->published_sealed = std::make_shared<const std::vector<std::shared_ptr<RowBlock>>>(c->sealed);
   c->published_database = c->database;
@@ -186,89 +181,6 @@ Status Database::LoadCollection(const ManifestCollection& mc) {
   names_[{c->database, c->name}] = c->id;
   collections_[c->id] = std::move(c);
   return Status::OK();
-}
-
-// ---- the one apply path ----------------------------------------------------
-
-Status Database::ApplyRecord(const WalRecord& record) {
-  std::lock_guard<std::mutex> lock(mu_);
-  const Position at = record.position;
-  switch (static_cast<WalOp>(record.op)) {
-    case WalOp::kCreateCollection: {
-      if (at <= manifest_applied_) return Status::OK();
-      ARK_ASSIGN_OR_RETURN(auto body, DecodeCreateCollection(record.body, at));
-      return ApplyCreate(record.collection_id, body, at);
-    }
-    case WalOp::kDropCollection:
-      if (at <= manifest_applied_) return Status::OK();
-      return ApplyDrop(record.collection_id);
-    case WalOp::kRenameCollection: {
-      if (at <= manifest_applied_) return Status::OK();
-      ARK_ASSIGN_OR_RETURN(auto body, DecodeRenameCollection(record.body, at));
-      return ApplyRename(record.collection_id, body);
-    }
-    case WalOp::kCreateIndex:
-    case WalOp::kDropIndex: {
-      if (at <= manifest_applied_) return Status::OK();
-      Collection* c = FindByIdLocked(record.collection_id);
-      if (c == nullptr) {
-        return Status::Corruption(fmt::format("WAL record at {}: index change of unknown collection id {}",
-                                              at.ToString(), record.collection_id));
-      }
-      auto body = nlohmann::json::parse(record.body, nullptr, /*allow_exceptions=*/false);
-      if (body.is_discarded() || !body.is_object()) {
-        return Status::Corruption(fmt::format("WAL record at {}: index body is not a JSON object", at.ToString()));
-      }
-      Status s;
-      if (static_cast<WalOp>(record.op) == WalOp::kCreateIndex) {
-        auto def = IndexDefinition::FromJson(body);
-        if (!def.ok()) return Status::Corruption(fmt::format("WAL record at {}: {}", at.ToString(), def.status().message()));
-        s = ApplyCreateIndex(c, std::move(def).value());
-      } else {
-        if (!body.contains("indexName") || !body["indexName"].is_string()) {
-          return Status::Corruption(fmt::format("WAL record at {}: drop index without indexName", at.ToString()));
-        }
-        s = ApplyDropIndex(c, body["indexName"].get<std::string>());
-      }
-      applied_lsn_.store(at.lsn, std::memory_order_release);
-      return s;
-    }
-    case WalOp::kInsert:
-    case WalOp::kUpsert:
-    case WalOp::kDelete: {
-      Collection* c = FindByIdLocked(record.collection_id);
-      if (c == nullptr) {
-        if (at <= manifest_applied_) return Status::OK();  // dropped before the manifest
-        return Status::Corruption(fmt::format("WAL record at {}: collection id {} does not exist",
-                                              at.ToString(), record.collection_id));
-      }
-      if (at <= c->flushed) return Status::OK();
-      if (static_cast<WalOp>(record.op) == WalOp::kDelete) {
-        ARK_ASSIGN_OR_RETURN(auto keys, DecodeKeys(record.body, at));
-        return ApplyDelete(c, keys, at);
-      }
-      ARK_ASSIGN_OR_RETURN(RowBatch rows, DecodeRows(record.body, at));
-      WriteKind kind = static_cast<WalOp>(record.op) == WalOp::kInsert ? WriteKind::kInsert
-                                                                        : WriteKind::kUpsert;
-      return ApplyRows(c, kind, std::make_shared<const RowBatch>(std::move(rows)), at);
-    }
-    default:
-      if (record.op >= kOpCreateDatabase && record.op <= kOpDropAlias) {
-        if (at <= manifest_applied_) return Status::OK();
-        ARK_RETURN_IF_ERROR(ApplyNamespaceRecord(record));
-      }
-      if (record.op == kOpAlterDatabase) {
-        if (at <= manifest_applied_) return Status::OK();
-        return ApplyAlterDatabase(record);
-      }
-      if (record.op == kOpCreatePartition || record.op == kOpDropPartition) {
-        // Applies its own skip rules (a drop is DDL and a delete of rows).
-        return ApplyPartitionRecord(record);
-      }
-      // Epoch starts, checkpoints and later operations carry no collection state.
-      applied_lsn_.store(std::max(applied_lsn_.load(), at.lsn), std::memory_order_release);
-      return Status::OK();
-  }
 }
 
 Status Database::ApplyCreate(uint64_t id, const CreateCollectionBody& body, Position at) {
@@ -341,6 +253,7 @@ Result<Position> Database::CreateCollection(const std::string& database, const s
   ARK_RETURN_IF_ERROR(ValidateName("database", db));
   ARK_RETURN_IF_ERROR(ValidateName("collection", name));
   ARK_RETURN_IF_ERROR(schema.Validate(name));
+  ARK_RETURN_IF_ERROR(CheckWritable("create collection"));
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
   {
@@ -376,6 +289,7 @@ Result<Position> Database::CreateCollection(const std::string& database, const s
 }
 
 Result<Position> Database::DropCollection(const std::string& database, const std::string& name) {
+  ARK_RETURN_IF_ERROR(CheckWritable("drop collection"));
   ARK_RETURN_IF_ERROR(StickyError());
   std::lock_guard<std::mutex> commit(commit_mu_);
   Position pos;
@@ -410,6 +324,7 @@ Result<Position> Database::RenameCollection(const std::string& database, const s
   const std::string to_db = DbName(new_database);
   ARK_RETURN_IF_ERROR(ValidateName("database", to_db));
   ARK_RETURN_IF_ERROR(ValidateName("collection", new_name));
+  ARK_RETURN_IF_ERROR(CheckWritable("rename collection"));
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
   {

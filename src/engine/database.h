@@ -34,6 +34,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -46,6 +47,7 @@
 #include "core/position.h"
 #include "core/status.h"
 #include "engine/collection_snapshot.h"
+#include "engine/file_change.h"
 #include "engine/index_definition.h"
 #include "index/index_build_pool.h"
 #include "engine/manifest.h"
@@ -56,6 +58,9 @@
 #include "wal/wal.h"
 
 namespace ark {
+
+class RowBlock;
+class VectorIndex;
 
 struct DatabaseOptions {
   WalOptions wal;
@@ -75,6 +80,16 @@ struct DatabaseOptions {
   // and the deleted fraction that makes a segment worth rewriting.
   uint64_t compaction_target_rows = 0;
   double compaction_deleted_fraction = 0.2;
+  // A follower (a standby, a restore replaying archived WAL) changes its
+  // files only as the records it replays say: it never seals, builds indexes
+  // or compacts by itself, and refuses writes and DDL (FailedPrecondition);
+  // records come in through AppendReplicated.
+  bool follower = false;
+  // Where a replayed file-change record's files come from when files/ lacks
+  // them (a primary, a WAL archive): returns the content of the file with
+  // this SHA-256 hex name; the Database checks the hash before keeping it.
+  // Unset: a missing file is an error naming it.
+  std::function<Result<std::string>(const std::string& sha256_hex)> fetch_file;
 };
 
 struct CompactionResult {
@@ -236,8 +251,12 @@ class Database {
 
   // Seals the collection's growing segment now (Milvus flush) and commits a manifest.
   Status Flush(const std::string& database, const std::string& name);
-  // Seals every growing segment older than seal_age_micros.
+  // Seals every growing segment older than seal_age_micros (a follower:
+  // nothing). DatabaseMaintenance calls it on a timer.
   Status MaybeSealAged();
+  // Invalidates the durable slots past their size bound (logged, counted);
+  // writes go on. DatabaseMaintenance calls it on a timer.
+  Status EnforceSlotBounds();
 
   // Compaction: rewrites the collection's small sealed segments (fewer live
   // rows than half of compaction_target_rows) and those with at least
@@ -268,10 +287,23 @@ class Database {
   Manifest CurrentManifest() const;
 
   // The one apply path: turns a WAL record into state. Recovery replays
-  // through it; restore and standbys will too. Records already reflected in
-  // the manifest (DDL at or before `applied`, data at or before the
-  // collection's `flushed`) are skipped.
+  // through it, AppendReplicated applies through it, and a live seal, index
+  // build or compaction applies its own file-change record through it.
+  // Records already reflected in the manifest (DDL and file changes at or
+  // before `applied`, data at or before the collection's `flushed`) are
+  // skipped. A file-change record's files are fetched (fetch_file) if files/
+  // lacks them, then read and checked, before anything changes.
   Status ApplyRecord(const WalRecord& record);
+
+  // Follower only: writes `record` (from a primary's stream or a WAL archive)
+  // to this WAL at its own position — which must be the next one — with its
+  // original timestamp, applies it through ApplyRecord's path, waits until it
+  // is durable and commits a manifest after DDL, file changes and epochs (as
+  // the primary did). The record's files are fetched before anything is
+  // written: on error nothing of the record is in the log. FailedPrecondition
+  // on a database that is not a follower or for a position that is not next.
+  Result<Position> AppendReplicated(const WalRecord& record);
+  bool IsFollower() const { return options_.follower; }
 
   // Why writes are refused: the sticky error of a failed seal or manifest
   // commit, else the WAL's sticky write/sync error; OK while writes work
@@ -308,6 +340,33 @@ class Database {
   Status ApplyPartitionRecord(const WalRecord& record);  // mu_ held
   Status ApplyAlterDatabase(const WalRecord& record);    // mu_ held
   Status ApplyCreateIndex(Collection* c, IndexDefinition def);
+  // The apply path (database_apply.cc).
+  struct PreparedFiles;
+  Result<PreparedFiles> PrepareRecord(const WalRecord& record);
+  Status ApplyRecordLocked(const WalRecord& record, PreparedFiles* prepared);  // mu_ held
+  Status ApplyIndexRecordLocked(const WalRecord& record);                      // mu_ held
+  Status ApplyFileChangeLocked(Collection* c, const FileChange& change, Position at,
+                               PreparedFiles* prepared);  // mu_ held
+  Status ApplySealLocked(Collection* c, const FileChange& change, Position at, PreparedFiles* prepared);
+  Status ApplyIndexBuiltLocked(Collection* c, const FileChange& change, Position at,
+                               PreparedFiles* prepared);
+  Status ApplyCompactLocked(Collection* c, const FileChange& change, Position at, PreparedFiles* prepared);
+  Result<std::shared_ptr<RowBlock>> TakePreparedSegment(PreparedFiles* prepared, const std::string& file,
+                                                        Position at);
+  Result<std::shared_ptr<const VectorIndex>> TakePreparedIndex(PreparedFiles* prepared, const std::string& file,
+                                                               Position at);
+  // Appends a file-change record for collection `c` and applies it with the
+  // files the caller built (mu_ held; commit_mu_ held by the caller, who
+  // commits the manifest next).
+  Result<Position> LogFileChangeLocked(Collection* c, const FileChange& change, PreparedFiles* built);
+  static bool NeedsManifestCommit(uint16_t op);
+  // files/<hex> exists afterwards (fetched with fetch_file if it did not).
+  Status EnsureFile(const std::string& hex);
+  Result<std::shared_ptr<RowBlock>> LoadSegmentFile(const std::string& file, const CollectionSchema& schema,
+                                                    const std::string& collection) const;
+  Result<std::shared_ptr<const VectorIndex>> LoadIndexFile(const std::string& file, uint64_t rows) const;
+  // FailedPrecondition for a follower (writes and DDL come from its primary).
+  Status CheckWritable(std::string_view what) const;
   Status ApplyDropIndex(Collection* c, const std::string& index_name);
   void SetIndexes(Collection* c, std::shared_ptr<const CollectionIndexes> indexes);  // mu_ held
 
@@ -334,6 +393,9 @@ class Database {
   Manifest BuildManifestLocked();  // mu_ held
   void DeleteObsoleteFilesLocked(const Manifest& m);
   Status StickyError() const;
+  // The oldest position a WAL consumer (durable slot) still needs: retired
+  // files at or before it may go.
+  Position FileConsumerFloor() const;
   void SetStickyError(const Status& s);
 
   Env* const env_;
@@ -357,6 +419,7 @@ class Database {
   std::vector<EpochStart> epochs_;                                 // GUARDED_BY(mu_)
   std::atomic<uint64_t> applied_lsn_{0};  // last lsn applied; stored under mu_, read under view_mu_
   uint64_t manifest_version_ = 0;                                  // GUARDED_BY(commit_mu_)
+  std::map<std::string, Position> retired_files_;                  // GUARDED_BY(commit_mu_ + mu_): Manifest::retired
   Manifest last_manifest_;                                         // GUARDED_BY(commit_mu_ + view_mu_)
   std::map<std::string, PinInfo> pins_;                            // GUARDED_BY(view_mu_)
   std::set<std::string> in_flight_files_;  // GUARDED_BY(view_mu_): written, not yet in a manifest

@@ -14,6 +14,7 @@
 #include "engine/manifest.h"
 #include "engine/row_block.h"
 #include "engine/tombstone_file.h"
+#include "index/vector_index.h"
 
 namespace ark {
 
@@ -69,6 +70,13 @@ struct Database::Collection {
   std::shared_ptr<GrowingSegment> published_growing = growing;
   std::string published_database;
   std::string published_name;
+};
+
+// The files a record names, read and checked before the write lock is taken
+// (PrepareRecord), or handed over by the primary that just built them.
+struct Database::PreparedFiles {
+  std::map<std::string, std::shared_ptr<RowBlock>> segments;             // segment file -> rows
+  std::map<std::string, std::shared_ptr<const VectorIndex>> indexes;     // index file -> index
 };
 
 }  // namespace ark

@@ -5,9 +5,10 @@
 // 2. (no lock) write new segments with the rows visible at S, and their index
 //    files for the current definitions; every new file is held in
 //    in_flight_files_ until a manifest lists it;
-// 3. (commit_mu_, mu_) if the candidates are all still sealed, swap them for
-//    the new segments, carry over deletes that landed after S, and commit a
-//    manifest. Old files go when no manifest or pin names them.
+// 3. (commit_mu_, mu_) if the candidates are all still sealed, log the
+//    change (a file-change record naming the files) and apply it through the
+//    one apply path, which swaps the new segments in and carries over
+//    deletes that landed after S; then commit a manifest. Old files go when no manifest or pin names them.
 // A crash at any point leaves the previous manifest intact; unreferenced new
 // files are swept at the next commit.
 #include <algorithm>
@@ -27,15 +28,9 @@ namespace ark {
 namespace {
 
 
-struct Source {
-  RowBlock* block;
-  uint32_t row;
-};
-
 struct Output {
   RowBatch rows;
   std::vector<uint64_t> lsns;
-  std::vector<Source> sources;
   ManifestSegment entry;
   std::map<std::string, std::shared_ptr<const VectorIndex>> built;  // field -> index
   std::map<std::string, std::string> index_files;                   // field -> file
@@ -44,6 +39,7 @@ struct Output {
 }  // namespace
 
 Result<CompactionResult> Database::Compact(const std::string& database, const std::string& name) {
+  ARK_RETURN_IF_ERROR(CheckWritable("compaction"));
   ARK_RETURN_IF_ERROR(StickyError());
   const uint64_t target = options_.compaction_target_rows ? options_.compaction_target_rows
                                                           : options_.seal_rows;
@@ -127,7 +123,6 @@ Result<CompactionResult> Database::Compact(const std::string& database, const st
       Output& out = outputs.back();
       out.rows.AppendRow(block->rows(), r);
       out.lsns.push_back(block->RowLsn(r));
-      out.sources.push_back({block.get(), static_cast<uint32_t>(r)});
     }
   }
   if (outputs.back().rows.num_rows == 0) outputs.pop_back();
@@ -189,66 +184,33 @@ Result<CompactionResult> Database::Compact(const std::string& database, const st
         if (e.file == b->file()) result.bytes_before += e.bytes;
       }
     }
+    FileChange change;
+    change.kind = FileChangeKind::kCompact;
+    change.snapshot_lsn = snapshot_lsn;
+    for (const auto& b : candidates) change.replaced.push_back(b->file());
+    PreparedFiles built;
     const size_t pk = schema->PrimaryKeyIndex();
-    std::vector<std::shared_ptr<RowBlock>> new_blocks;
-    auto next_indexes = std::make_shared<CollectionIndexes>(*c->indexes);
-    for (const auto& b : candidates) {
-      next_indexes->built.erase(b->file());
-      next_indexes->files.erase(b->file());
-    }
     for (Output& out : outputs) {
-      auto block = std::make_shared<RowBlock>(std::make_shared<const RowBatch>(std::move(out.rows)),
-                                              std::move(out.lsns), out.entry.file, pk);
-      block->in_growing = false;
-      const Column& keys = block->rows().columns[pk];
-      for (size_t k = 0; k < block->num_rows(); ++k) {
-        const Source& src = out.sources[k];
-        if (uint64_t d = src.block->DeleteLsn(src.row); d != 0) block->MarkDeleted(k, d);
-        auto it = c->live.find(PrimaryKeyAt(keys, k));
-        if (it != c->live.end() && it->second.block == src.block && it->second.row == src.row) {
-          it->second = RowRef{block.get(), static_cast<uint32_t>(k)};
-        }
-      }
-      for (auto& [field, index] : out.built) next_indexes->built[out.entry.file][field] = index;
-      for (auto& [field, file] : out.index_files) next_indexes->files[out.entry.file][field] = file;
-      new_blocks.push_back(std::move(block));
+      change.segments.push_back(out.entry);
+      built.segments[out.entry.file] = std::make_shared<RowBlock>(
+          std::make_shared<const RowBatch>(std::move(out.rows)), std::move(out.lsns), out.entry.file, pk);
+      for (auto& [field, file] : out.index_files) built.indexes[file] = out.built[field];
     }
-    // Keep segment order (oldest first): the new segments take the place of
-    // the first rewritten one.
-    std::vector<std::shared_ptr<RowBlock>> sealed;
-    std::vector<ManifestSegment> entries;
-    bool inserted = false;
-    for (size_t i = 0; i < c->sealed.size(); ++i) {
-      if (replaced.count(c->sealed[i].get())) {
-        if (!inserted) {
-          for (size_t j = 0; j < new_blocks.size(); ++j) {
-            sealed.push_back(new_blocks[j]);
-            entries.push_back(outputs[j].entry);
-          }
-          inserted = true;
-        }
-        continue;
-      }
-      sealed.push_back(c->sealed[i]);
-      entries.push_back(c->segment_entries[i]);
-    }
-    c->sealed = std::move(sealed);
-    c->segment_entries = std::move(entries);
     if (all_sealed) {
       // Every delete in these files (lsn <= S) removed its row from the new
       // segments; files written since (a seal during the rewrite) stay.
-      std::vector<std::string> kept;
       for (const auto& f : c->tombstone_files) {
-        if (std::find(old_tombstones.begin(), old_tombstones.end(), f) == old_tombstones.end()) kept.push_back(f);
+        if (std::find(old_tombstones.begin(), old_tombstones.end(), f) != old_tombstones.end()) {
+          change.dropped_tombstones.push_back(f);
+        }
       }
-      result.tombstone_files_dropped = c->tombstone_files.size() - kept.size();
-      c->tombstone_files = std::move(kept);
     }
-    result.segments_after = new_blocks.size();
-    {
-      std::lock_guard<std::mutex> view(view_mu_);
-      c->indexes = std::move(next_indexes);
-      c->published_sealed = std::make_shared<const std::vector<std::shared_ptr<RowBlock>>>(c->sealed);
+    result.tombstone_files_dropped = change.dropped_tombstones.size();
+    result.segments_after = outputs.size();
+    Status logged = LogFileChangeLocked(c, change, &built).status();
+    if (!logged.ok()) {
+      release();
+      return logged;
     }
   }
   Status s = CommitManifestLocked();

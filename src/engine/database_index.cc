@@ -27,6 +27,7 @@ Result<Position> Database::CreateIndex(const std::string& database, const std::s
                                        const std::string& index_type,
                                        const std::string& metric_type,
                                        const nlohmann::json& params, bool replace) {
+  ARK_RETURN_IF_ERROR(CheckWritable("create index"));
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
   {
@@ -65,6 +66,7 @@ Result<Position> Database::CreateIndex(const std::string& database, const std::s
 
 Result<Position> Database::DropIndex(const std::string& database, const std::string& name,
                                      const std::string& index_name) {
+  ARK_RETURN_IF_ERROR(CheckWritable("drop index"));
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
   {
@@ -176,7 +178,8 @@ Result<std::vector<IndexInfo>> Database::ListIndexes(const std::string& database
 // ---- background builds --------------------------------------------------------
 
 void Database::ScheduleIndexBuildsLocked(Collection* c) {
-  if (!build_pool_ || closing_.load()) return;
+  // A follower's index files come from its primary's records.
+  if (!build_pool_ || closing_.load() || options_.follower) return;
   for (const auto& def : c->indexes->definitions) {
     const int field = c->schema->FieldIndex(def.field_name);
     if (field < 0) continue;
@@ -241,8 +244,10 @@ Status Database::BuildIndex(uint64_t collection_id, std::shared_ptr<RowBlock> bl
   }
   bytes.clear();
   bytes.shrink_to_fit();
-  std::shared_ptr<const VectorIndex> shared(std::move(index));
+  PreparedFiles built;
+  built.indexes[name] = std::shared_ptr<const VectorIndex>(std::move(index));
   std::lock_guard<std::mutex> commit(commit_mu_);
+  Status s;
   bool installed = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -251,17 +256,23 @@ Status Database::BuildIndex(uint64_t collection_id, std::shared_ptr<RowBlock> bl
     if (def != nullptr && def->spec == spec) {
       for (auto& entry : c->segment_entries) {
         if (entry.file != block->file()) continue;
-        entry.index_files[field] = {name};
-        auto next = std::make_shared<CollectionIndexes>(*c->indexes);
-        next->built[entry.file][field] = shared;
-        next->files[entry.file][field] = name;
-        SetIndexes(c, std::move(next));
-        installed = true;
+        FileChange change;
+        change.kind = FileChangeKind::kIndex;
+        change.index_segment = entry.file;
+        change.field = field;
+        change.index = *def;
+        change.index_file = name;
+        if (auto old = entry.index_files.find(field); old != entry.index_files.end() && !old->second.empty()) {
+          change.replaced_index_file = old->second.front();
+        }
+        if (change.replaced_index_file == name) break;  // the same bytes: nothing changes
+        s = LogFileChangeLocked(c, change, &built).status();
+        installed = s.ok();
         break;
       }
     }
   }
-  Status s = installed ? CommitManifestLocked() : Status::OK();
+  if (installed) s = CommitManifestLocked();
   release();
   return s;
 }

@@ -12,6 +12,7 @@ namespace ark {
 
 Result<Position> Database::CreateDatabase(const std::string& database) {
   ARK_RETURN_IF_ERROR(ValidateName("database", database));
+  ARK_RETURN_IF_ERROR(CheckWritable("create database"));
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
   {
@@ -29,6 +30,7 @@ Result<Position> Database::CreateDatabase(const std::string& database) {
 }
 
 Result<Position> Database::DropDatabase(const std::string& database) {
+  ARK_RETURN_IF_ERROR(CheckWritable("drop database"));
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
   {
@@ -74,6 +76,7 @@ Result<Position> Database::CreateAlias(const std::string& database, const std::s
                                        const std::string& collection, bool replace) {
   const std::string db = DbName(database);
   ARK_RETURN_IF_ERROR(ValidateName("alias", alias));
+  ARK_RETURN_IF_ERROR(CheckWritable("create alias"));
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
   {
@@ -101,6 +104,7 @@ Result<Position> Database::CreateAlias(const std::string& database, const std::s
 
 Result<Position> Database::DropAlias(const std::string& database, const std::string& alias) {
   const std::string db = DbName(database);
+  ARK_RETURN_IF_ERROR(CheckWritable("drop alias"));
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
   {
@@ -200,6 +204,7 @@ Result<Position> Database::AlterDatabaseProperties(const std::string& database,
       }
     }
   }
+  ARK_RETURN_IF_ERROR(CheckWritable("alter database properties"));
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
   {

@@ -34,6 +34,7 @@ Result<int64_t> Database::PartitionIdLocked(const Collection& c, const std::stri
 Result<Position> Database::CreatePartition(const std::string& database, const std::string& name,
                                            const std::string& partition) {
   ARK_RETURN_IF_ERROR(ValidateName("partition", partition));
+  ARK_RETURN_IF_ERROR(CheckWritable("create partition"));
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
   {
@@ -65,6 +66,7 @@ Result<Position> Database::CreatePartition(const std::string& database, const st
 
 Result<Position> Database::DropPartition(const std::string& database, const std::string& name,
                                          const std::string& partition) {
+  ARK_RETURN_IF_ERROR(CheckWritable("drop partition"));
   ARK_RETURN_IF_ERROR(StickyError());
   Position pos;
   {

@@ -17,6 +17,7 @@ namespace ark {
 namespace mf = manifest_format;
 
 Status Database::Flush(const std::string& database, const std::string& name) {
+  ARK_RETURN_IF_ERROR(CheckWritable("flush"));
   ARK_RETURN_IF_ERROR(StickyError());
   std::lock_guard<std::mutex> commit(commit_mu_);
   uint64_t id;
@@ -32,6 +33,7 @@ Status Database::Flush(const std::string& database, const std::string& name) {
 }
 
 Status Database::MaybeSealAged() {
+  if (options_.follower) return Status::OK();  // seals come from the primary's records
   ARK_RETURN_IF_ERROR(StickyError());
   std::lock_guard<std::mutex> commit(commit_mu_);
   std::vector<uint64_t> due;
@@ -50,18 +52,17 @@ Status Database::SealLocked(uint64_t collection_id) {
   std::vector<Tombstone> tombstones;
   std::shared_ptr<const CollectionSchema> schema;
   Position seal_point;
-  // 1. Freeze: new writes go to a fresh growing segment; deletes of frozen
-  //    rows from now on become tombstones for the next seal.
+  // 1. Freeze: new writes go to a fresh growing segment. Deletes of frozen
+  //    rows from now on are carried over when the seal record is applied.
   {
     std::lock_guard<std::mutex> lock(mu_);
     Collection* c = FindByIdLocked(collection_id);
     if (c == nullptr) return Status::OK();
     if (c->growing->rows == 0 && c->pending_tombstones.empty()) return Status::OK();
     frozen = c->growing;
-    for (size_t i = 0; i < frozen->count(); ++i) frozen->at(i)->in_growing = false;
     c->frozen = frozen;
     c->growing = std::make_shared<GrowingSegment>();
-    tombstones.swap(c->pending_tombstones);
+    tombstones = c->pending_tombstones;  // all at or before the seal point
     schema = c->schema;
     seal_point = wal_->LastPosition();
     std::lock_guard<std::mutex> view(view_mu_);
@@ -72,11 +73,6 @@ Status Database::SealLocked(uint64_t collection_id) {
   //    The manifest must not claim positions the WAL could still lose.
   Status s = wal_->WaitDurable(seal_point);
   if (!s.ok()) return s;
-  struct Source {
-    RowBlock* block;
-    uint32_t row;
-  };
-  std::vector<Source> sources;
   RowBatch rows = RowBatch::Empty(*schema);
   for (auto& col : rows.columns) col.Reserve(frozen->rows);
   std::vector<uint64_t> lsns;
@@ -87,10 +83,12 @@ Status Database::SealLocked(uint64_t collection_id) {
       if (d != 0 && d <= seal_point.lsn) continue;
       rows.AppendRow(b->rows(), r);
       lsns.push_back(b->RowLsn(r));
-      sources.push_back({b, static_cast<uint32_t>(r)});
     }
   }
-  ManifestSegment entry;
+  FileChange change;
+  change.kind = FileChangeKind::kSeal;
+  change.seal_point = seal_point;
+  PreparedFiles built;
   if (rows.num_rows > 0) {
     std::string data = EncodeSegment(*schema, collection_id, rows, lsns);
     auto name = WriteContentAddressedFile(env_, FilesDir(), data);
@@ -98,13 +96,15 @@ Status Database::SealLocked(uint64_t collection_id) {
       SetStickyError(name.status());
       return name.status();
     }
-    entry.file = *name;
-    entry.rows = rows.num_rows;
-    entry.bytes = data.size();
-    entry.min_lsn = *std::min_element(lsns.begin(), lsns.end());
-    entry.max_lsn = *std::max_element(lsns.begin(), lsns.end());
+    change.has_segment = true;
+    change.segment.file = *name;
+    change.segment.rows = rows.num_rows;
+    change.segment.bytes = data.size();
+    change.segment.min_lsn = *std::min_element(lsns.begin(), lsns.end());
+    change.segment.max_lsn = *std::max_element(lsns.begin(), lsns.end());
+    built.segments[*name] = std::make_shared<RowBlock>(std::make_shared<const RowBatch>(std::move(rows)),
+                                                       std::move(lsns), *name, schema->PrimaryKeyIndex());
   }
-  std::string tombstone_file;
   if (!tombstones.empty()) {
     auto name = WriteContentAddressedFile(
         env_, FilesDir(),
@@ -113,38 +113,15 @@ Status Database::SealLocked(uint64_t collection_id) {
       SetStickyError(name.status());
       return name.status();
     }
-    tombstone_file = *name;
+    change.tombstone = *name;
   }
-  // 3. Swap the frozen blocks for the sealed segment and commit.
+  // 3. Log the change and apply it (the frozen blocks give way to the
+  //    sealed segment), then commit.
   {
     std::lock_guard<std::mutex> lock(mu_);
     Collection* c = FindByIdLocked(collection_id);
     if (c == nullptr) return Status::OK();  // dropped meanwhile: the files are garbage
-    if (rows.num_rows > 0) {
-      const size_t pk = schema->PrimaryKeyIndex();
-      auto block = std::make_shared<RowBlock>(std::make_shared<const RowBatch>(std::move(rows)),
-                                              std::move(lsns), entry.file, pk);
-      block->in_growing = false;
-      const Column& keys = block->rows().columns[pk];
-      for (size_t k = 0; k < block->num_rows(); ++k) {
-        const Source& src = sources[k];
-        if (uint64_t d = src.block->DeleteLsn(src.row); d != 0) block->MarkDeleted(k, d);
-        auto it = c->live.find(PrimaryKeyAt(keys, k));
-        if (it != c->live.end() && it->second.block == src.block && it->second.row == src.row) {
-          it->second = RowRef{block.get(), static_cast<uint32_t>(k)};
-        }
-      }
-      c->sealed.push_back(std::move(block));
-      c->segment_entries.push_back(entry);
-    }
-    if (!tombstone_file.empty()) c->tombstone_files.push_back(tombstone_file);
-    c->frozen = nullptr;
-    c->flushed = seal_point;
-    {
-      std::lock_guard<std::mutex> view(view_mu_);
-      c->published_sealed = std::make_shared<const std::vector<std::shared_ptr<RowBlock>>>(c->sealed);
-      c->published_frozen = nullptr;
-    }
+    ARK_RETURN_IF_ERROR(LogFileChangeLocked(c, change, &built).status());
   }
   ARK_RETURN_IF_ERROR(CommitManifestLocked());
   {
@@ -154,6 +131,22 @@ Status Database::SealLocked(uint64_t collection_id) {
     if (Collection* c = FindByIdLocked(collection_id)) ScheduleIndexBuildsLocked(c);
   }
   return Status::OK();
+}
+
+Result<Position> Database::LogFileChangeLocked(Collection* c, const FileChange& change, PreparedFiles* built) {
+  WalRecord record;
+  record.op = kOpFileChange;
+  record.collection_id = c->id;
+  record.body = EncodeFileChange(change);
+  ARK_ASSIGN_OR_RETURN(record.position,
+                       wal_->Append(static_cast<WalOp>(kOpFileChange), c->id, record.body));
+  Status s = ApplyRecordLocked(record, built);
+  if (!s.ok()) {
+    // Logged but not applied: memory no longer follows the log.
+    SetStickyError(s);
+    return s;
+  }
+  return record.position;
 }
 
 Manifest Database::BuildManifestLocked() {
@@ -189,6 +182,15 @@ Manifest Database::BuildManifestLocked() {
   m.databases.assign(databases_.begin(), databases_.end());
   for (const auto& [key, id] : aliases_) m.aliases.push_back({key.first, key.second, id});
   m.database_properties = database_properties_;
+  // Files the previous manifest listed and this one does not: retired, kept
+  // for the WAL consumers that may still replay records naming them.
+  const std::set<std::string> live = m.LiveFiles();
+  for (const auto& f : last_manifest_.LiveFiles()) {
+    if (!live.count(f)) retired_files_.emplace(f, m.applied);
+  }
+  const Position floor = FileConsumerFloor();
+  std::erase_if(retired_files_, [&](const auto& r) { return live.count(r.first) || r.second <= floor; });
+  m.retired = retired_files_;
   manifest_applied_ = m.applied;
   return m;
 }
@@ -215,6 +217,7 @@ Status Database::CommitManifestLocked() {
 
 void Database::DeleteObsoleteFilesLocked(const Manifest& m) {
   std::set<std::string> keep = m.LiveFiles();
+  for (const auto& [file, at] : m.retired) keep.insert(file);
   {
     std::lock_guard<std::mutex> view(view_mu_);
     uint64_t now = env_->NowMicros();
@@ -247,6 +250,16 @@ void Database::DeleteObsoleteFilesLocked(const Manifest& m) {
 }
 
 // ---- DR seams ------------------------------------------------------------------
+
+Status Database::EnforceSlotBounds() {
+  // MERGE: wal_->EnforceSlotBounds() with a log line per invalidated slot.
+  return Status::OK();
+}
+
+Position Database::FileConsumerFloor() const {
+  // MERGE: the minimum restart position of the WAL's durable slots.
+  return Position{UINT64_MAX, UINT64_MAX};
+}
 
 Result<ConsistentCut> Database::GetConsistentCut(const std::string& pin_name, uint64_t ttl_micros) {
   std::lock_guard<std::mutex> commit(commit_mu_);
@@ -304,7 +317,7 @@ Result<std::unique_ptr<RandomAccessFile>> Database::OpenFileByHash(const std::st
   bool live = false;
   {
     std::lock_guard<std::mutex> view(view_mu_);
-    live = last_manifest_.LiveFiles().count(hex) > 0;
+    live = last_manifest_.LiveFiles().count(hex) > 0 || last_manifest_.retired.count(hex) > 0;
     uint64_t now = env_->NowMicros();
     for (const auto& [name, pin] : pins_) {
       if (pin.files.count(hex) && (pin.expires_micros == 0 || pin.expires_micros > now)) live = true;

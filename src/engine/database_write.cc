@@ -18,6 +18,12 @@ Status Database::Health() const {
   return s.ok() ? wal_->Error() : s;
 }
 
+Status Database::CheckWritable(std::string_view what) const {
+  if (!options_.follower) return Status::OK();
+  return Status::FailedPrecondition(fmt::format(
+      "{} refused: {} is a follower (read-only; it changes only by replaying its primary's WAL)", what, dir_));
+}
+
 void Database::SetStickyError(const Status& s) {
   std::lock_guard<std::mutex> lock(error_mu_);
   if (sticky_error_.ok()) sticky_error_ = s;
@@ -35,6 +41,7 @@ Result<WriteResult> Database::Upsert(const std::string& database, const std::str
 
 Result<WriteResult> Database::Write(const std::string& database, const std::string& name,
                                     RowBatch rows, WriteKind kind, const std::string& partition) {
+  ARK_RETURN_IF_ERROR(CheckWritable(kind == WriteKind::kInsert ? "insert" : "upsert"));
   ARK_RETURN_IF_ERROR(StickyError());
   // Outside the write lock: resolve, assign autoIDs, validate, encode.
   std::shared_ptr<const CollectionSchema> schema;
@@ -118,6 +125,7 @@ Result<WriteResult> Database::Write(const std::string& database, const std::stri
 
 Result<WriteResult> Database::Delete(const std::string& database, const std::string& name,
                                      const std::vector<PrimaryKey>& keys, const std::string& partition) {
+  ARK_RETURN_IF_ERROR(CheckWritable("delete"));
   ARK_RETURN_IF_ERROR(StickyError());
   WriteResult result;
   {
@@ -163,9 +171,10 @@ Result<WriteResult> Database::Delete(const std::string& database, const std::str
 
 void Database::DeleteRow(Collection* c, const PrimaryKey& key, RowRef ref, uint64_t lsn) {
   ref.block->MarkDeleted(ref.row, lsn);
-  // A row outside the growing segment is (or is about to be) in a segment
-  // file: its delete must reach a tombstone file at the next seal.
-  if (!ref.block->in_growing) c->pending_tombstones.push_back({key, lsn});
+  // A row of a segment file: its delete must reach a tombstone file at the
+  // next seal. (Rows of a segment being sealed get theirs when the seal's
+  // record is applied: ApplySealLocked.)
+  if (ref.block->sealed()) c->pending_tombstones.push_back({key, lsn});
 }
 
 Status Database::ApplyRows(Collection* c, WriteKind kind, std::shared_ptr<const RowBatch> rows,

@@ -56,6 +56,10 @@ json ManifestToJson(const Manifest& m) {
     aliases.push_back({{"database", a.database}, {"alias", a.alias}, {"collectionId", a.collection_id}});
   }
   if (!m.database_properties.empty()) j["databaseProperties"] = m.database_properties;
+  if (!m.retired.empty()) {
+    auto& retired = j["retired"] = json::array();
+    for (const auto& [file, at] : m.retired) retired.push_back({{"file", file}, {"at", PositionToJson(at)}});
+  }
   auto& cols = j["collections"] = json::array();
   for (const auto& c : m.collections) {
     json cj;
@@ -68,14 +72,7 @@ json ManifestToJson(const Manifest& m) {
     cj["nextAutoId"] = c.next_auto_id;
     auto& segs = cj["segments"] = json::array();
     for (const auto& s : c.segments) {
-      json idx = json::object();
-      for (const auto& [field, files] : s.index_files) idx[field] = files;
-      segs.push_back({{"file", s.file},
-                      {"rows", s.rows},
-                      {"bytes", s.bytes},
-                      {"minLsn", s.min_lsn},
-                      {"maxLsn", s.max_lsn},
-                      {"indexFiles", idx}});
+      segs.push_back(ManifestSegmentToJson(s));
     }
     cj["tombstoneFiles"] = c.tombstone_files;
     auto& indexes = cj["indexes"] = json::array();
@@ -87,6 +84,36 @@ json ManifestToJson(const Manifest& m) {
     cols.push_back(std::move(cj));
   }
   return j;
+}
+
+nlohmann::json ManifestSegmentToJson(const ManifestSegment& s) {
+  json idx = json::object();
+  for (const auto& [field, files] : s.index_files) idx[field] = files;
+  return {{"file", s.file},   {"rows", s.rows},       {"bytes", s.bytes},
+          {"minLsn", s.min_lsn}, {"maxLsn", s.max_lsn}, {"indexFiles", idx}};
+}
+
+Result<ManifestSegment> ManifestSegmentFromJson(const nlohmann::json& sj) {
+  try {
+    ManifestSegment s;
+    s.file = sj.at("file").get<std::string>();
+    s.rows = JsonUnsigned<uint64_t>(sj.at("rows"));
+    s.bytes = JsonUnsigned<uint64_t>(sj.at("bytes"));
+    s.min_lsn = JsonUnsigned<uint64_t>(sj.at("minLsn"));
+    s.max_lsn = JsonUnsigned<uint64_t>(sj.at("maxLsn"));
+    for (auto it = sj.at("indexFiles").begin(); it != sj.at("indexFiles").end(); ++it) {
+      s.index_files[it.key()] = it.value().get<std::vector<std::string>>();
+      for (const auto& f : s.index_files[it.key()]) {
+        if (!IsSha256Hex(f)) return Status::Corruption("index file name '" + f + "' is not a SHA-256 hex name");
+      }
+    }
+    if (!IsSha256Hex(s.file)) return Status::Corruption("segment file name '" + s.file + "' is not a SHA-256 hex name");
+    return s;
+  } catch (const json::exception& e) {
+    return Status::Corruption(fmt::format("bad segment entry: {}", e.what()));
+  } catch (const std::invalid_argument& e) {
+    return Status::Corruption(fmt::format("bad segment entry: {}", e.what()));
+  }
 }
 
 std::string EncodeManifest(const Manifest& m) {
@@ -143,6 +170,11 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& name) 
       m.database_properties =
           j.at("databaseProperties").get<std::map<std::string, std::map<std::string, std::string>>>();
     }
+    for (const auto& rj : j.value("retired", json::array())) {
+      std::string file = rj.at("file").get<std::string>();
+      if (!IsSha256Hex(file)) return corrupt(mf::kHeaderSize, "retired file name '" + file + "' is not a SHA-256 hex name");
+      m.retired[file] = PositionFromJson(rj.at("at"));
+    }
     for (const auto& cj : j.at("collections")) {
       ManifestCollection c;
       c.id = JsonUnsigned<uint64_t>(cj.at("id"));
@@ -153,17 +185,9 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& name) 
       c.flushed = PositionFromJson(cj.at("flushed"));
       c.next_auto_id = JsonInt64(cj.at("nextAutoId"));
       for (const auto& sj : cj.at("segments")) {
-        ManifestSegment s;
-        s.file = sj.at("file").get<std::string>();
-        s.rows = JsonUnsigned<uint64_t>(sj.at("rows"));
-        s.bytes = JsonUnsigned<uint64_t>(sj.at("bytes"));
-        s.min_lsn = JsonUnsigned<uint64_t>(sj.at("minLsn"));
-        s.max_lsn = JsonUnsigned<uint64_t>(sj.at("maxLsn"));
-        for (auto it = sj.at("indexFiles").begin(); it != sj.at("indexFiles").end(); ++it) {
-          s.index_files[it.key()] = it.value().get<std::vector<std::string>>();
-        }
-        if (!IsSha256Hex(s.file)) return corrupt(mf::kHeaderSize, "segment file name '" + s.file + "' is not a SHA-256 hex name");
-        c.segments.push_back(std::move(s));
+        auto seg = ManifestSegmentFromJson(sj);
+        if (!seg.ok()) return corrupt(mf::kHeaderSize, seg.status().message());
+        c.segments.push_back(std::move(seg).value());
       }
       c.tombstone_files = cj.at("tombstoneFiles").get<std::vector<std::string>>();
       for (const auto& fj : cj.value("indexes", json::array())) {

@@ -83,12 +83,22 @@ struct Manifest {
   std::vector<ManifestAlias> aliases;    // (version 2)
   // database -> property -> value (version 3)
   std::map<std::string, std::map<std::string, std::string>> database_properties;
+  // Files no collection lists any more, kept on disk for the WAL consumers
+  // (durable slots) that may still replay the records naming them: file ->
+  // the position of the manifest that stopped listing it (version 4). A file
+  // leaves the map (and the disk) once every slot has passed that position.
+  std::map<std::string, Position> retired;
   bool operator==(const Manifest&) const = default;
 
-  // Every content-addressed file the manifest references.
+  // Every content-addressed file a collection lists (not `retired`).
   std::set<std::string> LiveFiles() const;
   uint64_t CurrentEpoch() const { return epochs.empty() ? 0 : epochs.back().epoch; }
 };
+
+// One segment entry as the manifest (and the WAL's file-change records) spell it.
+nlohmann::json ManifestSegmentToJson(const ManifestSegment& s);
+// Corruption naming the bad field.
+Result<ManifestSegment> ManifestSegmentFromJson(const nlohmann::json& j);
 
 std::string ManifestFileName(uint64_t version);
 std::string EncodeManifest(const Manifest& m);

@@ -79,10 +79,6 @@ class RowBlock {
   // first use and kept for the block's life; thread-safe.
   const std::vector<const nlohmann::json*>& ParsedJson(size_t column) const;
 
-  // Guarded by the Database write lock: false once the growing segment that
-  // holds this block is frozen for sealing (later deletes need tombstones).
-  bool in_growing = true;
-
  private:
   std::shared_ptr<const RowBatch> rows_;
   uint64_t block_lsn_;

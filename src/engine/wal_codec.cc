@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/coding.h"
+#include "wal/wal_record.h"
 
 namespace ark {
 
@@ -185,6 +186,20 @@ Result<std::vector<PrimaryKey>> DecodeKeys(std::string_view body, Position at) {
   }
   if (!d.done()) return Bad(at, "trailing bytes after the keys");
   return keys;
+}
+
+std::string_view EngineOpName(uint16_t op) {
+  switch (op) {
+    case kOpCreateDatabase: return "create_database";
+    case kOpDropDatabase: return "drop_database";
+    case kOpSetAlias: return "set_alias";
+    case kOpDropAlias: return "drop_alias";
+    case kOpCreatePartition: return "create_partition";
+    case kOpDropPartition: return "drop_partition";
+    case kOpAlterDatabase: return "alter_database";
+    case 107: return "file_change";  // kOpFileChange (engine/file_change.h)
+    default: return WalOpName(op);
+  }
 }
 
 }  // namespace ark

@@ -41,6 +41,10 @@ inline constexpr uint16_t kOpDropPartition = 105;
 // {"database", "set": {key: value}, "drop": [key]}: database properties.
 inline constexpr uint16_t kOpAlterDatabase = 106;
 
+// The name of an operation for inspection: the WAL's own names, and the
+// engine-defined ones ("create_database" ... "file_change").
+std::string_view EngineOpName(uint16_t op);
+
 struct CreateCollectionBody {
   std::string database;
   std::string name;

@@ -178,6 +178,7 @@ Result<ServerConfig> ServerConfig::FromYaml(const std::string& text, const std::
   ARK_RETURN_IF_ERROR(r.Read("wal_sync", &c.wal_sync, "every_commit, batched or none"));
   ARK_RETURN_IF_ERROR(r.Read("access_log", &c.access_log, "true or false"));
   ARK_RETURN_IF_ERROR(r.Read("log_level", &c.log_level, "a level"));
+  ARK_RETURN_IF_ERROR(r.Read("seal_age_seconds", &c.seal_age_seconds, "a number of seconds"));
   {
     MappingReader t(r.Child("tls"), "tls", source);
     ARK_RETURN_IF_ERROR(t.CheckIsMap());
@@ -232,6 +233,10 @@ Status ServerConfig::Validate() const {
   }
   if (limits.max_body_bytes < 1024) {
     return Status::InvalidArgument("limits.max_body_bytes must be at least 1024");
+  }
+  if (!(seal_age_seconds > 0) || seal_age_seconds > 365.0 * 86400) {
+    return Status::InvalidArgument("seal_age_seconds must be > 0 and at most a year (" +
+                                   std::to_string(365 * 86400) + "), got " + std::to_string(seal_age_seconds));
   }
   if (!(limits.default_request_timeout_seconds > 0)) {
     return Status::InvalidArgument("limits.request_timeout_seconds must be > 0");

@@ -71,6 +71,10 @@ struct ServerConfig {
   std::string wal_sync = "every_commit";  // every_commit | batched | none
   bool access_log = true;
   std::string log_level = "info";
+  // A collection's unsealed rows are sealed once the oldest is this old, even
+  // if no write comes to trigger it (the background maintenance loop), so an
+  // idle collection never holds the WAL checkpoint back for good.
+  double seal_age_seconds = 600;
   std::vector<BackupScheduleConfig> schedules;
 
   // Parses YAML text; `source` names the file in error messages.

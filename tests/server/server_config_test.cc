@@ -14,6 +14,7 @@ TEST(ServerConfig, EmbeddedDefaults) {
   EXPECT_EQ(c.port, 19530);
   EXPECT_FALSE(c.auth.enabled());
   EXPECT_FALSE(c.tls.enabled());
+  EXPECT_EQ(c.seal_age_seconds, 600);
 }
 
 TEST(ServerConfig, ReadsEverySection) {
@@ -21,6 +22,7 @@ TEST(ServerConfig, ReadsEverySection) {
 data_dir: /var/lib/ark
 listen: 0.0.0.0:8080
 wal_sync: batched
+seal_age_seconds: 30
 auth:
   token: t
   users: {alice: pw}
@@ -35,6 +37,7 @@ tls:
   EXPECT_EQ(c.host, "0.0.0.0");
   EXPECT_EQ(c.port, 8080);
   EXPECT_EQ(c.wal_sync, "batched");
+  EXPECT_EQ(c.seal_age_seconds, 30);
   EXPECT_EQ(c.auth.users.at("alice"), "pw");
   EXPECT_EQ(c.limits.max_body_bytes, 1048576u);
   EXPECT_EQ(c.limits.max_concurrent_requests, 8u);
@@ -69,6 +72,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"listen: localhost", "is not HOST:PORT"},
                       BadConfig{"listen: 1.2.3.4:99999", "is not HOST:PORT"},
                       BadConfig{"wal_sync: sometimes", "wal_sync 'sometimes'"},
+                      BadConfig{"seal_age_seconds: 0", "seal_age_seconds must be > 0"},
+                      BadConfig{"seal_age_seconds: soon", "seal_age_seconds must be"},
                       BadConfig{"tls: {cert_file: c.pem}", "both cert_file and key_file"},
                       BadConfig{"auth: {users: [a, b]}", "auth.users"},
                       BadConfig{"- just\n- a list", "must be a mapping"},
