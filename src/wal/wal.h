@@ -142,7 +142,9 @@ class Wal {
 
   // Retention. A named floor ("retain from position P") holds every record at
   // or after P; RemoveObsoleteSegments(checkpoint) deletes whole segment files
-  // whose records all lie before min(checkpoint, every floor).
+  // whose records all lie before min(checkpoint, every floor). Slots are
+  // floors named "slot/<name>"; RemoveObsoleteSegments first calls
+  // EnforceSlotBounds and persists slot positions moved by AdvanceSlot.
   virtual void SetRetainFloor(const std::string& name, Position from) = 0;
   virtual void ClearRetainFloor(const std::string& name) = 0;
   virtual Status RemoveObsoleteSegments(Position checkpoint) = 0;
