@@ -21,6 +21,13 @@ namespace {
 using namespace wal_format;
 
 constexpr size_t kReadAhead = 1 << 20;
+// Longer timeouts are capped (a day): keeps deadlines and chrono durations
+// from overflowing when a caller passes UINT64_MAX for "forever".
+constexpr uint64_t kMaxTimeoutMicros = 86'400'000'000ull;
+
+uint64_t Deadline(Env* env, uint64_t timeout_micros) {
+  return env->NowMicros() + std::min(timeout_micros, kMaxTimeoutMicros);
+}
 
 // A verified record in the read-ahead buffer, not yet consumed.
 struct FrameView {
@@ -232,7 +239,7 @@ Result<bool> TailReaderImpl::Ready(uint64_t deadline, FrameView* frame) {
 Result<bool> TailReaderImpl::Next(WalRecord* record, std::string* framed,
                                   uint64_t timeout_micros) {
   FrameView frame;
-  ARK_ASSIGN_OR_RETURN(bool ready, Ready(env_->NowMicros() + timeout_micros, &frame));
+  ARK_ASSIGN_OR_RETURN(bool ready, Ready(Deadline(env_, timeout_micros), &frame));
   if (!ready) return false;
   if (!DecodeWalPayload(frame.framed.substr(kFrameHeaderSize), record)) {
     return Corrupt(offset_, "record payload too short");
@@ -245,7 +252,7 @@ Result<bool> TailReaderImpl::Next(WalRecord* record, std::string* framed,
 Result<size_t> TailReaderImpl::ReadBatch(std::string* out, size_t max_bytes,
                                          uint64_t timeout_micros) {
   FrameView frame;
-  ARK_ASSIGN_OR_RETURN(bool ready, Ready(env_->NowMicros() + timeout_micros, &frame));
+  ARK_ASSIGN_OR_RETURN(bool ready, Ready(Deadline(env_, timeout_micros), &frame));
   if (!ready) return size_t{0};
   size_t count = 0;
   size_t bytes = 0;

@@ -28,7 +28,8 @@
 //   durable records, then returns the Wal's error instead of waiting.
 //
 //   Waiting uses the Wal's condition variable (no polling). The timeout is
-//   measured with the Env's clock.
+//   measured with the Env's clock and capped at one day (so UINT64_MAX
+//   "forever" does not overflow).
 //
 //   Thread-safety: one thread at a time per reader; any number of readers
 //   may run at once with the Wal's writers. A reader must not outlive its Wal.
