@@ -26,4 +26,13 @@ struct Position {
   static Result<Position> Parse(std::string_view text);
 };
 
+// One entry of a database's epoch history (oldest first): epoch `epoch`
+// began at position `first` (its first record, a kEpochStart record for every
+// epoch after the first).
+struct EpochStart {
+  uint64_t epoch = 0;
+  Position first;  // first position of the epoch
+  bool operator==(const EpochStart&) const = default;
+};
+
 }  // namespace ark

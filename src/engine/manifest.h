@@ -65,12 +65,6 @@ struct ManifestAlias {
   bool operator==(const ManifestAlias&) const = default;
 };
 
-struct EpochStart {
-  uint64_t epoch = 0;
-  Position first;  // first position of the epoch
-  bool operator==(const EpochStart&) const = default;
-};
-
 struct Manifest {
   uint64_t version = 0;  // grows by one at every commit
   uint64_t created_micros = 0;  // wall clock at commit (UTC)

@@ -26,17 +26,19 @@
 #include "wal/wal_format.h"
 #include "wal/wal_frame.h"
 #include "wal/wal_reader.h"
+#include "wal/wal_slot_file.h"
 
 namespace ark {
 namespace {
 
 using namespace wal_format;
 
-struct Segment {
-  std::string path;
-  uint64_t epoch;
-  uint64_t first_lsn;
-};
+// A retained segment: WalSegmentInfo (path, epoch, first lsn, and the size
+// after the last completed round, which tail readers read below and slots
+// count).
+using Segment = WalSegmentInfo;
+
+std::string SlotFloorName(const std::string& slot) { return "slot/" + slot; }
 
 // Records framed but not yet written: one group-commit batch.
 struct Batch {
@@ -51,7 +53,7 @@ struct Batch {
   }
 };
 
-class WalImpl final : public Wal {
+class WalImpl final : public Wal, public WalTailSource {
  public:
   WalImpl(Env* env, std::string dir, const WalOptions& options)
       : env_(env), dir_(std::move(dir)), options_(options) {}
@@ -64,6 +66,11 @@ class WalImpl final : public Wal {
   }
 
   Status Recover();
+  // Open only, before Recover: reads <dir>/SLOTS.
+  Status LoadSlots();
+  // Open only, after Recover: installs the slots' retain floors and
+  // invalidates a slot whose WAL is already gone.
+  Status InstallSlots();
 
   Result<Position> Append(WalOp op, uint64_t collection_id, std::string_view body) override;
   Status WaitDurable(Position upto) override { return SyncUpTo(upto.lsn, false); }
@@ -76,7 +83,7 @@ class WalImpl final : public Wal {
     return durable_;
   }
   uint64_t DurableLsn() const override { return durable_lsn_.load(std::memory_order_acquire); }
-  Status Error() const override {
+  Status Error() const override {  // also WalTailSource::Error
     std::lock_guard<std::mutex> l(mu_);
     return error_;
   }
@@ -84,7 +91,10 @@ class WalImpl final : public Wal {
     std::lock_guard<std::mutex> l(mu_);
     return epoch_;
   }
-  Result<Position> StartEpoch(uint64_t epoch) override;
+  Result<Position> StartEpoch(uint64_t epoch) override {
+    return AppendFirstOfEpoch(epoch, 0, env_->WallMicros(),
+                              static_cast<uint16_t>(WalOp::kEpochStart), 0, {}, true);
+  }
   Status Replay(Position after, const std::function<Status(const WalRecord&)>& fn) const override;
   Position WaitForDurableAfter(Position after, uint64_t timeout_micros) const override;
   void SetRetainFloor(const std::string& name, Position from) override {
@@ -112,10 +122,64 @@ class WalImpl final : public Wal {
       std::lock_guard<std::mutex> l(mu_);
       target = last_.lsn;
     }
-    return SyncUpTo(target, true);
+    ARK_RETURN_IF_ERROR(SyncUpTo(target, true));
+    return PersistSlotsIfDirty();
+  }
+
+  Result<std::unique_ptr<WalTailReader>> OpenTailReader(Position after,
+                                                        std::vector<EpochStart> history,
+                                                        std::string slot) const override;
+
+  Status CreateSlot(const std::string& name, Position restart,
+                    uint64_t max_retained_bytes) override;
+  Status AdvanceSlot(const std::string& name, Position restart) override;
+  Status DropSlot(const std::string& name) override;
+  std::vector<WalSlotInfo> ListSlots() const override;
+  Result<WalSlotInfo> GetSlot(const std::string& name) const override;
+  Result<std::vector<std::string>> EnforceSlotBounds() override;
+
+  Result<Position> AppendReplicated(const WalRecord& record) override;
+
+  // WalTailSource (DurableLsn and Error are shared with Wal).
+  Result<WalSegmentInfo> FindSegment(uint64_t lsn) const override;
+  uint64_t WaitForTail(uint64_t after_lsn, uint64_t slot_generation,
+                       uint64_t timeout_micros) const override;
+  uint64_t SlotGeneration() const override {
+    return slot_generation_.load(std::memory_order_acquire);
+  }
+  Status CheckSlot(const std::string& name) const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return CheckSlotLocked(name);
   }
 
  private:
+  // mu_ held: frames one record at `pos` into buffer_.
+  void BufferLocked(Position pos, uint64_t timestamp_micros, uint16_t op, uint64_t collection_id,
+                    std::string_view body);
+  // Appends the first record of epoch `epoch` (> current; InvalidArgument
+  // otherwise) after writing out the records buffered for the old epoch, so
+  // that the next round rotates to a new segment for it. `required_lsn`: 0,
+  // or the lsn the record must get (FailedPrecondition otherwise). With
+  // `wait`, also makes it durable.
+  Result<Position> AppendFirstOfEpoch(uint64_t epoch, uint64_t required_lsn,
+                                      uint64_t timestamp_micros, uint16_t op,
+                                      uint64_t collection_id, std::string_view body, bool wait);
+  // mu_ held: publishes a completed round (durable position, the current
+  // segment's size, statistics).
+  void PublishRoundLocked(const Batch& batch, uint64_t sync_micros);
+
+  // ---- slots ----
+  Status CheckSlotLocked(const std::string& name) const;
+  // mu_ held: bytes of the segments holding lsns >= floor_lsn.
+  uint64_t RetainedBytesLocked(uint64_t floor_lsn) const;
+  WalSlotInfo SlotInfoLocked(const WalSlotInfo& slot) const;
+  // mu_ held: marks `slot` invalidated and releases its floor.
+  void InvalidateLocked(WalSlotInfo* slot, std::string reason);
+  // slots_file_mu_ held: writes every slot to <dir>/SLOTS.
+  Status PersistSlots();
+  Status PersistSlotsIfDirty();
+  Status AheadOfLogLocked(Position p) const;
+
   // Makes every record up to `lsn` durable (written, in kNone mode). With
   // `force`, also leads one round that syncs even in kNone mode.
   Status SyncUpTo(uint64_t lsn, bool force);
@@ -159,7 +223,15 @@ class WalImpl final : public Wal {
   std::vector<Segment> segments_;      // GUARDED_BY(mu_) oldest first
   std::map<std::string, Position> floors_;  // GUARDED_BY(mu_)
   WalStats stats_;                     // GUARDED_BY(mu_)
-  std::mutex remove_mu_;               // serialises RemoveObsoleteSegments
+  std::mutex remove_mu_;               // serialises RemoveObsoleteSegments; before slots_file_mu_
+  std::map<std::string, WalSlotInfo> slots_;  // GUARDED_BY(mu_) retained_bytes unused
+  bool slots_dirty_ = false;           // GUARDED_BY(mu_) AdvanceSlot moved one, not yet persisted
+  // Serialises slot changes that rewrite <dir>/SLOTS with the write itself,
+  // so the file never goes back to an older state. Taken before mu_.
+  std::mutex slots_file_mu_;
+  // Grows when a slot is invalidated or dropped (tail readers bound to a
+  // slot re-check it only then). Written under mu_.
+  std::atomic<uint64_t> slot_generation_{0};
 
   // Owned by the leader (leader_active_ == true) or by Open.
   std::unique_ptr<WritableFile> file_;
@@ -180,7 +252,7 @@ Status WalImpl::CreateSegment(uint64_t epoch, uint64_t first_lsn) {
   file_epoch_ = epoch;
   committed_size_ = file_->Size();
   std::lock_guard<std::mutex> l(mu_);
-  segments_.push_back({path, epoch, first_lsn});
+  segments_.push_back({path, epoch, first_lsn, committed_size_});
   ++stats_.segments_created;
   return Status::OK();
 }
@@ -270,7 +342,11 @@ Status WalImpl::Recover() {
 
   for (const auto& f : files) {
     auto name = ParseSegmentFileName(BaseName(f));
-    segments_.push_back({f, name->epoch, name->first_lsn});
+    uint64_t size = committed_size_;
+    if (f != last_path) {
+      ARK_ASSIGN_OR_RETURN(size, env_->GetFileSize(f));
+    }
+    segments_.push_back({f, name->epoch, name->first_lsn, size});
   }
   epoch_ = file_epoch_;
   next_lsn_ = tail->next_lsn();
@@ -288,14 +364,51 @@ Result<Position> WalImpl::Append(WalOp op, uint64_t collection_id, std::string_v
   uint64_t now = env_->WallMicros();
   std::lock_guard<std::mutex> l(mu_);
   if (!error_.ok()) return error_;
-  Position pos{epoch_, next_lsn_++};
+  Position pos{epoch_, next_lsn_};
+  BufferLocked(pos, now, static_cast<uint16_t>(op), collection_id, body);
+  return pos;
+}
+
+void WalImpl::BufferLocked(Position pos, uint64_t timestamp_micros, uint16_t op,
+                           uint64_t collection_id, std::string_view body) {
   if (buffer_.empty()) buffer_.first = pos;
   buffer_.frames.push_back(buffer_.data.size());
-  AppendWalFrame(&buffer_.data, pos, now, static_cast<uint16_t>(op), collection_id, body);
+  AppendWalFrame(&buffer_.data, pos, timestamp_micros, op, collection_id, body);
   buffer_.last = pos;
   last_ = pos;
+  next_lsn_ = pos.lsn + 1;
   ++stats_.records_appended;
-  return pos;
+}
+
+Result<Position> WalImpl::AppendReplicated(const WalRecord& record) {
+  if (record.body.size() > kMaxBodySize) {
+    return Status::InvalidArgument("replicated WAL record " + record.position.ToString() +
+                                   ": body of " + std::to_string(record.body.size()) +
+                                   " bytes exceeds the limit of " + std::to_string(kMaxBodySize) +
+                                   " bytes");
+  }
+  const Position pos = record.position;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!error_.ok()) return error_;
+    if (pos.lsn != next_lsn_) {
+      return Status::FailedPrecondition("replicated WAL record " + pos.ToString() +
+                                        ": expected lsn " + std::to_string(next_lsn_) +
+                                        ", got " + std::to_string(pos.lsn));
+    }
+    if (pos.epoch < epoch_) {
+      return Status::FailedPrecondition("replicated WAL record " + pos.ToString() +
+                                        ": epoch " + std::to_string(pos.epoch) +
+                                        " is older than this log's epoch " +
+                                        std::to_string(epoch_));
+    }
+    if (pos.epoch == epoch_) {
+      BufferLocked(pos, record.timestamp_micros, record.op, record.collection_id, record.body);
+      return pos;
+    }
+  }
+  return AppendFirstOfEpoch(pos.epoch, pos.lsn, record.timestamp_micros, record.op,
+                            record.collection_id, record.body, false);
 }
 
 Status WalImpl::WriteBatch(Batch* batch, uint64_t sync_base, bool sync, uint64_t* sync_micros) {
@@ -385,15 +498,7 @@ Status WalImpl::SyncUpTo(uint64_t lsn, bool force) {
     if (!s.ok()) {
       if (error_.ok()) error_ = s;
     } else {
-      if (!batch.empty()) {
-        SetDurableLocked(batch.last);
-        stats_.bytes_written += batch.data.size();
-        ++stats_.write_batches;
-      }
-      if (sync_micros > 0) {
-        ++stats_.syncs;
-        stats_.sync_micros_total += sync_micros - 1;
-      }
+      PublishRoundLocked(batch, sync_micros);
       need_forced_round = false;
       // Keep the larger allocation for the next swap: multi-MB batches would
       // otherwise regrow (and page-fault) from scratch every time.
@@ -406,29 +511,48 @@ Status WalImpl::SyncUpTo(uint64_t lsn, bool force) {
   }
 }
 
-Result<Position> WalImpl::StartEpoch(uint64_t epoch) {
+void WalImpl::PublishRoundLocked(const Batch& batch, uint64_t sync_micros) {
+  if (!batch.empty()) {
+    // The size first: a tail reader that sees the new durable lsn must find
+    // the bytes of its records below the published size.
+    segments_.back().size = committed_size_;
+    SetDurableLocked(batch.last);
+    stats_.bytes_written += batch.data.size();
+    ++stats_.write_batches;
+  }
+  if (sync_micros > 0) {
+    ++stats_.syncs;
+    stats_.sync_micros_total += sync_micros - 1;
+  }
+}
+
+Result<Position> WalImpl::AppendFirstOfEpoch(uint64_t epoch, uint64_t required_lsn,
+                                             uint64_t timestamp_micros, uint16_t op,
+                                             uint64_t collection_id, std::string_view body,
+                                             bool wait) {
   std::unique_lock<std::mutex> l(mu_);
   while (leader_active_ && error_.ok()) cv_.wait(l);
   if (!error_.ok()) return error_;
   if (epoch <= epoch_) {
-    return Status::InvalidArgument("StartEpoch(" + std::to_string(epoch) +
-                                   "): must be greater than the current epoch " +
+    return Status::InvalidArgument("starting epoch " + std::to_string(epoch) +
+                                   ": must be greater than the current epoch " +
                                    std::to_string(epoch_));
+  }
+  if (required_lsn != 0 && required_lsn != next_lsn_) {
+    return Status::FailedPrecondition("first record of epoch " + std::to_string(epoch) +
+                                      ": expected lsn " + std::to_string(next_lsn_) + ", got " +
+                                      std::to_string(required_lsn));
   }
   leader_active_ = true;
   Batch old;
   std::swap(old, buffer_);
   uint64_t sync_base = durable_.lsn;
   epoch_ = epoch;
-  Position pos{epoch, next_lsn_++};
-  buffer_.first = buffer_.last = last_ = pos;
-  buffer_.frames.push_back(0);
-  AppendWalFrame(&buffer_.data, pos, env_->WallMicros(), static_cast<uint16_t>(WalOp::kEpochStart),
-                 0, {});
-  ++stats_.records_appended;
+  Position pos{epoch, next_lsn_};
+  BufferLocked(pos, timestamp_micros, op, collection_id, body);
   l.unlock();
   // Old-epoch records go to the old segment; the next leader sees the new
-  // epoch in its batch and rotates before writing the kEpochStart record.
+  // epoch in its batch and rotates before writing this record.
   uint64_t sync_micros = 0;
   Status s = WriteBatch(&old, sync_base, !old.empty(), &sync_micros);
   if (!s.ok()) s = RollBack(s);
@@ -436,18 +560,12 @@ Result<Position> WalImpl::StartEpoch(uint64_t epoch) {
   leader_active_ = false;
   if (!s.ok()) {
     if (error_.ok()) error_ = s;
-  } else if (!old.empty()) {
-    SetDurableLocked(old.last);
-    stats_.bytes_written += old.data.size();
-    ++stats_.write_batches;
-    if (sync_micros > 0) {
-      ++stats_.syncs;
-      stats_.sync_micros_total += sync_micros - 1;
-    }
+  } else {
+    PublishRoundLocked(old, sync_micros);
   }
   cv_.notify_all();
   l.unlock();
-  ARK_RETURN_IF_ERROR(SyncUpTo(pos.lsn, options_.sync_mode == WalSyncMode::kNone));
+  if (wait) ARK_RETURN_IF_ERROR(SyncUpTo(pos.lsn, options_.sync_mode == WalSyncMode::kNone));
   return pos;
 }
 
@@ -491,6 +609,11 @@ Position WalImpl::WaitForDurableAfter(Position after, uint64_t timeout_micros) c
 
 Status WalImpl::RemoveObsoleteSegments(Position checkpoint) {
   std::lock_guard<std::mutex> serial(remove_mu_);
+  // Slots first: an over-bound slot must not hold the space, and a slot
+  // position advanced in memory must be on disk before the WAL below it goes
+  // (else a crash would bring back a slot whose WAL is gone).
+  ARK_RETURN_IF_ERROR(EnforceSlotBounds().status());
+  ARK_RETURN_IF_ERROR(PersistSlotsIfDirty());
   std::vector<std::string> doomed;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -510,12 +633,263 @@ Status WalImpl::RemoveObsoleteSegments(Position checkpoint) {
   return Status::OK();
 }
 
+// ---- Tail reading ----
+
+Status WalImpl::AheadOfLogLocked(Position p) const {
+  if (p.lsn <= last_.lsn) return Status::OK();
+  return Status::FailedPrecondition("position " + p.ToString() + " is ahead of this log, which ends at " +
+                                    last_.ToString());
+}
+
+Result<std::unique_ptr<WalTailReader>> WalImpl::OpenTailReader(Position after,
+                                                               std::vector<EpochStart> history,
+                                                               std::string slot) const {
+  const bool from_start = after == Position{};
+  if (!from_start) ARK_RETURN_IF_ERROR(CheckPositionOnHistory(after, history));
+  uint64_t start_lsn;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!slot.empty()) ARK_RETURN_IF_ERROR(CheckSlotLocked(slot));
+    const Segment& oldest = segments_.front();
+    if (from_start) {
+      start_lsn = oldest.first_lsn;
+    } else {
+      ARK_RETURN_IF_ERROR(AheadOfLogLocked(after));
+      if (after.lsn + 1 < oldest.first_lsn) {
+        return Status::NotFound("WAL records after " + after.ToString() +
+                                " were removed: the oldest retained record is lsn " +
+                                std::to_string(oldest.first_lsn) + " (" + oldest.path + ")");
+      }
+      start_lsn = after.lsn + 1;
+    }
+  }
+  return NewWalTailReader(env_, this, after, start_lsn, std::move(history), std::move(slot));
+}
+
+Result<WalSegmentInfo> WalImpl::FindSegment(uint64_t lsn) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), lsn,
+                             [](uint64_t v, const Segment& s) { return v < s.first_lsn; });
+  if (it == segments_.begin()) {
+    return Status::NotFound("WAL record lsn " + std::to_string(lsn) +
+                            " was removed: the oldest retained record is lsn " +
+                            std::to_string(segments_.front().first_lsn) + " (" +
+                            segments_.front().path + ")");
+  }
+  return *(it - 1);
+}
+
+uint64_t WalImpl::WaitForTail(uint64_t after_lsn, uint64_t slot_generation,
+                              uint64_t timeout_micros) const {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait_for(l, std::chrono::microseconds(timeout_micros), [&] {
+    return durable_.lsn > after_lsn || !error_.ok() ||
+           slot_generation_.load(std::memory_order_relaxed) != slot_generation;
+  });
+  return durable_.lsn;
+}
+
+// ---- Slots ----
+
+Status WalImpl::LoadSlots() {
+  ARK_ASSIGN_OR_RETURN(auto slots, ReadWalSlotsFile(env_, dir_));
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& slot : slots) {
+    std::string name = slot.name;
+    slots_[name] = std::move(slot);
+  }
+  return Status::OK();
+}
+
+Status WalImpl::InstallSlots() {
+  std::lock_guard<std::mutex> file_lock(slots_file_mu_);
+  bool changed = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    const Segment& oldest = segments_.front();
+    for (auto& [name, slot] : slots_) {
+      if (slot.invalidated) continue;
+      if (slot.restart.lsn + 1 < oldest.first_lsn) {
+        // Only if someone removed WAL files by hand: say so instead of
+        // pretending to hold what is gone.
+        InvalidateLocked(&slot, "the WAL after slot '" + name + "' position " +
+                                    slot.restart.ToString() +
+                                    " is gone: the oldest segment " + oldest.path +
+                                    " starts at lsn " + std::to_string(oldest.first_lsn));
+        changed = true;
+        continue;
+      }
+      floors_[SlotFloorName(name)] = {slot.restart.epoch, slot.restart.lsn + 1};
+    }
+  }
+  return changed ? PersistSlots() : Status::OK();
+}
+
+Status WalImpl::CheckSlotLocked(const std::string& name) const {
+  auto it = slots_.find(name);
+  if (it == slots_.end()) return Status::NotFound("no WAL slot '" + name + "' in " + dir_);
+  if (it->second.invalidated) {
+    return Status::FailedPrecondition("WAL slot '" + name +
+                                      "' is invalidated: " + it->second.invalidated_reason);
+  }
+  return Status::OK();
+}
+
+uint64_t WalImpl::RetainedBytesLocked(uint64_t floor_lsn) const {
+  // Segment i (lsns [first_i, first_{i+1})) is held while it has an lsn >=
+  // the floor: the same rule RemoveObsoleteSegments applies.
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    if (i + 1 == segments_.size() || segments_[i + 1].first_lsn > floor_lsn) {
+      bytes += segments_[i].size;
+    }
+  }
+  return bytes;
+}
+
+WalSlotInfo WalImpl::SlotInfoLocked(const WalSlotInfo& slot) const {
+  WalSlotInfo info = slot;
+  info.retained_bytes = slot.invalidated ? 0 : RetainedBytesLocked(slot.restart.lsn + 1);
+  return info;
+}
+
+void WalImpl::InvalidateLocked(WalSlotInfo* slot, std::string reason) {
+  slot->invalidated = true;
+  slot->invalidated_reason = std::move(reason);
+  slot->invalidated_micros = env_->WallMicros();
+  floors_.erase(SlotFloorName(slot->name));
+  ++stats_.slots_invalidated;
+  slot_generation_.fetch_add(1, std::memory_order_release);
+  cv_.notify_all();  // tail readers bound to it stop waiting
+}
+
+Status WalImpl::PersistSlots() {
+  std::vector<WalSlotInfo> slots;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [name, slot] : slots_) slots.push_back(slot);
+    slots_dirty_ = false;
+  }
+  Status s = WriteWalSlotsFile(env_, dir_, slots);
+  if (!s.ok()) {
+    std::lock_guard<std::mutex> l(mu_);
+    slots_dirty_ = true;  // the next RemoveObsoleteSegments / Flush tries again
+  }
+  return s.WithContext("writing the WAL slots file in " + dir_);
+}
+
+Status WalImpl::PersistSlotsIfDirty() {
+  std::lock_guard<std::mutex> file_lock(slots_file_mu_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!slots_dirty_) return Status::OK();
+  }
+  return PersistSlots();
+}
+
+Status WalImpl::CreateSlot(const std::string& name, Position restart,
+                           uint64_t max_retained_bytes) {
+  if (!IsValidWalSlotName(name)) {
+    return Status::InvalidArgument("bad WAL slot name '" + name +
+                                   "': use 1 to 64 characters of A-Z a-z 0-9 . _ -");
+  }
+  std::lock_guard<std::mutex> file_lock(slots_file_mu_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (slots_.count(name) != 0) {
+      return Status::AlreadyExists("WAL slot '" + name + "' already exists in " + dir_);
+    }
+    ARK_RETURN_IF_ERROR(AheadOfLogLocked(restart));
+    const Segment& oldest = segments_.front();
+    if (restart.lsn + 1 < oldest.first_lsn) {
+      return Status::NotFound("cannot create WAL slot '" + name + "' at " + restart.ToString() +
+                              ": the records after it were removed; the oldest retained record "
+                              "is lsn " + std::to_string(oldest.first_lsn));
+    }
+    WalSlotInfo slot;
+    slot.name = name;
+    slot.restart = restart;
+    slot.max_retained_bytes = max_retained_bytes;
+    slots_[name] = slot;
+    // The floor holds from now on, before the file is written: a concurrent
+    // RemoveObsoleteSegments cannot take what the slot is about to promise.
+    floors_[SlotFloorName(name)] = {restart.epoch, restart.lsn + 1};
+  }
+  Status s = PersistSlots();
+  if (!s.ok()) {
+    std::lock_guard<std::mutex> l(mu_);
+    slots_.erase(name);
+    floors_.erase(SlotFloorName(name));
+  }
+  return s;
+}
+
+Status WalImpl::AdvanceSlot(const std::string& name, Position restart) {
+  std::lock_guard<std::mutex> l(mu_);
+  ARK_RETURN_IF_ERROR(CheckSlotLocked(name));
+  ARK_RETURN_IF_ERROR(AheadOfLogLocked(restart));
+  WalSlotInfo& slot = slots_[name];
+  if (restart.lsn <= slot.restart.lsn) return Status::OK();  // only forward
+  slot.restart = restart;
+  floors_[SlotFloorName(name)] = {restart.epoch, restart.lsn + 1};
+  slots_dirty_ = true;  // persisted before any WAL below it is removed
+  return Status::OK();
+}
+
+Status WalImpl::DropSlot(const std::string& name) {
+  std::lock_guard<std::mutex> file_lock(slots_file_mu_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (slots_.erase(name) == 0) return Status::NotFound("no WAL slot '" + name + "' in " + dir_);
+    floors_.erase(SlotFloorName(name));
+    slot_generation_.fetch_add(1, std::memory_order_release);
+    cv_.notify_all();
+  }
+  return PersistSlots();
+}
+
+std::vector<WalSlotInfo> WalImpl::ListSlots() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<WalSlotInfo> out;
+  for (const auto& [name, slot] : slots_) out.push_back(SlotInfoLocked(slot));
+  return out;
+}
+
+Result<WalSlotInfo> WalImpl::GetSlot(const std::string& name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = slots_.find(name);
+  if (it == slots_.end()) return Status::NotFound("no WAL slot '" + name + "' in " + dir_);
+  return SlotInfoLocked(it->second);
+}
+
+Result<std::vector<std::string>> WalImpl::EnforceSlotBounds() {
+  std::lock_guard<std::mutex> file_lock(slots_file_mu_);
+  std::vector<std::string> invalidated;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& [name, slot] : slots_) {
+      if (slot.invalidated || slot.max_retained_bytes == 0) continue;
+      uint64_t held = RetainedBytesLocked(slot.restart.lsn + 1);
+      if (held <= slot.max_retained_bytes) continue;
+      InvalidateLocked(&slot, "slot '" + name + "' held " + std::to_string(held) +
+                                  " bytes of WAL, more than its bound of " +
+                                  std::to_string(slot.max_retained_bytes));
+      invalidated.push_back(name);
+    }
+  }
+  if (!invalidated.empty()) ARK_RETURN_IF_ERROR(PersistSlots());
+  return invalidated;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Wal>> Wal::Open(Env* env, const std::string& dir,
                                        const WalOptions& options) {
   auto wal = std::make_unique<WalImpl>(env, dir, options);
+  // Slots before anything can be removed: they are retain floors.
+  ARK_RETURN_IF_ERROR(wal->LoadSlots().WithContext("opening WAL " + dir));
   ARK_RETURN_IF_ERROR(wal->Recover().WithContext("opening WAL " + dir));
+  ARK_RETURN_IF_ERROR(wal->InstallSlots().WithContext("opening WAL " + dir));
   return std::unique_ptr<Wal>(std::move(wal));
 }
 

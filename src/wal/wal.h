@@ -33,6 +33,13 @@
 //
 //   Positions compare by lsn inside the WAL (lsn never restarts at a new
 //   epoch). Format and recovery rules: docs/formats/wal.md.
+//
+//   Tail reading (OpenTailReader, wal/wal_tail_reader.h) serves archiving and
+//   streaming: records after a position as they become durable, in their
+//   exact on-disk framing. Slots (CreateSlot...) are named retain floors that
+//   survive a restart (<dir>/SLOTS, docs/formats/slots.md) with a size bound
+//   past which they are invalidated instead of filling the disk.
+//   AppendReplicated writes a primary's record unchanged into a standby's log.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +52,7 @@
 #include "core/status.h"
 #include "storage/env.h"
 #include "wal/wal_record.h"
+#include "wal/wal_tail_reader.h"
 
 namespace ark {
 
@@ -78,6 +86,25 @@ struct WalStats {
   uint64_t sync_micros_total = 0;
   uint64_t write_batches = 0;     // group-commit batches written (one write() each)
   uint64_t segments_created = 0;  // by this Wal object (rotation, StartEpoch, new log)
+  uint64_t slots_invalidated = 0;  // by this Wal object (EnforceSlotBounds)
+};
+
+// A durable slot: a named retain floor persisted in <wal dir>/SLOTS, for a
+// consumer that outlives one process (the archiver, each standby).
+struct WalSlotInfo {
+  std::string name;
+  // The consumer has every record up to and including `restart`; the WAL
+  // after it is retained (a retain floor at restart.lsn + 1).
+  Position restart;
+  uint64_t max_retained_bytes = 0;  // 0 = unbounded
+  bool invalidated = false;
+  // e.g. "slot 'standby-a' held 2147483648 bytes of WAL, more than its bound
+  // of 1073741824"
+  std::string invalidated_reason;
+  uint64_t invalidated_micros = 0;  // Env::WallMicros() when invalidated
+  // Computed by ListSlots / GetSlot: bytes of the WAL segments kept for this
+  // slot (0 once invalidated: it holds nothing).
+  uint64_t retained_bytes = 0;
 };
 
 class Wal {
@@ -115,16 +142,77 @@ class Wal {
 
   // Retention. A named floor ("retain from position P") holds every record at
   // or after P; RemoveObsoleteSegments(checkpoint) deletes whole segment files
-  // whose records all lie before min(checkpoint, every floor).
+  // whose records all lie before min(checkpoint, every floor). Slots are
+  // floors named "slot/<name>"; RemoveObsoleteSegments first calls
+  // EnforceSlotBounds and persists slot positions moved by AdvanceSlot.
   virtual void SetRetainFloor(const std::string& name, Position from) = 0;
   virtual void ClearRetainFloor(const std::string& name) = 0;
   virtual Status RemoveObsoleteSegments(Position checkpoint) = 0;
+
+  // ---- Tail reading ----
+  // Opens a reader of the durable records after `after` (see
+  // wal/wal_tail_reader.h), checked against `history` (the database's epoch
+  // list, oldest first; empty = no timeline check). `after` = {0, 0} reads
+  // from the oldest retained record. Errors:
+  //   FailedPrecondition: after.epoch is not in `history`; `after` lies past
+  //     the end of its epoch ("position 1/500 is on a forked history: epoch 2
+  //     began at 2/450, so epoch 1 ends at lsn 449") or before its start;
+  //     `after` is ahead of LastPosition() ("position X is ahead of this log,
+  //     which ends at Y"); `slot` is invalidated (the message has its reason).
+  //   NotFound: records after `after` were removed by retention (the message
+  //     names the oldest retained lsn); `slot` does not exist.
+  //   InvalidArgument: `history` is not ordered.
+  // `slot`: if not empty, the reader fails with FailedPrecondition once that
+  // slot is invalidated or dropped. The reader must not outlive the Wal.
+  virtual Result<std::unique_ptr<WalTailReader>> OpenTailReader(
+      Position after, std::vector<EpochStart> history, std::string slot = {}) const = 0;
+
+  // ---- Durable slots (persisted in <dir>/SLOTS; docs/formats/slots.md) ----
+  // Slot names: 1 to 64 characters of [A-Za-z0-9._-].
+  //
+  // Persistence rule (PostgreSQL's: slot positions reach the disk at
+  // checkpoints): CreateSlot, DropSlot and invalidation write the file before
+  // they return. AdvanceSlot moves the floor in memory at once and the file
+  // follows at the next RemoveObsoleteSegments (before it deletes anything)
+  // or Flush(). So after a crash a slot may be back at an older position
+  // (the consumer re-receives records it had, never misses one), never past
+  // what the consumer confirmed, and the WAL after its persisted position is
+  // always still on disk.
+  //
+  // CreateSlot: AlreadyExists; InvalidArgument for a bad name; NotFound if
+  // the WAL after `restart` is already gone; FailedPrecondition if `restart`
+  // is ahead of the log.
+  virtual Status CreateSlot(const std::string& name, Position restart,
+                            uint64_t max_retained_bytes) = 0;
+  // Moves the slot forward (a lower position is a no-op). NotFound;
+  // FailedPrecondition if invalidated (the message has the reason) or if
+  // `restart` is ahead of the log.
+  virtual Status AdvanceSlot(const std::string& name, Position restart) = 0;
+  virtual Status DropSlot(const std::string& name) = 0;  // NotFound
+  virtual std::vector<WalSlotInfo> ListSlots() const = 0;  // by name
+  virtual Result<WalSlotInfo> GetSlot(const std::string& name) const = 0;  // NotFound
+  // Invalidates every valid slot whose retained bytes exceed its bound:
+  // persisted, its floor released so RemoveObsoleteSegments can free the
+  // space, tail readers bound to it fail. Returns their names.
+  // RemoveObsoleteSegments calls it first; the engine may also call it on a timer.
+  virtual Result<std::vector<std::string>> EnforceSlotBounds() = 0;
+
+  // ---- Replication ----
+  // Appends `record` (a primary's record) at its own position with its own
+  // timestamp, op, collection id and body: the payload bytes written are
+  // byte-identical to the primary's (the frame's sync base lsn may differ).
+  // record.position.lsn must be exactly the next lsn (else
+  // FailedPrecondition "expected lsn N, got M") and its epoch >= the current
+  // epoch (else FailedPrecondition); a higher epoch starts a new segment for
+  // it, as StartEpoch does. Does not wait for durability: call WaitDurable.
+  virtual Result<Position> AppendReplicated(const WalRecord& record) = 0;
 
   // Paths of the segment files, oldest first (for archiving and inspection).
   virtual std::vector<std::string> SegmentFiles() const = 0;
   virtual WalStats Stats() const = 0;
 
-  // Writes and syncs whatever is buffered (used at shutdown).
+  // Writes and syncs whatever is buffered, and persists slot positions moved
+  // by AdvanceSlot (used at shutdown).
   virtual Status Flush() = 0;
 };
 
