@@ -74,6 +74,9 @@ void AddEngineMetrics(server::MetricsRegistry& metrics, Database* db) {
   metrics.Describe("ark_wal_bytes_written", "Bytes written to the WAL since start");
   metrics.Describe("ark_wal_syncs", "WAL fdatasync calls since start");
   metrics.Describe("ark_wal_sync_seconds_total", "Time spent in WAL fdatasync since start");
+  metrics.Describe("ark_wal_slots_invalidated", "Durable slots invalidated past their size bound since start");
+  metrics.Describe("ark_wal_slot_retained_bytes", "Bytes of WAL kept for a durable slot");
+  metrics.Describe("ark_wal_slot_invalidated", "1 if the durable slot was invalidated (its consumer must start over)");
   metrics.AddCollector([db](server::MetricsRegistry& m) {
     for (const auto& database : db->ListDatabases()) {
       for (const auto& c : db->ListCollections(database)) {
@@ -86,6 +89,12 @@ void AddEngineMetrics(server::MetricsRegistry& metrics, Database* db) {
     m.SetGauge("ark_wal_bytes_written", {}, static_cast<double>(s.bytes_written));
     m.SetGauge("ark_wal_syncs", {}, static_cast<double>(s.syncs));
     m.SetGauge("ark_wal_sync_seconds_total", {}, static_cast<double>(s.sync_micros_total) / 1e6);
+    m.SetGauge("ark_wal_slots_invalidated", {}, static_cast<double>(s.slots_invalidated));
+    for (const auto& slot : db->wal()->ListSlots()) {
+      server::Labels l{{"slot", slot.name}};
+      m.SetGauge("ark_wal_slot_retained_bytes", l, static_cast<double>(slot.retained_bytes));
+      m.SetGauge("ark_wal_slot_invalidated", l, slot.invalidated ? 1 : 0);
+    }
   });
 }
 

@@ -491,11 +491,6 @@ bool Database::NeedsManifestCommit(uint16_t op) {
   }
 }
 
-// MERGE: replaced by wal_->AppendReplicated once the WAL layer has it.
-static Result<Position> WalAppendReplicatedPending(const WalRecord&) {
-  return Status::NotSupported("AppendReplicated: the WAL layer part is not merged yet");
-}
-
 Result<Position> Database::AppendReplicated(const WalRecord& record) {
   ARK_RETURN_IF_ERROR(StickyError());
   if (!options_.follower) {
@@ -509,7 +504,7 @@ Result<Position> Database::AppendReplicated(const WalRecord& record) {
   std::lock_guard<std::mutex> commit(commit_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ARK_ASSIGN_OR_RETURN(Position pos, WalAppendReplicatedPending(record));
+    ARK_ASSIGN_OR_RETURN(Position pos, wal_->AppendReplicated(record));
     if (pos != record.position) {
       return Status::Internal(fmt::format("replicated record at {} was written at {}", record.position.ToString(),
                                           pos.ToString()));

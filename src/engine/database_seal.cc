@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/hash.h"
 #include "engine/content_file.h"
@@ -189,7 +190,7 @@ Manifest Database::BuildManifestLocked() {
     if (!live.count(f)) retired_files_.emplace(f, m.applied);
   }
   const Position floor = FileConsumerFloor();
-  std::erase_if(retired_files_, [&](const auto& r) { return live.count(r.first) || r.second <= floor; });
+  std::erase_if(retired_files_, [&](const auto& r) { return live.count(r.first) || r.second.lsn <= floor.lsn; });
   m.retired = retired_files_;
   manifest_applied_ = m.applied;
   return m;
@@ -212,6 +213,8 @@ Status Database::CommitManifestLocked() {
     last_manifest_ = m;
   }
   DeleteObsoleteFilesLocked(m);
+  // Slots past their bound are invalidated (and logged) before WAL removal.
+  ARK_RETURN_IF_ERROR(EnforceSlotBounds());
   return wal_->RemoveObsoleteSegments(m.checkpoint);
 }
 
@@ -252,13 +255,22 @@ void Database::DeleteObsoleteFilesLocked(const Manifest& m) {
 // ---- DR seams ------------------------------------------------------------------
 
 Status Database::EnforceSlotBounds() {
-  // MERGE: wal_->EnforceSlotBounds() with a log line per invalidated slot.
+  ARK_ASSIGN_OR_RETURN(std::vector<std::string> invalidated, wal_->EnforceSlotBounds());
+  for (const auto& name : invalidated) {
+    auto slot = wal_->GetSlot(name);
+    spdlog::error("durable slot '{}' invalidated: {}; its consumer must start again from a new copy, writes go on",
+                  name, slot.ok() ? slot->invalidated_reason : slot.status().ToString());
+  }
   return Status::OK();
 }
 
 Position Database::FileConsumerFloor() const {
-  // MERGE: the minimum restart position of the WAL's durable slots.
-  return Position{UINT64_MAX, UINT64_MAX};
+  // Invalidated slots hold nothing (their consumer starts over from a copy).
+  Position floor{UINT64_MAX, UINT64_MAX};
+  for (const auto& slot : wal_->ListSlots()) {
+    if (!slot.invalidated) floor = std::min(floor, slot.restart);
+  }
+  return floor;
 }
 
 Result<ConsistentCut> Database::GetConsistentCut(const std::string& pin_name, uint64_t ttl_micros) {
