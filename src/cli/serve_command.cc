@@ -17,7 +17,7 @@
 #include "cli/command_registry.h"
 #include "engine/database.h"
 #include "server/admin_backup.h"
-#include "server/backup_scheduler.h"
+#include "dr/schedule/backup_scheduler.h"
 #include "server/http_server.h"
 #include "server/milvus_namespace.h"
 #include "server/milvus_service.h"
@@ -57,16 +57,16 @@ DatabaseOptions OptionsFor(const server::ServerConfig& config) {
   return options;
 }
 
-void AddEngineMetrics(server::MetricsRegistry& metrics, Database* db) {
+void AddEngineMetrics(MetricsRegistry& metrics, Database* db) {
   metrics.Describe("ark_collection_rows", "Live rows per collection");
   metrics.Describe("ark_collection_sealed_segments", "Sealed segments per collection");
   metrics.Describe("ark_wal_bytes_written", "Bytes written to the WAL since start");
   metrics.Describe("ark_wal_syncs", "WAL fdatasync calls since start");
   metrics.Describe("ark_wal_sync_seconds_total", "Time spent in WAL fdatasync since start");
-  metrics.AddCollector([db](server::MetricsRegistry& m) {
+  metrics.AddCollector([db](MetricsRegistry& m) {
     for (const auto& database : db->ListDatabases()) {
       for (const auto& c : db->ListCollections(database)) {
-        server::Labels l{{"database", c.database}, {"collection", c.name}};
+        MetricLabels l{{"database", c.database}, {"collection", c.name}};
         m.SetGauge("ark_collection_rows", l, static_cast<double>(c.live_rows));
         m.SetGauge("ark_collection_sealed_segments", l, static_cast<double>(c.sealed_segments));
       }
@@ -111,7 +111,7 @@ Status Serve(const ServeFlags& flags) {
   spdlog::info("opening data directory {}", config.data_dir);
   ARK_ASSIGN_OR_RETURN(auto db, Database::Open(env, config.data_dir, OptionsFor(config)));
 
-  server::MetricsRegistry metrics;
+  MetricsRegistry metrics;
   AddEngineMetrics(metrics, db.get());
   server::HttpServer http(config, &metrics);
   server::MilvusService milvus(db.get(), config.limits);
@@ -120,9 +120,9 @@ Status Serve(const ServeFlags& flags) {
   namespaces.Register(http);
   // Declared after the HTTP server: destroyed first, cancelling running
   // jobs, once no request can reach them.
-  server::JobManager jobs;
-  server::RegisterBackupRoutes(http, db.get(), &jobs);
-  server::BackupScheduler scheduler(db.get(), &jobs, &metrics, config.schedules);
+  dr::JobManager jobs(env);
+  server::RegisterBackupRoutes(http, env, db.get(), &jobs);
+  dr::BackupScheduler scheduler(env, db.get(), &jobs, &metrics, config.schedules);
   ARK_RETURN_IF_ERROR(scheduler.Start());
   if (!config.schedules.empty()) spdlog::info("{} backup schedule(s) active", config.schedules.size());
   ARK_RETURN_IF_ERROR(http.Bind());

@@ -1,6 +1,6 @@
 // Backup and restore end to end: a real Database, a real repository on the
 // local backend and on S3 (s3rver), and FaultInjectingStore for failures.
-#include "dr/backup.h"
+#include "dr/backup/backup.h"
 
 #include <gtest/gtest.h>
 
@@ -113,8 +113,8 @@ class BackupTest : public ::testing::TestWithParam<std::string> {
     ASSERT_OK(store.status());
     store_ = std::move(store).value();
     faulty_ = std::make_unique<FaultInjectingStore>(store_.get());
-    ASSERT_OK(Repository::Init(faulty_.get(), {}, {}));
-    ASSERT_OK_AND_ASSIGN(repo_, Repository::Open(faulty_.get(), {}));
+    ASSERT_OK(Repository::Init(Env::Default(), faulty_.get(), {}, {}));
+    ASSERT_OK_AND_ASSIGN(repo_, Repository::Open(Env::Default(), faulty_.get(), {}));
     db_ = OpenDb(dir_.Sub("data"));
     ASSERT_NE(db_, nullptr);
   }
@@ -404,8 +404,8 @@ TEST(BackupEncryptionTest, EncryptedRepositoryRoundTripsAndRefusesTheWrongKey) {
   }
   RepositoryInitOptions init;
   init.encrypt = true;
-  ASSERT_OK(Repository::Init(store->get(), init, {dir.Sub("key"), ""}));
-  ASSERT_OK_AND_ASSIGN(auto repo, Repository::Open(store->get(), {dir.Sub("key"), ""}));
+  ASSERT_OK(Repository::Init(Env::Default(), store->get(), init, {dir.Sub("key"), ""}));
+  ASSERT_OK_AND_ASSIGN(auto repo, Repository::Open(Env::Default(), store->get(), {dir.Sub("key"), ""}));
   auto db = OpenDb(dir.Sub("data"));
   Populate(db.get());
   auto docs = Dump(db.get(), "", "docs");
@@ -419,10 +419,10 @@ TEST(BackupEncryptionTest, EncryptedRepositoryRoundTripsAndRefusesTheWrongKey) {
   auto restored = OpenDb(dir.Sub("restored"));
   EXPECT_EQ(Dump(restored.get(), "", "docs"), docs);
 
-  auto wrong = Repository::Open(store->get(), {dir.Sub("wrong"), ""});
+  auto wrong = Repository::Open(Env::Default(), store->get(), {dir.Sub("wrong"), ""});
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.status().code(), StatusCode::kPermissionDenied) << wrong.status().ToString();
-  auto none = Repository::Open(store->get(), {});
+  auto none = Repository::Open(Env::Default(), store->get(), {});
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.status().message().find("encrypted"), std::string::npos) << none.status().ToString();
 }
