@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "dr/backup.h"
-#include "dr/repository_open.h"
+#include "dr/backup/backup.h"
+#include "dr/repository/repository_open.h"
 #include "engine/database.h"
 
 using namespace ark;
@@ -120,7 +120,7 @@ struct Timed {
 Timed Backup(Database* db, const std::string& repo_dir, const std::string& compression, const std::string& name) {
   dr::RepositoryInitOptions init;
   init.compression = compression;
-  auto repo = dr::OpenRepositoryUrl(repo_dir, {}, /*create=*/true, init);
+  auto repo = dr::OpenRepositoryUrl(Env::Default(), repo_dir, {}, /*create=*/true, init);
   if (!repo.ok()) Die(repo.status());
   dr::BackupOptions o;
   o.name = name;
@@ -135,7 +135,7 @@ Timed Backup(Database* db, const std::string& repo_dir, const std::string& compr
 // Restores `name` into `target`; with keep_open the opened database comes back.
 std::unique_ptr<Database> Restore(const std::string& repo_dir, const std::string& name, const std::string& target,
                                   bool keep_open, int threads, double* seconds) {
-  auto repo = dr::OpenRepositoryUrl(repo_dir, {}, false);
+  auto repo = dr::OpenRepositoryUrl(Env::Default(), repo_dir, {}, false);
   if (!repo.ok()) Die(repo.status());
   dr::RestoreOptions o;
   o.name = name;

@@ -166,7 +166,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", db.status().ToString().c_str());
     return 1;
   }
-  server::MetricsRegistry metrics;
+  MetricsRegistry metrics;
   server::ServerConfig config;
   config.port = 0;
   config.access_log = false;

@@ -277,7 +277,7 @@ int main(int argc, char** argv) {
   if (!opened.ok()) Die(opened.status().ToString());
   std::unique_ptr<Database> db = std::move(opened).value();
 
-  server::MetricsRegistry metrics;
+  MetricsRegistry metrics;
   server::ServerConfig config;
   config.port = 0;
   config.access_log = false;

@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hash.h"
-#include "dr/backup_manifest.h"
-#include "dr/backup_state.h"
-#include "dr/blob_codec.h"
-#include "dr/repository_descriptor.h"
+#include "dr/backup/backup_manifest.h"
+#include "dr/backup/backup_state.h"
+#include "dr/repository/blob_codec.h"
+#include "dr/repository/repository_descriptor.h"
 #include "fuzz/fuzz_util.h"
 
 using namespace ark;

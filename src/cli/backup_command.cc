@@ -21,8 +21,8 @@
 #include "cli/time_format.h"
 #include "cli/progress_display.h"
 #include "cli/admin_client.h"
-#include "dr/backup.h"
-#include "dr/repository_open.h"
+#include "dr/backup/backup.h"
+#include "dr/repository/repository_open.h"
 #include "engine/database.h"
 #include "engine/schema.h"
 #include "storage/env.h"
@@ -66,11 +66,11 @@ void AddRepoFlags(CLI::App* cmd, RepoFlags* r) {
 }
 
 Result<dr::OpenedRepository> OpenRepo(const RepoFlags& r, bool create) {
-  ARK_ASSIGN_OR_RETURN(dr::EncryptionKey key, dr::KeyFromOptions(r.key_file, r.passphrase_file));
+  ARK_ASSIGN_OR_RETURN(dr::EncryptionKey key, dr::KeyFromOptions(Env::Default(), r.key_file, r.passphrase_file));
   dr::RepositoryInitOptions init;
   init.compression = r.compression;
   init.zstd_level = r.zstd_level;
-  return dr::OpenRepositoryUrl(r.repo, key, create, init);
+  return dr::OpenRepositoryUrl(Env::Default(), r.repo, key, create, init);
 }
 
 Result<std::vector<dr::CollectionName>> ParseNames(const std::vector<std::string>& texts) {
@@ -259,7 +259,7 @@ Status Prune(const BackupArgs& a) {
 }
 
 Status Init(const BackupArgs& a, bool encrypt) {
-  ARK_ASSIGN_OR_RETURN(dr::EncryptionKey key, dr::KeyFromOptions(a.r.key_file, a.r.passphrase_file));
+  ARK_ASSIGN_OR_RETURN(dr::EncryptionKey key, dr::KeyFromOptions(Env::Default(), a.r.key_file, a.r.passphrase_file));
   if (encrypt && key.empty()) {
     return Status::InvalidArgument("--encrypt needs --key-file, --passphrase-file or ARK_BACKUP_PASSPHRASE");
   }
@@ -271,7 +271,7 @@ Status Init(const BackupArgs& a, bool encrypt) {
   o.compression = a.r.compression;
   o.zstd_level = a.r.zstd_level;
   o.encrypt = encrypt;
-  ARK_RETURN_IF_ERROR(dr::Repository::Init(store.get(), o, key));
+  ARK_RETURN_IF_ERROR(dr::Repository::Init(Env::Default(), store.get(), o, key));
   std::printf("created repository %s (%s%s)\n", store->Describe().c_str(), o.compression.c_str(),
               encrypt ? ", AES-256-GCM" : "");
   return Status::OK();

@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-#include "dr/backup.h"
+#include "dr/backup/backup.h"
 
 namespace ark::cli {
 

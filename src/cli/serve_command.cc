@@ -20,7 +20,7 @@
 #include "engine/database.h"
 #include "engine/database_maintenance.h"
 #include "server/admin_backup.h"
-#include "server/backup_scheduler.h"
+#include "dr/schedule/backup_scheduler.h"
 #include "server/http_server.h"
 #include "server/milvus_namespace.h"
 #include "server/milvus_service.h"
@@ -68,7 +68,7 @@ std::chrono::milliseconds MaintenanceInterval(const server::ServerConfig& config
   return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
-void AddEngineMetrics(server::MetricsRegistry& metrics, Database* db) {
+void AddEngineMetrics(MetricsRegistry& metrics, Database* db) {
   metrics.Describe("ark_collection_rows", "Live rows per collection");
   metrics.Describe("ark_collection_sealed_segments", "Sealed segments per collection");
   metrics.Describe("ark_wal_bytes_written", "Bytes written to the WAL since start");
@@ -77,10 +77,10 @@ void AddEngineMetrics(server::MetricsRegistry& metrics, Database* db) {
   metrics.Describe("ark_wal_slots_invalidated", "Durable slots invalidated past their size bound since start");
   metrics.Describe("ark_wal_slot_retained_bytes", "Bytes of WAL kept for a durable slot");
   metrics.Describe("ark_wal_slot_invalidated", "1 if the durable slot was invalidated (its consumer must start over)");
-  metrics.AddCollector([db](server::MetricsRegistry& m) {
+  metrics.AddCollector([db](MetricsRegistry& m) {
     for (const auto& database : db->ListDatabases()) {
       for (const auto& c : db->ListCollections(database)) {
-        server::Labels l{{"database", c.database}, {"collection", c.name}};
+        MetricLabels l{{"database", c.database}, {"collection", c.name}};
         m.SetGauge("ark_collection_rows", l, static_cast<double>(c.live_rows));
         m.SetGauge("ark_collection_sealed_segments", l, static_cast<double>(c.sealed_segments));
       }
@@ -91,7 +91,7 @@ void AddEngineMetrics(server::MetricsRegistry& metrics, Database* db) {
     m.SetGauge("ark_wal_sync_seconds_total", {}, static_cast<double>(s.sync_micros_total) / 1e6);
     m.SetGauge("ark_wal_slots_invalidated", {}, static_cast<double>(s.slots_invalidated));
     for (const auto& slot : db->wal()->ListSlots()) {
-      server::Labels l{{"slot", slot.name}};
+      MetricLabels l{{"slot", slot.name}};
       m.SetGauge("ark_wal_slot_retained_bytes", l, static_cast<double>(slot.retained_bytes));
       m.SetGauge("ark_wal_slot_invalidated", l, slot.invalidated ? 1 : 0);
     }
@@ -131,7 +131,7 @@ Status Serve(const ServeFlags& flags) {
   spdlog::info("opening data directory {}", config.data_dir);
   ARK_ASSIGN_OR_RETURN(auto db, Database::Open(env, config.data_dir, OptionsFor(config)));
 
-  server::MetricsRegistry metrics;
+  MetricsRegistry metrics;
   AddEngineMetrics(metrics, db.get());
   server::HttpServer http(config, &metrics);
   server::MilvusService milvus(db.get(), config.limits);
@@ -140,9 +140,9 @@ Status Serve(const ServeFlags& flags) {
   namespaces.Register(http);
   // Declared after the HTTP server: destroyed first, cancelling running
   // jobs, once no request can reach them.
-  server::JobManager jobs;
-  server::RegisterBackupRoutes(http, db.get(), &jobs);
-  server::BackupScheduler scheduler(db.get(), &jobs, &metrics, config.schedules);
+  dr::JobManager jobs(env);
+  server::RegisterBackupRoutes(http, env, db.get(), &jobs);
+  dr::BackupScheduler scheduler(env, db.get(), &jobs, &metrics, config.schedules);
   ARK_RETURN_IF_ERROR(scheduler.Start());
   DatabaseMaintenance maintenance(db.get(), MaintenanceInterval(config));
   maintenance.Start();

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "dr/backup.h"
-#include "dr/repository_open.h"
+#include "dr/backup/backup.h"
+#include "dr/repository/repository_open.h"
 #include "engine/schema.h"
 #include "server/milvus_schema.h"
 
@@ -77,7 +77,7 @@ Result<std::vector<dr::CollectionName>> Collections(const json& body) {
 }
 
 // The repository a request names; the key by file path on this host.
-Result<dr::OpenedRepository> OpenFor(const json& body, bool create) {
+Result<dr::OpenedRepository> OpenFor(Env* env, const json& body, bool create) {
   if (body.contains("passphrase")) {
     return Status::InvalidArgument(
         "a passphrase is not accepted in a request body; give 'passphraseFile' (a path on the server) instead");
@@ -85,20 +85,20 @@ Result<dr::OpenedRepository> OpenFor(const json& body, bool create) {
   ARK_ASSIGN_OR_RETURN(std::string repo, String(body, "repo", true));
   ARK_ASSIGN_OR_RETURN(std::string key_file, String(body, "keyFile", false));
   ARK_ASSIGN_OR_RETURN(std::string passphrase_file, String(body, "passphraseFile", false));
-  ARK_ASSIGN_OR_RETURN(dr::EncryptionKey key, dr::KeyFromOptions(key_file, passphrase_file));
-  return dr::OpenRepositoryUrl(repo, key, create);
+  ARK_ASSIGN_OR_RETURN(dr::EncryptionKey key, dr::KeyFromOptions(env, key_file, passphrase_file));
+  return dr::OpenRepositoryUrl(env, repo, key, create);
 }
 
 }  // namespace
 
-void RegisterBackupRoutes(HttpServer& http, Database* db, JobManager* jobs) {
-  http.RegisterAdmin("backups/create", [db, jobs](RequestContext& ctx) -> Result<json> {
+void RegisterBackupRoutes(HttpServer& http, Env* env, Database* db, dr::JobManager* jobs) {
+  http.RegisterAdmin("backups/create", [env, db, jobs](RequestContext& ctx) -> Result<json> {
     ARK_ASSIGN_OR_RETURN(std::string name, String(ctx.body, "name", false));
     if (!name.empty()) ARK_RETURN_IF_ERROR(dr::ValidateBackupName(name));
     ARK_ASSIGN_OR_RETURN(auto collections, Collections(ctx.body));
     ARK_ASSIGN_OR_RETURN(int64_t parallel, Int(ctx.body, "parallel", 4, 1, 64));
     // Open the repository now so that a bad URL or key fails the request itself.
-    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository opened, OpenFor(ctx.body, /*create=*/true));
+    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository opened, OpenFor(env, ctx.body, /*create=*/true));
     auto repo = std::make_shared<dr::OpenedRepository>(std::move(opened));
     dr::BackupOptions options;
     options.name = name.empty() ? dr::DefaultBackupName(static_cast<uint64_t>(
@@ -118,10 +118,10 @@ void RegisterBackupRoutes(HttpServer& http, Database* db, JobManager* jobs) {
     return json{{"jobId", id}, {"name", options.name}};
   });
 
-  http.RegisterAdmin("backups/verify", [jobs](RequestContext& ctx) -> Result<json> {
+  http.RegisterAdmin("backups/verify", [env, jobs](RequestContext& ctx) -> Result<json> {
     ARK_ASSIGN_OR_RETURN(std::string name, BackupName(ctx.body));
     ARK_ASSIGN_OR_RETURN(bool quick, Bool(ctx.body, "quick"));
-    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository opened, OpenFor(ctx.body, false));
+    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository opened, OpenFor(env, ctx.body, false));
     auto repo = std::make_shared<dr::OpenedRepository>(std::move(opened));
     ARK_ASSIGN_OR_RETURN(std::string id,
                          jobs->Start("verify", "verify " + name, [repo, name, quick](dr::Progress* p, const std::atomic<bool>* c) -> Result<json> {
@@ -131,7 +131,7 @@ void RegisterBackupRoutes(HttpServer& http, Database* db, JobManager* jobs) {
     return json{{"jobId", id}};
   });
 
-  http.RegisterAdmin("restores/create", [jobs](RequestContext& ctx) -> Result<json> {
+  http.RegisterAdmin("restores/create", [env, jobs](RequestContext& ctx) -> Result<json> {
     dr::RestoreOptions options;
     ARK_ASSIGN_OR_RETURN(options.name, BackupName(ctx.body));
     ARK_ASSIGN_OR_RETURN(options.target_dir, String(ctx.body, "targetDir", false));
@@ -157,12 +157,12 @@ void RegisterBackupRoutes(HttpServer& http, Database* db, JobManager* jobs) {
         options.filter.rename[f] = t;
       }
     }
-    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository opened, OpenFor(ctx.body, false));
+    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository opened, OpenFor(env, ctx.body, false));
     auto repo = std::make_shared<dr::OpenedRepository>(std::move(opened));
     ARK_ASSIGN_OR_RETURN(std::string id,
                          jobs->Start("restore", "restore " + options.name + " into " + options.target_dir,
-                                     [repo, options](dr::Progress* p, const std::atomic<bool>* c) -> Result<json> {
-                                       ARK_ASSIGN_OR_RETURN(auto r, dr::RestoreBackup(Env::Default(), repo->repo.get(), options, p, c));
+                                     [env, repo, options](dr::Progress* p, const std::atomic<bool>* c) -> Result<json> {
+                                       ARK_ASSIGN_OR_RETURN(auto r, dr::RestoreBackup(env, repo->repo.get(), options, p, c));
                                        json cols = json::array();
                                        for (const auto& ci : r.collections) {
                                          cols.push_back({{"database", ci.database}, {"name", ci.name}, {"rows", ci.live_rows}});
@@ -172,26 +172,26 @@ void RegisterBackupRoutes(HttpServer& http, Database* db, JobManager* jobs) {
     return json{{"jobId", id}};
   });
 
-  http.RegisterAdmin("backups/list", [](RequestContext& ctx) -> Result<json> {
-    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository repo, OpenFor(ctx.body, false));
+  http.RegisterAdmin("backups/list", [env](RequestContext& ctx) -> Result<json> {
+    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository repo, OpenFor(env, ctx.body, false));
     ARK_ASSIGN_OR_RETURN(auto backups, dr::ListBackups(repo.repo.get()));
     json out = json::array();
     for (const auto& m : backups) out.push_back(dr::BackupManifestToJson(m));
     return out;
   });
-  http.RegisterAdmin("backups/describe", [](RequestContext& ctx) -> Result<json> {
+  http.RegisterAdmin("backups/describe", [env](RequestContext& ctx) -> Result<json> {
     ARK_ASSIGN_OR_RETURN(std::string name, BackupName(ctx.body));
-    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository repo, OpenFor(ctx.body, false));
+    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository repo, OpenFor(env, ctx.body, false));
     ARK_ASSIGN_OR_RETURN(auto m, dr::LoadBackup(repo.repo.get(), name));
     return dr::BackupManifestToJson(m);
   });
-  http.RegisterAdmin("backups/delete", [](RequestContext& ctx) -> Result<json> {
+  http.RegisterAdmin("backups/delete", [env](RequestContext& ctx) -> Result<json> {
     ARK_ASSIGN_OR_RETURN(std::string name, BackupName(ctx.body));
-    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository repo, OpenFor(ctx.body, false));
+    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository repo, OpenFor(env, ctx.body, false));
     ARK_RETURN_IF_ERROR(dr::DeleteBackup(repo.repo.get(), name));
     return json::object();
   });
-  http.RegisterAdmin("backups/prune", [](RequestContext& ctx) -> Result<json> {
+  http.RegisterAdmin("backups/prune", [env](RequestContext& ctx) -> Result<json> {
     dr::PruneOptions o;
     constexpr int64_t kMax = 1'000'000;
     int64_t v = 0;
@@ -208,18 +208,18 @@ void RegisterBackupRoutes(HttpServer& http, Database* db, JobManager* jobs) {
     ARK_ASSIGN_OR_RETURN(v, Int(ctx.body, "graceSeconds", 3600, 0, int64_t{1} << 32));
     o.grace_micros = static_cast<uint64_t>(v) * 1000000;
     ARK_ASSIGN_OR_RETURN(o.dry_run, Bool(ctx.body, "dryRun"));
-    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository repo, OpenFor(ctx.body, false));
+    ARK_ASSIGN_OR_RETURN(dr::OpenedRepository repo, OpenFor(env, ctx.body, false));
     ARK_ASSIGN_OR_RETURN(auto r, dr::PruneBackups(repo.repo.get(), o));
     return json{{"kept", r.kept},         {"removed", r.removed},           {"blobsDeleted", r.blobs_deleted},
                 {"bytesFreed", r.bytes_freed}, {"blobsInGrace", r.blobs_in_grace}, {"dryRun", o.dry_run}};
   });
 
   http.RegisterAdmin("jobs/list", [jobs](RequestContext&) -> Result<json> { return jobs->List(); });
-  http.RegisterAdmin("jobs/get", [jobs](RequestContext& ctx) -> Result<json> {
+  http.RegisterAdmin("jobs/get", [env, jobs](RequestContext& ctx) -> Result<json> {
     ARK_ASSIGN_OR_RETURN(std::string id, String(ctx.body, "jobId", true));
     return jobs->Get(id);
   });
-  http.RegisterAdmin("jobs/cancel", [jobs](RequestContext& ctx) -> Result<json> {
+  http.RegisterAdmin("jobs/cancel", [env, jobs](RequestContext& ctx) -> Result<json> {
     ARK_ASSIGN_OR_RETURN(std::string id, String(ctx.body, "jobId", true));
     ARK_RETURN_IF_ERROR(jobs->Cancel(id));
     return jobs->Get(id);

@@ -18,12 +18,15 @@
 // histories and proxies).
 #pragma once
 
+#include "dr/jobs/job_manager.h"
 #include "engine/database.h"
-#include "server/admin_jobs.h"
 #include "server/http_server.h"
+#include "storage/env.h"
 
 namespace ark::server {
 
-void RegisterBackupRoutes(HttpServer& http, Database* db, JobManager* jobs);
+// Repositories are opened with `env` (their local files and clock) and
+// restores write through it; jobs run in `jobs`. All must outlive `http`.
+void RegisterBackupRoutes(HttpServer& http, Env* env, Database* db, dr::JobManager* jobs);
 
 }  // namespace ark::server

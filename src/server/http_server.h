@@ -33,7 +33,7 @@
 #include <thread>
 
 #include "core/status.h"
-#include "server/metrics.h"
+#include "core/metrics.h"
 #include "server/milvus_error.h"
 #include "server/server_config.h"
 

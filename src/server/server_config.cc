@@ -1,9 +1,9 @@
 #include "server/server_config.h"
 
-#include "dr/backup_state.h"
-#include "dr/cron.h"
-#include "dr/repository.h"
-#include "dr/retention.h"
+#include "dr/backup/backup_state.h"
+#include "dr/backup/retention.h"
+#include "dr/repository/repository.h"
+#include "dr/schedule/cron.h"
 
 #include <yaml-cpp/yaml.h>
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "dr/schedule/schedule_config.h"
 
 namespace ark::server {
 
@@ -45,21 +46,8 @@ struct LimitsConfig {
 };
 
 // One scheduled backup (docs/schedules.md): `schedules:` in the YAML file.
-struct BackupScheduleConfig {
-  std::string name;                      // backups are named "<name>-YYYYMMDD-HHMMSS"
-  std::string cron;                      // 5-field cron or @daily etc., in UTC
-  std::string repo;                      // repository URL
-  std::string key_file;                  // encryption key (optional)
-  std::string passphrase_file;           // or passphrase (optional)
-  std::vector<std::string> collections;  // empty: all
-  int parallel = 4;
-  // Retention applied after each successful run (all zero: none).
-  int keep_last = 0;
-  int keep_days = 0;
-  int keep_daily = 0;
-  int keep_weekly = 0;
-  int keep_monthly = 0;
-};
+// Defined by the dr layer, which runs the schedules.
+using BackupScheduleConfig = dr::BackupScheduleConfig;
 
 struct ServerConfig {
   std::string data_dir = "./ark-data";

@@ -1,6 +1,6 @@
 // Backup and restore end to end: a real Database, a real repository on the
 // local backend and on S3 (s3rver), and FaultInjectingStore for failures.
-#include "dr/backup.h"
+#include "dr/backup/backup.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,10 @@
 #include <thread>
 
 #include "engine/database.h"
+#include "dr/lease/lease.h"
+#include "dr/repository/repository_lease_table.h"
 #include "engine/engine_test_util.h"
+#include "storage/fake_clock_env.h"
 #include "storage/fault_injecting_store.h"
 #include "storage/object_store_test_util.h"
 #include "support/test_util.h"
@@ -113,8 +116,8 @@ class BackupTest : public ::testing::TestWithParam<std::string> {
     ASSERT_OK(store.status());
     store_ = std::move(store).value();
     faulty_ = std::make_unique<FaultInjectingStore>(store_.get());
-    ASSERT_OK(Repository::Init(faulty_.get(), {}, {}));
-    ASSERT_OK_AND_ASSIGN(repo_, Repository::Open(faulty_.get(), {}));
+    ASSERT_OK(Repository::Init(Env::Default(), faulty_.get(), {}, {}));
+    ASSERT_OK_AND_ASSIGN(repo_, Repository::Open(Env::Default(), faulty_.get(), {}));
     db_ = OpenDb(dir_.Sub("data"));
     ASSERT_NE(db_, nullptr);
   }
@@ -404,8 +407,8 @@ TEST(BackupEncryptionTest, EncryptedRepositoryRoundTripsAndRefusesTheWrongKey) {
   }
   RepositoryInitOptions init;
   init.encrypt = true;
-  ASSERT_OK(Repository::Init(store->get(), init, {dir.Sub("key"), ""}));
-  ASSERT_OK_AND_ASSIGN(auto repo, Repository::Open(store->get(), {dir.Sub("key"), ""}));
+  ASSERT_OK(Repository::Init(Env::Default(), store->get(), init, {dir.Sub("key"), ""}));
+  ASSERT_OK_AND_ASSIGN(auto repo, Repository::Open(Env::Default(), store->get(), {dir.Sub("key"), ""}));
   auto db = OpenDb(dir.Sub("data"));
   Populate(db.get());
   auto docs = Dump(db.get(), "", "docs");
@@ -419,12 +422,60 @@ TEST(BackupEncryptionTest, EncryptedRepositoryRoundTripsAndRefusesTheWrongKey) {
   auto restored = OpenDb(dir.Sub("restored"));
   EXPECT_EQ(Dump(restored.get(), "", "docs"), docs);
 
-  auto wrong = Repository::Open(store->get(), {dir.Sub("wrong"), ""});
+  auto wrong = Repository::Open(Env::Default(), store->get(), {dir.Sub("wrong"), ""});
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.status().code(), StatusCode::kPermissionDenied) << wrong.status().ToString();
-  auto none = Repository::Open(store->get(), {});
+  auto none = Repository::Open(Env::Default(), store->get(), {});
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.status().message().find("encrypted"), std::string::npos) << none.status().ToString();
+}
+
+// The repository's clock is the Env it was opened with: a backup is named and
+// stamped by it, and a prune judges a backup's lease by it, so a lease left
+// by a stalled (or crashed) backup expires when the fake clock says so.
+TEST(BackupClockTest, PruneIsRefusedWhileABackupLeaseIsLiveAndAllowedOnceTheFakeClockPassesIt) {
+  constexpr uint64_t kSecond = 1000000;
+  constexpr uint64_t kStart = 1'790'000'000ull * kSecond;
+  TempDir dir;
+  FakeClockEnv clock(Env::Default(), kStart);
+  auto store = OpenObjectStore("file://" + dir.Sub("repo"));
+  ASSERT_OK(store.status());
+  ASSERT_OK(Repository::Init(&clock, store->get(), {}, {}));
+  ASSERT_OK_AND_ASSIGN(auto repo, Repository::Open(&clock, store->get(), {}));
+  EXPECT_EQ(repo->descriptor().created_micros, kStart);
+  auto db = OpenDb(dir.Sub("data"));
+  Populate(db.get());
+
+  ASSERT_OK_AND_ASSIGN(BackupManifest m, CreateBackup(db.get(), repo.get(), BackupOptions{}));
+  EXPECT_EQ(m.name, DefaultBackupName(kStart));
+  EXPECT_EQ(m.started_micros, kStart);
+  EXPECT_EQ(m.completed_micros, kStart) << "the fake clock did not move during the backup";
+
+  // A backup that holds its lease and makes no progress (the lease a crashed
+  // backup leaves behind behaves the same).
+  RepositoryLeaseTable table(repo.get());
+  LeaseOptions backup;
+  backup.kind = "backup";
+  backup.conflicts = {"prune"};
+  backup.description = "backup stalled";
+  backup.ttl_micros = 3600 * kSecond;
+  ASSERT_OK_AND_ASSIGN(auto lease, Lease::Acquire(&table, &clock, backup));
+
+  PruneOptions prune;
+  prune.policy.keep_last = 1;
+  auto refused = PruneBackups(repo.get(), prune);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << refused.status().ToString();
+  clock.AdvanceSeconds(3599);
+  refused = PruneBackups(repo.get(), prune);
+  ASSERT_FALSE(refused.ok()) << "one second of the lease is left";
+  EXPECT_NE(refused.status().message().find("holds a lease for 1 more seconds"), std::string::npos)
+      << refused.status().ToString();
+  clock.AdvanceSeconds(1);
+  ASSERT_OK_AND_ASSIGN(PruneReport report, PruneBackups(repo.get(), prune));
+  EXPECT_EQ(report.kept, std::vector<std::string>{m.name});
+  ASSERT_OK_AND_ASSIGN(auto leases, repo->ListLeases());
+  EXPECT_EQ(leases.size(), 1u) << "prune released its own lease; the stalled one stays until released";
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Tests of the backup repository layer (src/dr/repository.h): descriptor,
 // blob format and its checks, encryption, documents, leases.
-#include "dr/repository.h"
+#include "dr/repository/repository.h"
 
 #include <gtest/gtest.h>
 
@@ -86,9 +86,9 @@ class RepositoryTest : public ::testing::Test {
                                           ObjectStore* store = nullptr) {
     RepositoryInitOptions options = given ? *given : Options();
     if (!store) store = store_.get();
-    Status s = Repository::Init(store, options, key);
+    Status s = Repository::Init(Env::Default(), store, options, key);
     EXPECT_TRUE(s.ok()) << s.ToString();
-    auto repo = Repository::Open(store, key);
+    auto repo = Repository::Open(Env::Default(), store, key);
     EXPECT_TRUE(repo.ok()) << repo.status().ToString();
     return repo.ok() ? std::move(*repo) : nullptr;
   }
@@ -112,8 +112,8 @@ class RepositoryTest : public ::testing::Test {
 TEST_F(RepositoryTest, InitOpenRoundTrip) {
   RepositoryInitOptions o = Options();
   o.zstd_level = 5;
-  ASSERT_OK(Repository::Init(store_.get(), o, {}));
-  ASSERT_OK_AND_ASSIGN(auto repo, Repository::Open(store_.get(), {}));
+  ASSERT_OK(Repository::Init(Env::Default(), store_.get(), o, {}));
+  ASSERT_OK_AND_ASSIGN(auto repo, Repository::Open(Env::Default(), store_.get(), {}));
   const RepositoryDescriptor& d = repo->descriptor();
   EXPECT_EQ(d.format_version, 1u);
   EXPECT_EQ(d.repository_id.size(), 32u);
@@ -131,22 +131,22 @@ TEST_F(RepositoryTest, InitOpenRoundTrip) {
 }
 
 TEST_F(RepositoryTest, SecondInitIsAlreadyExists) {
-  ASSERT_OK(Repository::Init(store_.get(), Options(), {}));
+  ASSERT_OK(Repository::Init(Env::Default(), store_.get(), Options(), {}));
   std::string before = ReadFile(store_->root() + "/ark-repo.json");
-  Status s = Repository::Init(store_.get(), Options(), {});
+  Status s = Repository::Init(Env::Default(), store_.get(), Options(), {});
   EXPECT_TRUE(s.Is(StatusCode::kAlreadyExists)) << s.ToString();
   EXPECT_EQ(ReadFile(store_->root() + "/ark-repo.json"), before);
 }
 
 TEST_F(RepositoryTest, OpenMissingIsNotFound) {
-  auto repo = Repository::Open(store_.get(), {});
+  auto repo = Repository::Open(Env::Default(), store_.get(), {});
   ASSERT_TRUE(repo.status().IsNotFound()) << repo.status().ToString();
   EXPECT_NE(repo.status().message().find("no repository at"), std::string::npos);
 }
 
 TEST_F(RepositoryTest, BadInitOptionsAreInvalidArgument) {
   auto expect_invalid = [&](RepositoryInitOptions o, EncryptionKey key, const char* why) {
-    Status s = Repository::Init(store_.get(), o, key);
+    Status s = Repository::Init(Env::Default(), store_.get(), o, key);
     EXPECT_TRUE(s.Is(StatusCode::kInvalidArgument)) << why << ": " << s.ToString();
   };
   RepositoryInitOptions o = Options();
@@ -171,7 +171,7 @@ TEST_F(RepositoryTest, BadInitOptionsAreInvalidArgument) {
 }
 
 TEST_F(RepositoryTest, MalformedDescriptorFieldsAreCorruptionNamingTheField) {
-  ASSERT_OK(Repository::Init(store_.get(), Options(), {}));
+  ASSERT_OK(Repository::Init(Env::Default(), store_.get(), Options(), {}));
   const std::string path = store_->root() + "/ark-repo.json";
   const auto good = nlohmann::json::parse(ReadFile(path));
   struct Case {
@@ -190,25 +190,25 @@ TEST_F(RepositoryTest, MalformedDescriptorFieldsAreCorruptionNamingTheField) {
     if (c.value.is_null()) j.erase(c.field);
     else j[c.field] = c.value;
     WriteFile(path, j.dump());
-    auto repo = Repository::Open(store_.get(), {});
+    auto repo = Repository::Open(Env::Default(), store_.get(), {});
     ASSERT_TRUE(repo.status().IsCorruption()) << c.field << " = " << c.value << ": "
                                                << repo.status().ToString();
     EXPECT_NE(repo.status().message().find(c.field), std::string::npos)
         << repo.status().ToString();
   }
   WriteFile(path, "{ not json");
-  EXPECT_TRUE(Repository::Open(store_.get(), {}).status().IsCorruption());
+  EXPECT_TRUE(Repository::Open(Env::Default(), store_.get(), {}).status().IsCorruption());
   WriteFile(path, "[1, 2]");
-  EXPECT_TRUE(Repository::Open(store_.get(), {}).status().IsCorruption());
+  EXPECT_TRUE(Repository::Open(Env::Default(), store_.get(), {}).status().IsCorruption());
 }
 
 TEST_F(RepositoryTest, NewerFormatVersionIsNotSupported) {
-  ASSERT_OK(Repository::Init(store_.get(), Options(), {}));
+  ASSERT_OK(Repository::Init(Env::Default(), store_.get(), Options(), {}));
   const std::string path = store_->root() + "/ark-repo.json";
   auto j = nlohmann::json::parse(ReadFile(path));
   j["formatVersion"] = 2;
   WriteFile(path, j.dump());
-  auto repo = Repository::Open(store_.get(), {});
+  auto repo = Repository::Open(Env::Default(), store_.get(), {});
   EXPECT_TRUE(repo.status().Is(StatusCode::kNotSupported)) << repo.status().ToString();
 }
 
@@ -586,7 +586,7 @@ TEST_F(RepositoryTest, KeyFileEncryptionRoundTrip) {
 
   // The same key as 64 hex characters and a newline opens it too.
   std::string hex_path = KeyFile(ToHex(raw_key.data(), raw_key.size()) + "\n", "key.hex");
-  ASSERT_OK_AND_ASSIGN(auto again, Repository::Open(store_.get(), EncryptionKey{hex_path, ""}));
+  ASSERT_OK_AND_ASSIGN(auto again, Repository::Open(Env::Default(), store_.get(), EncryptionKey{hex_path, ""}));
   ASSERT_OK_AND_ASSIGN(back, again->GetBlob(hash));
   EXPECT_TRUE(back == data);
 }
@@ -595,42 +595,42 @@ TEST_F(RepositoryTest, WrongMissingOrMalformedKeysAreRefused) {
   const std::string key_path = KeyFile(std::string(32, 'a'));
   RepositoryInitOptions o = Options();
   o.encrypt = true;
-  ASSERT_OK(Repository::Init(store_.get(), o, EncryptionKey{key_path, ""}));
+  ASSERT_OK(Repository::Init(Env::Default(), store_.get(), o, EncryptionKey{key_path, ""}));
 
-  auto wrong = Repository::Open(store_.get(), EncryptionKey{KeyFile(std::string(32, 'b'), "k2"), ""});
+  auto wrong = Repository::Open(Env::Default(), store_.get(), EncryptionKey{KeyFile(std::string(32, 'b'), "k2"), ""});
   ASSERT_TRUE(wrong.status().Is(StatusCode::kPermissionDenied)) << wrong.status().ToString();
   EXPECT_NE(wrong.status().message().find("wrong encryption key for " + store_->Describe()),
             std::string::npos);
 
-  auto none = Repository::Open(store_.get(), {});
+  auto none = Repository::Open(Env::Default(), store_.get(), {});
   ASSERT_TRUE(none.status().Is(StatusCode::kInvalidArgument)) << none.status().ToString();
   EXPECT_NE(none.status().message().find("encrypted"), std::string::npos);
   EXPECT_NE(none.status().message().find("--key-file"), std::string::npos);
   EXPECT_NE(none.status().message().find("ARK_BACKUP_PASSPHRASE"), std::string::npos);
 
-  auto passphrase = Repository::Open(store_.get(), EncryptionKey{"", "hunter2"});
+  auto passphrase = Repository::Open(Env::Default(), store_.get(), EncryptionKey{"", "hunter2"});
   EXPECT_TRUE(passphrase.status().Is(StatusCode::kInvalidArgument));
 
   const std::string secret = "0123456789abcdef0123456789abcdef0";  // 33 bytes
   const std::string bad_path = KeyFile(secret, "bad");
-  auto bad = Repository::Open(store_.get(), EncryptionKey{bad_path, ""});
+  auto bad = Repository::Open(Env::Default(), store_.get(), EncryptionKey{bad_path, ""});
   ASSERT_TRUE(bad.status().Is(StatusCode::kInvalidArgument)) << bad.status().ToString();
   EXPECT_NE(bad.status().message().find(bad_path), std::string::npos);
   EXPECT_NE(bad.status().message().find("64 hex"), std::string::npos);
   EXPECT_EQ(bad.status().message().find(secret), std::string::npos);
   std::string not_hex(64, 'g');
-  EXPECT_TRUE(Repository::Open(store_.get(), EncryptionKey{KeyFile(not_hex, "nothex"), ""})
+  EXPECT_TRUE(Repository::Open(Env::Default(), store_.get(), EncryptionKey{KeyFile(not_hex, "nothex"), ""})
                   .status()
                   .Is(StatusCode::kInvalidArgument));
-  EXPECT_TRUE(Repository::Open(store_.get(), EncryptionKey{dir_.Sub("absent"), ""})
+  EXPECT_TRUE(Repository::Open(Env::Default(), store_.get(), EncryptionKey{dir_.Sub("absent"), ""})
                   .status()
                   .Is(StatusCode::kInvalidArgument));
 
   // A key for an unencrypted repository is refused too.
   TempDir other;
   ASSERT_OK_AND_ASSIGN(auto plain_store, LocalObjectStore::Open(other.path()));
-  ASSERT_OK(Repository::Init(plain_store.get(), Options(), {}));
-  EXPECT_TRUE(Repository::Open(plain_store.get(), EncryptionKey{key_path, ""})
+  ASSERT_OK(Repository::Init(Env::Default(), plain_store.get(), Options(), {}));
+  EXPECT_TRUE(Repository::Open(Env::Default(), plain_store.get(), EncryptionKey{key_path, ""})
                   .status()
                   .Is(StatusCode::kInvalidArgument));
 }
@@ -651,12 +651,12 @@ TEST_F(RepositoryTest, PassphraseEncryptionRoundTrip) {
   std::string data = Compressible(kChunk * 2);
   ASSERT_OK_AND_ASSIGN(BlobStat stat, repo->PutBlob(HashOf(data), data));
   EXPECT_NE(stat.blob_id, HashOf(data));
-  ASSERT_OK_AND_ASSIGN(auto reopened, Repository::Open(store_.get(), EncryptionKey{"", passphrase}));
+  ASSERT_OK_AND_ASSIGN(auto reopened, Repository::Open(Env::Default(), store_.get(), EncryptionKey{"", passphrase}));
   ASSERT_OK_AND_ASSIGN(std::string back, reopened->GetBlob(HashOf(data)));
   EXPECT_TRUE(back == data);
   EXPECT_EQ(reopened->BlobId(HashOf(data)), stat.blob_id);
 
-  auto wrong = Repository::Open(store_.get(), EncryptionKey{"", "incorrect horse"});
+  auto wrong = Repository::Open(Env::Default(), store_.get(), EncryptionKey{"", "incorrect horse"});
   ASSERT_TRUE(wrong.status().Is(StatusCode::kPermissionDenied)) << wrong.status().ToString();
   EXPECT_EQ(wrong.status().message().find("incorrect horse"), std::string::npos);
   EXPECT_EQ(ReadFile(store_->root() + "/ark-repo.json").find(passphrase), std::string::npos);

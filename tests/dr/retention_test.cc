@@ -1,4 +1,4 @@
-#include "dr/retention.h"
+#include "dr/backup/retention.h"
 
 #include <gtest/gtest.h>
 

@@ -4,12 +4,13 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include "dr/backup.h"
-#include "dr/repository_open.h"
+#include "dr/backup/backup.h"
+#include "dr/repository/repository_open.h"
 #include "engine/engine_test_util.h"
+#include "dr/schedule/backup_scheduler.h"
 #include "server/admin_backup.h"
-#include "server/backup_scheduler.h"
 #include "server/milvus_fixture.h"
+#include "storage/fake_clock_env.h"
 
 namespace ark::server {
 namespace {
@@ -19,8 +20,8 @@ using nlohmann::json;
 class AdminBackupTest : public MilvusFixture {
  protected:
   void RegisterMore(HttpServer& http) override {
-    jobs_ = std::make_unique<JobManager>();
-    RegisterBackupRoutes(http, db_.get(), jobs_.get());
+    jobs_ = std::make_unique<dr::JobManager>(Env::Default());
+    RegisterBackupRoutes(http, Env::Default(), db_.get(), jobs_.get());
   }
   void TearDown() override {
     jobs_.reset();  // cancels and joins running jobs before the database goes
@@ -49,7 +50,7 @@ class AdminBackupTest : public MilvusFixture {
   }
   std::string Repo() const { return dir_.Sub("repo"); }
 
-  std::unique_ptr<JobManager> jobs_;
+  std::unique_ptr<dr::JobManager> jobs_;
 };
 
 TEST_F(AdminBackupTest, BackupJobRunsWhileServingAndRestoreJobBringsItBack) {
@@ -114,7 +115,7 @@ TEST_F(AdminBackupTest, CancelledBackupJobCommitsNothing) {
   std::atomic<bool> gate{false};
   auto id = jobs_->Start("backup", "test", [&](dr::Progress*, const std::atomic<bool>* c) -> Result<json> {
     while (!gate.load()) std::this_thread::yield();
-    auto repo = dr::OpenRepositoryUrl(Repo(), {}, true);
+    auto repo = dr::OpenRepositoryUrl(Env::Default(), Repo(), {}, true);
     if (!repo.ok()) return repo.status();
     dr::BackupOptions o;
     o.name = "cancelled";
@@ -142,12 +143,13 @@ TEST_F(AdminBackupTest, ScheduleRunsBackupsAppliesRetentionAndReportsMissedRuns)
   sc.cron = "0 2 * * *";
   sc.repo = Repo();
   sc.keep_last = 2;
-  std::atomic<int64_t> now{1'790'000'000};  // a fixed instant, moved by the test
+  FakeClockEnv clock(Env::Default(), 1'790'000'000ull * 1000000);  // a fixed instant, moved by the test
+  auto now = [&] { return static_cast<int64_t>(clock.WallMicros() / 1000000); };
   {
-    BackupScheduler scheduler(db_.get(), jobs_.get(), &metrics_, {sc}, [&] { return now.load(); });
+    dr::BackupScheduler scheduler(&clock, db_.get(), jobs_.get(), &metrics_, {sc});
     ASSERT_OK(scheduler.Start(/*timer=*/false));  // fired by hand below
     for (int i = 0; i < 3; ++i) {
-      now += 86400;
+      clock.AdvanceSeconds(86400);
       Fill("docs", 1000 + i * 10, 10);
       ASSERT_OK_AND_ASSIGN(std::string id, scheduler.Fire("nightly"));
       ASSERT_FALSE(id.empty());
@@ -157,7 +159,7 @@ TEST_F(AdminBackupTest, ScheduleRunsBackupsAppliesRetentionAndReportsMissedRuns)
     auto stats = scheduler.GetStats("nightly");
     EXPECT_EQ(stats.runs, 3u);
     EXPECT_EQ(stats.failures, 0u);
-    EXPECT_EQ(stats.last_success, now.load());
+    EXPECT_EQ(stats.last_success, now());
     std::string text = metrics_.Render();
     EXPECT_NE(text.find("ark_backup_runs_total{schedule=\"nightly\"} 3"), std::string::npos) << text;
     EXPECT_NE(text.find("ark_backup_last_success_timestamp_seconds{schedule=\"nightly\"}"), std::string::npos);
@@ -169,14 +171,14 @@ TEST_F(AdminBackupTest, ScheduleRunsBackupsAppliesRetentionAndReportsMissedRuns)
 
   // The server was down for three days: the restarted scheduler counts the
   // cron times it missed (after the newest backup) and runs one at once.
-  auto backups = dr::ListBackups(dr::OpenRepositoryUrl(Repo(), {}, false)->repo.get());
+  auto backups = dr::ListBackups(dr::OpenRepositoryUrl(Env::Default(), Repo(), {}, false)->repo.get());
   ASSERT_OK(backups.status());
   int64_t newest = static_cast<int64_t>(backups->back().started_micros / 1000000);
-  now = newest + 3 * 86400 + 60;
+  clock.SetWallSeconds(static_cast<uint64_t>(newest + 3 * 86400 + 60));
   auto cron = dr::CronSchedule::Parse(sc.cron);
-  int expected_missed = cron->CountFiresBetween(newest, now.load(), 1000);
+  int expected_missed = cron->CountFiresBetween(newest, now(), 1000);
   ASSERT_GE(expected_missed, 3);
-  BackupScheduler restarted(db_.get(), jobs_.get(), nullptr, {sc}, [&] { return now.load(); });
+  dr::BackupScheduler restarted(&clock, db_.get(), jobs_.get(), nullptr, {sc});
   ASSERT_OK(restarted.Start(/*timer=*/false));
   auto stats = restarted.GetStats("nightly");
   EXPECT_EQ(stats.missed, static_cast<uint64_t>(expected_missed));
@@ -191,12 +193,12 @@ TEST_F(AdminBackupTest, TimerFiresAtTheCronTimeAndSkipsARunWhileThePreviousOneRu
   sc.name = "hourly";
   sc.cron = "@hourly";
   sc.repo = Repo();
-  std::atomic<int64_t> now{1'790'000'000};
-  BackupScheduler scheduler(db_.get(), jobs_.get(), nullptr, {sc}, [&] { return now.load(); });
+  FakeClockEnv clock(Env::Default(), 1'790'000'000ull * 1000000);
+  dr::BackupScheduler scheduler(&clock, db_.get(), jobs_.get(), nullptr, {sc});
   ASSERT_OK(scheduler.Start());
   const int64_t first = scheduler.GetStats("hourly").next_run;
   ASSERT_EQ(first, (1'790'000'000 / 3600 + 1) * 3600);
-  now = first;  // the cron time arrives
+  clock.SetWallSeconds(static_cast<uint64_t>(first));  // the cron time arrives
   scheduler.Poke();
   // Wait for the condition the timer thread establishes (bounded).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

@@ -1,51 +1,49 @@
-#include "server/backup_scheduler.h"
+#include "dr/schedule/backup_scheduler.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
-#include "dr/backup.h"
-#include "dr/repository_open.h"
+#include "dr/backup/backup.h"
+#include "dr/repository/repository_open.h"
 
-namespace ark::server {
+namespace ark::dr {
 namespace {
 
-int64_t WallSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-dr::RetentionPolicy PolicyOf(const BackupScheduleConfig& c) {
+RetentionPolicy PolicyOf(const BackupScheduleConfig& c) {
   return {c.keep_last, c.keep_days, c.keep_daily, c.keep_weekly, c.keep_monthly};
 }
 
 }  // namespace
 
-BackupScheduler::BackupScheduler(Database* db, JobManager* jobs, MetricsRegistry* metrics,
-                                 std::vector<BackupScheduleConfig> schedules, Clock clock)
-    : db_(db), jobs_(jobs), metrics_(metrics), clock_(clock ? std::move(clock) : Clock(WallSeconds)) {
+BackupScheduler::BackupScheduler(Env* env, Database* db, JobManager* jobs, MetricsRegistry* metrics,
+                                 std::vector<BackupScheduleConfig> schedules)
+    : env_(env), db_(db), jobs_(jobs), metrics_(metrics) {
   for (auto& c : schedules) schedules_[c.name].config = std::move(c);
 }
 
 BackupScheduler::~BackupScheduler() { Stop(); }
 
+int64_t BackupScheduler::NowSeconds() const { return static_cast<int64_t>(env_->WallMicros() / 1000000); }
+
 Status BackupScheduler::Start(bool timer) {
-  const int64_t now = clock_();
+  const int64_t now = NowSeconds();
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [name, s] : schedules_) {
-      ARK_ASSIGN_OR_RETURN(dr::CronSchedule cron, dr::CronSchedule::Parse(s.config.cron));
+      ARK_ASSIGN_OR_RETURN(CronSchedule cron, CronSchedule::Parse(s.config.cron));
       s.cron = cron;
       s.stats.next_run = cron.NextAfter(now).value_or(0);
     }
   }
   // Missed runs: cron times after the newest backup of the schedule.
   for (auto& [name, s] : schedules_) {
-    ARK_ASSIGN_OR_RETURN(auto key, dr::KeyFromOptions(s.config.key_file, s.config.passphrase_file));
-    auto repo = dr::OpenRepositoryUrl(s.config.repo, key, /*create=*/true);
+    ARK_ASSIGN_OR_RETURN(auto key, KeyFromOptions(env_, s.config.key_file, s.config.passphrase_file));
+    auto repo = OpenRepositoryUrl(env_, s.config.repo, key, /*create=*/true);
     if (!repo.ok()) return repo.status().WithContext(fmt::format("schedule '{}'", name));
-    auto backups = dr::ListBackups(repo->repo.get());
+    auto backups = ListBackups(repo->repo.get());
     if (!backups.ok()) return backups.status().WithContext(fmt::format("schedule '{}'", name));
     int64_t last = 0;
     for (const auto& b : *backups) {
@@ -93,19 +91,31 @@ void BackupScheduler::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+int64_t BackupScheduler::RunDue() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return RunDueLocked();
+}
+
+int64_t BackupScheduler::RunDueLocked() {
+  const int64_t now = NowSeconds();
+  int64_t next = 0;
+  for (auto& [name, s] : schedules_) {
+    if (!s.cron) continue;  // not started
+    if (s.stats.next_run != 0 && s.stats.next_run <= now) {
+      auto r = FireLocked(s);
+      if (!r.ok()) spdlog::error("schedule '{}': {}", name, r.status().ToString());
+      s.stats.next_run = s.cron->NextAfter(now).value_or(0);
+    }
+    if (s.stats.next_run != 0 && (next == 0 || s.stats.next_run < next)) next = s.stats.next_run;
+  }
+  return next;
+}
+
 void BackupScheduler::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
-    int64_t now = clock_();
-    int64_t next = 0;
-    for (auto& [name, s] : schedules_) {
-      if (s.stats.next_run != 0 && s.stats.next_run <= now) {
-        auto r = FireLocked(s);
-        if (!r.ok()) spdlog::error("schedule '{}': {}", name, r.status().ToString());
-        s.stats.next_run = s.cron->NextAfter(now).value_or(0);
-      }
-      if (s.stats.next_run != 0 && (next == 0 || s.stats.next_run < next)) next = s.stats.next_run;
-    }
+    const int64_t next = RunDueLocked();
+    const int64_t now = NowSeconds();
     // Wake at the next fire time (re-checked against the clock, so a clock
     // step or a spurious wake-up only costs a loop).
     auto wait = std::chrono::seconds(next == 0 ? 3600 : std::max<int64_t>(1, next - now));
@@ -134,43 +144,43 @@ Result<std::string> BackupScheduler::FireLocked(Schedule& s) {
   }
   const BackupScheduleConfig config = s.config;
   const std::string name = config.name;
-  std::vector<dr::CollectionName> collections;
+  std::vector<CollectionName> collections;
   for (const auto& c : config.collections) {
-    ARK_ASSIGN_OR_RETURN(auto n, dr::ParseCollectionName(c));
+    ARK_ASSIGN_OR_RETURN(auto n, ParseCollectionName(c));
     collections.push_back(std::move(n));
   }
   Database* db = db_;
   s.stats.runs++;
-  auto started = clock_();
+  auto started = NowSeconds();
   auto job = jobs_->Start(
       "scheduled-backup", "schedule " + name,
-      [this, db, config, collections, started](dr::Progress* p, const std::atomic<bool>* c) -> Result<nlohmann::json> {
+      [this, db, config, collections, started](Progress* p, const std::atomic<bool>* c) -> Result<nlohmann::json> {
         auto run = [&]() -> Result<nlohmann::json> {
-          ARK_ASSIGN_OR_RETURN(auto key, dr::KeyFromOptions(config.key_file, config.passphrase_file));
-          ARK_ASSIGN_OR_RETURN(auto repo, dr::OpenRepositoryUrl(config.repo, key, /*create=*/true));
-          dr::BackupOptions o;
-          o.name = config.name + "-" + dr::DefaultBackupName(static_cast<uint64_t>(clock_()) * 1000000).substr(4);
+          ARK_ASSIGN_OR_RETURN(auto key, KeyFromOptions(env_, config.key_file, config.passphrase_file));
+          ARK_ASSIGN_OR_RETURN(auto repo, OpenRepositoryUrl(env_, config.repo, key, /*create=*/true));
+          BackupOptions o;
+          o.name = config.name + "-" + DefaultBackupName(static_cast<uint64_t>(NowSeconds()) * 1000000).substr(4);
           o.collections = collections;
           o.parallelism = config.parallel;
           o.source = "schedule " + config.name + " of server " + db->dir();
-          ARK_ASSIGN_OR_RETURN(auto m, dr::CreateBackup(db, repo.repo.get(), o, p, c));
-          nlohmann::json out = {{"backup", dr::BackupManifestToJson(m)}};
-          dr::RetentionPolicy policy = PolicyOf(config);
+          ARK_ASSIGN_OR_RETURN(auto m, CreateBackup(db, repo.repo.get(), o, p, c));
+          nlohmann::json out = {{"backup", BackupManifestToJson(m)}};
+          RetentionPolicy policy = PolicyOf(config);
           {
             std::lock_guard<std::mutex> lock(mu_);
             Stats& st = schedules_[config.name].stats;
-            st.last_success = clock_();
+            st.last_success = NowSeconds();
             st.last_duration = m.stats.seconds;
             st.last_new_bytes = m.stats.new_stored_bytes;
             st.last_total_bytes = m.stats.total_bytes;
             st.last_error.clear();
           }
           if (!policy.empty()) {
-            dr::PruneOptions prune;
+            PruneOptions prune;
             prune.policy = policy;
             // Only this schedule's backups are subject to its retention.
             prune.only_prefix = config.name + "-";
-            auto pruned = dr::PruneBackups(repo.repo.get(), prune);
+            auto pruned = PruneBackups(repo.repo.get(), prune);
             if (!pruned.ok()) {
               spdlog::warn("schedule '{}': retention: {}", config.name, pruned.status().ToString());
               out["retentionError"] = pruned.status().ToString();
@@ -186,7 +196,7 @@ Result<std::string> BackupScheduler::FireLocked(Schedule& s) {
           std::lock_guard<std::mutex> lock(mu_);
           Stats& st = schedules_[config.name].stats;
           st.failures++;
-          st.last_duration = static_cast<double>(clock_() - started);
+          st.last_duration = static_cast<double>(NowSeconds() - started);
           st.last_error = r.status().ToString();
           spdlog::error("schedule '{}': backup failed: {}", config.name, st.last_error);
         }
@@ -211,7 +221,7 @@ BackupScheduler::Stats BackupScheduler::GetStats(const std::string& name) const 
 void BackupScheduler::Collect(MetricsRegistry& m) const {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [name, s] : schedules_) {
-    Labels l{{"schedule", name}};
+    MetricLabels l{{"schedule", name}};
     m.SetGauge("ark_backup_last_success_timestamp_seconds", l, static_cast<double>(s.stats.last_success));
     m.SetGauge("ark_backup_last_duration_seconds", l, s.stats.last_duration);
     m.SetGauge("ark_backup_last_new_bytes", l, static_cast<double>(s.stats.last_new_bytes));
@@ -223,4 +233,4 @@ void BackupScheduler::Collect(MetricsRegistry& m) const {
   }
 }
 
-}  // namespace ark::server
+}  // namespace ark::dr

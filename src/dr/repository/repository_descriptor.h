@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
-#include "dr/repository.h"
+#include "dr/repository/repository.h"
 
 namespace ark::dr {
 

@@ -14,11 +14,16 @@
 // ark_backup_last_total_bytes, ark_backup_runs_total, ark_backup_failures_total,
 // ark_backup_missed_runs_total, ark_backup_next_run_timestamp_seconds.
 //
+// Time: "what time is it" always comes from the injected Env's wall clock
+// (UTC; cron times are wall-clock times), so a test with a FakeClockEnv puts
+// the scheduler at any instant. The timer thread sleeps in real time until
+// the next fire time or a Poke(); tests can instead drive it by hand with
+// RunDue(), the step the thread repeats.
+//
 // Thread-safety: Start/Stop from one thread; the rest may be called from any.
 #pragma once
 
 #include <condition_variable>
-#include <functional>
 #include <map>
 #include <optional>
 #include <mutex>
@@ -26,20 +31,22 @@
 #include <thread>
 #include <vector>
 
-#include "dr/cron.h"
+#include "core/metrics.h"
+#include "dr/jobs/job_manager.h"
+#include "dr/schedule/cron.h"
+#include "dr/schedule/schedule_config.h"
 #include "engine/database.h"
-#include "server/admin_jobs.h"
-#include "server/metrics.h"
-#include "server/server_config.h"
+#include "storage/env.h"
 
-namespace ark::server {
+namespace ark::dr {
 
 class BackupScheduler {
  public:
-  using Clock = std::function<int64_t()>;  // unix seconds; tests move time
-
-  BackupScheduler(Database* db, JobManager* jobs, MetricsRegistry* metrics,
-                  std::vector<BackupScheduleConfig> schedules, Clock clock = nullptr);
+  // `env` gives the clock and is the Env of the repositories the schedules
+  // open; it, `db`, `jobs` and `metrics` (may be null) must outlive the
+  // scheduler.
+  BackupScheduler(Env* env, Database* db, JobManager* jobs, MetricsRegistry* metrics,
+                  std::vector<BackupScheduleConfig> schedules);
   ~BackupScheduler();
 
   // Parses the schedules, checks each repository for missed runs (starting
@@ -50,6 +57,10 @@ class BackupScheduler {
   void Stop();
   // Wakes the timer thread to re-read the clock now (tests move the clock).
   void Poke();
+  // One step of the timer: fires every schedule whose next run is due by the
+  // Env's clock and computes its next run from that clock. Returns the
+  // earliest next run (unix seconds; 0 if none).
+  int64_t RunDue();
 
   // Fires `name` now as its timer would; the job id ("" if skipped because
   // the previous run is still going).
@@ -72,17 +83,19 @@ class BackupScheduler {
  private:
   struct Schedule {
     BackupScheduleConfig config;
-    std::optional<dr::CronSchedule> cron;
+    std::optional<CronSchedule> cron;
     Stats stats;
   };
   void Run();
+  int64_t RunDueLocked();                       // mu_ held
+  int64_t NowSeconds() const;                   // the Env's wall clock
   Result<std::string> FireLocked(Schedule& s);  // mu_ held
   void Collect(MetricsRegistry& m) const;
 
+  Env* const env_;
   Database* db_;
   JobManager* jobs_;
   MetricsRegistry* metrics_;
-  Clock clock_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -91,4 +104,4 @@ class BackupScheduler {
   std::thread thread_;
 };
 
-}  // namespace ark::server
+}  // namespace ark::dr

@@ -13,18 +13,18 @@
 #include <string>
 #include <vector>
 
-namespace ark::server {
+namespace ark {
 
-using Labels = std::map<std::string, std::string>;
+using MetricLabels = std::map<std::string, std::string>;
 
 class MetricsRegistry {
  public:
   // Adds `delta` to counter `name{labels}` (created on first use).
-  void IncrementCounter(const std::string& name, const Labels& labels, double delta = 1);
-  void SetGauge(const std::string& name, const Labels& labels, double value);
+  void IncrementCounter(const std::string& name, const MetricLabels& labels, double delta = 1);
+  void SetGauge(const std::string& name, const MetricLabels& labels, double value);
   // Records one observation into histogram `name{labels}` with default
   // latency buckets (seconds: 0.0005 … 30).
-  void ObserveHistogram(const std::string& name, const Labels& labels, double value);
+  void ObserveHistogram(const std::string& name, const MetricLabels& labels, double value);
   // Sets the HELP text and TYPE of a family (optional; defaults are generic).
   void Describe(const std::string& name, const std::string& help);
   // A gauge computed at scrape time (rows per collection, WAL bytes, …).
@@ -34,7 +34,7 @@ class MetricsRegistry {
   std::string Render();
 
   // Current value of a counter or gauge (for tests); 0 if absent.
-  double Value(const std::string& name, const Labels& labels);
+  double Value(const std::string& name, const MetricLabels& labels);
 
  private:
   struct Histogram {
@@ -45,8 +45,8 @@ class MetricsRegistry {
   struct Family {
     std::string type;  // counter | gauge | histogram
     std::string help;
-    std::map<Labels, double> values;
-    std::map<Labels, Histogram> histograms;
+    std::map<MetricLabels, double> values;
+    std::map<MetricLabels, Histogram> histograms;
   };
   Family& FamilyLocked(const std::string& name, const char* type);
 
@@ -58,4 +58,4 @@ class MetricsRegistry {
 // Escapes a label value for the exposition format.
 std::string EscapeLabelValue(const std::string& v);
 
-}  // namespace ark::server
+}  // namespace ark

@@ -9,7 +9,8 @@
 #include <string>
 
 #include "core/status.h"
-#include "dr/repository.h"
+#include "dr/repository/repository.h"
+#include "storage/env.h"
 #include "storage/object_store.h"
 
 namespace ark::dr {
@@ -23,11 +24,13 @@ struct OpenedRepository {
 // $ARK_BACKUP_PASSPHRASE, else none. InvalidArgument if both files are given
 // or the passphrase file is unreadable or empty (the message names the file,
 // never its content).
-Result<EncryptionKey> KeyFromOptions(const std::string& key_file, const std::string& passphrase_file);
+// The passphrase file is read through `env`.
+Result<EncryptionKey> KeyFromOptions(Env* env, const std::string& key_file, const std::string& passphrase_file);
 
 // Opens the repository at `url`. With create, a location without a
-// repository gets one (`init` options) — the first backup creates it.
-Result<OpenedRepository> OpenRepositoryUrl(const std::string& url, const EncryptionKey& key, bool create,
+// repository gets one (`init` options) — the first backup creates it. The
+// repository keeps `env` (its local files and clock; it must outlive it).
+Result<OpenedRepository> OpenRepositoryUrl(Env* env, const std::string& url, const EncryptionKey& key, bool create,
                                            const RepositoryInitOptions& init = {});
 
 }  // namespace ark::dr

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "storage/env.h"
 
 namespace ark::dr {
 
@@ -48,7 +49,7 @@ struct RepositoryKeys {
 // Reads a key file: exactly 32 raw bytes, or 64 hex characters optionally
 // followed by one newline. InvalidArgument naming the file (never its
 // content) for anything else or if it cannot be read.
-Result<SecretKey> ReadKeyFile(const std::string& path);
+Result<SecretKey> ReadKeyFile(Env* env, const std::string& path);
 
 // scrypt(passphrase, salt, n, r, p) -> 32 bytes. InvalidArgument for costs
 // OpenSSL refuses.

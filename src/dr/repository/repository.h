@@ -6,6 +6,7 @@
 //                            optionally AES-256-GCM)
 //   backups/<name>.json      one document per backup, written last: the commit point
 //   locks/<owner>.json       leases (backup in progress / prune) with an expiry
+//                            (the records of dr/lease/lease.h; RepositoryLeaseTable)
 //   wal/                     archived WAL (a later issue)
 //
 // A blob's *content hash* is the SHA-256 of its plaintext (the same hex name
@@ -18,6 +19,11 @@
 // when encrypted, and the SHA-256 of the whole plaintext against the content
 // hash asked for. A failed check is Corruption naming the store, the blob id
 // and the content hash; nothing is written to the destination then.
+//
+// Local files (blobs read for upload, downloads, a key file) and the clock
+// (the descriptor's creation time) go through the Env given to Init/Open,
+// which the Repository keeps: backup, prune and verify take their clock from
+// repo->env() too.
 //
 // Thread-safety: after Open, every method may be called from several threads
 // at once (backup uploads blobs in parallel).
@@ -35,6 +41,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "dr/lease/lease.h"
+#include "storage/env.h"
 #include "storage/object_store.h"
 
 namespace ark::dr {
@@ -104,19 +112,22 @@ class Repository {
   // store supports it). AlreadyExists if a descriptor is there already;
   // InvalidArgument for bad options (encrypt without a key, a key with
   // encrypt=false, bad level/chunk/scrypt cost, unreadable or malformed key file).
-  static Status Init(ObjectStore* store, const RepositoryInitOptions& options,
+  // `env` (files: the key file; the clock) must outlive the call.
+  static Status Init(Env* env, ObjectStore* store, const RepositoryInitOptions& options,
                      const EncryptionKey& key);
   // Reads and validates the descriptor (Corruption naming the field if it is
   // malformed; NotSupported for a newer format version; NotFound "no
   // repository at <store>" if absent), derives the keys and checks them
   // against key_check (PermissionDenied "wrong encryption key for <store>").
-  static Result<std::unique_ptr<Repository>> Open(ObjectStore* store, const EncryptionKey& key);
+  // `env` and `store` must outlive the Repository.
+  static Result<std::unique_ptr<Repository>> Open(Env* env, ObjectStore* store, const EncryptionKey& key);
 
   ~Repository();
   Repository(const Repository&) = delete;
   Repository& operator=(const Repository&) = delete;
 
   ObjectStore* store() const;
+  Env* env() const;  // local files and the clock, for everything done on this repository
   const RepositoryDescriptor& descriptor() const;
   bool encrypted() const;
 
@@ -165,14 +176,11 @@ class Repository {
   Result<nlohmann::json> GetDocument(const std::string& key);
 
   // ---- leases (locks/<owner>.json) -------------------------------------------
-  // A lease says "a <kind> by <owner> is running until <expires>". Backups
-  // take kind "backup", prune takes kind "prune"; see docs for the protocol.
-  struct Lease {
-    std::string owner;  // unique per holder (random hex)
-    std::string kind;   // "backup" | "prune"
-    std::string description;  // e.g. the backup name, for messages
-    uint64_t expires_micros = 0;  // wall clock UTC µs
-  };
+  // The storage of lease records (dr/lease/lease.h: acquire, renew and
+  // expiry live there; RepositoryLeaseTable adapts these three methods).
+  // Backups take kind "backup", prune takes kind "prune"; see docs for the
+  // protocol.
+  using Lease = LeaseRecord;
   // Writes (or renews) this lease.
   Status PutLease(const Lease& lease);
   Status DeleteLease(const std::string& owner);

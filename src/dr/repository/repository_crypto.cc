@@ -1,4 +1,4 @@
-#include "dr/repository_crypto.h"
+#include "dr/repository/repository_crypto.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -32,9 +32,9 @@ struct PkeyCtxFree {
 
 SecretKey::~SecretKey() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
 
-Result<SecretKey> ReadKeyFile(const std::string& path) {
+Result<SecretKey> ReadKeyFile(Env* env, const std::string& path) {
   std::string content;
-  Status s = Env::Default()->ReadFileToString(path, &content);
+  Status s = env->ReadFileToString(path, &content);
   auto wipe = [&] { OPENSSL_cleanse(content.data(), content.size()); };
   if (!s.ok()) {
     // The read error names the path and the cause; it holds no key bytes.

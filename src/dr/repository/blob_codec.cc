@@ -1,4 +1,4 @@
-#include "dr/blob_codec.h"
+#include "dr/repository/blob_codec.h"
 
 #include <zstd.h>
 
@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "core/coding.h"
-#include "dr/blob_format.h"
+#include "dr/repository/blob_format.h"
 
 namespace ark::dr {
 namespace {

@@ -1,9 +1,9 @@
-#include "server/metrics.h"
+#include "core/metrics.h"
 
 #include <cmath>
 #include <charconv>
 
-namespace ark::server {
+namespace ark {
 namespace {
 
 constexpr double kBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -17,7 +17,7 @@ std::string FormatNumber(double v) {
   return std::string(buf, r.ptr);
 }
 
-std::string RenderLabels(const Labels& labels, const std::string& extra_key = "",
+std::string RenderLabels(const MetricLabels& labels, const std::string& extra_key = "",
                          const std::string& extra_value = "") {
   if (labels.empty() && extra_key.empty()) return "";
   std::string out = "{";
@@ -53,18 +53,18 @@ MetricsRegistry::Family& MetricsRegistry::FamilyLocked(const std::string& name, 
   return f;
 }
 
-void MetricsRegistry::IncrementCounter(const std::string& name, const Labels& labels,
+void MetricsRegistry::IncrementCounter(const std::string& name, const MetricLabels& labels,
                                        double delta) {
   std::lock_guard lock(mu_);
   FamilyLocked(name, "counter").values[labels] += delta;
 }
 
-void MetricsRegistry::SetGauge(const std::string& name, const Labels& labels, double value) {
+void MetricsRegistry::SetGauge(const std::string& name, const MetricLabels& labels, double value) {
   std::lock_guard lock(mu_);
   FamilyLocked(name, "gauge").values[labels] = value;
 }
 
-void MetricsRegistry::ObserveHistogram(const std::string& name, const Labels& labels,
+void MetricsRegistry::ObserveHistogram(const std::string& name, const MetricLabels& labels,
                                        double value) {
   std::lock_guard lock(mu_);
   Histogram& h = FamilyLocked(name, "histogram").histograms[labels];
@@ -86,7 +86,7 @@ void MetricsRegistry::AddCollector(std::function<void(MetricsRegistry&)> collect
   collectors_.push_back(std::move(collector));
 }
 
-double MetricsRegistry::Value(const std::string& name, const Labels& labels) {
+double MetricsRegistry::Value(const std::string& name, const MetricLabels& labels) {
   std::lock_guard lock(mu_);
   auto f = families_.find(name);
   if (f == families_.end()) return 0;
@@ -125,4 +125,4 @@ std::string MetricsRegistry::Render() {
   return out;
 }
 
-}  // namespace ark::server
+}  // namespace ark

@@ -1,8 +1,8 @@
-#include "server/metrics.h"
+#include "core/metrics.h"
 
 #include <gtest/gtest.h>
 
-namespace ark::server {
+namespace ark {
 namespace {
 
 TEST(Metrics, RendersPrometheusText) {
@@ -33,4 +33,4 @@ TEST(Metrics, CollectorsRunAtScrapeTime) {
 }
 
 }  // namespace
-}  // namespace ark::server
+}  // namespace ark

@@ -17,6 +17,11 @@
 // part-way leaves nothing at the target. Index files come
 // from the backup, so the restored database searches with its indexes at once.
 //
+// Time and local files: CreateBackup, VerifyBackup and PruneBackups read the
+// clock (backup names and times, lease expiry, the prune grace period) and
+// local files through repo->env() (Repository::Open's Env); RestoreBackup
+// through its `env`. Nothing here reads a clock of its own.
+//
 // Thread-safety: the functions may run concurrently on different backups;
 // the repository's leases keep a prune from deleting what a running backup
 // relies on.
@@ -29,25 +34,15 @@
 #include <vector>
 
 #include "core/status.h"
-#include "dr/backup_manifest.h"
-#include "dr/backup_state.h"
-#include "dr/repository.h"
-#include "dr/retention.h"
+#include "dr/backup/backup_manifest.h"
+#include "dr/backup/backup_state.h"
+#include "dr/backup/retention.h"
+#include "dr/jobs/progress.h"
+#include "dr/repository/repository.h"
 #include "engine/database.h"
 #include "storage/env.h"
 
 namespace ark::dr {
-
-// Live progress of a job, read by the CLI's progress display and by
-// /ark/v1/jobs while the job runs.
-struct Progress {
-  std::atomic<uint64_t> files_total{0};
-  std::atomic<uint64_t> files_done{0};
-  std::atomic<uint64_t> bytes_total{0};  // plaintext bytes to process
-  std::atomic<uint64_t> bytes_done{0};   // plaintext bytes processed (uploaded, skipped or checked)
-  std::atomic<uint64_t> bytes_transferred{0};  // plaintext bytes actually sent or fetched
-  std::atomic<uint64_t> started_micros{0};
-};
 
 struct BackupOptions {
   std::string name;                         // empty: "ark-YYYYMMDD-HHMMSS" (UTC)

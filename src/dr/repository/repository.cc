@@ -1,4 +1,4 @@
-#include "dr/repository.h"
+#include "dr/repository/repository.h"
 
 #include <openssl/crypto.h>
 
@@ -7,10 +7,10 @@
 #include <optional>
 
 #include "core/hash.h"
-#include "dr/blob_codec.h"
-#include "dr/blob_format.h"
-#include "dr/repository_crypto.h"
-#include "dr/repository_descriptor.h"
+#include "dr/repository/blob_codec.h"
+#include "dr/repository/blob_format.h"
+#include "dr/repository/repository_crypto.h"
+#include "dr/repository/repository_descriptor.h"
 #include "storage/env.h"
 
 namespace ark::dr {
@@ -39,11 +39,11 @@ Status ValidateName(std::string_view what, std::string_view name) {
 }
 
 // The master key of `key` for descriptor `d` (already validated).
-Result<RepositoryKeys> DeriveKeys(const RepositoryDescriptor& d, const EncryptionKey& key) {
+Result<RepositoryKeys> DeriveKeys(Env* env, const RepositoryDescriptor& d, const EncryptionKey& key) {
   std::string salt = *LowerHexToBytes(d.salt_hex);
   SecretKey master;
   if (d.key_derivation == "key-file") {
-    ARK_ASSIGN_OR_RETURN(master, ReadKeyFile(key.key_file));
+    ARK_ASSIGN_OR_RETURN(master, ReadKeyFile(env, key.key_file));
   } else {
     ARK_ASSIGN_OR_RETURN(master, ScryptKey(key.passphrase, salt, d.scrypt_n, d.scrypt_r, d.scrypt_p));
   }
@@ -188,6 +188,7 @@ class DecodingWriter final : public ObjectWriter {
 Status ValidateBackupName(std::string_view name) { return ValidateName("backup name", name); }
 
 struct Repository::Impl {
+  Env* env = nullptr;
   ObjectStore* store = nullptr;
   RepositoryDescriptor descriptor;
   std::optional<RepositoryKeys> keys;  // set iff encrypted
@@ -218,10 +219,11 @@ Repository::Repository(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Repository::~Repository() = default;
 
 ObjectStore* Repository::store() const { return impl_->store; }
+Env* Repository::env() const { return impl_->env; }
 const RepositoryDescriptor& Repository::descriptor() const { return impl_->descriptor; }
 bool Repository::encrypted() const { return impl_->keys.has_value(); }
 
-Status Repository::Init(ObjectStore* store, const RepositoryInitOptions& options,
+Status Repository::Init(Env* env, ObjectStore* store, const RepositoryInitOptions& options,
                         const EncryptionKey& key) {
   const std::string where = store->Describe() + ": init repository: ";
   if (options.compression != "zstd" && options.compression != "none") {
@@ -250,7 +252,7 @@ Status Repository::Init(ObjectStore* store, const RepositoryInitOptions& options
   d.format_version = kRepositoryFormatVersion;
   ARK_ASSIGN_OR_RETURN(std::string id, RandomBytes(16));
   d.repository_id = ToHex(id.data(), id.size());
-  d.created_micros = Env::Default()->WallMicros();
+  d.created_micros = env->WallMicros();
   d.compression = options.compression;
   d.zstd_level = options.zstd_level;
   d.chunk_size = options.chunk_size;
@@ -268,7 +270,7 @@ Status Repository::Init(ObjectStore* store, const RepositoryInitOptions& options
     }
     ARK_ASSIGN_OR_RETURN(std::string salt, RandomBytes(kSaltSize));
     d.salt_hex = ToHex(salt.data(), salt.size());
-    ARK_ASSIGN_OR_RETURN(RepositoryKeys keys, DeriveKeys(d, key));
+    ARK_ASSIGN_OR_RETURN(RepositoryKeys keys, DeriveKeys(env, d, key));
     std::string check = HmacSha256(keys.check, d.repository_id);
     d.key_check_hex = ToHex(check.data(), check.size());
   }
@@ -291,7 +293,7 @@ Status Repository::Init(ObjectStore* store, const RepositoryInitOptions& options
   return s;
 }
 
-Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, const EncryptionKey& key) {
+Result<std::unique_ptr<Repository>> Repository::Open(Env* env, ObjectStore* store, const EncryptionKey& key) {
   const std::string where = store->Describe() + "/" + kDescriptorKey;
   auto text = store->Get(kDescriptorKey);
   if (!text.ok()) {
@@ -309,6 +311,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, const E
                                    ", not both");
   }
   auto impl = std::make_unique<Impl>();
+  impl->env = env;
   impl->store = store;
   if (d.encryption == "none") {
     if (!key.empty()) {
@@ -330,7 +333,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, const E
       return Status::InvalidArgument("the repository at " + store->Describe() +
                                      " is encrypted with a passphrase, not a key file");
     }
-    ARK_ASSIGN_OR_RETURN(RepositoryKeys keys, DeriveKeys(d, key));
+    ARK_ASSIGN_OR_RETURN(RepositoryKeys keys, DeriveKeys(env, d, key));
     std::string check = HmacSha256(keys.check, d.repository_id);
     if (!ConstantTimeEquals(ToHex(check.data(), check.size()), d.key_check_hex)) {
       return Status::PermissionDenied("wrong encryption key for " + store->Describe());
@@ -410,7 +413,7 @@ Result<BlobStat> Repository::PutBlobFromFile(const std::string& content_hash,
   if (!IsSha256Hex(content_hash)) {
     return Status::InvalidArgument("content hash \"" + content_hash + "\" is not 64 hex characters");
   }
-  Env* env = Env::Default();
+  Env* env = impl_->env;
   ARK_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(local_path));
   // Opened lazily would be nicer, but the file must exist either way; it is
   // only read if the blob is missing.
@@ -454,7 +457,7 @@ Result<uint64_t> Repository::Impl::Fetch(const std::string& content_hash,
 
 Status Repository::GetBlobToFile(const std::string& content_hash, const std::string& local_path,
                                  const TransferControl& control) {
-  Env* env = Env::Default();
+  Env* env = impl_->env;
   const std::string tmp = DownloadTempPath(local_path);
   Status s = [&]() -> Status {
     ARK_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));

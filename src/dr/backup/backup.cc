@@ -1,9 +1,8 @@
-#include "dr/backup.h"
+#include "dr/backup/backup.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <ctime>
 #include <mutex>
 #include <random>
@@ -11,6 +10,8 @@
 #include <thread>
 
 #include "core/hash.h"
+#include "dr/lease/lease.h"
+#include "dr/repository/repository_lease_table.h"
 #include "engine/manifest.h"
 
 #ifndef ARK_VERSION
@@ -23,12 +24,6 @@ namespace {
 constexpr char kBackupsPrefix[] = "backups/";
 
 std::string BackupKey(const std::string& name) { return kBackupsPrefix + name + ".json"; }
-
-uint64_t WallMicros() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 std::string RandomHex(size_t bytes) {
   std::random_device rd;
@@ -76,54 +71,18 @@ Status ParallelFor(size_t n, int parallelism, const std::atomic<bool>* cancelled
   return first;
 }
 
-// Holds a lease of `kind` on the repository for the lifetime of the object,
-// after checking no conflicting lease is live (both sides write, then list:
-// with read-after-write consistency at least one of two racing holders sees
-// the other and backs off).
-class LeaseHolder {
- public:
-  static Result<std::unique_ptr<LeaseHolder>> Acquire(Repository* repo, const std::string& kind,
-                                                      const std::string& conflicting,
-                                                      const std::string& description,
-                                                      uint64_t ttl_micros) {
-    auto h = std::unique_ptr<LeaseHolder>(new LeaseHolder(repo, ttl_micros));
-    h->lease_.owner = RandomHex(12);
-    h->lease_.kind = kind;
-    h->lease_.description = description;
-    h->lease_.expires_micros = WallMicros() + ttl_micros;
-    ARK_RETURN_IF_ERROR(repo->PutLease(h->lease_));
-    h->held_ = true;
-    auto leases = repo->ListLeases();
-    if (!leases.ok()) return leases.status();
-    const uint64_t now = WallMicros();
-    for (const auto& l : *leases) {
-      if (l.owner == h->lease_.owner || l.kind != conflicting || l.expires_micros <= now) continue;
-      return Status::Unavailable(fmt::format(
-          "{} is busy: a {} ({}) holds a lease for {} more seconds; try again later",
-          repo->store()->Describe(), l.kind, l.description, (l.expires_micros - now) / 1000000));
-    }
-    return h;
-  }
-  ~LeaseHolder() {
-    if (held_) (void)repo_->DeleteLease(lease_.owner);
-  }
-  // Re-writes the lease when a third of its time has passed.
-  Status MaybeRenew() {
-    std::lock_guard<std::mutex> lock(mu_);
-    const uint64_t now = WallMicros();
-    if (lease_.expires_micros - now > ttl_micros_ * 2 / 3) return Status::OK();
-    lease_.expires_micros = now + ttl_micros_;
-    return repo_->PutLease(lease_);
-  }
-
- private:
-  LeaseHolder(Repository* repo, uint64_t ttl) : repo_(repo), ttl_micros_(ttl) {}
-  Repository* repo_;
-  uint64_t ttl_micros_;
-  std::mutex mu_;
-  Repository::Lease lease_;
-  bool held_ = false;
-};
+// A lease of `kind` on the repository, refused while a `conflicting` one is
+// live (dr/lease/lease.h), judged by the repository's clock.
+Result<std::unique_ptr<Lease>> AcquireRepositoryLease(Repository* repo, RepositoryLeaseTable* table,
+                                                      const std::string& kind, const std::string& conflicting,
+                                                      const std::string& description, uint64_t ttl_micros) {
+  LeaseOptions options;
+  options.kind = kind;
+  options.conflicts = {conflicting};
+  options.description = description;
+  options.ttl_micros = ttl_micros;
+  return Lease::Acquire(table, repo->env(), std::move(options));
+}
 
 // Kind of each file an engine manifest lists.
 std::map<std::string, std::string> FileKinds(const Manifest& m) {
@@ -165,7 +124,8 @@ Result<BackupManifest> CreateBackupImpl(Database* db, Repository* repo, const Ba
                                         Progress* progress, const std::atomic<bool>* cancelled) {
   Progress local_progress;
   if (progress == nullptr) progress = &local_progress;
-  const uint64_t started = WallMicros();
+  Env* env = repo->env();
+  const uint64_t started = env->WallMicros();
   progress->started_micros = started;
   const std::string name = options.name.empty() ? DefaultBackupName(started) : options.name;
   ARK_RETURN_IF_ERROR(ValidateBackupName(name));
@@ -175,8 +135,9 @@ Result<BackupManifest> CreateBackupImpl(Database* db, Repository* repo, const Ba
     if (head.ok()) return Status::AlreadyExists(fmt::format("{} already exists", where));
     if (!head.status().IsNotFound()) return head.status();
   }
-  ARK_ASSIGN_OR_RETURN(auto lease, LeaseHolder::Acquire(repo, "backup", "prune", "backup " + name,
-                                                        options.lease_ttl_micros));
+  RepositoryLeaseTable lease_table(repo);
+  ARK_ASSIGN_OR_RETURN(auto lease, AcquireRepositoryLease(repo, &lease_table, "backup", "prune", "backup " + name,
+                                                          options.lease_ttl_micros));
 
   // 1. The cut, its files pinned until the upload is done.
   const std::string pin = "backup/" + name + "/" + RandomHex(4);
@@ -216,7 +177,6 @@ Result<BackupManifest> CreateBackupImpl(Database* db, Repository* repo, const Ba
   bm.blobs.push_back({"manifest", ToHex(Sha256(manifest_bytes)), manifest_bytes.size(), 0});
   bm.blobs.push_back({"wal", ToHex(Sha256(tail_bytes)), tail_bytes.size(), 0});
   if (bm.blobs[1].hash == bm.blobs[0].hash) bm.blobs.pop_back();  // both empty: impossible, but keep names unique
-  Env* env = Env::Default();
   auto kinds = FileKinds(kept.manifest);
   for (const auto& [hash, kind] : kinds) {
     ARK_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(JoinPath(db->FilesDir(), hash)));
@@ -307,7 +267,7 @@ Result<BackupManifest> CreateBackupImpl(Database* db, Repository* repo, const Ba
   }
 
   // 5. The commit point.
-  bm.completed_micros = WallMicros();
+  bm.completed_micros = env->WallMicros();
   bm.stats.seconds = static_cast<double>(bm.completed_micros - started) / 1e6;
   ARK_RETURN_IF_ERROR(lease->MaybeRenew());
   Status put = repo->PutDocument(BackupKey(name), BackupManifestToJson(bm), /*if_absent=*/true);
@@ -373,7 +333,7 @@ Result<VerifyReport> VerifyBackup(Repository* repo, const std::string& name, boo
                                   Progress* progress, const std::atomic<bool>* cancelled) {
   Progress local_progress;
   if (progress == nullptr) progress = &local_progress;
-  progress->started_micros = WallMicros();
+  progress->started_micros = repo->env()->WallMicros();
   ARK_ASSIGN_OR_RETURN(BackupManifest m, LoadBackup(repo, name));
   VerifyReport report;
   progress->files_total = m.blobs.size();
@@ -409,7 +369,10 @@ Result<VerifyReport> VerifyBackup(Repository* repo, const std::string& name, boo
 }
 
 Result<PruneReport> PruneBackups(Repository* repo, const PruneOptions& options) {
-  ARK_ASSIGN_OR_RETURN(auto lease, LeaseHolder::Acquire(repo, "prune", "backup", "prune", 3600ull * 1000000));
+  Env* env = repo->env();
+  RepositoryLeaseTable lease_table(repo);
+  ARK_ASSIGN_OR_RETURN(auto lease,
+                       AcquireRepositoryLease(repo, &lease_table, "prune", "backup", "prune", 3600ull * 1000000));
   ARK_ASSIGN_OR_RETURN(auto backups, ListBackups(repo));
   PruneReport report;
   std::set<std::string> removed;
@@ -420,7 +383,7 @@ Result<PruneReport> PruneBackups(Repository* repo, const PruneOptions& options) 
       ages.push_back({b.name, static_cast<int64_t>(b.started_micros / 1000000), true});
     }
     ARK_ASSIGN_OR_RETURN(RetentionDecision decision,
-                         DecideRetention(options.policy, ages, static_cast<int64_t>(WallMicros() / 1000000)));
+                         DecideRetention(options.policy, ages, static_cast<int64_t>(env->WallMicros() / 1000000)));
     report.kept = decision.keep;
     report.removed = decision.remove;
     for (const auto& b : backups) {
@@ -440,7 +403,7 @@ Result<PruneReport> PruneBackups(Repository* repo, const PruneOptions& options) 
     for (const auto& name : report.removed) ARK_RETURN_IF_ERROR(repo->store()->Delete(BackupKey(name)));
   }
   ARK_ASSIGN_OR_RETURN(auto stored, repo->ListBlobs());
-  const uint64_t now = WallMicros();
+  const uint64_t now = env->WallMicros();
   std::vector<std::string> garbage;
   for (const auto& [id, info] : stored) {
     if (referenced.count(id)) continue;
@@ -460,7 +423,7 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
                                     Progress* progress, const std::atomic<bool>* cancelled) {
   Progress local_progress;
   if (progress == nullptr) progress = &local_progress;
-  const uint64_t started = WallMicros();
+  const uint64_t started = env->WallMicros();
   progress->started_micros = started;
   if (options.target_dir.empty()) return Status::InvalidArgument("restore needs a target directory");
   std::string target = options.target_dir;
@@ -596,7 +559,7 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
     return checked;
   }
   cleanup.dir.clear();
-  report.seconds = static_cast<double>(WallMicros() - started) / 1e6;
+  report.seconds = static_cast<double>(env->WallMicros() - started) / 1e6;
   return report;
 }
 

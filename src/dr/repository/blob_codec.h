@@ -15,7 +15,7 @@
 
 #include "core/hash.h"
 #include "core/status.h"
-#include "dr/repository_crypto.h"
+#include "dr/repository/repository_crypto.h"
 
 namespace ark::dr {
 

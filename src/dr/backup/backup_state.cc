@@ -1,4 +1,4 @@
-#include "dr/backup_state.h"
+#include "dr/backup/backup_state.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "dr/backup_manifest.h"
+#include "dr/backup/backup_manifest.h"
 
 #include <fmt/format.h>
 

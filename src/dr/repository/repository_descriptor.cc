@@ -1,6 +1,6 @@
-#include "dr/repository_descriptor.h"
+#include "dr/repository/repository_descriptor.h"
 
-#include "dr/blob_format.h"
+#include "dr/repository/blob_format.h"
 
 namespace ark::dr {
 namespace {

@@ -1,4 +1,4 @@
-#include "dr/cron.h"
+#include "dr/schedule/cron.h"
 
 #include <fmt/format.h>
 
