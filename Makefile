@@ -18,16 +18,21 @@ TSAN_HNSW_TESTS := CompactionConcurrency
 deps:
 	@scripts/install-deps.sh
 
+# ccache (installed by scripts/install-deps.sh) when present: a second tree
+# or a clean rebuild of unchanged sources costs a cache lookup, not a compile.
+CCACHE := $(shell command -v ccache 2>/dev/null)
+LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE),)
+
 $(RELEASE_DIR)/build.ninja:
-	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DARK_NATIVE=ON
+	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DARK_NATIVE=ON $(LAUNCHER)
 
 $(TEST_DIR)/build.ninja:
 	cmake -S . -B $(TEST_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-	  -DCMAKE_CXX_FLAGS="-O1 -g" -DARK_SANITIZE=address,undefined -DARK_BENCH=OFF
+	  -DCMAKE_CXX_FLAGS="-O1 -g" -DARK_SANITIZE=address,undefined -DARK_BENCH=OFF $(LAUNCHER)
 
 $(TSAN_DIR)/build.ninja:
 	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-	  -DCMAKE_CXX_FLAGS="-O1 -g" -DARK_SANITIZE=thread -DARK_BENCH=OFF
+	  -DCMAKE_CXX_FLAGS="-O1 -g" -DARK_SANITIZE=thread -DARK_BENCH=OFF $(LAUNCHER)
 
 build: deps $(RELEASE_DIR)/build.ninja
 	ninja -C $(RELEASE_DIR) -j$(JOBS) ark

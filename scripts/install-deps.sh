@@ -11,6 +11,7 @@ set -euo pipefail
 
 BUILD_PACKAGES=(
   build-essential cmake ninja-build g++ pkg-config git
+  ccache                              # compiler cache for the build trees (Makefile)
   clang libclang-rt-14-dev            # libFuzzer and sanitizer runtimes
   libssl-dev                          # SHA-256, AES-GCM, TLS
   libxxhash-dev                       # record checksums (XXH3)

@@ -44,6 +44,9 @@ class DrSeam {
  public:
   explicit DrSeam(Database* db) : db_(db) {}
 
+  // Names the database in reports ("the data directory /var/lib/ark").
+  std::string Describe() const { return db_->dir(); }
+
   // ---- the cut and holds on files and WAL ----------------------------------
   // Database::GetConsistentCut: with a pin name, the cut's files and the WAL
   // from its checkpoint are pinned until ReleasePin or the TTL.

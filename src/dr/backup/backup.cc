@@ -1,5 +1,7 @@
 #include "dr/backup/backup.h"
 
+#include "engine/dr_seam.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -100,12 +102,18 @@ std::map<std::string, std::string> FileKinds(const Manifest& m) {
 }
 
 struct PinGuard {
-  Database* db;
+  DrSeam* seam;
   std::string name;
   ~PinGuard() {
-    if (!name.empty()) (void)db->ReleasePin(name);
+    if (!name.empty()) (void)seam->ReleasePin(name);
   }
 };
+
+Result<BlobStat> PutDatabaseFile(Repository* repo, const DrSeam& seam, const std::string& hash,
+                                 const TransferControl& control) {
+  ARK_ASSIGN_OR_RETURN(auto file, seam.OpenFile(hash));
+  return repo->PutBlobFromReader(hash, std::move(file), control);
+}
 
 }  // namespace
 
@@ -141,17 +149,17 @@ Result<BackupManifest> CreateBackupImpl(Database* db, Repository* repo, const Ba
 
   // 1. The cut, its files pinned until the upload is done.
   const std::string pin = "backup/" + name + "/" + RandomHex(4);
-  ARK_ASSIGN_OR_RETURN(ConsistentCut cut, db->GetConsistentCut(pin, 0));
-  PinGuard pin_guard{db, pin};
+  DrSeam seam(db);
+  ARK_ASSIGN_OR_RETURN(ConsistentCut cut, seam.GetConsistentCut(pin, 0));
+  PinGuard pin_guard{&seam, pin};
   BackupState state;
   state.manifest = cut.manifest;
   state.position = cut.position;
-  Status replay = db->wal()->Replay(cut.manifest.checkpoint, [&](const WalRecord& r) {
-    if (r.position.lsn > cut.position.lsn) return Status::Cancelled("past the cut");
-    state.tail.push_back(r);
-    return Status::OK();
-  });
-  if (!replay.ok() && replay.code() != StatusCode::kCancelled) return replay;
+  ARK_RETURN_IF_ERROR(seam.ReadRecords(cut.manifest.checkpoint, cut.position,
+                                       [&](const WalRecord& r, std::string_view) {
+                                         state.tail.push_back(r);
+                                         return Status::OK();
+                                       }));
   const uint64_t want = cut.position.lsn - cut.manifest.checkpoint.lsn;
   if (state.tail.size() != want) {
     return Status::Internal(fmt::format("{}: read {} WAL records after the checkpoint {}, expected {} up to {}",
@@ -168,7 +176,7 @@ Result<BackupManifest> CreateBackupImpl(Database* db, Repository* repo, const Ba
   bm.name = name;
   bm.started_micros = started;
   bm.ark_version = ARK_VERSION;
-  bm.source = options.source.empty() ? db->dir() : options.source;
+  bm.source = options.source.empty() ? seam.Describe() : options.source;
   bm.position = cut.position;
   bm.checkpoint = cut.manifest.checkpoint;
   bm.wal_records = kept.tail.size();
@@ -179,7 +187,7 @@ Result<BackupManifest> CreateBackupImpl(Database* db, Repository* repo, const Ba
   if (bm.blobs[1].hash == bm.blobs[0].hash) bm.blobs.pop_back();  // both empty: impossible, but keep names unique
   auto kinds = FileKinds(kept.manifest);
   for (const auto& [hash, kind] : kinds) {
-    ARK_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(JoinPath(db->FilesDir(), hash)));
+    ARK_ASSIGN_OR_RETURN(uint64_t size, seam.FileSize(hash));
     bm.blobs.push_back({kind, hash, size, 0});
   }
   std::map<uint64_t, CollectionInfo> infos;
@@ -225,7 +233,7 @@ Result<BackupManifest> CreateBackupImpl(Database* db, Repository* repo, const Ba
       };
       Result<BlobStat> put = b.kind == "manifest" ? repo->PutBlob(b.hash, manifest_bytes, control)
                              : b.kind == "wal"    ? repo->PutBlob(b.hash, tail_bytes, control)
-                                                  : repo->PutBlobFromFile(b.hash, JoinPath(db->FilesDir(), b.hash), control);
+                                                  : PutDatabaseFile(repo, seam, b.hash, control);
       if (!put.ok()) return put.status();
       b.stored_size = put->stored_size;
       reused = put->existed;
@@ -480,8 +488,7 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
       if (!dir.empty()) (void)env->RemoveAll(dir);
     }
   } cleanup{env, staging};
-  ARK_RETURN_IF_ERROR(env->CreateDirs(JoinPath(staging, "files")));
-  ARK_RETURN_IF_ERROR(env->CreateDirs(JoinPath(staging, "wal")));
+  ARK_RETURN_IF_ERROR(DrSeam::PrepareDirectory(env, staging));
   progress->files_total = files.size();
   for (const auto* f : files) progress->bytes_total += f->size;
   RestoreReport report;
@@ -492,7 +499,7 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
       progress->bytes_done += n;
       progress->bytes_transferred += n;
     };
-    Status s = repo->GetBlobToFile(files[i]->hash, JoinPath(JoinPath(staging, "files"), files[i]->hash), control);
+    Status s = repo->GetBlobToFile(files[i]->hash, DrSeam::FileDestination(staging, files[i]->hash), control);
     if (!s.ok()) return Status(s.code(), fmt::format("{}: {} file {}: {}", where, files[i]->kind, files[i]->hash, s.message()));
     progress->files_done++;
     return Status::OK();
@@ -506,15 +513,7 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
     report.files++;
   }
   // WAL tail, then the manifest (CURRENT last).
-  for (const auto& [file, bytes] : EncodeWalSegments(kept)) {
-    ARK_ASSIGN_OR_RETURN(auto w, env->NewWritableFile(JoinPath(JoinPath(staging, "wal"), file)));
-    ARK_RETURN_IF_ERROR(w->Append(bytes));
-    ARK_RETURN_IF_ERROR(w->Sync());
-    ARK_RETURN_IF_ERROR(w->Close());
-  }
-  ARK_RETURN_IF_ERROR(env->SyncDir(JoinPath(staging, "wal")));
-  ARK_RETURN_IF_ERROR(env->SyncDir(JoinPath(staging, "files")));
-  ARK_RETURN_IF_ERROR(CommitManifest(env, staging, kept.manifest));
+  ARK_RETURN_IF_ERROR(DrSeam::SeedDirectory(env, staging, kept.manifest, kept.tail));
   if (IsCancelled(cancelled)) return Status::Cancelled(where + ": restore cancelled; nothing restored");
 
   // Publish, then open it the way a server would and compare what it holds
@@ -549,7 +548,7 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
     if (options.keep_open) {
       report.database = std::move(opened).value();
     } else {
-      ARK_RETURN_IF_ERROR((*opened)->wal()->Flush());
+      ARK_RETURN_IF_ERROR(DrSeam(opened->get()).FlushWal());
     }
     return Status::OK();
   }();

@@ -414,10 +414,19 @@ Result<BlobStat> Repository::PutBlobFromFile(const std::string& content_hash,
     return Status::InvalidArgument("content hash \"" + content_hash + "\" is not 64 hex characters");
   }
   Env* env = impl_->env;
-  ARK_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(local_path));
   // Opened lazily would be nicer, but the file must exist either way; it is
   // only read if the blob is missing.
   ARK_ASSIGN_OR_RETURN(auto file, env->NewRandomAccessFile(local_path));
+  return PutBlobFromReader(content_hash, std::move(file), control);
+}
+
+Result<BlobStat> Repository::PutBlobFromReader(const std::string& content_hash,
+                                               std::unique_ptr<RandomAccessFile> file,
+                                               const TransferControl& control) {
+  if (!IsSha256Hex(content_hash)) {
+    return Status::InvalidArgument("content hash \"" + content_hash + "\" is not 64 hex characters");
+  }
+  ARK_ASSIGN_OR_RETURN(uint64_t size, file->Size());
   FileSource source(std::move(file));
   return impl_->Put(content_hash, size, &source, control);
 }

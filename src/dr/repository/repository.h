@@ -150,6 +150,9 @@ class Repository {
   // if that saves at least 1/32 of it, raw otherwise.
   Result<BlobStat> PutBlobFromFile(const std::string& content_hash, const std::string& local_path,
                                    const TransferControl& control = {});
+  // The same for an open file (a database's file by hash, from the DR seam).
+  Result<BlobStat> PutBlobFromReader(const std::string& content_hash, std::unique_ptr<RandomAccessFile> file,
+                                     const TransferControl& control = {});
   // The same for bytes in memory (WAL tails, small files).
   Result<BlobStat> PutBlob(const std::string& content_hash, std::string_view content,
                            const TransferControl& control = {});

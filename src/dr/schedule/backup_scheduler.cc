@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "dr/backup/backup.h"
+#include "engine/dr_seam.h"
 #include "dr/repository/repository_open.h"
 
 namespace ark::dr {
@@ -162,7 +163,7 @@ Result<std::string> BackupScheduler::FireLocked(Schedule& s) {
           o.name = config.name + "-" + DefaultBackupName(static_cast<uint64_t>(NowSeconds()) * 1000000).substr(4);
           o.collections = collections;
           o.parallelism = config.parallel;
-          o.source = "schedule " + config.name + " of server " + db->dir();
+          o.source = "schedule " + config.name + " of server " + DrSeam(db).Describe();
           ARK_ASSIGN_OR_RETURN(auto m, CreateBackup(db, repo.repo.get(), o, p, c));
           nlohmann::json out = {{"backup", BackupManifestToJson(m)}};
           RetentionPolicy policy = PolicyOf(config);
