@@ -480,14 +480,19 @@ Status Database::ApplyCompactLocked(Collection* c, const FileChange& change, Pos
 // ---- records from elsewhere -----------------------------------------------------------
 
 bool Database::NeedsManifestCommit(uint16_t op) {
+  // Exactly the records after which the primary commits a manifest itself:
+  // collection create/drop/rename, a new epoch, a file change. The rest
+  // (rows, namespace and index DDL) live in the WAL until the next commit;
+  // replaying them at open must not write anything, so a tool that opens a
+  // cleanly stopped directory and refuses (bad arguments) leaves it unchanged.
   switch (static_cast<WalOp>(op)) {
-    case WalOp::kInsert:
-    case WalOp::kUpsert:
-    case WalOp::kDelete:
-    case WalOp::kCheckpoint:
-      return false;
+    case WalOp::kCreateCollection:
+    case WalOp::kDropCollection:
+    case WalOp::kRenameCollection:
+    case WalOp::kEpochStart:
+      return true;
     default:
-      return true;  // DDL, file changes, epochs: the primary commits a manifest after each
+      return op == kOpFileChange;
   }
 }
 

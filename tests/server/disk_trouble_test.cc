@@ -12,9 +12,10 @@
 // error message names the file it meant to hit, so a change in the engine's
 // I/O order fails the case instead of silently testing another file:
 //   insert: the WAL's group-commit write, then its fdatasync;
-//   flush:  segment temp file write + fsync, then MANIFEST-<n>.tmp write +
-//           fsync, then CURRENT.tmp write + fsync (the WAL is already durable,
-//           so it does no I/O).
+//   flush:  segment temp file write + fsync, then the seal's FileChange record
+//           (op 107, naming the new file by hash) through the WAL's group
+//           commit write + fdatasync, then MANIFEST-<n>.tmp write + fsync,
+//           then CURRENT.tmp write + fsync.
 //
 // Results and the rules they pin are in docs/reliability.md ("Disk
 // trouble"); the tests at the end pin the four findings of the first run,
@@ -73,11 +74,20 @@ const DiskFault kFaults[] = {
      Trigger::kFlush, "/files/", kQuotaExceeded},
     {"SegmentFsyncEio", FaultOp::kSync, 1, EIO, FaultInjectionEnv::WriteFault::kError,
      Trigger::kFlush, "/files/", kUnexpected},
-    {"ManifestWriteEnospc", FaultOp::kWrite, 2, ENOSPC, FaultInjectionEnv::WriteFault::kError,
+    // The seal's FileChange record: the segment file is on disk but the WAL
+    // never says so; after a restart the file is an orphan and the rows are
+    // still the growing segment's (replayed from their insert records).
+    {"FileChangeWalWriteEnospc", FaultOp::kWrite, 2, ENOSPC, FaultInjectionEnv::WriteFault::kError,
+     Trigger::kFlush, "/wal/", kQuotaExceeded},
+    {"FileChangeWalFsyncEio", FaultOp::kSync, 2, EIO, FaultInjectionEnv::WriteFault::kError,
+     Trigger::kFlush, "/wal/", kUnexpected},
+    // The manifest commit after the FileChange record is durable: a restart
+    // replays the record and applies the seal from the WAL.
+    {"ManifestWriteEnospc", FaultOp::kWrite, 3, ENOSPC, FaultInjectionEnv::WriteFault::kError,
      Trigger::kFlush, "/MANIFEST-", kQuotaExceeded},
-    {"ManifestFsyncEio", FaultOp::kSync, 2, EIO, FaultInjectionEnv::WriteFault::kError,
+    {"ManifestFsyncEio", FaultOp::kSync, 3, EIO, FaultInjectionEnv::WriteFault::kError,
      Trigger::kFlush, "/MANIFEST-", kUnexpected},
-    {"CurrentFsyncEio", FaultOp::kSync, 3, EIO, FaultInjectionEnv::WriteFault::kError,
+    {"CurrentFsyncEio", FaultOp::kSync, 4, EIO, FaultInjectionEnv::WriteFault::kError,
      Trigger::kFlush, "/CURRENT", kUnexpected},
 };
 
