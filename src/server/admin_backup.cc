@@ -215,11 +215,11 @@ void RegisterBackupRoutes(HttpServer& http, Env* env, Database* db, dr::JobManag
   });
 
   http.RegisterAdmin("jobs/list", [jobs](RequestContext&) -> Result<json> { return jobs->List(); });
-  http.RegisterAdmin("jobs/get", [env, jobs](RequestContext& ctx) -> Result<json> {
+  http.RegisterAdmin("jobs/get", [jobs](RequestContext& ctx) -> Result<json> {
     ARK_ASSIGN_OR_RETURN(std::string id, String(ctx.body, "jobId", true));
     return jobs->Get(id);
   });
-  http.RegisterAdmin("jobs/cancel", [env, jobs](RequestContext& ctx) -> Result<json> {
+  http.RegisterAdmin("jobs/cancel", [jobs](RequestContext& ctx) -> Result<json> {
     ARK_ASSIGN_OR_RETURN(std::string id, String(ctx.body, "jobId", true));
     ARK_RETURN_IF_ERROR(jobs->Cancel(id));
     return jobs->Get(id);
