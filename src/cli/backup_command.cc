@@ -21,6 +21,7 @@
 #include "cli/time_format.h"
 #include "cli/progress_display.h"
 #include "cli/admin_client.h"
+#include "dr/archive/pitr.h"
 #include "dr/backup/backup.h"
 #include "dr/repository/repository_open.h"
 #include "engine/database.h"
@@ -55,6 +56,11 @@ struct BackupArgs {
   dr::RetentionPolicy policy;
   std::vector<std::string> renames;
   std::string suffix;
+  // Point-in-time restore.
+  std::string to_time;
+  std::string to_position;
+  bool to_latest = false;
+  uint64_t epoch = 0;
 };
 
 void AddRepoFlags(CLI::App* cmd, RepoFlags* r) {
@@ -199,10 +205,28 @@ Status List(const BackupArgs& a) {
 Status Describe(const BackupArgs& a) {
   ARK_ASSIGN_OR_RETURN(auto repo, OpenRepo(a.r, false));
   ARK_ASSIGN_OR_RETURN(auto m, dr::LoadBackup(repo.repo.get(), a.name));
+  // The point-in-time window the WAL archive gives it.
+  ARK_ASSIGN_OR_RETURN(dr::ArchiveStatusReport archive, dr::GetArchiveStatus(repo.repo.get()));
+  const dr::RestoreWindow* window = nullptr;
+  for (const auto& w : archive.windows) {
+    if (w.backup == m.name) window = &w;
+  }
   if (a.json) {
-    std::printf("%s\n", dr::BackupManifestToJson(m).dump(2).c_str());
+    nlohmann::json j = dr::BackupManifestToJson(m);
+    if (window != nullptr) {
+      j["restoreWindow"] = {{"from", window->from.ToString()}, {"fromMicros", window->from_micros},
+                            {"to", window->to.ToString()}, {"toMicros", window->to_micros}};
+    }
+    std::printf("%s\n", j.dump(2).c_str());
   } else {
     PrintManifest(m);
+    if (window != nullptr && window->to != window->from) {
+      std::printf("restorable  to any point from %s (%s) to %s (%s) with the archived WAL\n",
+                  window->from.ToString().c_str(), IsoTime(window->from_micros).c_str(), window->to.ToString().c_str(),
+                  IsoTime(window->to_micros).c_str());
+    } else {
+      std::printf("restorable  to its position only (no archived WAL follows it)\n");
+    }
   }
   return Status::OK();
 }
@@ -243,6 +267,7 @@ Status Prune(const BackupArgs& a) {
                                        {"blobsDeleted", r.blobs_deleted},
                                        {"bytesFreed", r.bytes_freed},
                                        {"blobsInGrace", r.blobs_in_grace},
+                                       {"archiveRangesRemoved", r.archive_ranges_removed},
                                        {"dryRun", a.dry_run}}
                             .dump(2)
                             .c_str());
@@ -255,6 +280,10 @@ Status Prune(const BackupArgs& a) {
               static_cast<unsigned long long>(r.blobs_deleted),
               ProgressDisplay::Bytes(static_cast<double>(r.bytes_freed)).c_str(),
               static_cast<unsigned long long>(r.blobs_in_grace));
+  if (r.archive_ranges_removed > 0) {
+    std::printf("%s %llu archived WAL ranges older than every kept backup\n", verb,
+                static_cast<unsigned long long>(r.archive_ranges_removed));
+  }
   return Status::OK();
 }
 
@@ -290,7 +319,7 @@ Status Restore(const BackupArgs& a) {
     filter.rename[from] = to;
   }
   filter.suffix = a.suffix;
-  ARK_RETURN_IF_ERROR(dr::ValidateBackupName(a.name));
+  if (!a.name.empty()) ARK_RETURN_IF_ERROR(dr::ValidateBackupName(a.name));
   if (!a.suffix.empty()) {
     if (Status s = ValidateName("collection", "c" + a.suffix); !s.ok()) {
       return Status::InvalidArgument(fmt::format(
@@ -301,14 +330,97 @@ Status Restore(const BackupArgs& a) {
     return Status::NotSupported(
         "restore into a running server is not implemented yet: restore into a new --data-dir and start a server on it");
   }
+  const int targets = (a.to_time.empty() ? 0 : 1) + (a.to_position.empty() ? 0 : 1) + (a.to_latest ? 1 : 0);
+  if (targets > 1) return Status::InvalidArgument("give one of --to-time, --to-position, --to-latest");
+  if (targets == 0 && a.name.empty()) {
+    return Status::InvalidArgument("give --name BACKUP, or a point in time: --to-time, --to-position or --to-latest");
+  }
+  if (targets == 0 && a.epoch != 0) return Status::InvalidArgument("--epoch needs --to-time, --to-position or --to-latest");
   if (a.data_dir.empty()) return Status::InvalidArgument("give --data-dir DIR: a new directory to restore into");
+  dr::PitrOptions p;
+  if (!a.to_time.empty()) {
+    p.target.kind = dr::PitrTarget::Kind::kTime;
+    ARK_ASSIGN_OR_RETURN(p.target.time_micros, ParseTimeMicros(a.to_time));
+  } else if (!a.to_position.empty()) {
+    p.target.kind = dr::PitrTarget::Kind::kPosition;
+    auto pos = Position::Parse(a.to_position);
+    if (!pos.ok() || pos->epoch == 0 || pos->lsn == 0) {
+      return Status::InvalidArgument(fmt::format("--to-position '{}' is not a position EPOCH/LSN like 1/5234", a.to_position));
+    }
+    p.target.position = *pos;
+  }
   ARK_ASSIGN_OR_RETURN(auto repo, OpenRepo(a.r, false));
+  if (!a.name.empty()) ARK_RETURN_IF_ERROR(dr::LoadBackup(repo.repo.get(), a.name).status());
+  bool pitr = targets > 0;
+  if (!pitr) {
+    // A repository with a WAL archive records the epoch a restored database
+    // writes in, so a plain restore goes the point-in-time way, to the
+    // backup's own position.
+    ARK_ASSIGN_OR_RETURN(auto index, dr::ArchiveIndex::Load(repo.repo.get()));
+    if (!index.empty()) {
+      ARK_ASSIGN_OR_RETURN(auto bm, dr::LoadBackup(repo.repo.get(), a.name));
+      p.target.kind = dr::PitrTarget::Kind::kPosition;
+      p.target.position = bm.position;
+      pitr = true;
+    }
+  }
+  dr::Progress progress;
+  if (pitr) {
+    p.backup = a.name;
+    p.epoch = a.epoch;
+    p.target_dir = a.data_dir;
+    p.filter = filter;
+    p.parallelism = a.parallel;
+    Result<dr::PitrReport> r = Status::OK();
+    {
+      ProgressDisplay display(&progress, "restore", a.quiet || a.json);
+      r = dr::RestoreToPointInTime(Env::Default(), repo.repo.get(), p, &progress);
+    }
+    if (!r.ok()) return r.status();
+    if (a.json) {
+      nlohmann::json collections = nlohmann::json::array();
+      for (const auto& c : r->restore.collections) {
+        collections.push_back({{"database", c.database}, {"name", c.name}, {"rows", c.live_rows}});
+      }
+      nlohmann::json history = nlohmann::json::array();
+      for (const auto& h : r->history) history.push_back({{"epoch", h.epoch}, {"first", h.first.ToString()}});
+      std::printf("%s\n", nlohmann::json{{"backup", r->backup},
+                                          {"backupPosition", r->backup_position.ToString()},
+                                          {"reached", r->reached.ToString()},
+                                          {"reachedMicros", r->reached_micros},
+                                          {"reachedTime", IsoTime(r->reached_micros)},
+                                          {"archivedRecords", r->archived_records},
+                                          {"ranges", r->ranges},
+                                          {"newEpoch", r->new_epoch},
+                                          {"history", history},
+                                          {"files", r->restore.files},
+                                          {"bytes", r->restore.bytes},
+                                          {"seconds", r->restore.seconds},
+                                          {"collections", collections}}
+                                .dump(2)
+                                .c_str());
+      return Status::OK();
+    }
+    std::printf("restored into %s to position %s (%s): backup '%s' at %s + %llu archived records from %llu ranges; "
+                "%llu files, %s, %.1f s\n",
+                a.data_dir.c_str(), r->reached.ToString().c_str(), IsoTime(r->reached_micros).c_str(),
+                r->backup.c_str(), r->backup_position.ToString().c_str(),
+                static_cast<unsigned long long>(r->archived_records), static_cast<unsigned long long>(r->ranges),
+                static_cast<unsigned long long>(r->restore.files),
+                ProgressDisplay::Bytes(static_cast<double>(r->restore.bytes)).c_str(), r->restore.seconds);
+    std::printf("it writes in a new epoch %llu (history %s)\n", static_cast<unsigned long long>(r->new_epoch),
+                dr::HistoryToString(r->history).c_str());
+    for (const auto& c : r->restore.collections) {
+      std::printf("  %-32s %12llu rows\n", (c.database + "." + c.name).c_str(),
+                  static_cast<unsigned long long>(c.live_rows));
+    }
+    return Status::OK();
+  }
   dr::RestoreOptions o;
   o.name = a.name;
   o.target_dir = a.data_dir;
   o.filter = filter;
   o.parallelism = a.parallel;
-  dr::Progress progress;
   Result<dr::RestoreReport> r = Status::OK();
   {
     ProgressDisplay display(&progress, "restore", a.quiet || a.json);
@@ -399,8 +511,12 @@ ARK_CLI_COMMAND(backup) {
 ARK_CLI_COMMAND(restore) {
   using namespace ark::cli;
   auto a = std::make_shared<BackupArgs>();
-  auto* cmd = app.add_subcommand("restore", "Restore a backup into a new data directory");
-  cmd->add_option("-n,--name", a->name, "Backup name")->required();
+  auto* cmd = app.add_subcommand("restore", "Restore a backup, or a point in time from backups + archived WAL, into a new data directory");
+  cmd->add_option("-n,--name", a->name, "Backup name (with a point in time: start from this backup)");
+  cmd->add_option("--to-time", a->to_time, "Point-in-time restore: the database as of this time (RFC 3339, e.g. 2026-12-05T10:30:00Z)");
+  cmd->add_option("--to-position", a->to_position, "Point-in-time restore: up to and including this WAL position EPOCH/LSN");
+  cmd->add_flag("--to-latest", a->to_latest, "Point-in-time restore: to the end of the archived WAL");
+  cmd->add_option("--epoch", a->epoch, "Follow this epoch's history (default: the newest with archived WAL)");
   AddRepoFlags(cmd, &a->r);
   cmd->add_option("--data-dir", a->data_dir, "New data directory to restore into (must not exist or be empty)");
   cmd->add_option("--server", a->server, "Restore into a running server (not implemented yet)");

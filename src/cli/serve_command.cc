@@ -19,6 +19,7 @@
 #include "cli/command_registry.h"
 #include "engine/database.h"
 #include "engine/database_maintenance.h"
+#include "dr/archive/archiver.h"
 #include "server/admin_backup.h"
 #include "dr/schedule/backup_scheduler.h"
 #include "server/http_server.h"
@@ -146,11 +147,30 @@ Status Serve(const ServeFlags& flags) {
   ARK_RETURN_IF_ERROR(scheduler.Start());
   DatabaseMaintenance maintenance(db.get(), MaintenanceInterval(config));
   maintenance.Start();
+  std::unique_ptr<dr::Archiver> archiver;
+  if (config.archive.enabled()) {
+    archiver = std::make_unique<dr::Archiver>(env, db.get(), config.archive);
+    ARK_RETURN_IF_ERROR(archiver->Start());
+    archiver->AddMetrics(&metrics);
+  }
   if (!config.schedules.empty()) spdlog::info("{} backup schedule(s) active", config.schedules.size());
   ARK_RETURN_IF_ERROR(http.Bind());
   // Not ready while the database refuses writes (a failed WAL or manifest
   // write is sticky until restart): a load balancer can route away.
   http.SetReadinessCheck([&db] { return db->Health(); });
+  // A stopped archive does not make the server unready (routing traffic
+  // away would not help), but /readyz says so, as do the log and metrics.
+  http.SetReadinessDetails([&archiver]() -> nlohmann::json {
+    if (!archiver) return nlohmann::json{{"archive", {{"state", "off"}}}};
+    dr::ArchiverStatus s = archiver->GetStatus();
+    nlohmann::json a = {{"state", s.state},
+                        {"archived", s.archived.ToString()},
+                        {"lagSeconds", s.lag_seconds},
+                        {"gaps", s.gaps},
+                        {"writesBlocked", s.writes_blocked}};
+    if (!s.reason.empty()) a["reason"] = s.reason;
+    return nlohmann::json{{"archive", a}};
+  });
   http.SetReady(true);
   spdlog::info("ark serving on {}://{}:{} (data {}, wal sync {}, {})",
                config.tls.enabled() ? "https" : "http", config.host, http.port(),
@@ -173,6 +193,7 @@ Status Serve(const ServeFlags& flags) {
   waiter.join();
   scheduler.Stop();
   maintenance.Stop();
+  if (archiver) archiver->Stop();  // ships what is durable once more
   ARK_RETURN_IF_ERROR(served);
   ARK_RETURN_IF_ERROR(db->wal()->Flush());
   spdlog::info("stopped cleanly");

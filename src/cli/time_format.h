@@ -19,3 +19,16 @@ inline std::string IsoTime(uint64_t micros) {
 }
 
 }  // namespace ark::cli
+
+#include <string_view>
+
+#include "core/status.h"
+
+namespace ark::cli {
+
+// Parses a point in time as users type it: RFC 3339 / ISO 8601
+// ("2026-12-05T10:30:00Z", "2026-12-05T10:30:00.250+01:00", "2026-12-05 10:30:00"
+// = UTC) or "@<unix seconds>[.fraction]". InvalidArgument naming the text.
+Result<uint64_t> ParseTimeMicros(std::string_view text);
+
+}  // namespace ark::cli

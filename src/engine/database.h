@@ -304,6 +304,11 @@ class Database {
   // on a database that is not a follower or for a position that is not next.
   Result<Position> AppendReplicated(const WalRecord& record);
   bool IsFollower() const { return options_.follower; }
+  // Refuses (Unavailable, with `reason`) every write and DDL until called
+  // again with an empty reason — the WAL archiver's "stop writes" answer to
+  // a full spool. Not persisted: a restart lifts it (the archiver sets it
+  // again if the spool is still full).
+  void SetWritesBlocked(const std::string& reason);
 
   // Why writes are refused: the sticky error of a failed seal or manifest
   // commit, else the WAL's sticky write/sync error; OK while writes work
@@ -427,6 +432,7 @@ class Database {
   std::atomic<bool> closing_{false};
   mutable std::mutex error_mu_;
   Status sticky_error_;  // GUARDED_BY(error_mu_)
+  std::string writes_blocked_;  // GUARDED_BY(error_mu_)
 };
 
 }  // namespace ark

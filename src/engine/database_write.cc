@@ -18,8 +18,17 @@ Status Database::Health() const {
   return s.ok() ? wal_->Error() : s;
 }
 
+void Database::SetWritesBlocked(const std::string& reason) {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  writes_blocked_ = reason;
+}
+
 Status Database::CheckWritable(std::string_view what) const {
-  if (!options_.follower) return Status::OK();
+  if (!options_.follower) {
+    std::lock_guard<std::mutex> lock(error_mu_);
+    if (writes_blocked_.empty()) return Status::OK();
+    return Status::Unavailable(fmt::format("{} refused: {}", what, writes_blocked_));
+  }
   return Status::FailedPrecondition(fmt::format(
       "{} refused: {} is a follower (read-only; it changes only by replaying its primary's WAL)", what, dir_));
 }

@@ -34,6 +34,7 @@ Result<WalSlotInfo> DrSeam::GetSlot(const std::string& name) const { return db_-
 Position DrSeam::LastPosition() const { return db_->wal()->LastPosition(); }
 
 Position DrSeam::DurablePosition() const { return db_->wal()->DurablePosition(); }
+uint64_t DrSeam::OldestRetainedLsn() const { return db_->wal()->OldestRetainedLsn(); }
 
 Result<std::unique_ptr<WalTailReader>> DrSeam::OpenTailReader(Position after, const std::string& slot) const {
   return db_->wal()->OpenTailReader(after, db_->EpochHistory(), slot);

@@ -63,6 +63,8 @@ class DrSeam {
   // ---- the WAL ---------------------------------------------------------------
   Position LastPosition() const;
   Position DurablePosition() const;
+  // The lsn of the oldest WAL record still on disk.
+  uint64_t OldestRetainedLsn() const;
   // A reader of the framed records after `after`, checked against this
   // database's epoch history (FailedPrecondition naming the fork for a
   // position on another history; NotFound if the records were removed). With
@@ -74,6 +76,9 @@ class DrSeam {
                      const std::function<Status(const WalRecord& record, std::string_view framed)>& fn) const;
   // Writes and syncs whatever the WAL holds in memory (before a close).
   Status FlushWal();
+
+  // Database::SetWritesBlocked (an archiver whose spool is full).
+  void SetWritesBlocked(const std::string& reason) { db_->SetWritesBlocked(reason); }
 
   // ---- files by hash -----------------------------------------------------------
   // A live, retired or pinned content-addressed file; NotFound otherwise.

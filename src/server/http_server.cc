@@ -299,17 +299,15 @@ void HttpServer::InstallRoutes() {
   });
   http_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
     Status health = ready_.load() && readiness_check_ ? readiness_check_() : Status::OK();
+    nlohmann::json body;
     if (ready_.load() && health.ok()) {
-      res.set_content("{\"status\":\"ready\"}", "application/json");
-    } else if (!health.ok()) {
-      res.status = 503;
-      res.set_content(nlohmann::json{{"status", "not ready"}, {"reason", health.ToString()}}.dump(),
-                      "application/json");
+      body = {{"status", "ready"}};
     } else {
       res.status = 503;
-      res.set_content(nlohmann::json{{"status", "not ready"}, {"reason", not_ready_reason_}}.dump(),
-                      "application/json");
+      body = {{"status", "not ready"}, {"reason", !health.ok() ? health.ToString() : not_ready_reason_}};
     }
+    if (readiness_details_) body["details"] = readiness_details_();
+    res.set_content(body.dump(), "application/json");
   });
   http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_->Render(), "text/plain; version=0.0.4");

@@ -124,6 +124,9 @@ class HttpServer {
   // Asked on every /readyz while ready: a non-OK Status (e.g. the database's
   // sticky write error) answers 503 with it as the reason. Set before Serve().
   void SetReadinessCheck(std::function<Status()> check) { readiness_check_ = std::move(check); }
+  // Added to every /readyz answer as "details" (e.g. the WAL archiver's
+  // state): things an operator must see that do not make the server unready.
+  void SetReadinessDetails(std::function<nlohmann::json()> details) { readiness_details_ = std::move(details); }
 
  private:
   struct Route {
@@ -149,6 +152,7 @@ class HttpServer {
   std::atomic<bool> stop_requested_{false};
   std::string not_ready_reason_;  // written before ready_ flips; read after
   std::function<Status()> readiness_check_;
+  std::function<nlohmann::json()> readiness_details_;
   int port_ = 0;
 };
 

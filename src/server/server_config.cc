@@ -139,6 +139,22 @@ Status ReadSchedules(const YAML::Node& node, const std::string& source, std::vec
   return Status::OK();
 }
 
+Status ReadArchive(const YAML::Node& node, const std::string& source, dr::ArchiveConfig* a) {
+  MappingReader r(node, "archive", source);
+  ARK_RETURN_IF_ERROR(r.CheckIsMap());
+  ARK_RETURN_IF_ERROR(r.Read("repo", &a->repo, "a repository URL"));
+  ARK_RETURN_IF_ERROR(r.Read("key_file", &a->key_file, "a path"));
+  ARK_RETURN_IF_ERROR(r.Read("passphrase_file", &a->passphrase_file, "a path"));
+  ARK_RETURN_IF_ERROR(r.Read("interval_seconds", &a->interval_seconds, "a number of seconds"));
+  ARK_RETURN_IF_ERROR(r.Read("max_spool_bytes", &a->max_spool_bytes, "a byte count"));
+  ARK_RETURN_IF_ERROR(r.Read("on_spool_full", &a->on_spool_full, "invalidate or stop-writes"));
+  ARK_RETURN_IF_ERROR(r.Read("max_range_bytes", &a->max_range_bytes, "a byte count"));
+  ARK_RETURN_IF_ERROR(r.Read("slot", &a->slot, "a slot name"));
+  ARK_RETURN_IF_ERROR(r.RejectUnknown());
+  if (node && node.IsMap() && a->repo.empty()) return r.Error("archive.repo", "is required when archive: is given");
+  return Status::OK();
+}
+
 }  // namespace
 
 Status ParseListenAddress(const std::string& text, std::string* host, int* port) {
@@ -191,6 +207,7 @@ Result<ServerConfig> ServerConfig::FromYaml(const std::string& text, const std::
   // Sections added by later features (backups, replication) are read by
   // their own modules; they are listed here so the top level stays strict.
   ARK_RETURN_IF_ERROR(ReadSchedules(r.Child("schedules"), source, &c.schedules));
+  ARK_RETURN_IF_ERROR(ReadArchive(r.Child("archive"), source, &c.archive));
   ARK_RETURN_IF_ERROR(r.RejectUnknown());
   ARK_RETURN_IF_ERROR(c.Validate().WithContext("config " + source));
   return c;
@@ -241,6 +258,7 @@ Status ServerConfig::Validate() const {
   if (!(limits.default_request_timeout_seconds > 0)) {
     return Status::InvalidArgument("limits.request_timeout_seconds must be > 0");
   }
+  ARK_RETURN_IF_ERROR(archive.Validate());
   std::set<std::string> schedule_names;
   for (const auto& s : schedules) {
     const std::string where = "schedule '" + s.name + "'";

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "dr/archive/archiver.h"
 #include "dr/schedule/schedule_config.h"
 
 namespace ark::server {
@@ -64,6 +65,8 @@ struct ServerConfig {
   // idle collection never holds the WAL checkpoint back for good.
   double seal_age_seconds = 600;
   std::vector<BackupScheduleConfig> schedules;
+  // Continuous WAL archiving (docs/archive.md): `archive:`; off without a repo.
+  dr::ArchiveConfig archive;
 
   // Parses YAML text; `source` names the file in error messages.
   static Result<ServerConfig> FromYaml(const std::string& text, const std::string& source);

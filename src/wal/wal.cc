@@ -112,6 +112,10 @@ class WalImpl final : public Wal, public WalTailSource {
     for (const auto& s : segments_) paths.push_back(s.path);
     return paths;
   }
+  uint64_t OldestRetainedLsn() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return segments_.front().first_lsn;
+  }
   WalStats Stats() const override {
     std::lock_guard<std::mutex> l(mu_);
     return stats_;

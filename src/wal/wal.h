@@ -209,6 +209,10 @@ class Wal {
 
   // Paths of the segment files, oldest first (for archiving and inspection).
   virtual std::vector<std::string> SegmentFiles() const = 0;
+  // The lsn of the oldest record still on disk (the first of the oldest
+  // retained segment): a consumer starting from scratch can begin after
+  // OldestRetainedLsn() - 1.
+  virtual uint64_t OldestRetainedLsn() const = 0;
   virtual WalStats Stats() const = 0;
 
   // Writes and syncs whatever is buffered, and persists slot positions moved

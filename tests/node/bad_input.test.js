@@ -633,6 +633,19 @@ const CLI_CASES = [
   [['restore', '-n', 'nope', '--repo', '$R', '--data-dir', '$N', '--suffix', '/../x'], ['suffix', '/../x']],
   [['restore', '-n', 'nope', '--repo', '$R', '--data-dir', '$N', '--parallel', '0'], ['parallel']],
   [['restore', '-n', 'nope', '--repo', '$R'], ['data-dir', 'server']],
+  [['restore', '--repo', '$R', '--data-dir', '$N', '--to-time', 'yesterday'], ['yesterday']],
+  [['restore', '--repo', '$R', '--data-dir', '$N', '--to-time', '2026-13-01T00:00:00Z'], ['2026-13-01']],
+  [['restore', '--repo', '$R', '--data-dir', '$N', '--to-position', 'x/y'], ['x/y']],
+  [['restore', '--repo', '$R', '--data-dir', '$N', '--to-latest', '--to-position', '1/5'], ['one of']],
+  [['restore', '--repo', '$R', '--data-dir', '$N', '--to-latest'], ['no archived WAL']],
+  [['restore', '--repo', '$R', '--data-dir', '$D', '--to-latest'], ['$D', 'not empty']],
+  [['restore', '-n', 'nope', '--repo', '$R', '--data-dir', '$N', '--epoch', '2'], ['epoch']],
+  // archive
+  [['archive'], ['subcommand']],
+  [['archive', 'status', '--repo', '$N'], ['$N', 'no repository']],
+  [['archive', 'status', '--repo', '$F'], ['$F']],
+  [['archive', 'verify', '--repo', '$R', '--from', 'abc'], ['abc']],
+  [['archive', 'verify', '--repo', '$R', '--epoch', 'x'], ['epoch']],
   // objectstore
   [['objectstore'], ['subcommand']],
   // (`objectstore ls` of a missing local path lists nothing and exits 0: a

@@ -77,7 +77,23 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"tls: {cert_file: c.pem}", "both cert_file and key_file"},
                       BadConfig{"auth: {users: [a, b]}", "auth.users"},
                       BadConfig{"- just\n- a list", "must be a mapping"},
-                      BadConfig{"a: [unclosed", "not valid YAML"}));
+                      BadConfig{"a: [unclosed", "not valid YAML"},
+                      BadConfig{"archive: {intervall: 1, repo: /r}", "archive.intervall is not a known"},
+                      BadConfig{"archive: {interval_seconds: 1}", "archive.repo is required"},
+                      BadConfig{"archive: {repo: /r, interval_seconds: 0}", "archive.interval_seconds must be"},
+                      BadConfig{"archive: {repo: /r, on_spool_full: panic}", "archive.on_spool_full 'panic'"},
+                      BadConfig{"archive: {repo: /r, max_spool_bytes: 10}", "archive.max_spool_bytes must be"},
+                      BadConfig{"archive: {repo: /r, key_file: k, passphrase_file: p}", "not both"}));
+
+TEST(ServerConfig, ReadsTheArchiveSection) {
+  auto r = ServerConfig::FromYaml("archive: {repo: /srv/r, interval_seconds: 0.5, on_spool_full: stop-writes}", "ark.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->archive.enabled());
+  EXPECT_EQ(r->archive.repo, "/srv/r");
+  EXPECT_EQ(r->archive.interval_seconds, 0.5);
+  EXPECT_EQ(r->archive.on_spool_full, "stop-writes");
+  EXPECT_FALSE(ServerConfig::FromYaml("", "ark.yaml")->archive.enabled());  // off by default
+}
 
 TEST(ServerConfig, MissingFileIsNotFound) {
   auto r = ServerConfig::FromFile("/nonexistent/ark.yaml");

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/hash.h"
+#include "dr/archive/pitr.h"
 #include "dr/lease/lease.h"
 #include "dr/repository/repository_lease_table.h"
 #include "engine/manifest.h"
@@ -178,6 +179,7 @@ Result<BackupManifest> CreateBackupImpl(Database* db, Repository* repo, const Ba
   bm.ark_version = ARK_VERSION;
   bm.source = options.source.empty() ? seam.Describe() : options.source;
   bm.position = cut.position;
+  bm.position_micros = state.tail.empty() ? cut.manifest.created_micros : state.tail.back().timestamp_micros;
   bm.checkpoint = cut.manifest.checkpoint;
   bm.wal_records = kept.tail.size();
   const std::string manifest_bytes = EncodeManifest(kept.manifest);
@@ -407,8 +409,18 @@ Result<PruneReport> PruneBackups(Repository* repo, const PruneOptions& options) 
     if (removed.count(b.name)) continue;
     for (const auto& blob : b.blobs) referenced.insert(repo->BlobId(blob.hash));
   }
+  // The WAL archive: ranges before the oldest kept backup go; the others
+  // keep their records and files (each kept backup's PITR window).
+  std::vector<BackupManifest> kept_manifests;
+  for (const auto& b : backups) {
+    if (!removed.count(b.name)) kept_manifests.push_back(b);
+  }
+  ARK_ASSIGN_OR_RETURN(ArchivePrunePlan archive, PlanArchivePrune(repo, kept_manifests));
+  for (const auto& hash : archive.referenced_hashes) referenced.insert(repo->BlobId(hash));
+  report.archive_ranges_removed = archive.ranges_removed;
   if (!options.dry_run) {
     for (const auto& name : report.removed) ARK_RETURN_IF_ERROR(repo->store()->Delete(BackupKey(name)));
+    for (const auto& key : archive.remove_keys) ARK_RETURN_IF_ERROR(repo->store()->Delete(key));
   }
   ARK_ASSIGN_OR_RETURN(auto stored, repo->ListBlobs());
   const uint64_t now = env->WallMicros();
@@ -427,14 +439,9 @@ Result<PruneReport> PruneBackups(Repository* repo, const PruneOptions& options) 
   return report;
 }
 
-Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOptions& options,
-                                    Progress* progress, const std::atomic<bool>* cancelled) {
-  Progress local_progress;
-  if (progress == nullptr) progress = &local_progress;
-  const uint64_t started = env->WallMicros();
-  progress->started_micros = started;
-  if (options.target_dir.empty()) return Status::InvalidArgument("restore needs a target directory");
-  std::string target = options.target_dir;
+Status CheckRestoreTarget(Env* env, const std::string& target_dir) {
+  if (target_dir.empty()) return Status::InvalidArgument("restore needs a target directory");
+  std::string target = target_dir;
   while (target.size() > 1 && target.back() == '/') target.pop_back();
   if (env->FileExists(target)) {
     auto entries = env->ListDir(target);
@@ -446,12 +453,11 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
           fmt::format("restore target {} is not empty; restore into a new directory", target));
     }
   }
-  ARK_ASSIGN_OR_RETURN(BackupManifest bm, LoadBackup(repo, options.name));
-  const std::string where = fmt::format("backup '{}' in {}", bm.name, repo->store()->Describe());
-  std::map<std::string, const BackupBlobRef*> blobs;
-  for (const auto& b : bm.blobs) blobs[b.hash] = &b;
+  return Status::OK();
+}
 
-  // The engine manifest and the WAL tail, checked.
+Result<BackupState> LoadBackupState(Repository* repo, const BackupManifest& bm) {
+  const std::string where = fmt::format("backup '{}' in {}", bm.name, repo->store()->Describe());
   BackupState state;
   state.position = bm.position;
   {
@@ -469,15 +475,43 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
     return Status::Corruption(fmt::format("{}: the WAL blob does not cover ({}, {}]", where,
                                           bm.checkpoint.ToString(), bm.position.ToString()));
   }
-  ARK_ASSIGN_OR_RETURN(BackupState kept, FilterState(state, options.filter));
-  std::vector<const BackupBlobRef*> files;
-  for (const auto& hash : kept.manifest.LiveFiles()) {
+  return state;
+}
+
+Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOptions& options,
+                                    Progress* progress, const std::atomic<bool>* cancelled) {
+  ARK_RETURN_IF_ERROR(CheckRestoreTarget(env, options.target_dir));
+  ARK_ASSIGN_OR_RETURN(BackupManifest bm, LoadBackup(repo, options.name));
+  RestorePlan plan;
+  plan.where = fmt::format("backup '{}' in {}", bm.name, repo->store()->Describe());
+  ARK_ASSIGN_OR_RETURN(BackupState state, LoadBackupState(repo, bm));
+  ARK_ASSIGN_OR_RETURN(plan.state, FilterState(state, options.filter));
+  std::map<std::string, const BackupBlobRef*> blobs;
+  for (const auto& b : bm.blobs) blobs[b.hash] = &b;
+  for (const auto& hash : plan.state.manifest.LiveFiles()) {
     auto it = blobs.find(hash);
     if (it == blobs.end()) {
-      return Status::Corruption(fmt::format("{}: the engine manifest names file {} the backup does not list", where, hash));
+      return Status::Corruption(
+          fmt::format("{}: the engine manifest names file {} the backup does not list", plan.where, hash));
     }
-    files.push_back(it->second);
+    plan.files.push_back(*it->second);
   }
+  for (const auto& c : bm.collections) plan.expected_rows[c.id] = c.rows;
+  return ExecuteRestore(env, repo, plan, options, progress, cancelled);
+}
+
+Result<RestoreReport> ExecuteRestore(Env* env, Repository* repo, const RestorePlan& plan,
+                                     const RestoreOptions& options, Progress* progress,
+                                     const std::atomic<bool>* cancelled) {
+  Progress local_progress;
+  if (progress == nullptr) progress = &local_progress;
+  const uint64_t started = env->WallMicros();
+  progress->started_micros = started;
+  ARK_RETURN_IF_ERROR(CheckRestoreTarget(env, options.target_dir));
+  std::string target = options.target_dir;
+  while (target.size() > 1 && target.back() == '/') target.pop_back();
+  const std::string& where = plan.where;
+  const auto& files = plan.files;
 
   // Staging directory beside the target: renamed into place only when complete.
   const std::string staging = target + ".ark-restore-" + RandomHex(6);
@@ -490,7 +524,7 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
   } cleanup{env, staging};
   ARK_RETURN_IF_ERROR(DrSeam::PrepareDirectory(env, staging));
   progress->files_total = files.size();
-  for (const auto* f : files) progress->bytes_total += f->size;
+  for (const auto& f : files) progress->bytes_total += f.size;
   RestoreReport report;
   Status download = ParallelFor(files.size(), options.parallelism, cancelled, [&](size_t i) -> Status {
     TransferControl control;
@@ -499,8 +533,8 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
       progress->bytes_done += n;
       progress->bytes_transferred += n;
     };
-    Status s = repo->GetBlobToFile(files[i]->hash, DrSeam::FileDestination(staging, files[i]->hash), control);
-    if (!s.ok()) return Status(s.code(), fmt::format("{}: {} file {}: {}", where, files[i]->kind, files[i]->hash, s.message()));
+    Status s = repo->GetBlobToFile(files[i].hash, DrSeam::FileDestination(staging, files[i].hash), control);
+    if (!s.ok()) return Status(s.code(), fmt::format("{}: {} file {}: {}", where, files[i].kind, files[i].hash, s.message()));
     progress->files_done++;
     return Status::OK();
   });
@@ -508,12 +542,12 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
     if (download.code() == StatusCode::kCancelled) return Status::Cancelled(where + ": restore cancelled; nothing restored");
     return Status(download.code(), download.message() + "; nothing restored");
   }
-  for (const auto* f : files) {
-    report.bytes += f->size;
+  for (const auto& f : files) {
+    report.bytes += f.size;
     report.files++;
   }
   // WAL tail, then the manifest (CURRENT last).
-  ARK_RETURN_IF_ERROR(DrSeam::SeedDirectory(env, staging, kept.manifest, kept.tail));
+  ARK_RETURN_IF_ERROR(DrSeam::SeedDirectory(env, staging, plan.state.manifest, plan.state.tail));
   if (IsCancelled(cancelled)) return Status::Cancelled(where + ": restore cancelled; nothing restored");
 
   // Publish, then open it the way a server would and compare what it holds
@@ -533,18 +567,17 @@ Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOpt
       return Status(opened.status().code(),
                     fmt::format("{}: the restored database does not open: {}", where, opened.status().message()));
     }
-    std::map<uint64_t, uint64_t> expected;
-    for (const auto& c : bm.collections) expected[c.id] = c.rows;
     for (const auto& db_name : (*opened)->ListDatabases()) {
       for (auto& info : (*opened)->ListCollections(db_name)) {
-        auto it = expected.find(info.id);
-        if (it != expected.end() && it->second != info.live_rows) {
+        auto it = plan.expected_rows.find(info.id);
+        if (it != plan.expected_rows.end() && it->second != info.live_rows) {
           return Status::Corruption(fmt::format("{}: collection {}.{} has {} rows after restore, the backup recorded {}",
                                                 where, info.database, info.name, info.live_rows, it->second));
         }
         report.collections.push_back(std::move(info));
       }
     }
+    if (plan.after_open) ARK_RETURN_IF_ERROR(plan.after_open(opened->get()));
     if (options.keep_open) {
       report.database = std::move(opened).value();
     } else {

@@ -29,6 +29,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,9 +91,11 @@ struct PruneReport {
   uint64_t blobs_deleted = 0;
   uint64_t bytes_freed = 0;      // stored bytes
   uint64_t blobs_in_grace = 0;   // unreferenced but younger than the grace period
+  uint64_t archive_ranges_removed = 0;  // archived WAL ranges older than every kept backup
 };
-// Applies the retention policy (removing backup manifests) and deletes blobs
-// no remaining backup references. Refuses (Unavailable) while a backup holds
+// Applies the retention policy (removing backup manifests), removes archived
+// WAL ranges that end before the oldest kept backup (dr/archive/pitr.h), and
+// deletes blobs no remaining backup or range references. Refuses (Unavailable) while a backup holds
 // an unexpired lease on the repository.
 Result<PruneReport> PruneBackups(Repository* repo, const PruneOptions& options);
 
@@ -116,6 +120,29 @@ struct RestoreReport {
 Result<RestoreReport> RestoreBackup(Env* env, Repository* repo, const RestoreOptions& options,
                                     Progress* progress = nullptr,
                                     const std::atomic<bool>* cancelled = nullptr);
+
+// ---- the steps of a restore, shared with point-in-time restore (dr/archive/pitr.h) ----
+
+// OK if `dir` does not exist or is an empty directory; FailedPrecondition otherwise.
+Status CheckRestoreTarget(Env* env, const std::string& dir);
+// A backup's engine manifest and WAL tail, checked against its manifest.
+Result<BackupState> LoadBackupState(Repository* repo, const BackupManifest& bm);
+// What ExecuteRestore builds.
+struct RestorePlan {
+  std::string where;                  // names the source in messages
+  BackupState state;                  // filtered; its tail replays at open
+  std::vector<BackupBlobRef> files;   // every file the manifest and the tail's file changes need
+  std::map<uint64_t, uint64_t> expected_rows;  // collection id -> live rows after open (checked)
+  // Called on the opened database before it is closed or handed back (a
+  // point-in-time restore starts its new epoch here).
+  std::function<Status(Database*)> after_open;
+};
+// Downloads the files into a staging directory beside options.target_dir,
+// seeds it, renames it into place and opens it (checking the rows); on any
+// failure nothing is left at the target. options.name and filter are unused.
+Result<RestoreReport> ExecuteRestore(Env* env, Repository* repo, const RestorePlan& plan,
+                                     const RestoreOptions& options, Progress* progress = nullptr,
+                                     const std::atomic<bool>* cancelled = nullptr);
 
 // "ark-20261126-023000" for a wall-clock time in UTC µs.
 std::string DefaultBackupName(uint64_t wall_micros);

@@ -86,6 +86,7 @@ json BackupManifestToJson(const BackupManifest& m) {
       {"arkVersion", m.ark_version},
       {"source", m.source},
       {"position", PositionJson(m.position)},
+      {"positionMicros", m.position_micros},
       {"checkpoint", PositionJson(m.checkpoint)},
       {"walRecords", m.wal_records},
       {"collections", collections},
@@ -119,6 +120,9 @@ Result<BackupManifest> BackupManifestFromJson(const json& j, const std::string& 
     m.source = String(j, "source");
     m.position = PositionField(j, "position");
     m.checkpoint = PositionField(j, "checkpoint");
+    // Added with WAL archiving (optional: older manifests lack it; the
+    // completion time is then an upper bound on the position's time).
+    m.position_micros = j.contains("positionMicros") ? Unsigned<uint64_t>(j, "positionMicros") : m.completed_micros;
     if (m.position < m.checkpoint) {
       throw std::invalid_argument("'position' lies before 'checkpoint'");
     }

@@ -60,6 +60,10 @@ struct BackupManifest {
   std::string ark_version;
   std::string source;              // the data directory (or server) backed up
   Position position;               // the cut: the backup is the database at this position
+  // The time of the cut: no record at or before `position` is newer (the
+  // timestamp of the record at the position, or the engine manifest's
+  // commit time). Point-in-time restore picks backups by it.
+  uint64_t position_micros = 0;
   Position checkpoint;             // the engine manifest's checkpoint (WAL replay starts after it)
   uint64_t wal_records = 0;        // records in the WAL blob
   std::vector<BackupCollection> collections;
