@@ -241,7 +241,9 @@ Result<ArchiveIndex> ArchiveIndex::Load(Repository* repo, int parallelism) {
         std::lock_guard<std::mutex> lock(mu);
         if (!first.ok()) return;
       }
-      const auto& [key, parsed] = keys[i];
+      // (Not a structured binding: clang 14 cannot capture one in a lambda.)
+      const std::string& key = keys[i].first;
+      const ParsedKey& parsed = keys[i].second;
       const std::string where = fmt::format("{}/{}", repo->store()->Describe(), key);
       Status s = [&]() -> Status {
         auto doc = repo->GetDocument(key);
