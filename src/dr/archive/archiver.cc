@@ -104,6 +104,7 @@ struct Archiver::Impl {
   ArchiverStatus status;      // GUARDED_BY(mu)
   Status stopped_reason;      // GUARDED_BY(mu): non-OK once stopped for good
   uint64_t caught_up_micros = 0;  // GUARDED_BY(mu)
+  uint64_t rounds = 0;            // GUARDED_BY(mu): rounds completed (Flush waits for one)
   std::thread thread;
 
   Impl(Env* e, Database* d, ArchiveConfig c) : env(e), db(d), seam(d), config(std::move(c)) {
@@ -540,6 +541,11 @@ struct Archiver::Impl {
     }
     ARK_RETURN_IF_ERROR(ShipPending());
     CheckSpool();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      rounds++;
+    }
+    cv.notify_all();
     return Status::OK();
   }
 
@@ -603,7 +609,10 @@ Status Archiver::Flush(uint64_t timeout_micros) {
   std::unique_lock<std::mutex> lock(impl_->mu);
   impl_->wake = true;
   impl_->cv.notify_all();
-  while (impl_->status.archived.lsn < target.lsn) {
+  const uint64_t first_round = impl_->rounds;
+  // Archived up to the target, and a whole round (with its spool check)
+  // completed after the call began.
+  while (impl_->status.archived.lsn < target.lsn || impl_->rounds <= first_round) {
     if (!impl_->stopped_reason.ok()) return impl_->stopped_reason;
     uint64_t now = impl_->Now();
     if (now >= deadline) {

@@ -96,7 +96,8 @@ class Archiver {
   ArchiverStatus GetStatus() const;
   // OK while archiving works or retries; the stop reason once stopped.
   Status Health() const;
-  // Waits until every record durable now is archived (or the archiver
+  // Waits until every record durable now is archived and a whole round
+  // (with its spool check) completed after the call (or the archiver
   // stopped, or timeout). TimedOut / the stop reason otherwise.
   Status Flush(uint64_t timeout_micros);
   // ark_archive_* gauges and counters, read from GetStatus() at each scrape.
