@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "dr/jobs/parallel_for.h"
 #include "engine/dr_seam.h"
 #include "wal/wal_format.h"
 #include "wal/wal_frame.h"
@@ -231,54 +232,30 @@ Result<ArchiveIndex> ArchiveIndex::Load(Repository* repo, int parallelism) {
   }
   ArchiveIndex index;
   std::mutex mu;
-  Status first;
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (;;) {
-      size_t i = next.fetch_add(1);
-      if (i >= keys.size()) return;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!first.ok()) return;
-      }
-      // (Not a structured binding: clang 14 cannot capture one in a lambda.)
-      const std::string& key = keys[i].first;
-      const ParsedKey& parsed = keys[i].second;
-      const std::string where = fmt::format("{}/{}", repo->store()->Describe(), key);
-      Status s = [&]() -> Status {
-        auto doc = repo->GetDocument(key);
-        if (!doc.ok()) {
-          if (doc.status().IsNotFound()) return Status::OK();  // removed by a prune since the listing
-          return doc.status();
-        }
-        if (parsed.is_epoch) {
-          ARK_ASSIGN_OR_RETURN(ArchiveEpoch e, ArchiveEpochFromJson(*doc, where));
-          if (e.epoch != parsed.epoch) return Bad(where, fmt::format("the document is of epoch {}", e.epoch));
-          std::lock_guard<std::mutex> lock(mu);
-          index.AddEpoch(std::move(e));
-          return Status::OK();
-        }
-        ARK_ASSIGN_OR_RETURN(ArchiveRange r, ArchiveRangeFromJson(*doc, where));
-        if (r.epoch != parsed.epoch || r.first_lsn != parsed.first || r.last_lsn != parsed.last) {
-          return Bad(where, fmt::format("the document describes {}..{}", r.first().ToString(), r.last().ToString()));
-        }
-        std::lock_guard<std::mutex> lock(mu);
-        index.AddRange(std::move(r));
-        return Status::OK();
-      }();
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (first.ok()) first = s;
-        return;
-      }
+  ARK_RETURN_IF_ERROR(ParallelFor(keys.size(), parallelism, nullptr, [&](size_t i) -> Status {
+    const std::string& key = keys[i].first;
+    const ParsedKey& parsed = keys[i].second;
+    const std::string where = fmt::format("{}/{}", repo->store()->Describe(), key);
+    auto doc = repo->GetDocument(key);
+    if (!doc.ok()) {
+      if (doc.status().IsNotFound()) return Status::OK();  // removed by a prune since the listing
+      return doc.status();
     }
-  };
-  int threads = std::clamp<int>(static_cast<int>(keys.size()), 1, std::max(1, parallelism));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  ARK_RETURN_IF_ERROR(first);
+    if (parsed.is_epoch) {
+      ARK_ASSIGN_OR_RETURN(ArchiveEpoch e, ArchiveEpochFromJson(*doc, where));
+      if (e.epoch != parsed.epoch) return Bad(where, fmt::format("the document is of epoch {}", e.epoch));
+      std::lock_guard<std::mutex> lock(mu);
+      index.AddEpoch(std::move(e));
+      return Status::OK();
+    }
+    ARK_ASSIGN_OR_RETURN(ArchiveRange r, ArchiveRangeFromJson(*doc, where));
+    if (r.epoch != parsed.epoch || r.first_lsn != parsed.first || r.last_lsn != parsed.last) {
+      return Bad(where, fmt::format("the document describes {}..{}", r.first().ToString(), r.last().ToString()));
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    index.AddRange(std::move(r));
+    return Status::OK();
+  }));
   return index;
 }
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/hash.h"
+#include "dr/jobs/parallel_for.h"
 #include "engine/file_change.h"
 #include "wal/wal_tail_reader.h"
 
@@ -36,42 +37,13 @@ uint64_t DefaultEpoch(const ArchiveIndex& index) {
   return e;
 }
 
-// Runs fn(i) for i in [0, n) on up to `parallelism` threads; the first error wins.
-Status ParallelDo(size_t n, int parallelism, const std::function<Status(size_t)>& fn) {
-  std::mutex mu;
-  Status first;
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (;;) {
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!first.ok()) return;
-      }
-      size_t i = next.fetch_add(1);
-      if (i >= n) return;
-      Status s = fn(i);
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (first.ok()) first = s;
-        return;
-      }
-    }
-  };
-  int threads = static_cast<int>(std::min<size_t>(n, static_cast<size_t>(std::max(1, parallelism))));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  if (threads > 0) worker();
-  for (auto& t : pool) t.join();
-  return first;
-}
-
 // Fetches and checks the records of `pieces` (each range whole: its blob's
 // hash, every frame, lsns and epoch as its document says), clipped to the
 // piece. Records come back in order.
 Result<std::vector<std::vector<WalRecord>>> FetchPieces(Repository* repo, const std::vector<ArchiveIndex::Piece>& pieces,
                                                         int parallelism, Progress* progress) {
   std::vector<std::vector<WalRecord>> out(pieces.size());
-  Status s = ParallelDo(pieces.size(), parallelism, [&](size_t i) -> Status {
+  Status s = ParallelFor(pieces.size(), parallelism, nullptr, [&](size_t i) -> Status {
     const ArchiveRange& r = pieces[i].range;
     const std::string key = ArchiveRangeKey(r.epoch, r.first_lsn, r.last_lsn);
     ARK_ASSIGN_OR_RETURN(std::string blob, repo->GetBlob(r.segment.hash));
@@ -414,7 +386,7 @@ Result<ArchiveVerifyReport> VerifyArchive(Repository* repo, uint64_t epoch, Posi
   progress->files_total = ranges.size();
   for (const auto& r : ranges) progress->bytes_total += r.segment.size;
   std::mutex mu;
-  Status s = ParallelDo(ranges.size(), 4, [&](size_t i) -> Status {
+  Status s = ParallelFor(ranges.size(), 4, nullptr, [&](size_t i) -> Status {
     const ArchiveRange& r = ranges[i];
     const std::string key = ArchiveRangeKey(r.epoch, r.first_lsn, r.last_lsn);
     std::vector<std::string> problems;

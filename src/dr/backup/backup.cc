@@ -13,6 +13,7 @@
 
 #include "core/hash.h"
 #include "dr/archive/pitr.h"
+#include "dr/jobs/parallel_for.h"
 #include "dr/lease/lease.h"
 #include "dr/repository/repository_lease_table.h"
 #include "engine/manifest.h"
@@ -37,41 +38,6 @@ std::string RandomHex(size_t bytes) {
 
 bool IsCancelled(const std::atomic<bool>* cancelled) {
   return cancelled != nullptr && cancelled->load(std::memory_order_relaxed);
-}
-
-// Runs fn(i) for i in [0, n) on up to `parallelism` threads; stops handing
-// out work at the first error (or cancellation) and returns that error.
-Status ParallelFor(size_t n, int parallelism, const std::atomic<bool>* cancelled,
-                   const std::function<Status(size_t)>& fn) {
-  std::mutex mu;
-  Status first;
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  auto worker = [&] {
-    while (!failed.load()) {
-      if (IsCancelled(cancelled)) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (first.ok()) first = Status::Cancelled("cancelled");
-        failed = true;
-        return;
-      }
-      size_t i = next.fetch_add(1);
-      if (i >= n) return;
-      Status s = fn(i);
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (first.ok()) first = s;
-        failed = true;
-        return;
-      }
-    }
-  };
-  int threads = static_cast<int>(std::min<size_t>(n, static_cast<size_t>(std::max(1, parallelism))));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  if (threads > 0) worker();
-  for (auto& t : pool) t.join();
-  return first;
 }
 
 // A lease of `kind` on the repository, refused while a `conflicting` one is
