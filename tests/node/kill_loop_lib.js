@@ -15,8 +15,10 @@ const LOG_KEEP = 64 * 1024;  // bytes of each server run's log (stdout + stderr)
 // One `ark serve` process on `dataDir`. start() resolves once /readyz answers
 // 200; kill() sends SIGKILL and resolves when the process has exited.
 class ArkServer {
-  constructor(dataDir) {
+  // `extraArgs`: more `ark serve` arguments (e.g. ['--config', file]).
+  constructor(dataDir, extraArgs = []) {
     this.dataDir = dataDir;
+    this.extraArgs = extraArgs;
     this.child = null;
     this.endpoint = null;
     this.log = '';     // the server's stdout and stderr (spdlog writes to stdout), last LOG_KEEP bytes
@@ -29,7 +31,7 @@ class ArkServer {
     this.log = '';
     this.exit = null;
     const child = spawn(arkBin(), ['serve', '--data-dir', this.dataDir, '--listen',
-      `127.0.0.1:${port}`, '--no-access-log'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      `127.0.0.1:${port}`, '--no-access-log', ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => { this.exit = { code, signal }; resolve(this.exit); });
