@@ -149,6 +149,7 @@ Status ReadArchive(const YAML::Node& node, const std::string& source, dr::Archiv
   ARK_RETURN_IF_ERROR(r.Read("max_spool_bytes", &a->max_spool_bytes, "a byte count"));
   ARK_RETURN_IF_ERROR(r.Read("on_spool_full", &a->on_spool_full, "invalidate or stop-writes"));
   ARK_RETURN_IF_ERROR(r.Read("max_range_bytes", &a->max_range_bytes, "a byte count"));
+  ARK_RETURN_IF_ERROR(r.Read("ship_bytes", &a->ship_bytes, "a byte count"));
   ARK_RETURN_IF_ERROR(r.Read("slot", &a->slot, "a slot name"));
   ARK_RETURN_IF_ERROR(r.RejectUnknown());
   if (node && node.IsMap() && a->repo.empty()) return r.Error("archive.repo", "is required when archive: is given");

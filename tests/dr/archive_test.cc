@@ -135,6 +135,7 @@ class ArchiveTest : public ::testing::TestWithParam<std::string> {
     ASSERT_OK(Repository::Init(Env::Default(), faulty_.get(), init_, key_));
     ASSERT_OK_AND_ASSIGN(repo_, Repository::Open(Env::Default(), faulty_.get(), key_));
     data_ = dir_.Sub("data");
+    opened_micros_ = Env::Default()->WallMicros();
     ASSERT_OK_AND_ASSIGN(db_, Database::Open(Env::Default(), data_, TestOptions()));
   }
   void TearDown() override {
@@ -199,6 +200,7 @@ class ArchiveTest : public ::testing::TestWithParam<std::string> {
   std::string data_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Archiver> archiver_;
+  uint64_t opened_micros_ = 0;  // before the database's first record
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, ArchiveTest, ::testing::Values("local", "s3"));
@@ -342,6 +344,14 @@ TEST_P(ArchiveTest, StoreFaultsLeaveNoGapOnceTheStoreIsBack) {
   // The archiver keeps failing and retrying while faults last ...
   EXPECT_EQ(archiver_->Flush(300000).code(), StatusCode::kTimedOut);
   EXPECT_GT(archiver_->GetStatus().failures, 0u);
+  // The lag is the age of the oldest record the archive lacks: at least the
+  // 300 ms Flush waited, at most the age of the database's first record.
+  {
+    const double lag = archiver_->GetStatus().lag_seconds;
+    const double since_open = static_cast<double>(Env::Default()->WallMicros() - opened_micros_) / 1e6;
+    EXPECT_GE(lag, 0.3);
+    EXPECT_LE(lag, since_open);
+  }
   EXPECT_OK(archiver_->Health());
   faulty_->Clear();
   faulty_->Hang(FaultInjectingStore::kPut, 50);

@@ -83,6 +83,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"archive: {repo: /r, interval_seconds: 0}", "archive.interval_seconds must be"},
                       BadConfig{"archive: {repo: /r, on_spool_full: panic}", "archive.on_spool_full 'panic'"},
                       BadConfig{"archive: {repo: /r, max_spool_bytes: 10}", "archive.max_spool_bytes must be"},
+                      BadConfig{"archive: {repo: /r, ship_bytes: 1024}", "archive.ship_bytes must be"},
                       BadConfig{"archive: {repo: /r, key_file: k, passphrase_file: p}", "not both"}));
 
 TEST(ServerConfig, ReadsTheArchiveSection) {

@@ -34,6 +34,10 @@ Status ArchiveConfig::Validate() const {
     return Status::InvalidArgument(
         fmt::format("archive.max_range_bytes must be 64 KiB..1 GiB, got {}", max_range_bytes));
   }
+  if (ship_bytes < (64ull << 10) || ship_bytes > max_range_bytes) {
+    return Status::InvalidArgument(fmt::format("archive.ship_bytes must be 64 KiB..max_range_bytes ({}), got {}",
+                                               max_range_bytes, ship_bytes));
+  }
   if (!key_file.empty() && !passphrase_file.empty()) {
     return Status::InvalidArgument("archive: give key_file or passphrase_file, not both");
   }
@@ -103,7 +107,13 @@ struct Archiver::Impl {
   bool setup_done = false;
   ArchiverStatus status;      // GUARDED_BY(mu)
   Status stopped_reason;      // GUARDED_BY(mu): non-OK once stopped for good
-  uint64_t caught_up_micros = 0;  // GUARDED_BY(mu)
+  // What the lag is measured from (GUARDED_BY(mu)): the timestamp of the
+  // oldest record read but not yet shipped (0: none), and when the reader last
+  // reached the end of the durable WAL (0: not since start). A durable record
+  // the archive lacks is either pending (its own time is known) or was
+  // appended after that drain.
+  uint64_t oldest_pending_micros = 0;
+  uint64_t drained_micros = 0;
   uint64_t rounds = 0;            // GUARDED_BY(mu): rounds completed (Flush waits for one)
   std::thread thread;
 
@@ -196,7 +206,6 @@ struct Archiver::Impl {
     {
       std::lock_guard<std::mutex> lock(mu);
       status.archived = after;
-      caught_up_micros = Now();
     }
     spdlog::info("WAL archiving to {}: resuming after {} (interval {} s, spool bound {} bytes, {})", where,
                  after.ToString(), config.interval_seconds, config.max_spool_bytes, config.on_spool_full);
@@ -237,9 +246,17 @@ struct Archiver::Impl {
     uint64_t collected = 0;
     for (;;) {
       ARK_ASSIGN_OR_RETURN(bool got, reader->Next(&record, &framed, collected == 0 ? wait : 0));
-      if (!got) break;
+      if (!got) {
+        std::lock_guard<std::mutex> lock(mu);
+        drained_micros = Now();
+        break;
+      }
       if (pending.empty() || pending.back().epoch != record.position.epoch ||
           pending.back().framed.size() + framed.size() > config.max_range_bytes) {
+        if (pending.empty()) {
+          std::lock_guard<std::mutex> lock(mu);
+          oldest_pending_micros = record.timestamp_micros;
+        }
         pending.emplace_back();  // a new epoch, or the run is full
         pending.back().epoch = record.position.epoch;
         pending.back().first_lsn = record.position.lsn;
@@ -257,10 +274,6 @@ struct Archiver::Impl {
       }
       collected += framed.size();
       if (collected >= config.max_range_bytes) return Status::OK();  // more next round
-    }
-    if (pending.empty()) {
-      std::lock_guard<std::mutex> lock(mu);
-      caught_up_micros = Now();
     }
     return Status::OK();
   }
@@ -373,6 +386,7 @@ struct Archiver::Impl {
         std::lock_guard<std::mutex> lock(mu);
         status.archived = last;
         status.archived_record_micros = last_micros;
+        oldest_pending_micros = pending.empty() ? 0 : pending.front().first_micros;
       }
       cv.notify_all();
       Status adv = seam.AdvanceSlot(config.slot, last);
@@ -455,6 +469,30 @@ struct Archiver::Impl {
   }
 
   // ---- the loop -------------------------------------------------------------------
+  uint64_t PendingBytes() const {
+    uint64_t n = 0;
+    for (const auto& run : pending) n += run.framed.size();
+    return n;
+  }
+
+  // Between rounds: reads records as they become durable until `at_micros`,
+  // and returns early (true) once ship_bytes are pending, so a heavy writer's
+  // records are shipped without waiting for the interval. Returns false when
+  // the round is due, a wake-up or stop came, or a read failed (the round's
+  // own read reports the error).
+  bool GatherUntil(uint64_t at_micros) {
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (stopping || wake) return false;
+      }
+      if (PendingBytes() >= config.ship_bytes) return true;
+      const uint64_t now = Now();
+      if (now >= at_micros) return false;
+      if (!Collect(std::min<uint64_t>(at_micros - now, 100000)).ok()) return false;
+    }
+  }
+
   bool WaitUntil(uint64_t at_micros) {
     std::unique_lock<std::mutex> lock(mu);
     while (!stopping && !wake) {
@@ -486,7 +524,10 @@ struct Archiver::Impl {
     uint64_t backoff = kSecond;
     uint64_t next_at = 0;
     std::string last_error;
-    while (WaitUntil(next_at)) {
+    for (;;) {
+      // Gathering only while healthy: during a backoff nothing piles up in memory.
+      const bool early = setup_done && reader && last_error.empty() && GatherUntil(next_at);
+      if (!WaitUntil(early ? 0 : next_at)) break;
       const uint64_t started = Now();
       Status s = Step();
       if (s.ok()) {
@@ -595,9 +636,18 @@ ArchiverStatus Archiver::GetStatus() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   ArchiverStatus s = impl_->status;
   const Position durable = impl_->seam.DurablePosition();
-  s.lag_seconds = durable.lsn > s.archived.lsn && impl_->caught_up_micros > 0
-                      ? static_cast<double>(impl_->Now() - std::min(impl_->Now(), impl_->caught_up_micros)) / 1e6
-                      : 0;
+  // The age of the oldest durable record the archive lacks: a pending one's
+  // own time, else the last drain (records after it are younger; while idle
+  // this overstates by at most one interval, never understates), else (not
+  // drained since start) the last archived record's time.
+  uint64_t since = 0;
+  if (durable.lsn > s.archived.lsn) {
+    since = impl_->oldest_pending_micros != 0 ? impl_->oldest_pending_micros
+            : impl_->drained_micros != 0      ? impl_->drained_micros
+                                              : s.archived_record_micros;
+  }
+  const uint64_t now = impl_->Now();
+  s.lag_seconds = since != 0 && since < now ? static_cast<double>(now - since) / 1e6 : 0;
   return s;
 }
 

@@ -54,6 +54,10 @@ struct ArchiveConfig {
   uint64_t max_spool_bytes = 4ull << 30;    // WAL kept for the archiver at most
   std::string on_spool_full = "invalidate";  // "invalidate" | "stop-writes"
   uint64_t max_range_bytes = 64ull << 20;   // one range's framed records at most
+  // Ship before the interval ends once this many bytes of records wait: under
+  // heavy ingest the lag is then the time to gather them plus one upload,
+  // not the interval plus one upload.
+  uint64_t ship_bytes = 16ull << 20;
   std::string slot = "archive";
   bool enabled() const { return !repo.empty(); }
   // InvalidArgument naming the key ("archive.interval_seconds ...").
