@@ -32,3 +32,12 @@ else
   echo "## Vector indexes"
   "$BUILD/index_bench" --n 20000 --dim 128 --faiss-hnsw-n 5000 --skip-pq
 fi
+echo "## WAL archiving and point-in-time restore"
+if [[ $MODE == full ]]; then
+  # The pgBackRest side needs `scripts/install-deps.sh --bench`.
+  PG=()
+  if command -v pgbackrest >/dev/null; then PG=(--pg "$ROOT/bench/pgbackrest_pitr_bench.sh"); else echo "(pgBackRest not installed: scripts/install-deps.sh --bench)"; fi
+  "$BUILD/archive_bench" --ark "$BUILD/ark" --seconds 30 "${PG[@]}"
+else
+  "$BUILD/archive_bench" --ark "$BUILD/ark" --seconds 5 --base-rows 5000 --wal-mib 64
+fi
