@@ -4,7 +4,7 @@
 //   build/release/archive_bench [--ark build/release/ark] [--phases rpo,pitr]
 //       [--dim 768] [--rate 10000] [--seconds 15] [--batch 500] [--threads 4]
 //       [--base-rows 100000] [--wal-mib 1024] [--chunks 10]
-//       [--pg bench/pgbackrest_pitr_bench.sh]
+//       [--pg bench/pgbackrest_pitr_bench.sh] [--log-level debug]
 //
 // Everything runs through the product: `ark serve` processes (release
 // binary, default settings, WAL sync every_commit) on loopback, driven by
@@ -83,6 +83,7 @@ struct Flags {
   uint64_t wal_mib = 1024;
   int chunks = 10;
   std::string pg;
+  std::string log_level;  // the servers' log_level (their logs stay in the scratch directory)
 };
 
 [[noreturn]] void Die(const std::string& what) {
@@ -333,9 +334,17 @@ void WaitArchived(const Server& s) {
   Die("the archive did not catch up in 600 s");
 }
 
+std::string g_log_level;  // --log-level
+
+// ARK_BENCH_KEEP=1 keeps every run's directory (data, repository, server logs).
+void RemoveUnlessKept(const std::string& dir) {
+  if (!std::getenv("ARK_BENCH_KEEP")) fs::remove_all(dir);
+}
+
 std::string WriteConfig(const std::string& path, const std::string& repo) {
   std::ofstream out(path);
   out << "archive:\n  repo: " << repo << "\n  interval_seconds: 1\n";
+  if (!g_log_level.empty()) out << "log_level: " << g_log_level << "\n";
   return path;
 }
 
@@ -501,7 +510,7 @@ void RunRpo(const Flags& f, const std::string& root) {
     std::fflush(stdout);
     if (!disaster) {
       Stop(&s, SIGTERM);
-      fs::remove_all(dir);
+      RemoveUnlessKept(dir);
       continue;
     }
     // The disaster: the data directory is gone; restore from the repository alone.
@@ -556,7 +565,7 @@ void RunRpo(const Flags& f, const std::string& root) {
                 static_cast<unsigned long long>(unacked_restored), lost_rows ? r.kill_at - oldest_lost : 0.0,
                 r.kill_at - newest_acked);
     std::fflush(stdout);
-    fs::remove_all(dir);
+    RemoveUnlessKept(dir);
   }
 }
 
@@ -686,7 +695,7 @@ void RunPitr(const Flags& f, const std::string& root) {
                             "/tail.copy'";
     if (std::system(cmd.c_str()) != 0) Die("command failed: " + cmd);
   }
-  fs::remove_all(dir);
+  RemoveUnlessKept(dir);
 }
 
 Flags Parse(int argc, char** argv) {
@@ -708,6 +717,7 @@ Flags Parse(int argc, char** argv) {
     else if (a == "--wal-mib") f.wal_mib = std::stoull(next());
     else if (a == "--chunks") f.chunks = std::stoi(next());
     else if (a == "--pg") f.pg = next();
+    else if (a == "--log-level") f.log_level = next();
     else Die("unknown flag " + a);
   }
   if (f.dim == 0 || f.batch == 0 || f.threads < 1 || f.chunks < 2 || f.seconds <= 0 || f.rate <= 0) {
@@ -723,6 +733,7 @@ Flags Parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   Flags f = Parse(argc, argv);
+  g_log_level = f.log_level;
   char tmpl[] = "/tmp/ark-archive-bench.XXXXXX";
   if (!mkdtemp(tmpl)) Die("mkdtemp failed");
   const std::string root = tmpl;
@@ -730,6 +741,10 @@ int main(int argc, char** argv) {
   std::printf("# archive_bench: %u cores, %s\n\n", std::thread::hardware_concurrency(), f.ark.c_str());
   if (f.phases.find("rpo") != std::string::npos) RunRpo(f, root);
   if (f.phases.find("pitr") != std::string::npos) RunPitr(f, root);
-  fs::remove_all(root);
+  if (std::getenv("ARK_BENCH_KEEP")) {
+    std::fprintf(stderr, "kept %s\n", root.c_str());
+  } else {
+    fs::remove_all(root);
+  }
   return 0;
 }

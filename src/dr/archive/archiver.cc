@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <future>
 #include <optional>
 #include <set>
 
@@ -322,22 +323,32 @@ struct Archiver::Impl {
       options.ttl_micros = 600 * kSecond;
       ARK_ASSIGN_OR_RETURN(lease, Lease::Acquire(&table, env, std::move(options)));
     }
+    // 2. The records, as one blob, uploaded while the files are: the range
+    //    waits for the slower of the two, not for both in turn.
+    const uint64_t t_start = Now();
+    std::string hash;
+    uint64_t t_records = 0;
+    std::future<Result<BlobStat>> records = std::async(std::launch::async, [&]() -> Result<BlobStat> {
+      hash = ToHex(Sha256(run.framed));
+      Result<BlobStat> st = r->PutBlob(hash, run.framed);
+      t_records = Now();
+      return st;
+    });
     uint64_t file_count = 0;
-    for (const auto& hash : run.files) {
-      auto file = seam.OpenFile(hash);
+    for (const auto& f : run.files) {
+      auto file = seam.OpenFile(f);
       if (!file.ok()) {
-        return Status(file.status().code(), fmt::format("archiving file {} named at {}..{}: {}", hash,
+        return Status(file.status().code(), fmt::format("archiving file {} named at {}..{}: {}", f,
                                                         Position{run.epoch, run.first_lsn}.ToString(),
                                                         Position{run.epoch, run.last_lsn}.ToString(),
                                                         file.status().message()));
       }
-      ARK_ASSIGN_OR_RETURN(BlobStat st, r->PutBlobFromReader(hash, std::move(file).value()));
+      ARK_ASSIGN_OR_RETURN(BlobStat st, r->PutBlobFromReader(f, std::move(file).value()));
       if (!st.existed) file_count++;
       if (lease) ARK_RETURN_IF_ERROR(lease->MaybeRenew());
     }
-    // 2. The records.
-    const std::string hash = ToHex(Sha256(run.framed));
-    ARK_ASSIGN_OR_RETURN(BlobStat seg, r->PutBlob(hash, run.framed));
+    const uint64_t t_files = Now();
+    ARK_ASSIGN_OR_RETURN(BlobStat seg, records.get());
     // 3. The epoch document, then the range document: the commit point.
     ARK_RETURN_IF_ERROR(EnsureEpochDoc(run.epoch));
     ArchiveRange doc;
@@ -366,6 +377,10 @@ struct Archiver::Impl {
       return put;
     }
     if (lease) (void)lease->Release();
+    spdlog::debug("WAL archiving: {}..{} shipped in {:.3f} s: {} files ({} new) {:.3f} s, {} bytes of records {:.3f} s",
+                  doc.first().ToString(), doc.last().ToString(), static_cast<double>(Now() - t_start) / 1e6,
+                  run.files.size(), file_count, static_cast<double>(t_files - t_start) / 1e6, run.framed.size(),
+                  static_cast<double>(t_records - t_start) / 1e6);
     std::lock_guard<std::mutex> lock(mu);
     status.ranges++;
     status.records += run.last_lsn - run.first_lsn + 1;
