@@ -26,7 +26,9 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { tempDir, runArk, startServe } = require('./helpers');
-const { COLL, ArkServer, milvus, admin, rng, rowOf, rowMismatch } = require('./kill_loop_lib');
+const {
+  COLL, ArkServer, milvus, admin, rng, rowOf, rowMismatch, createKillLoopCollection,
+} = require('./kill_loop_lib');
 
 const ROUNDS = Number(process.env.ARK_ARCHIVE_KILL_ROUNDS || 3);
 const SEED = Number(process.env.ARK_ARCHIVE_KILL_SEED || (Date.now() % 2147483647));
@@ -220,20 +222,7 @@ test('archive kill loop: SIGKILL during archiving; restore --to-latest loses not
     `(replay: ARK_ARCHIVE_KILL_SEED=${SEED} ARK_ARCHIVE_KILL_ROUNDS=${ROUNDS})`);
 
   await ctx.server.start();
-  await ok(milvus(ctx.server.endpoint, 'collections/create', {
-    collectionName: COLL,
-    schema: {
-      autoID: false,
-      fields: [
-        { fieldName: 'id', dataType: 'Int64', isPrimary: true },
-        { fieldName: 'ver', dataType: 'Int64' },
-        { fieldName: 'tag', dataType: 'VarChar', elementTypeParams: { max_length: 64 } },
-        { fieldName: 'meta', dataType: 'JSON' },
-        { fieldName: 'vec', dataType: 'FloatVector', elementTypeParams: { dim: 8 } },
-      ],
-    },
-    indexParams: [{ fieldName: 'vec', indexName: 'vec_idx', metricType: 'L2', params: { index_type: 'HNSW', M: 8, efConstruction: 40 } }],
-  }), 'collections/create');
+  await createKillLoopCollection(ctx.server.endpoint, { index_type: 'HNSW', M: 8, efConstruction: 40 });
   // The base backup every restore can start from.
   const base = await ok(admin(ctx.server.endpoint, 'backups/create', { repo, name: 'base' }), 'backups/create');
   assert.equal((await waitJob(ctx.server.endpoint, base.data.jobId)).state, 'succeeded');

@@ -16,7 +16,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { tempDir } = require('./helpers');
 const {
-  COLL, ArkServer, milvus, admin, rng, rowOf, vectorOf, rowMismatch, stateName, sameState, Oracle,
+  COLL, ArkServer, milvus, admin, rng, rowOf, createKillLoopCollection, vectorOf, rowMismatch, stateName, sameState, Oracle,
 } = require('./kill_loop_lib');
 
 const ROUNDS = Number(process.env.ARK_KILL_ROUNDS || 5);
@@ -26,25 +26,6 @@ const VERIFY_CHUNK = 1000;
 const OUTPUT = ['ver', 'tag', 'meta', 'vec'];
 
 function inFilter(ids) { return `id in [${ids.join(',')}]`; }
-
-async function createCollection(endpoint) {
-  const res = await milvus(endpoint, 'collections/create', {
-    collectionName: COLL,
-    schema: {
-      autoID: false,
-      enableDynamicField: false,
-      fields: [
-        { fieldName: 'id', dataType: 'Int64', isPrimary: true },
-        { fieldName: 'ver', dataType: 'Int64' },
-        { fieldName: 'tag', dataType: 'VarChar', elementTypeParams: { max_length: 64 } },
-        { fieldName: 'meta', dataType: 'JSON' },
-        { fieldName: 'vec', dataType: 'FloatVector', elementTypeParams: { dim: 8 } },
-      ],
-    },
-    indexParams: [{ fieldName: 'vec', indexName: 'vec_idx', metricType: 'L2', params: { index_type: 'FLAT' } }],
-  });
-  assert.equal(res.code, 0, `collections/create: ${JSON.stringify(res)}`);
-}
 
 // One round's load: WRITERS sequential clients, each owning the ids
 // congruent to its number (so no two in-flight writes touch one id), an admin
@@ -398,7 +379,7 @@ test('kill loop: SIGKILL under mixed load loses no acknowledged write', async (t
   t.diagnostic(`kill loop: seed ${SEED}, ${ROUNDS} rounds (replay: ARK_KILL_SEED=${SEED} ARK_KILL_ROUNDS=${ROUNDS})`);
 
   await ctx.server.start();
-  await createCollection(ctx.server.endpoint);
+  await createKillLoopCollection(ctx.server.endpoint, { index_type: 'FLAT' });
   let kills = 0;
   let lost = 0;
   let maxRestartMs = 0;

@@ -116,6 +116,27 @@ function rowMismatch(row, id, ver) {
   return null;
 }
 
+// Creates the collection both kill loops write: the fields rowOf() fills, and
+// an index on `vec` with `indexParams` (e.g. { index_type: 'FLAT' }).
+async function createKillLoopCollection(endpoint, indexParams) {
+  const res = await milvus(endpoint, 'collections/create', {
+    collectionName: COLL,
+    schema: {
+      autoID: false,
+      enableDynamicField: false,
+      fields: [
+        { fieldName: 'id', dataType: 'Int64', isPrimary: true },
+        { fieldName: 'ver', dataType: 'Int64' },
+        { fieldName: 'tag', dataType: 'VarChar', elementTypeParams: { max_length: 64 } },
+        { fieldName: 'meta', dataType: 'JSON' },
+        { fieldName: 'vec', dataType: 'FloatVector', elementTypeParams: { dim: DIM } },
+      ],
+    },
+    indexParams: [{ fieldName: 'vec', indexName: 'vec_idx', metricType: 'L2', params: indexParams }],
+  });
+  if (res.code !== 0) throw new Error(`collections/create: ${JSON.stringify(res)}`);
+}
+
 function stateName(s) { return s.present ? `present v${s.ver}` : 'absent'; }
 function sameState(a, b) { return a.present === b.present && (!a.present || a.ver === b.ver); }
 
@@ -204,5 +225,5 @@ class Oracle {
 }
 
 module.exports = {
-  DIM, COLL, ArkServer, milvus, admin, rng, rowOf, vectorOf, rowMismatch, stateName, sameState, Oracle,
+  DIM, COLL, ArkServer, milvus, admin, rng, rowOf, createKillLoopCollection, vectorOf, rowMismatch, stateName, sameState, Oracle,
 };
