@@ -41,31 +41,8 @@ if [ ! -r "$VECTORS" ] || [ ! -s "$VECTORS" ]; then
 fi
 VECTORS=$(cd "$(dirname "$VECTORS")" && pwd)/$(basename "$VECTORS")
 
-COMPRESS=${PGBR_COMPRESS:-zst}
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-KEEP=${KEEP:-0}
-STANZA=bench
-PORT=5432  # only names the socket file: TCP is off and the socket directory is ours
-[ -x "$PGBIN/postgres" ] || { echo "error: no PostgreSQL server in PGBIN=$PGBIN (scripts/install-deps.sh --bench)" >&2; exit 2; }
-command -v pgbackrest >/dev/null || { echo "error: pgbackrest not found (scripts/install-deps.sh --bench)" >&2; exit 2; }
-
-if [ $# -ge 2 ]; then
-  WORKDIR=$2
-  mkdir -p "$WORKDIR"
-  [ -z "$(ls -A "$WORKDIR")" ] || { echo "error: WORKDIR '$WORKDIR' is not empty; it would be deleted at exit" >&2; exit 2; }
-  WORKDIR=$(cd "$WORKDIR" && pwd)
-else
-  WORKDIR=$(mktemp -d /tmp/ark-pgbr-bench.XXXXXX)
-fi
-# sun_path holds 107 bytes; the socket is WORKDIR/.s.PGSQL.5432.
-[ ${#WORKDIR} -lt 90 ] || { echo "error: WORKDIR '$WORKDIR' is too long for a unix socket path" >&2; rm -rf "$WORKDIR"; exit 2; }
-
-DATA=$WORKDIR/data
-RESTORED=$WORKDIR/restored
-REPO=$WORKDIR/repo
-CONF=$WORKDIR/pgbackrest.conf
-
 BENCH_NAME=pgbackrest_bench
+WORKDIR_ARG=${2:-}
 # shellcheck source=bench/pgbackrest_lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/pgbackrest_lib.sh"
 

@@ -1,10 +1,35 @@
 # Shared by bench/pgbackrest_bench.sh and bench/pgbackrest_pitr_bench.sh:
 # running PostgreSQL and pgBackRest in a private WORKDIR (as the `postgres`
 # user when run as root), cleanup at exit, and the throwaway cluster with WAL
-# archiving into a pgBackRest repository. Sourced once the caller has set
-# BENCH_NAME, WORKDIR, DATA, RESTORED, REPO, CONF, STANZA, PORT, PGBIN, KEEP
-# and COMPRESS.
+# archiving into a pgBackRest repository. Sourced once the caller has checked
+# its arguments and set BENCH_NAME and WORKDIR_ARG (the WORKDIR argument, or
+# empty for a new directory under /tmp). Sets WORKDIR, DATA, RESTORED, REPO,
+# CONF, STANZA, PORT and, from the environment, PGBIN, KEEP and COMPRESS.
 # shellcheck shell=bash
+
+COMPRESS=${PGBR_COMPRESS:-zst}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+KEEP=${KEEP:-0}
+STANZA=bench
+PORT=5432  # only names the socket file: TCP is off and the socket directory is ours
+[ -x "$PGBIN/postgres" ] || { echo "error: no PostgreSQL server in PGBIN=$PGBIN (scripts/install-deps.sh --bench)" >&2; exit 2; }
+command -v pgbackrest >/dev/null || { echo "error: pgbackrest not found (scripts/install-deps.sh --bench)" >&2; exit 2; }
+
+if [ -n "${WORKDIR_ARG:-}" ]; then
+  WORKDIR=$WORKDIR_ARG
+  mkdir -p "$WORKDIR"
+  [ -z "$(ls -A "$WORKDIR")" ] || { echo "error: WORKDIR '$WORKDIR' is not empty; it would be deleted at exit" >&2; exit 2; }
+  WORKDIR=$(cd "$WORKDIR" && pwd)
+else
+  WORKDIR=$(mktemp -d "/tmp/ark-$BENCH_NAME.XXXXXX")
+fi
+# sun_path holds 107 bytes; the socket is WORKDIR/.s.PGSQL.5432.
+[ ${#WORKDIR} -lt 90 ] || { echo "error: WORKDIR '$WORKDIR' is too long for a unix socket path" >&2; rm -rf "$WORKDIR"; exit 2; }
+
+DATA=$WORKDIR/data
+RESTORED=$WORKDIR/restored
+REPO=$WORKDIR/repo
+CONF=$WORKDIR/pgbackrest.conf
 
 log() { echo "[$BENCH_NAME $(date +%H:%M:%S)] $*" >&2; }
 now() { date +%s.%N; }

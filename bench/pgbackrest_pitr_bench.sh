@@ -80,15 +80,6 @@ if ! [[ "$TARGET_CHUNK" =~ ^[0-9]{1,3}$ ]] || [ "$((10#$TARGET_CHUNK))" -lt 1 ] 
 fi
 TARGET_CHUNK=$((10#$TARGET_CHUNK))
 
-COMPRESS=${PGBR_COMPRESS:-zst}
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-KEEP=${KEEP:-0}
-STANZA=bench
-PORT=5432  # only names the socket file: TCP is off and the socket directory is ours
-POLL_SECONDS=1800  # deadline of every wait on a server (archiving, replay)
-[ -x "$PGBIN/postgres" ] || { echo "error: no PostgreSQL server in PGBIN=$PGBIN (scripts/install-deps.sh --bench)" >&2; exit 2; }
-command -v pgbackrest >/dev/null || { echo "error: pgbackrest not found (scripts/install-deps.sh --bench)" >&2; exit 2; }
-
 # --- the input: rows and dimensions (before WORKDIR exists: nothing to clean up)
 dim_of() { head -n 1 "$1" | awk -F'\t' 'NF == 2 && $2 ~ /^\{.*\}$/ { print gsub(/,/, ",", $2) + 1 }'; }
 BASE_DIM=$(dim_of "$BASE")
@@ -101,23 +92,9 @@ BASE_ROWS=$(wc -l < "$BASE")
 TAIL_ROWS=$(wc -l < "$TAIL")
 [ "$TAIL_ROWS" -ge "$CHUNKS" ] || { echo "error: TAIL_FILE has $TAIL_ROWS rows, fewer than PITR_CHUNKS=$CHUNKS" >&2; exit 2; }
 
-if [ $# -ge 3 ]; then
-  WORKDIR=$3
-  mkdir -p "$WORKDIR"
-  [ -z "$(ls -A "$WORKDIR")" ] || { echo "error: WORKDIR '$WORKDIR' is not empty; it would be deleted at exit" >&2; exit 2; }
-  WORKDIR=$(cd "$WORKDIR" && pwd)
-else
-  WORKDIR=$(mktemp -d /tmp/ark-pgbr-pitr.XXXXXX)
-fi
-# sun_path holds 107 bytes; the socket is WORKDIR/.s.PGSQL.5432.
-[ ${#WORKDIR} -lt 90 ] || { echo "error: WORKDIR '$WORKDIR' is too long for a unix socket path" >&2; rm -rf "$WORKDIR"; exit 2; }
-
-DATA=$WORKDIR/data
-RESTORED=$WORKDIR/restored
-REPO=$WORKDIR/repo
-CONF=$WORKDIR/pgbackrest.conf
-
+POLL_SECONDS=1800  # deadline of every wait on a server (archiving, replay)
 BENCH_NAME=pgbackrest_pitr_bench
+WORKDIR_ARG=${3:-}
 # shellcheck source=bench/pgbackrest_lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/pgbackrest_lib.sh"
 
