@@ -282,7 +282,7 @@ Result<Position> Database::CreateCollection(const std::string& database, const s
     ARK_ASSIGN_OR_RETURN(pos, wal_->Append(WalOp::kCreateCollection, id, EncodeCreateCollection(body)));
     ARK_RETURN_IF_ERROR(ApplyCreate(id, body, pos));
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  ARK_RETURN_IF_ERROR(WaitCommitted(pos));
   std::lock_guard<std::mutex> commit(commit_mu_);
   ARK_RETURN_IF_ERROR(CommitManifestLocked());
   return pos;
@@ -313,7 +313,7 @@ Result<Position> Database::DropCollection(const std::string& database, const std
     ARK_RETURN_IF_ERROR(ApplyDrop(c->id));
     applied_lsn_.store(pos.lsn, std::memory_order_release);
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  ARK_RETURN_IF_ERROR(WaitCommitted(pos));
   ARK_RETURN_IF_ERROR(CommitManifestLocked());
   return pos;
 }
@@ -344,7 +344,7 @@ Result<Position> Database::RenameCollection(const std::string& database, const s
     ARK_RETURN_IF_ERROR(ApplyRename(c->id, body));
     applied_lsn_.store(pos.lsn, std::memory_order_release);
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  ARK_RETURN_IF_ERROR(WaitCommitted(pos));
   std::lock_guard<std::mutex> commit(commit_mu_);
   ARK_RETURN_IF_ERROR(CommitManifestLocked());
   return pos;

@@ -85,6 +85,8 @@ struct DatabaseOptions {
   // or compacts by itself, and refuses writes and DDL (FailedPrecondition);
   // records come in through AppendReplicated.
   bool follower = false;
+  // A follower's primary (a URL), named when a write is refused.
+  std::string follower_primary;
   // Where a replayed file-change record's files come from when files/ lacks
   // them (a primary, a WAL archive): returns the content of the file with
   // this SHA-256 hex name; the Database checks the hash before keeping it.
@@ -278,7 +280,9 @@ class Database {
              uint64_t ttl_micros);
   Status ReleasePin(const std::string& name);
   std::vector<PinInfo> ListPins() const;
-  // Opens a live (or pinned) content-addressed file by its SHA-256 hex name.
+  // Opens a live, retired or pinned content-addressed file by its SHA-256
+  // hex name — or one a logged file change names whose manifest is not
+  // committed yet (complete under its hash once the record is logged).
   Result<std::unique_ptr<RandomAccessFile>> OpenFileByHash(const std::string& hex) const;
   uint64_t CurrentEpoch() const;
   std::vector<EpochStart> EpochHistory() const;
@@ -309,6 +313,12 @@ class Database {
   // a full spool. Not persisted: a restart lifts it (the archiver sets it
   // again if the spool is still full).
   void SetWritesBlocked(const std::string& reason);
+  // Called with the position of every write and DDL record once it is
+  // durable here, before the write returns to its caller: synchronous
+  // replication waits in it for a standby's acknowledgement (an error is
+  // returned to the caller; the record stays durable). Set before writes
+  // are served; unset = none.
+  void SetCommitGate(std::function<Status(Position)> gate) { commit_gate_ = std::move(gate); }
 
   // Why writes are refused: the sticky error of a failed seal or manifest
   // commit, else the WAL's sticky write/sync error; OK while writes work
@@ -372,6 +382,8 @@ class Database {
   Result<std::shared_ptr<const VectorIndex>> LoadIndexFile(const std::string& file, uint64_t rows) const;
   // FailedPrecondition for a follower (writes and DDL come from its primary).
   Status CheckWritable(std::string_view what) const;
+  // A write's acknowledgement point: durable here, then the commit gate.
+  Status WaitCommitted(Position pos);
   Status ApplyDropIndex(Collection* c, const std::string& index_name);
   void SetIndexes(Collection* c, std::shared_ptr<const CollectionIndexes> indexes);  // mu_ held
 
@@ -406,6 +418,7 @@ class Database {
   Env* const env_;
   const std::string dir_;
   const DatabaseOptions options_;
+  std::function<Status(Position)> commit_gate_;  // set before writes are served
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<Wal> wal_;
 

@@ -60,7 +60,7 @@ Result<Position> Database::CreateIndex(const std::string& database, const std::s
     applied_lsn_.store(pos.lsn, std::memory_order_release);
     ScheduleIndexBuildsLocked(c);
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  ARK_RETURN_IF_ERROR(WaitCommitted(pos));
   return pos;
 }
 
@@ -82,7 +82,7 @@ Result<Position> Database::DropIndex(const std::string& database, const std::str
     ARK_RETURN_IF_ERROR(ApplyDropIndex(c, index_name));
     applied_lsn_.store(pos.lsn, std::memory_order_release);
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  ARK_RETURN_IF_ERROR(WaitCommitted(pos));
   return pos;
 }
 

@@ -25,7 +25,7 @@ Result<Position> Database::CreateDatabase(const std::string& database) {
     WalRecord r{pos, 0, kOpCreateDatabase, 0, body.dump()};
     ARK_RETURN_IF_ERROR(ApplyNamespaceRecord(r));
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  ARK_RETURN_IF_ERROR(WaitCommitted(pos));
   return pos;
 }
 
@@ -50,7 +50,7 @@ Result<Position> Database::DropDatabase(const std::string& database) {
     WalRecord r{pos, 0, kOpDropDatabase, 0, body.dump()};
     ARK_RETURN_IF_ERROR(ApplyNamespaceRecord(r));
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  ARK_RETURN_IF_ERROR(WaitCommitted(pos));
   return pos;
 }
 
@@ -98,7 +98,7 @@ Result<Position> Database::CreateAlias(const std::string& database, const std::s
     WalRecord r{pos, 0, kOpSetAlias, c->id, body.dump()};
     ARK_RETURN_IF_ERROR(ApplyNamespaceRecord(r));
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  ARK_RETURN_IF_ERROR(WaitCommitted(pos));
   return pos;
 }
 
@@ -115,7 +115,7 @@ Result<Position> Database::DropAlias(const std::string& database, const std::str
     WalRecord r{pos, 0, kOpDropAlias, 0, body.dump()};
     ARK_RETURN_IF_ERROR(ApplyNamespaceRecord(r));
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  ARK_RETURN_IF_ERROR(WaitCommitted(pos));
   return pos;
 }
 
@@ -216,7 +216,7 @@ Result<Position> Database::AlterDatabaseProperties(const std::string& database,
     ARK_ASSIGN_OR_RETURN(pos, wal_->Append(static_cast<WalOp>(kOpAlterDatabase), 0, body.dump()));
     ARK_RETURN_IF_ERROR(ApplyAlterDatabase(WalRecord{pos, 0, kOpAlterDatabase, 0, body.dump()}));
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  ARK_RETURN_IF_ERROR(WaitCommitted(pos));
   return pos;
 }
 

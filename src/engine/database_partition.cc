@@ -60,7 +60,7 @@ Result<Position> Database::CreatePartition(const std::string& database, const st
     ARK_ASSIGN_OR_RETURN(pos, wal_->Append(static_cast<WalOp>(kOpCreatePartition), c->id, body));
     ARK_RETURN_IF_ERROR(ApplyPartitionRecord(WalRecord{pos, 0, kOpCreatePartition, c->id, body}));
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  ARK_RETURN_IF_ERROR(WaitCommitted(pos));
   return pos;
 }
 
@@ -81,7 +81,7 @@ Result<Position> Database::DropPartition(const std::string& database, const std:
     ARK_ASSIGN_OR_RETURN(pos, wal_->Append(static_cast<WalOp>(kOpDropPartition), c->id, body));
     ARK_RETURN_IF_ERROR(ApplyPartitionRecord(WalRecord{pos, 0, kOpDropPartition, c->id, body}));
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  ARK_RETURN_IF_ERROR(WaitCommitted(pos));
   return pos;
 }
 

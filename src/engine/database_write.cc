@@ -29,8 +29,19 @@ Status Database::CheckWritable(std::string_view what) const {
     if (writes_blocked_.empty()) return Status::OK();
     return Status::Unavailable(fmt::format("{} refused: {}", what, writes_blocked_));
   }
+  if (!options_.follower_primary.empty()) {
+    return Status::FailedPrecondition(fmt::format(
+        "{} refused: this server is a standby of {} (read-only: send writes and DDL to the primary)", what,
+        options_.follower_primary));
+  }
   return Status::FailedPrecondition(fmt::format(
       "{} refused: {} is a follower (read-only; it changes only by replaying its primary's WAL)", what, dir_));
+}
+
+Status Database::WaitCommitted(Position pos) {
+  ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
+  if (commit_gate_) return commit_gate_(pos);
+  return Status::OK();
 }
 
 void Database::SetStickyError(const Status& s) {
@@ -123,7 +134,7 @@ Result<WriteResult> Database::Write(const std::string& database, const std::stri
     ARK_RETURN_IF_ERROR(ApplyRows(c, kind, std::move(shared), result.position));
     seal = options_.auto_seal && ShouldSealLocked(*c);
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(result.position));
+  ARK_RETURN_IF_ERROR(WaitCommitted(result.position));
   if (seal) {
     // The write is durable; a failed seal becomes sticky for later writes.
     std::unique_lock<std::mutex> commit(commit_mu_, std::try_to_lock);
@@ -174,7 +185,7 @@ Result<WriteResult> Database::Delete(const std::string& database, const std::str
       ARK_RETURN_IF_ERROR(ApplyDelete(c, present, result.position));
     }
   }
-  ARK_RETURN_IF_ERROR(wal_->WaitDurable(result.position));
+  ARK_RETURN_IF_ERROR(WaitCommitted(result.position));
   return result;
 }
 

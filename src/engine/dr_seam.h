@@ -81,7 +81,8 @@ class DrSeam {
   void SetWritesBlocked(const std::string& reason) { db_->SetWritesBlocked(reason); }
 
   // ---- files by hash -----------------------------------------------------------
-  // A live, retired or pinned content-addressed file; NotFound otherwise.
+  // A live, retired or pinned content-addressed file, or one a logged file
+  // change names ahead of its manifest commit; NotFound otherwise.
   Result<std::unique_ptr<RandomAccessFile>> OpenFile(const std::string& sha256_hex) const;
   Result<uint64_t> FileSize(const std::string& sha256_hex) const;
 
