@@ -3,10 +3,12 @@
 // Shutdown: SIGTERM or SIGINT stops accepting connections, lets in-flight
 // requests finish, flushes the WAL and exits 0. A second server on the same
 // data directory refuses to start (the directory lock).
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -21,6 +23,9 @@
 #include "engine/database_maintenance.h"
 #include "dr/archive/archiver.h"
 #include "server/admin_backup.h"
+#include "server/admin_replication.h"
+#include "dr/replication/replication_source.h"
+#include "dr/replication/standby.h"
 #include "dr/schedule/backup_scheduler.h"
 #include "server/http_server.h"
 #include "server/milvus_namespace.h"
@@ -35,6 +40,8 @@ struct ServeFlags {
   std::string listen;
   std::string wal_sync;
   std::string log_level;
+  std::string standby_of;
+  std::string standby_name;
   bool no_access_log = false;
 };
 
@@ -50,6 +57,8 @@ Result<server::ServerConfig> LoadConfig(const ServeFlags& flags) {
   if (!flags.wal_sync.empty()) config.wal_sync = flags.wal_sync;
   if (!flags.log_level.empty()) config.log_level = flags.log_level;
   if (flags.no_access_log) config.access_log = false;
+  if (!flags.standby_of.empty()) config.replication.primary = flags.standby_of;
+  if (!flags.standby_name.empty()) config.replication.name = flags.standby_name;
   ARK_RETURN_IF_ERROR(config.Validate());
   return config;
 }
@@ -129,8 +138,53 @@ Status Serve(const ServeFlags& flags) {
 
   Env* env = Env::Default();
   ARK_RETURN_IF_ERROR(env->CreateDirs(config.data_dir));
+  DatabaseOptions options = OptionsFor(config);
+  std::unique_ptr<dr::Standby> standby;
+  if (config.replication.is_standby()) {
+    // A standby: copy the primary's files first (before the database
+    // opens), then open as a follower that fetches files by hash from it.
+    standby = std::make_unique<dr::Standby>(env, config.data_dir, config.replication);
+    ARK_RETURN_IF_ERROR(standby->Prepare());
+    // SIGTERM/SIGINT during a bootstrap (which can take long) cancels it: a
+    // thread watches the stop pipe until the bootstrap ends. It polls with a
+    // timeout rather than being woken through the pipe, so it never leaves a
+    // wake-up byte there for the shutdown thread to take for a signal.
+    std::atomic<bool> stop_bootstrap{false};
+    std::atomic<bool> bootstrap_over{false};
+    std::thread bootstrap_stopper([&] {
+      while (!bootstrap_over.load()) {
+        pollfd p{g_stop_pipe[0], POLLIN, 0};
+        if (::poll(&p, 1, 100) != 1) continue;
+        int sig = 0;
+        if (::read(g_stop_pipe[0], &sig, sizeof(sig)) == static_cast<ssize_t>(sizeof(sig))) {
+          spdlog::info("received {} while bootstrapping: stopping", strsignal(sig));
+          stop_bootstrap.store(true);
+          return;
+        }
+      }
+    });
+    Status boot = standby->EnsureBootstrapped(&stop_bootstrap);
+    bootstrap_over.store(true);
+    bootstrap_stopper.join();
+    if (stop_bootstrap.load()) {
+      spdlog::info("stopped before serving");  // the files fetched so far are kept
+      return Status::OK();
+    }
+    ARK_RETURN_IF_ERROR(boot);
+    options.follower = true;
+    options.follower_primary = config.replication.primary;
+    dr::Standby* sb = standby.get();
+    options.fetch_file = [sb](const std::string& hex) { return sb->FetchFile(hex); };
+  } else if (auto marker = dr::ReadStandbyMarker(env, config.data_dir); marker.ok()) {
+    return Status::FailedPrecondition(fmt::format(
+        "{} is the data directory of standby '{}' of {}: start it with --standby-of {} --standby-name {} "
+        "(opening it as a primary would fork it from its primary)",
+        config.data_dir, marker->name, marker->primary, marker->primary, marker->name));
+  } else if (marker.status().code() != StatusCode::kNotFound) {
+    return marker.status();
+  }
   spdlog::info("opening data directory {}", config.data_dir);
-  ARK_ASSIGN_OR_RETURN(auto db, Database::Open(env, config.data_dir, OptionsFor(config)));
+  ARK_ASSIGN_OR_RETURN(auto db, Database::Open(env, config.data_dir, options));
 
   MetricsRegistry metrics;
   AddEngineMetrics(metrics, db.get());
@@ -152,6 +206,15 @@ Status Serve(const ServeFlags& flags) {
     archiver = std::make_unique<dr::Archiver>(env, db.get(), config.archive);
     ARK_RETURN_IF_ERROR(archiver->Start());
     archiver->AddMetrics(&metrics);
+  }
+  // Every server can feed standbys (a standby feeds another: cascading).
+  dr::ReplicationSource replication(env, db.get(), config.replication);
+  replication.Start();
+  replication.AddMetrics(&metrics);
+  server::RegisterReplicationRoutes(http, db.get(), &replication, standby.get());
+  if (standby) {
+    standby->AddMetrics(&metrics);
+    standby->Start(db.get());
   }
   if (!config.schedules.empty()) spdlog::info("{} backup schedule(s) active", config.schedules.size());
   ARK_RETURN_IF_ERROR(http.Bind());
@@ -184,6 +247,7 @@ Status Serve(const ServeFlags& flags) {
     if (finished.load()) return;  // woken by Serve() ending on its own
     spdlog::info("received {}, stopping: finishing in-flight requests", strsignal(sig));
     http.SetReady(false, "shutting down");
+    replication.Stop();  // ends the standbys' streams, which hold worker threads
     http.Stop();
   });
   Status served = http.Serve();
@@ -191,6 +255,8 @@ Status Serve(const ServeFlags& flags) {
   int wake = 0;
   (void)!::write(g_stop_pipe[1], &wake, sizeof(wake));
   waiter.join();
+  replication.Stop();
+  if (standby) standby->Stop();
   scheduler.Stop();
   maintenance.Stop();
   if (archiver) archiver->Stop();  // ships what is durable once more
@@ -210,6 +276,9 @@ ARK_CLI_COMMAND(serve) {
   cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:19530)");
   cmd->add_option("--wal-sync", flags->wal_sync, "every_commit | batched | none");
   cmd->add_option("--log-level", flags->log_level, "trace | debug | info | warn | error | critical | off");
+  cmd->add_option("--standby-of", flags->standby_of,
+                  "Run as a standby of the primary at this URL (http://HOST:PORT): copy its files, stream its WAL");
+  cmd->add_option("--standby-name", flags->standby_name, "This standby's name (its slot on the primary; default standby)");
   cmd->add_flag("--no-access-log", flags->no_access_log, "Do not log each request");
   cmd->callback([flags] {
     Status s = Serve(*flags);

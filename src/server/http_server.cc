@@ -131,6 +131,74 @@ void HttpServer::RegisterAdmin(const std::string& route, RouteHandler handler) {
   admin_routes_[kAdminPrefix + route] = Route{std::move(handler), nullptr};
 }
 
+void HttpServer::RegisterReplication(const std::string& route, RouteHandler handler) {
+  admin_routes_[kAdminPrefix + route] = Route{std::move(handler), nullptr, true};
+}
+
+void HttpServer::RegisterRaw(const std::string& route, bool get, RawHandler handler) {
+  raw_routes_.push_back(RawRoute{kAdminPrefix + route, get, std::move(handler)});
+}
+
+Status HttpServer::AuthenticateReplication(const httplib::Request& request) const {
+  const AuthConfig& auth = config_.auth;
+  if (auth.replication_token.empty()) {
+    std::string user;
+    return Authenticate(request, /*admin=*/true, &user);
+  }
+  std::string header = request.get_header_value("Authorization");
+  const std::string kBearer = "Bearer ";
+  if (header.compare(0, kBearer.size(), kBearer) == 0 &&
+      ConstantTimeEquals(header.substr(kBearer.size()), auth.replication_token)) {
+    return Status::OK();
+  }
+  return Status::PermissionDenied("replication routes need the replication credential (auth.replication_token)");
+}
+
+void HttpServer::DispatchRaw(const RawRoute& route, const httplib::Request& request, const std::string& body,
+                             httplib::Response& response) {
+  const auto start = std::chrono::steady_clock::now();
+  auto fail = [&](const ApiError& e, const nlohmann::json& data) {
+    nlohmann::json envelope = ErrorEnvelope(e);
+    if (!data.is_null()) envelope["data"] = data;
+    Reply(response, e.http_status, envelope);
+    metrics_->IncrementCounter("ark_http_requests_total",
+                               {{"route", route.path}, {"code", std::to_string(static_cast<int>(e.code))}});
+    if (config_.access_log) {
+      spdlog::info("{} {} {} code={} {:.3f}ms", request.remote_addr, request.method, request.path,
+                   static_cast<int>(e.code), SecondsSince(start) * 1e3);
+    }
+  };
+  if (Status s = AuthenticateReplication(request); !s.ok()) {
+    return fail({MilvusCode::kUnauthenticated, s.message(), 401}, nullptr);
+  }
+  RawRequest raw;
+  raw.path = request.path;
+  raw.remote = request.remote_addr;
+  if (route.get) {
+    raw.body = nlohmann::json::object();
+  } else if (auto e = ParseJsonBody(body, &raw.body)) {
+    return fail(*e, nullptr);
+  }
+  RawReply reply;
+  try {
+    reply = route.handler(raw);
+  } catch (const std::exception& e) {
+    return fail({MilvusCode::kUnexpected, std::string("internal error: ") + e.what(), 500}, nullptr);
+  }
+  if (reply.error) return fail(*reply.error, reply.error_data);
+  metrics_->IncrementCounter("ark_http_requests_total", {{"route", route.path}, {"code", "0"}});
+  if (config_.access_log) {
+    spdlog::info("{} {} {} streaming", request.remote_addr, request.method, request.path);
+  }
+  auto producer = std::make_shared<decltype(reply.producer)>(std::move(reply.producer));
+  response.status = 200;
+  response.set_chunked_content_provider(reply.content_type, [producer](size_t, httplib::DataSink& sink) {
+    (*producer)([&sink](std::string_view bytes) { return sink.is_writable() && sink.write(bytes.data(), bytes.size()); });
+    sink.done();
+    return true;
+  });
+}
+
 void HttpServer::SetErrorMapper(
     std::function<ApiError(const std::string&, const Status&)> mapper) {
   error_mapper_ = std::move(mapper);
@@ -210,7 +278,8 @@ void HttpServer::Dispatch(const std::string& route, bool admin, const Route& han
 
   RequestContext ctx;
   ctx.route = route;
-  if (Status s = Authenticate(request, admin, &ctx.user); !s.ok()) {
+  if (Status s = handler.replication ? AuthenticateReplication(request) : Authenticate(request, admin, &ctx.user);
+      !s.ok()) {
     return fail({MilvusCode::kUnauthenticated, s.message(), 401});
   }
   // Bound concurrency: beyond the limit, answer at once instead of queueing.
@@ -314,6 +383,13 @@ void HttpServer::InstallRoutes() {
   });
   auto route_handler = [this](const httplib::Request& req, const std::string& body, httplib::Response& res) {
     const std::string& path = req.path;
+    for (const auto& raw : raw_routes_) {
+      const bool get = req.method == "GET";
+      if (raw.get == get && (raw.get ? path.size() > raw.path.size() && path.rfind(raw.path, 0) == 0
+                                     : path == raw.path)) {
+        return DispatchRaw(raw, req, body, res);
+      }
+    }
     if (auto it = milvus_routes_.find(path); it != milvus_routes_.end()) {
       return Dispatch(path, false, it->second, req, body, res);
     }

@@ -30,7 +30,9 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "core/status.h"
 #include "core/metrics.h"
@@ -82,6 +84,26 @@ struct RequestContext {
 // A handler returns the `data` of a success envelope, or an error.
 using RouteHandler = std::function<Result<nlohmann::json>(RequestContext&)>;
 
+// Routes that stream bytes instead of a JSON envelope (replication: a
+// standby's WAL stream, files by hash). They run outside the JSON dispatcher:
+// not counted against max_concurrent_requests, no request deadline; the
+// replication credential applies.
+struct RawRequest {
+  std::string path;        // e.g. "/ark/v1/replication/files/<hex>"
+  std::string remote;      // peer address, for logs
+  nlohmann::json body;     // parsed JSON body of a POST ({} for a GET)
+};
+struct RawReply {
+  // An error: answered as a Milvus error envelope with `error_data` as data.
+  std::optional<ApiError> error;
+  nlohmann::json error_data;
+  std::string content_type = "application/octet-stream";
+  // The body: called once, on the connection's thread; writes through
+  // `write` (false once the peer has gone) until it returns.
+  std::function<void(const std::function<bool(std::string_view)>& write)> producer;
+};
+using RawHandler = std::function<RawReply(const RawRequest&)>;
+
 // Parses a non-empty raw body for one route. Returns nullptr to leave the
 // body to the generic nlohmann parse (invalid JSON, not an object, anything
 // it does not handle). Otherwise it must set `*body` to a JSON object holding
@@ -108,6 +130,12 @@ class HttpServer {
   void SetFastParsing(bool enabled) { fast_parsing_ = enabled; }
   // Route under /ark/v1/ (POST; admin credential when configured).
   void RegisterAdmin(const std::string& route, RouteHandler handler);
+  // Route under /ark/v1/ taking the replication credential
+  // (auth.replication_token when set, else the admin rule).
+  void RegisterReplication(const std::string& route, RouteHandler handler);
+  // A raw route under /ark/v1/ (replication credential): POST `route`
+  // exactly, or GET every path under `route` when it ends with '/'.
+  void RegisterRaw(const std::string& route, bool get, RawHandler handler);
   // Overrides how an internal Status maps to a Milvus error for one route.
   void SetErrorMapper(std::function<ApiError(const std::string& route, const Status&)> mapper);
 
@@ -132,7 +160,16 @@ class HttpServer {
   struct Route {
     RouteHandler handler;
     BodyParser parser;  // empty for most routes
+    bool replication = false;  // the replication credential
   };
+  struct RawRoute {
+    std::string path;
+    bool get = false;
+    RawHandler handler;
+  };
+  void DispatchRaw(const RawRoute& route, const httplib::Request& request, const std::string& body,
+                   httplib::Response& response);
+  Status AuthenticateReplication(const httplib::Request& request) const;
   void InstallRoutes();
   void Dispatch(const std::string& route, bool admin, const Route& handler,
                 const httplib::Request& request, const std::string& request_body, httplib::Response& response);
@@ -144,6 +181,7 @@ class HttpServer {
   std::unique_ptr<httplib::Server> http_;
   std::map<std::string, Route> milvus_routes_;
   std::map<std::string, Route> admin_routes_;
+  std::vector<RawRoute> raw_routes_;
   bool fast_parsing_ = true;  // set before Serve()
   std::function<ApiError(const std::string&, const Status&)> error_mapper_;
   std::atomic<int> in_flight_{0};

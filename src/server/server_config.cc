@@ -84,6 +84,7 @@ Status ReadAuth(const YAML::Node& node, const std::string& source, AuthConfig* a
   ARK_RETURN_IF_ERROR(r.CheckIsMap());
   ARK_RETURN_IF_ERROR(r.Read("token", &a->token, "a string"));
   ARK_RETURN_IF_ERROR(r.Read("admin_token", &a->admin_token, "a string"));
+  ARK_RETURN_IF_ERROR(r.Read("replication_token", &a->replication_token, "a string"));
   YAML::Node users = r.Child("users");
   if (users && !users.IsNull()) {
     if (!users.IsMap()) return r.Error("auth.users", "must map user names to passwords");
@@ -156,6 +157,23 @@ Status ReadArchive(const YAML::Node& node, const std::string& source, dr::Archiv
   return Status::OK();
 }
 
+Status ReadReplication(const YAML::Node& node, const std::string& source, dr::ReplicationConfig* c) {
+  MappingReader r(node, "replication", source);
+  ARK_RETURN_IF_ERROR(r.CheckIsMap());
+  ARK_RETURN_IF_ERROR(r.Read("primary", &c->primary, "a URL"));
+  ARK_RETURN_IF_ERROR(r.Read("name", &c->name, "a standby name"));
+  ARK_RETURN_IF_ERROR(r.Read("token", &c->token, "a string"));
+  ARK_RETURN_IF_ERROR(r.Read("token_file", &c->token_file, "a path"));
+  ARK_RETURN_IF_ERROR(r.Read("ca_file", &c->ca_file, "a path"));
+  ARK_RETURN_IF_ERROR(r.Read("mode", &c->mode, "async, sync or periodic"));
+  ARK_RETURN_IF_ERROR(r.Read("sync_timeout_ms", &c->sync_timeout_ms, "a number of milliseconds"));
+  ARK_RETURN_IF_ERROR(r.Read("sync_policy", &c->sync_policy, "degrade or block"));
+  ARK_RETURN_IF_ERROR(r.Read("period_seconds", &c->period_seconds, "a number of seconds"));
+  ARK_RETURN_IF_ERROR(r.Read("max_slot_bytes", &c->max_slot_bytes, "a byte count"));
+  ARK_RETURN_IF_ERROR(r.Read("bootstrap_pin_seconds", &c->bootstrap_pin_seconds, "a number of seconds"));
+  return r.RejectUnknown();
+}
+
 }  // namespace
 
 Status ParseListenAddress(const std::string& text, std::string* host, int* port) {
@@ -209,6 +227,7 @@ Result<ServerConfig> ServerConfig::FromYaml(const std::string& text, const std::
   // their own modules; they are listed here so the top level stays strict.
   ARK_RETURN_IF_ERROR(ReadSchedules(r.Child("schedules"), source, &c.schedules));
   ARK_RETURN_IF_ERROR(ReadArchive(r.Child("archive"), source, &c.archive));
+  ARK_RETURN_IF_ERROR(ReadReplication(r.Child("replication"), source, &c.replication));
   ARK_RETURN_IF_ERROR(r.RejectUnknown());
   ARK_RETURN_IF_ERROR(c.Validate().WithContext("config " + source));
   return c;
@@ -260,6 +279,7 @@ Status ServerConfig::Validate() const {
     return Status::InvalidArgument("limits.request_timeout_seconds must be > 0");
   }
   ARK_RETURN_IF_ERROR(archive.Validate());
+  ARK_RETURN_IF_ERROR(replication.Validate());
   std::set<std::string> schedule_names;
   for (const auto& s : schedules) {
     const std::string where = "schedule '" + s.name + "'";

@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "dr/archive/archiver.h"
+#include "dr/replication/replication_config.h"
 #include "dr/schedule/schedule_config.h"
 
 namespace ark::server {
@@ -30,6 +31,12 @@ struct AuthConfig {
   std::map<std::string, std::string> users;  // user -> password
   // When set, /ark/v1 admin routes require this credential instead.
   std::string admin_token;
+  // When set, the replication routes (/ark/v1/replication/*, used by
+  // standbys) require this credential and refuse every other one; it is
+  // accepted nowhere else. Unset: they follow the admin rule.
+  std::string replication_token;
+  // User and admin authentication (the replication token alone leaves the
+  // Milvus and admin routes open, as with no auth: section).
   bool enabled() const { return !token.empty() || !users.empty() || !admin_token.empty(); }
 };
 
@@ -67,6 +74,9 @@ struct ServerConfig {
   std::vector<BackupScheduleConfig> schedules;
   // Continuous WAL archiving (docs/archive.md): `archive:`; off without a repo.
   dr::ArchiveConfig archive;
+  // Replication (docs/replication.md): `replication:`; a standby when
+  // replication.primary (or --standby-of) is set.
+  dr::ReplicationConfig replication;
 
   // Parses YAML text; `source` names the file in error messages.
   static Result<ServerConfig> FromYaml(const std::string& text, const std::string& source);

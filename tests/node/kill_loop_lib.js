@@ -13,12 +13,17 @@ const COLL = 'kill_loop';
 const LOG_KEEP = 64 * 1024;  // bytes of each server run's log (stdout + stderr) kept for reports
 
 // One `ark serve` process on `dataDir`. start() resolves once /readyz answers
-// 200; kill() sends SIGKILL and resolves when the process has exited.
+// 200; kill() sends SIGKILL and stop() SIGTERM, and both resolve when the
+// process has exited.
 class ArkServer {
   // `extraArgs`: more `ark serve` arguments (e.g. ['--config', file]).
-  constructor(dataDir, extraArgs = []) {
+  // `keepPort`: a restart listens on the port of the first start (a standby
+  // names its primary by URL, so a restarted primary must keep it).
+  constructor(dataDir, extraArgs = [], { keepPort = false } = {}) {
     this.dataDir = dataDir;
     this.extraArgs = extraArgs;
+    this.keepPort = keepPort;
+    this.port = null;
     this.child = null;
     this.endpoint = null;
     this.log = '';     // the server's stdout and stderr (spdlog writes to stdout), last LOG_KEEP bytes
@@ -26,7 +31,8 @@ class ArkServer {
   }
 
   async start(timeoutMs = 60000) {
-    const port = await freePort();
+    const port = this.keepPort && this.port ? this.port : await freePort();
+    this.port = port;
     this.endpoint = `http://127.0.0.1:${port}`;
     this.log = '';
     this.exit = null;
@@ -60,6 +66,20 @@ class ArkServer {
     if (!this.alive()) return this.exit;
     process.kill(this.child.pid, 'SIGKILL');
     return this.exited;
+  }
+
+  // SIGTERM (a clean shutdown); SIGKILL after `timeoutMs` without an exit, and
+  // the answer then has `timedOut: true`.
+  async stop(timeoutMs = 30000) {
+    if (!this.alive()) return this.exit;
+    process.kill(this.child.pid, 'SIGTERM');
+    let timer;
+    const late = new Promise((resolve) => { timer = setTimeout(() => resolve(null), timeoutMs); });
+    const exit = await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    if (exit) return exit;
+    process.kill(this.child.pid, 'SIGKILL');
+    return { ...(await this.exited), timedOut: true };
   }
 }
 

@@ -84,7 +84,36 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"archive: {repo: /r, on_spool_full: panic}", "archive.on_spool_full 'panic'"},
                       BadConfig{"archive: {repo: /r, max_spool_bytes: 10}", "archive.max_spool_bytes must be"},
                       BadConfig{"archive: {repo: /r, ship_bytes: 1024}", "archive.ship_bytes must be"},
-                      BadConfig{"archive: {repo: /r, key_file: k, passphrase_file: p}", "not both"}));
+                      BadConfig{"archive: {repo: /r, key_file: k, passphrase_file: p}", "not both"},
+                      BadConfig{"replication: {mod: sync}", "replication.mod is not a known"},
+                      BadConfig{"replication: {mode: eventually}", "replication.mode 'eventually'"},
+                      BadConfig{"replication: {sync_policy: hope}", "replication.sync_policy 'hope'"},
+                      BadConfig{"replication: {sync_timeout_ms: 0}", "replication.sync_timeout_ms must be"},
+                      BadConfig{"replication: {period_seconds: 0}", "replication.period_seconds must be"},
+                      BadConfig{"replication: {max_slot_bytes: 5}", "replication.max_slot_bytes must be"},
+                      BadConfig{"replication: {bootstrap_pin_seconds: 1}", "replication.bootstrap_pin_seconds"},
+                      BadConfig{"replication: {primary: ftp://x:1}", "replication.primary 'ftp://x:1'"},
+                      BadConfig{"replication: {primary: 'http://x:1', name: 'a b'}", "standby name 'a b'"},
+                      BadConfig{"replication: {token: a, token_file: b}", "not both"},
+                      BadConfig{"auth: {replication_token: [1]}", "auth.replication_token must be"}));
+
+TEST(ServerConfig, ReadsTheReplicationSection) {
+  auto r = ServerConfig::FromYaml(
+      "replication: {primary: 'https://10.0.0.1:19530', name: dc2, ca_file: /ca.pem, mode: sync, "
+      "sync_timeout_ms: 250, sync_policy: block}\nauth: {replication_token: R}",
+      "ark.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->replication.is_standby());
+  EXPECT_EQ(r->replication.name, "dc2");
+  EXPECT_EQ(r->replication.mode, "sync");
+  EXPECT_EQ(r->replication.sync_timeout_ms, 250u);
+  EXPECT_EQ(r->replication.sync_policy, "block");
+  EXPECT_EQ(r->auth.replication_token, "R");
+  EXPECT_FALSE(r->auth.enabled()) << "the replication token alone leaves the other routes open";
+  auto d = ServerConfig::FromYaml("", "ark.yaml");
+  EXPECT_FALSE(d->replication.is_standby());
+  EXPECT_EQ(d->replication.mode, "async");
+}
 
 TEST(ServerConfig, ReadsTheArchiveSection) {
   auto r = ServerConfig::FromYaml("archive: {repo: /srv/r, interval_seconds: 0.5, on_spool_full: stop-writes}", "ark.yaml");

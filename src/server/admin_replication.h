@@ -1,0 +1,24 @@
+// The replication routes under /ark/v1/replication/ (protocol:
+// docs/formats/replication-stream.md; guide: docs/replication.md):
+//
+//   bootstrap          POST {"version", "standby"}  -> manifest, files, checkpoint (replication credential)
+//   bootstrap/finish   POST {"version", "standby"}  -> {}                           (replication credential)
+//   stream             POST {"version", "standby", "after", "epochs"} -> message stream (raw)
+//   files/<sha256>     GET  -> the file's bytes (raw)
+//   feedback           POST {"version", "standby", "written", "durable", "applied"} -> primary positions
+//   status             POST {} -> role, positions, standbys and lag (admin credential)
+//   manifest           POST {} -> the live files (sorted) and the applied position (admin credential)
+#pragma once
+
+#include "dr/replication/replication_source.h"
+#include "dr/replication/standby.h"
+#include "engine/database.h"
+#include "server/http_server.h"
+
+namespace ark::server {
+
+// `standby` is null on a primary. Everything must outlive `http`.
+void RegisterReplicationRoutes(HttpServer& http, Database* db, dr::ReplicationSource* source,
+                               dr::Standby* standby);
+
+}  // namespace ark::server
