@@ -11,17 +11,25 @@ namespace {
 
 constexpr char kFilesRoute[] = "/ark/v1/replication/files/";
 
+// A required member that is absent or null: code 1802, as on every route.
+[[noreturn]] void Missing(const char* key) {
+  throw HandlerError{{MilvusCode::kMissingParameter,
+                      fmt::format("missing required parameters, error: {} is required", key), 200}};
+}
+
 // Every request names the protocol version and the standby.
 Result<std::string> CheckRequest(const nlohmann::json& body) {
-  if (!body.contains("version") || !body["version"].is_number_unsigned()) {
-    return Status::InvalidArgument("replication request: 'version' (the protocol version, 1) is required");
+  if (!body.contains("version") || body["version"].is_null()) Missing("version");
+  if (!body.contains("standby") || body["standby"].is_null()) Missing("standby");
+  if (!body["version"].is_number_unsigned()) {
+    return Status::InvalidArgument("replication request: 'version' must be the protocol version (1)");
   }
   if (body["version"].get<uint64_t>() != dr::kReplicationProtocolVersion) {
     return Status::InvalidArgument(fmt::format("replication protocol version {} is not supported (this server speaks {})",
                                                body["version"].get<uint64_t>(), dr::kReplicationProtocolVersion));
   }
-  if (!body.contains("standby") || !body["standby"].is_string()) {
-    return Status::InvalidArgument("replication request: 'standby' (the standby's name) is required");
+  if (!body["standby"].is_string()) {
+    return Status::InvalidArgument("replication request: 'standby' must be the standby's name (a string)");
   }
   std::string name = body["standby"].get<std::string>();
   ARK_RETURN_IF_ERROR(dr::ValidateStandbyName(name));
@@ -29,7 +37,8 @@ Result<std::string> CheckRequest(const nlohmann::json& body) {
 }
 
 Result<Position> PositionField(const nlohmann::json& body, const char* key) {
-  if (!body.contains(key) || !body[key].is_string()) {
+  if (!body.contains(key) || body[key].is_null()) Missing(key);
+  if (!body[key].is_string()) {
     return Status::InvalidArgument(fmt::format("replication request: '{}' (a position \"EPOCH/LSN\") is required", key));
   }
   return Position::Parse(body[key].get<std::string>());
@@ -37,7 +46,8 @@ Result<Position> PositionField(const nlohmann::json& body, const char* key) {
 
 Result<std::vector<EpochStart>> EpochsField(const nlohmann::json& body) {
   std::vector<EpochStart> out;
-  if (!body.contains("epochs") || !body["epochs"].is_array()) {
+  if (!body.contains("epochs") || body["epochs"].is_null()) Missing("epochs");
+  if (!body["epochs"].is_array()) {
     return Status::InvalidArgument("replication request: 'epochs' (the standby's epoch history) is required");
   }
   for (const auto& e : body["epochs"]) {

@@ -157,7 +157,9 @@ Status HttpServer::AuthenticateReplication(const httplib::Request& request) cons
 void HttpServer::DispatchRaw(const RawRoute& route, const httplib::Request& request, const std::string& body,
                              httplib::Response& response) {
   const auto start = std::chrono::steady_clock::now();
-  auto fail = [&](const ApiError& e, const nlohmann::json& data) {
+  // Errors are never HTTP 200 here: a stream's client reads the status first.
+  auto fail = [&](ApiError e, const nlohmann::json& data) {
+    if (e.http_status == 200) e.http_status = 400;
     nlohmann::json envelope = ErrorEnvelope(e);
     if (!data.is_null()) envelope["data"] = data;
     Reply(response, e.http_status, envelope);
@@ -182,6 +184,8 @@ void HttpServer::DispatchRaw(const RawRoute& route, const httplib::Request& requ
   RawReply reply;
   try {
     reply = route.handler(raw);
+  } catch (const HandlerError& e) {
+    return fail(e.error, nullptr);
   } catch (const std::exception& e) {
     return fail({MilvusCode::kUnexpected, std::string("internal error: ") + e.what(), 500}, nullptr);
   }

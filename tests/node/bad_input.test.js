@@ -92,6 +92,16 @@ const ROUTES = {
   'admin:jobs/list': { base: {}, required: [], kinds: {}, names: [] },
   'admin:jobs/get': { base: { jobId: '1' }, extraBase: { jobId: 'job-999999' }, required: ['jobId'], kinds: { jobId: 'string' }, names: ['jobId'] },
   'admin:jobs/cancel': { base: { jobId: '1' }, extraBase: { jobId: 'job-999999' }, required: ['jobId'], kinds: { jobId: 'string' }, names: ['jobId'] },
+  // /ark/v1/replication (admin_replication.cc): the standby's side of the
+  // protocol is refused before the primary changes anything (a bad version,
+  // name or position, or a standby it has no slot for); the stream's
+  // refusals are HTTP errors (its client reads the status first).
+  'admin:replication/status': { base: {}, required: [], kinds: {}, names: [] },
+  'admin:replication/manifest': { base: {}, required: [], kinds: {}, names: [] },
+  'admin:replication/bootstrap': { base: { version: 1, standby: 'bi' }, extraBase: { version: 2, standby: 'bi' }, required: ['version', 'standby'], kinds: { version: 'int', standby: 'string' }, names: ['standby'] },
+  'admin:replication/bootstrap/finish': { base: { version: 1, standby: 'bi' }, extraBase: { version: 2, standby: 'bi' }, required: ['version', 'standby'], kinds: { version: 'int', standby: 'string' }, names: ['standby'] },
+  'admin:replication/feedback': { base: { version: 1, standby: 'bi', written: '1/0', durable: '1/0', applied: '1/0' }, extraBase: { version: 1, standby: 'no_such_standby', written: '1/0', durable: '1/0', applied: '1/0' }, required: ['version', 'standby', 'written', 'durable', 'applied'], kinds: { version: 'int', standby: 'string', written: 'string', durable: 'string', applied: 'string' }, names: ['standby'] },
+  'admin:replication/stream': { base: { version: 1, standby: 'bi', after: '1/0', epochs: [] }, extraBase: { version: 1, standby: 'no_such_standby', after: '1/0', epochs: [] }, http: [400, 401, 404, 409], required: ['version', 'standby', 'after', 'epochs'], kinds: { version: 'int', standby: 'string', after: 'string', epochs: 'array' }, names: ['standby'] },
 };
 
 function urlOf(route) {
@@ -99,15 +109,17 @@ function urlOf(route) {
 }
 
 // The routes the server registers, read from its sources (there is no
-// route-listing endpoint): every RegisterMilvus("...") / RegisterAdmin("...").
+// route-listing endpoint): every RegisterMilvus("...") / RegisterAdmin("...")
+// / RegisterReplication("...") and every POST RegisterRaw("...", false, ...).
 function registeredRoutes() {
   const found = new Set();
   for (const file of fs.readdirSync(path.join(SRC, 'server'))) {
     if (!file.endsWith('.cc')) continue;
     const text = fs.readFileSync(path.join(SRC, 'server', file), 'utf8');
-    for (const m of text.matchAll(/Register(Milvus|Admin)\(\s*"([^"]+)"/g)) {
-      found.add(m[1] === 'Admin' ? `admin:${m[2]}` : m[2]);
+    for (const m of text.matchAll(/Register(Milvus|Admin|Replication)\(\s*"([^"]+)"/g)) {
+      found.add(m[1] === 'Milvus' ? m[2] : `admin:${m[2]}`);
     }
+    for (const m of text.matchAll(/RegisterRaw\(\s*"([^"]+)",\s*\/\*get=\*\/false/g)) found.add(`admin:${m[1]}`);
   }
   return [...found].sort();
 }
@@ -277,7 +289,7 @@ function judge(c, r, ref) {
   if (!c.expect.allowOk && !c.expect.codes.includes(code)) {
     return `code ${code}, expected ${c.expect.codes.join(' or ')}: ${r.body.slice(0, 300)}`;
   }
-  const http = c.expect.http || [200];
+  const http = c.expect.http || ROUTES[c.route]?.http || [200];
   if (!http.includes(r.status)) return `HTTP ${r.status}, expected ${http.join('/')}: ${r.body.slice(0, 200)}`;
   if (typeof message !== 'string' || message.length === 0) return `no message: ${r.body.slice(0, 200)}`;
   if (c.expect.mention && !c.expect.mention.some((m) => message.includes(m))) {
@@ -568,6 +580,9 @@ const CLI_CASES = [
   [['serve', '--data-dir', '$D', '--config', '$F'], ['$F', 'config']],
   [['serve', '--data-dir', '$D', '--listen', '127.0.0.1:0', '--config', '$E'], ['$E', 'config']],
   [['serve', '--data-dir', '$F', '--listen', '127.0.0.1:0'], ['$F']],
+  [['serve', '--data-dir', '$X', '--listen', '127.0.0.1:0', '--standby-of', 'ftp://host:1'], ['ftp://host:1', 'replication.primary']],
+  [['serve', '--data-dir', '$X', '--listen', '127.0.0.1:0', '--standby-of', 'http://127.0.0.1:1', '--standby-name', 'bad name!'], ['bad name!', 'standby name']],
+  [['serve', '--data-dir', '$D', '--listen', '127.0.0.1:0', '--standby-of', 'http://127.0.0.1:1'], ['$D', 'not a standby']],
   // demo
   [['demo', '--data-dir'], ['data-dir']],
   [['demo', '--data-dir', '$F'], ['$F']],
@@ -646,6 +661,11 @@ const CLI_CASES = [
   [['archive', 'status', '--repo', '$F'], ['$F']],
   [['archive', 'verify', '--repo', '$R', '--from', 'abc'], ['abc']],
   [['archive', 'verify', '--repo', '$R', '--epoch', 'x'], ['epoch']],
+  // replication
+  [['replication'], ['subcommand']],
+  [['replication', 'status', '--server', 'http://127.0.0.1:1'], ['127.0.0.1:1', 'cannot reach']],
+  [['replication', 'status', '--server', 'nonsense'], ['nonsense']],
+  [['replication', 'status', '--bogus'], ['bogus']],
   // objectstore
   [['objectstore'], ['subcommand']],
   // (`objectstore ls` of a missing local path lists nothing and exits 0: a

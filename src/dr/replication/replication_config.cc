@@ -2,16 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 namespace ark::dr {
 
 Status ValidateStandbyName(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 59;  // its slot "repl.NAME" is at most 64
+  // Its slot "repl.NAME" is at most 64 characters; a letter or digit first,
+  // so "." and ".." are not names.
+  bool ok = !name.empty() && name.size() <= 59 && std::isalnum(static_cast<unsigned char>(name[0]));
   for (char ch : name) {
     ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-');
   }
   if (!ok) {
     return Status::InvalidArgument(
-        fmt::format("standby name '{}' must be 1-59 characters of A-Z a-z 0-9 . _ -", name));
+        fmt::format("standby name '{}' must be 1-59 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit", name));
   }
   return Status::OK();
 }

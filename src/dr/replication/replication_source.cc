@@ -314,6 +314,9 @@ Result<nlohmann::json> ReplicationSource::Feedback(const std::string& name, Posi
         "standby '{}' reports positions past the primary's last record {} (written {}, durable {}, applied {})",
         name, last.ToString(), written.ToString(), durable.ToString(), applied.ToString()));
   }
+  if (!seam_.GetSlot(SlotName(name)).ok()) {
+    return Status::NotFound(fmt::format("the primary has no slot for standby '{}': bootstrap it first", name));
+  }
   Status advanced = seam_.AdvanceSlot(SlotName(name), durable);
   if (!advanced.ok()) return advanced;
   std::lock_guard<std::mutex> lock(mu_);
