@@ -14,6 +14,7 @@ BUILD_PACKAGES=(
   ccache                              # compiler cache for the build trees (Makefile)
   clang libclang-rt-14-dev            # libFuzzer and sanitizer runtimes
   libssl-dev                          # SHA-256, AES-GCM, TLS
+  openssl                             # test certificates (tests/node/replication_kill.test.js)
   libxxhash-dev                       # record checksums (XXH3)
   libzstd-dev                         # blob compression
   nlohmann-json3-dev                  # manifests, config, responses

@@ -365,9 +365,21 @@ void Standby::StreamLoop() {
   uint64_t backoff_ms = 200;
   while (!stop_.load()) {
     bool fatal = false;
-    const uint64_t started = env_->NowMicros();
+    uint64_t hello_before;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      hello_before = connected_micros_;
+    }
     Status s = StreamOnce(&fatal);
+    bool was_streaming;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      was_streaming = connected_micros_ != hello_before;  // the primary accepted it (HELLO)
+    }
     if (stop_.load()) break;
+    // A connection the primary accepted starts the backoff over: a cut link
+    // is retried quickly however many cuts came before.
+    if (was_streaming && !fatal) backoff_ms = 200;
     if (fatal) {
       spdlog::error("standby: {}", s.ToString());
       SetState("needs-rebootstrap", s.ToString());
@@ -385,12 +397,7 @@ void Standby::StreamLoop() {
     }
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return stop_.load(); });
-    // A connection that lasted a while starts the backoff over.
-    if (env_->NowMicros() - started > 30'000'000) {
-      backoff_ms = 200;
-    } else if (!fatal) {
-      backoff_ms = std::min<uint64_t>(backoff_ms * 2, 10'000);
-    }
+    if (!fatal) backoff_ms = std::min<uint64_t>(backoff_ms * 2, 10'000);
   }
 }
 
