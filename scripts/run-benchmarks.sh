@@ -41,3 +41,12 @@ if [[ $MODE == full ]]; then
 else
   "$BUILD/archive_bench" --ark "$BUILD/ark" --seconds 5 --base-rows 5000 --wal-mib 64
 fi
+echo "## Replication"
+if [[ $MODE == full ]]; then
+  # The PostgreSQL side needs `scripts/install-deps.sh --bench`.
+  PG=()
+  if [ -x /usr/lib/postgresql/15/bin/postgres ] && command -v pgbackrest >/dev/null; then PG=(--pg "$ROOT/bench/pg_streaming_bench.sh"); else echo "(PostgreSQL not installed: scripts/install-deps.sh --bench)"; fi
+  "$BUILD/replication_bench" --ark "$BUILD/ark" --seconds 30 --base-rows 100000 "${PG[@]}"
+else
+  "$BUILD/replication_bench" --ark "$BUILD/ark" --seconds 5 --base-rows 5000
+fi
