@@ -302,5 +302,52 @@ TEST_F(ReplicationSourceTest, SyncModeWaitsForAStandbyThenDegradesAfterTheTimeou
   EXPECT_EQ(source_->GetStatus()["sync"]["timeouts"], 1);
 }
 
+
+TEST_F(ReplicationSourceTest, PeriodicModeShipsInBurstsAndOnlyKeepsAliveBetween) {
+  ReplicationConfig c;
+  c.mode = "periodic";
+  c.period_seconds = 3600;  // the next burst is an hour away
+  StartSource(c);
+  auto s = TestSchema(8);
+  ASSERT_TRUE(primary_->CreateCollection("", "a", s).ok());
+  Bootstrap();
+  ASSERT_TRUE(primary_->Insert("", "a", TestRows(s, 0, 5)).ok());
+  const Position first_burst = primary_->wal()->DurablePosition();
+  StreamRefusal refusal;
+  auto session = source_->OpenStream("s1", follower_->wal()->DurablePosition(), follower_->EpochHistory(), &refusal);
+  ASSERT_TRUE(session) << refusal.status.ToString();
+  // The first burst ships what is durable at once. A record written after
+  // it (at the first keepalive) must wait for the next burst: only
+  // keepalives (STATUS) until then.
+  std::vector<StreamMessageType> types;
+  StreamParser parser;
+  int phase = 0;  // 0: before the burst, 1: after it, 2: written
+  int statuses_after_write = 0;
+  session->Run([&](std::string_view bytes) {
+    parser.Feed(bytes);
+    StreamMessage m;
+    while (true) {
+      auto got = parser.Next(&m);
+      if (!got.ok() || !*got) break;
+      types.push_back(m.type);
+      if (phase == 0 && m.type == StreamMessageType::kRecords) {
+        phase = 1;
+      } else if (phase == 1 && m.type == StreamMessageType::kStatus) {
+        EXPECT_TRUE(primary_->Insert("", "a", TestRows(s, 100, 1)).ok());
+        phase = 2;
+      } else if (phase == 2 && m.type == StreamMessageType::kStatus) {
+        ++statuses_after_write;
+      }
+    }
+    return statuses_after_write < 2;  // two keepalives (about 2 s) after the write
+  });
+  int records = 0;
+  for (auto t : types) records += t == StreamMessageType::kRecords;
+  EXPECT_EQ(records, 1) << "the record written after the burst was shipped before the period";
+  EXPECT_EQ(statuses_after_write, 2);
+  EXPECT_GT(primary_->wal()->DurablePosition().lsn, first_burst.lsn);
+  EXPECT_EQ(source_->GetStatus()["mode"], "periodic");
+}
+
 }  // namespace
 }  // namespace ark::dr
