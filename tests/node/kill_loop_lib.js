@@ -5,6 +5,7 @@
 'use strict';
 
 const { spawn } = require('node:child_process');
+const assert = require('node:assert');
 const fs = require('node:fs');
 const { arkBin, freePort, rng } = require('./helpers');
 
@@ -244,6 +245,53 @@ class Oracle {
   }
 }
 
+// ---- waiting on servers (replication tests) ----------------------------------
+
+const POLL_MS = 50;  // status polling interval
+
+// The ends of the servers' logs, for failure messages.
+function logTails(servers, bytes = 6000) {
+  return servers.filter(Boolean).map((s) => `--- log of ${s.endpoint} (${s.dataDir}` +
+    `${s.exit ? `, exited ${JSON.stringify(s.exit)}` : ''}):\n${s.log.slice(-bytes)}`).join('\n');
+}
+
+// An assertion failure that waitUntil does not retry.
+function fatal(message) {
+  const e = new assert.AssertionError({ message });
+  e.fatal = true;
+  throw e;
+}
+
+// Polls `probe` (resolving {done, seen}) every POLL_MS until done; fails after
+// `timeoutMs` with the last thing seen and the logs of `servers`, or at once
+// when one of `live` (default: `servers`) has exited. A probe that throws (a
+// server restarting) counts as not done, unless it throws fatal().
+async function waitUntil(what, timeoutMs, servers, probe, live = servers) {
+  const deadline = Date.now() + timeoutMs;
+  let seen;
+  for (;;) {
+    const dead = live.filter((s) => !s.alive());
+    if (dead.length) {
+      assert.fail(`${what}: ${dead.map((s) => `${s.endpoint} (${s.dataDir})`).join(', ')} exited ` +
+        `${JSON.stringify(dead.map((s) => s.exit))}; last seen: ${JSON.stringify(seen).slice(0, 2000)}\n${logTails(servers)}`);
+    }
+    try {
+      const r = await probe();
+      if (r.done) return r.seen;
+      seen = r.seen;
+    } catch (e) {
+      if (e instanceof assert.AssertionError && e.fatal) throw e;
+      seen = `error: ${e.message}`;
+    }
+    if (Date.now() > deadline) {
+      assert.fail(`${what}: not reached after ${timeoutMs} ms; last seen: ${JSON.stringify(seen).slice(0, 3000)}\n` +
+        logTails(servers));
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));  // the polling interval
+  }
+}
+
 module.exports = {
   DIM, COLL, ArkServer, milvus, admin, rng, rowOf, createKillLoopCollection, vectorOf, rowMismatch, stateName, sameState, Oracle,
+  POLL_MS, logTails, fatal, waitUntil,
 };

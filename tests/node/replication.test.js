@@ -28,15 +28,13 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { HttpClient } = require('@zilliz/milvus2-sdk-node');
 const { tempDir, rng } = require('./helpers');
-const { ArkServer, milvus, admin } = require('./kill_loop_lib');
+const { ArkServer, milvus, admin, POLL_MS, logTails, fatal, waitUntil } = require('./kill_loop_lib');
 
 const DIM = 32;
 const BATCH = 500;
 // How long a standby may take to apply everything the primary has (ASan, 2 cores).
 const CONVERGE_MS = Number(process.env.ARK_REPLICATION_CONVERGE_MS || 60000);
-const POLL_MS = 50;  // status polling interval
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const range = (a, b) => Array.from({ length: b - a }, (_, i) => a + i);
 
 // ---------------------------------------------------------------------------
@@ -117,47 +115,6 @@ function manifest(server) {
 // A standby of `primary` named `name`, on its own data directory.
 function standbyOf(primary, dataDir, name) {
   return new ArkServer(dataDir, ['--standby-of', primary.endpoint, '--standby-name', name]);
-}
-
-function logTails(servers) {
-  return servers.filter((s) => s).map((s) =>
-    `--- log of ${s.endpoint} (${s.dataDir}${s.exit ? `, exited ${JSON.stringify(s.exit)}` : ''}):\n${s.log.slice(-6000)}`).join('\n');
-}
-
-// An assertion failure that waitUntil does not retry.
-function fatal(message) {
-  const e = new assert.AssertionError({ message });
-  e.fatal = true;
-  throw e;
-}
-
-// Polls `probe` (resolving {done, seen}) every POLL_MS until done; fails after
-// `timeoutMs` with the last thing seen and the logs of `servers`, or at once
-// when one of `live` (default: `servers`) has exited. A probe that throws (a
-// server restarting) counts as not done.
-async function waitUntil(what, timeoutMs, servers, probe, live = servers) {
-  const deadline = Date.now() + timeoutMs;
-  let seen;
-  for (;;) {
-    const dead = live.filter((s) => !s.alive());
-    if (dead.length) {
-      assert.fail(`${what}: ${dead.map((s) => `${s.endpoint} (${s.dataDir})`).join(', ')} exited ` +
-        `${JSON.stringify(dead.map((s) => s.exit))}; last seen: ${JSON.stringify(seen).slice(0, 2000)}\n${logTails(servers)}`);
-    }
-    try {
-      const r = await probe();
-      if (r.done) return r.seen;
-      seen = r.seen;
-    } catch (e) {
-      if (e instanceof assert.AssertionError && e.fatal) throw e;
-      seen = `error: ${e.message}`;
-    }
-    if (Date.now() > deadline) {
-      assert.fail(`${what}: not reached after ${timeoutMs} ms; last seen: ${JSON.stringify(seen).slice(0, 3000)}\n` +
-        logTails(servers));
-    }
-    await sleep(POLL_MS);
-  }
 }
 
 // Waits until the standby streams and has applied the primary's last record,

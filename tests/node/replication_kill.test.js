@@ -53,7 +53,7 @@ const https = require('node:https');
 const path = require('node:path');
 const { arkBin, freePort, tempDir } = require('./helpers');
 const {
-  COLL, ArkServer, milvus, admin, rng, rowOf, rowMismatch, createKillLoopCollection,
+  COLL, ArkServer, milvus, admin, rng, rowOf, rowMismatch, createKillLoopCollection, POLL_MS, logTails, fatal, waitUntil,
 } = require('./kill_loop_lib');
 const { TcpProxy } = require('./tcp_proxy');
 
@@ -63,7 +63,6 @@ const LONG = ROUNDS > 3;
 // How long a standby may take to apply everything the primary has (ASan, 2
 // cores; includes a reconnect backoff of up to 10 s).
 const CONVERGE_MS = Number(process.env.ARK_REPLICATION_CONVERGE_MS || 60000);
-const POLL_MS = 50;   // status polling interval
 const WRITERS = 3;
 const CHUNK = 1000;   // ids per `id in [...]` query
 const SYNC_TIMEOUT_MS = 2000;
@@ -176,45 +175,6 @@ function samePos(a, b) {
   if (a === undefined || b === undefined) return false;
   const [x, y] = [pos(a), pos(b)];
   return x[0] === y[0] && x[1] === y[1];
-}
-
-function logTails(servers, bytes = 6000) {
-  return servers.filter(Boolean).map((s) => `--- log of ${s.endpoint} (${s.dataDir}` +
-    `${s.exit ? `, exited ${JSON.stringify(s.exit)}` : ''}):\n${s.log.slice(-bytes)}`).join('\n');
-}
-
-// An assertion failure waitUntil does not retry.
-function fatal(message) {
-  const e = new assert.AssertionError({ message });
-  e.fatal = true;
-  throw e;
-}
-
-// Polls `probe` (resolving {done, seen}) until done; fails after `timeoutMs`
-// with the last thing seen and the logs, or at once when one of `live` has
-// exited. A probe that throws a transport error counts as not done.
-async function waitUntil(what, timeoutMs, servers, probe, live = servers) {
-  const deadline = Date.now() + timeoutMs;
-  let seen;
-  for (;;) {
-    const dead = live.filter((s) => !s.alive());
-    if (dead.length) {
-      assert.fail(`${what}: ${dead.map((s) => s.endpoint).join(', ')} exited ${JSON.stringify(dead.map((s) => s.exit))}; ` +
-        `last seen: ${JSON.stringify(seen).slice(0, 2000)}\n${logTails(servers)}`);
-    }
-    try {
-      const r = await probe();
-      if (r.done) return r.seen;
-      seen = r.seen;
-    } catch (e) {
-      if (e instanceof assert.AssertionError && e.fatal) throw e;
-      seen = `error: ${e.message}`;
-    }
-    if (Date.now() > deadline) {
-      assert.fail(`${what}: not reached after ${timeoutMs} ms; last seen: ${JSON.stringify(seen).slice(0, 3000)}\n${logTails(servers)}`);
-    }
-    await sleep(POLL_MS);
-  }
 }
 
 // Waits until every standby in `chain` streams and has applied `primary`'s
