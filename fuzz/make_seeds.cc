@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/coding.h"
+#include "dr/replication/stream_format.h"
 #include "engine/manifest.h"
 #include "engine/row_batch.h"
 #include "engine/segment_file.h"
@@ -25,6 +26,7 @@
 #include "index/vector_index.h"
 #include "storage/env.h"
 #include "wal/wal.h"
+#include "wal/wal_frame.h"
 #include "wal/wal_reader.h"
 
 using namespace ark;
@@ -288,6 +290,28 @@ void TextSeeds() {
   WriteText("milvus_request_fuzz", "insert-auto-id", 3, auto_insert.dump());
 }
 
+// replication_stream_fuzz: a stream as a primary sends it (HELLO, RECORDS of
+// two framed records, STATUS, END), fed in pieces of 7 bytes (flag 6) and
+// whole (flag 63).
+void StreamSeeds() {
+  CollectionSchema schema = SegmentSchema();
+  std::string frames;
+  AppendWalFrame(&frames, Position{1, 5}, 1'700'000'000'000'000, static_cast<uint16_t>(WalOp::kCreateCollection), 0,
+                 EncodeCreateCollection({"default", "seed", schema}));
+  AppendWalFrame(&frames, Position{1, 6}, 1'700'000'000'000'001, static_cast<uint16_t>(WalOp::kInsert), 1,
+                 EncodeRows(Rows(schema, 2)));
+  std::string stream;
+  dr::AppendStreamMessage(dr::StreamMessageType::kHello,
+                          R"({"version":1,"last":"1/6","durable":"1/6","nowMicros":1700000000000002,"mode":"async"})",
+                          &stream);
+  dr::AppendStreamMessage(dr::StreamMessageType::kRecords, frames, &stream);
+  dr::AppendStreamMessage(dr::StreamMessageType::kStatus, R"({"last":"1/6","durable":"1/6","nowMicros":1})", &stream);
+  dr::AppendStreamMessage(dr::StreamMessageType::kEnd,
+                          R"({"code":9,"message":"standby 's' must re-bootstrap","action":"rebootstrap"})", &stream);
+  Write("replication_stream_fuzz", "stream-pieces", 6, stream);
+  Write("replication_stream_fuzz", "stream-whole", 63, stream);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -301,5 +325,6 @@ int main(int argc, char** argv) {
   ManifestSeeds();
   IndexSeeds();
   TextSeeds();
+  StreamSeeds();
   return 0;
 }

@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstring>
 
 #include "core/coding.h"
 #include "core/hash.h"
+#include "engine/dr_seam.h"
 
 namespace ark::dr {
 
@@ -73,6 +76,60 @@ Result<bool> StreamParser::Next(StreamMessage* message) {
     consumed_ = 0;
   }
   return true;
+}
+
+Result<StreamPositions> DecodeStreamPositions(StreamMessageType type, std::string_view payload) {
+  const std::string what = std::string(StreamMessageTypeName(type)) + " message";
+  auto j = nlohmann::json::parse(payload, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption("a " + what + " that is not a JSON object");
+  auto text = [&](const char* key) -> std::string {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto last = Position::Parse(text("last"));
+  auto durable = Position::Parse(text("durable"));
+  if (!last.ok() || !durable.ok()) return Status::Corruption("a " + what + " without \"last\" and \"durable\" positions");
+  StreamPositions out;
+  out.last = *last;
+  out.durable = *durable;
+  auto now = j.find("nowMicros");
+  if (now != j.end() && now->is_number_unsigned()) out.now_micros = now->get<uint64_t>();
+  out.mode = text("mode");
+  return out;
+}
+
+Status DecodeRecordsPayload(std::string_view payload, uint64_t* next_lsn,
+                            const std::function<Result<bool>(const WalRecord&)>& on_record) {
+  std::string_view rest = payload;
+  while (!rest.empty()) {
+    if (rest.size() < 4) return Status::Corruption("a RECORDS message ends inside a frame header");
+    const size_t frame = 32 + static_cast<size_t>(LoadLe32(rest.data()));
+    if (rest.size() < frame) return Status::Corruption("a RECORDS message ends inside a record");
+    ARK_ASSIGN_OR_RETURN(WalRecord record, DecodeFramedRecord(rest.substr(0, frame), "the replication stream"));
+    if (record.position.lsn != *next_lsn) {
+      return Status::Corruption(fmt::format("the stream sent lsn {} where {} was next (a gap or a repeat)",
+                                            record.position.lsn, *next_lsn));
+    }
+    ARK_ASSIGN_OR_RETURN(bool more, on_record(record));
+    ++*next_lsn;
+    rest.remove_prefix(frame);
+    if (!more) break;
+  }
+  return Status::OK();
+}
+
+StreamEnd DecodeStreamEnd(std::string_view payload) {
+  StreamEnd out;
+  auto j = nlohmann::json::parse(payload, nullptr, false);
+  if (!j.is_object()) {
+    out.message = std::string(payload.substr(0, 4096));
+    return out;
+  }
+  auto message = j.find("message");
+  out.message = message != j.end() && message->is_string() ? message->get<std::string>() : std::string(payload.substr(0, 4096));
+  auto action = j.find("action");
+  if (action != j.end() && action->is_string()) out.action = action->get<std::string>();
+  return out;
 }
 
 }  // namespace ark::dr

@@ -6,10 +6,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
+#include "core/position.h"
 #include "core/status.h"
+#include "wal/wal_record.h"
 
 namespace ark::dr {
 
@@ -50,5 +53,33 @@ class StreamParser {
   uint64_t offset_ = 0;   // stream offset of buffer_[consumed_]
   Status failed_;
 };
+
+// ---- payloads (what the standby reads) ----------------------------------------
+
+// A HELLO or STATUS payload: the primary's positions.
+struct StreamPositions {
+  Position last, durable;
+  uint64_t now_micros = 0;
+  std::string mode;  // HELLO only ("" in a STATUS)
+};
+// Corruption naming the message when it is not a JSON object with "last"
+// and "durable" positions.
+Result<StreamPositions> DecodeStreamPositions(StreamMessageType type, std::string_view payload);
+
+// A RECORDS payload: WAL frames back to back, each checked (both
+// checksums) and required to be the next lsn after *next_lsn - 1; each is
+// handed to on_record, which returns false to stop early. *next_lsn moves
+// past every record handed over. Corruption on a torn frame, damage, a gap
+// or a repeat; on_record's error is returned as is.
+Status DecodeRecordsPayload(std::string_view payload, uint64_t* next_lsn,
+                            const std::function<Result<bool>(const WalRecord&)>& on_record);
+
+// An END payload: why the primary ended the stream and what to do
+// ("retry", "bootstrap", "rebootstrap"; "" when the payload says nothing).
+struct StreamEnd {
+  std::string message;
+  std::string action;
+};
+StreamEnd DecodeStreamEnd(std::string_view payload);
 
 }  // namespace ark::dr
