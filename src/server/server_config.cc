@@ -165,6 +165,9 @@ Status ReadReplication(const YAML::Node& node, const std::string& source, dr::Re
   ARK_RETURN_IF_ERROR(r.Read("token", &c->token, "a string"));
   ARK_RETURN_IF_ERROR(r.Read("token_file", &c->token_file, "a path"));
   ARK_RETURN_IF_ERROR(r.Read("ca_file", &c->ca_file, "a path"));
+  ARK_RETURN_IF_ERROR(r.Read("archive_repo", &c->archive_repo, "a repository URL"));
+  ARK_RETURN_IF_ERROR(r.Read("archive_key_file", &c->archive_key_file, "a path"));
+  ARK_RETURN_IF_ERROR(r.Read("archive_passphrase_file", &c->archive_passphrase_file, "a path"));
   ARK_RETURN_IF_ERROR(r.Read("mode", &c->mode, "async, sync or periodic"));
   ARK_RETURN_IF_ERROR(r.Read("sync_timeout_ms", &c->sync_timeout_ms, "a number of milliseconds"));
   ARK_RETURN_IF_ERROR(r.Read("sync_policy", &c->sync_policy, "degrade or block"));

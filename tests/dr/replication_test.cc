@@ -10,7 +10,10 @@
 #include <set>
 #include <thread>
 
+#include "dr/archive/archiver.h"
+#include "dr/replication/archive_catchup.h"
 #include "dr/replication/stream_format.h"
+#include "dr/repository/repository_open.h"
 #include "engine/database.h"
 #include "engine/dr_seam.h"
 #include "engine/engine_test_util.h"
@@ -121,6 +124,16 @@ class ReplicationSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto p = Database::Open(Env::Default(), dir_.Sub("primary"), Opts());
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    primary_ = std::move(*p);
+  }
+  // WAL segments of 256 KiB, so a few MiB of writes make whole segments the
+  // WAL may remove.
+  void ReopenPrimaryWithSmallSegments() {
+    primary_.reset();
+    DatabaseOptions o = Opts();
+    o.wal.segment_size_bytes = 256 << 10;
+    auto p = Database::Open(Env::Default(), dir_.Sub("primary"), o);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     primary_ = std::move(*p);
   }
@@ -347,6 +360,100 @@ TEST_F(ReplicationSourceTest, PeriodicModeShipsInBurstsAndOnlyKeepsAliveBetween)
   EXPECT_EQ(statuses_after_write, 2);
   EXPECT_GT(primary_->wal()->DurablePosition().lsn, first_burst.lsn);
   EXPECT_EQ(source_->GetStatus()["mode"], "periodic");
+}
+
+// A standby whose slot the primary gave up (past max_slot_bytes, the WAL it
+// needed removed) is refused with a message naming the archive option;
+// CatchUpFromArchive brings it to the archive's end through the replicated
+// append; the primary then arms its slot again and the stream converges.
+TEST_F(ReplicationSourceTest, AStandbyBehindTheRetainedWalCatchesUpFromTheArchiveThenStreams) {
+  ReopenPrimaryWithSmallSegments();
+  auto opened = OpenRepositoryUrl(Env::Default(), dir_.Sub("repo"), EncryptionKey{}, /*create=*/true);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ArchiveConfig ac;
+  ac.repo = dir_.Sub("repo");
+  ac.interval_seconds = 0.05;
+  Archiver archiver(Env::Default(), primary_.get(), ac, opened->repo.get());
+  ASSERT_TRUE(archiver.Start().ok());
+  ReplicationConfig rc;
+  rc.max_slot_bytes = 1 << 20;
+  StartSource(rc);
+  auto s = TestSchema(256);
+  ASSERT_TRUE(primary_->CreateCollection("", "a", s).ok());
+  ASSERT_TRUE(primary_->Insert("", "a", TestRows(s, 0, 10)).ok());
+  Bootstrap();
+  StreamUntil(primary_->wal()->DurablePosition());
+  const Position left_at = follower_->wal()->DurablePosition();
+  // The standby is away: ~3 MiB of WAL, a delete and a seal (a file change
+  // the standby must fetch by hash). The seal's checkpoint invalidates the
+  // standby's slot and removes the segments only it held.
+  for (int k = 1; k <= 30; ++k) ASSERT_TRUE(primary_->Insert("", "a", TestRows(s, 1000 * k, 100)).ok());
+  ASSERT_TRUE(primary_->Delete("", "a", {PrimaryKey{int64_t{1005}}}).ok());
+  ASSERT_TRUE(archiver.Flush(30'000'000).ok());
+  ASSERT_TRUE(primary_->Flush("", "a").ok());
+  ASSERT_TRUE(primary_->Insert("", "a", TestRows(s, 900000, 2)).ok());
+  ASSERT_TRUE(archiver.Flush(30'000'000).ok());
+  ASSERT_GT(primary_->wal()->OldestRetainedLsn(), left_at.lsn + 1) << "the WAL the standby needs was not removed";
+  auto slot = DrSeam(primary_.get()).GetSlot("repl.s1");
+  ASSERT_TRUE(slot.ok());
+  EXPECT_TRUE(slot->invalidated);
+
+  StreamRefusal refusal;
+  EXPECT_FALSE(source_->OpenStream("s1", left_at, follower_->EpochHistory(), &refusal));
+  EXPECT_EQ(refusal.http_status, 409);
+  EXPECT_EQ(refusal.action, "rebootstrap");
+  EXPECT_NE(refusal.status.message().find("replication.archive_repo"), std::string::npos) << refusal.status.ToString();
+
+  auto report = CatchUpFromArchive(opened->repo.get(), follower_.get());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->from, left_at);
+  EXPECT_GT(report->records, 0u);
+  EXPECT_EQ(report->reached, follower_->wal()->DurablePosition());
+  EXPECT_EQ(report->reached, report->archive_end);
+  EXPECT_TRUE(report->gap.empty()) << report->gap;
+  // Again: nothing more to apply, nothing applied twice.
+  auto again = CatchUpFromArchive(opened->repo.get(), follower_.get());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->records, 0u);
+
+  // Back within the retained WAL: the slot is armed again and it streams.
+  ASSERT_TRUE(primary_->Insert("", "a", TestRows(s, 950000, 3)).ok());
+  StreamUntil(primary_->wal()->DurablePosition());
+  slot = DrSeam(primary_.get()).GetSlot("repl.s1");
+  ASSERT_TRUE(slot.ok());
+  EXPECT_FALSE(slot->invalidated);
+  EXPECT_EQ(slot->restart, follower_->wal()->DurablePosition());
+  EXPECT_EQ(Ids(follower_.get(), "a"), Ids(primary_.get(), "a"));
+  EXPECT_EQ(Ids(follower_.get(), "a").size(), 10u + 3000u - 1u + 2u + 3u);
+  EXPECT_EQ(follower_->CurrentManifest().LiveFiles(), primary_->CurrentManifest().LiveFiles());
+  archiver.Stop();
+}
+
+// A follower on another history is refused by the archive as by the stream.
+TEST_F(ReplicationSourceTest, ArchiveCatchUpRefusesAForkedStandby) {
+  auto opened = OpenRepositoryUrl(Env::Default(), dir_.Sub("repo"), EncryptionKey{}, /*create=*/true);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ArchiveConfig ac;
+  ac.repo = dir_.Sub("repo");
+  ac.interval_seconds = 0.05;
+  Archiver archiver(Env::Default(), primary_.get(), ac, opened->repo.get());
+  ASSERT_TRUE(archiver.Start().ok());
+  StartSource();
+  auto s = TestSchema(8);
+  ASSERT_TRUE(primary_->CreateCollection("", "a", s).ok());
+  Bootstrap();
+  ASSERT_TRUE(primary_->Insert("", "a", TestRows(s, 0, 5)).ok());
+  ASSERT_TRUE(archiver.Flush(30'000'000).ok());
+  // The follower was promoted on its own: a new epoch the archive never saw.
+  follower_.reset();
+  DatabaseOptions o = Opts();
+  auto promoted = Database::Open(Env::Default(), dir_.Sub("standby"), o);
+  ASSERT_TRUE(promoted.ok()) << promoted.status().ToString();
+  ASSERT_TRUE((*promoted)->StartEpoch(9).ok());
+  auto report = CatchUpFromArchive(opened->repo.get(), promoted->get());
+  EXPECT_EQ(report.status().code(), StatusCode::kFailedPrecondition) << report.status().ToString();
+  EXPECT_NE(report.status().message().find("forked"), std::string::npos) << report.status().ToString();
+  archiver.Stop();
 }
 
 }  // namespace

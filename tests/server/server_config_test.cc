@@ -95,6 +95,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"replication: {primary: ftp://x:1}", "replication.primary 'ftp://x:1'"},
                       BadConfig{"replication: {primary: 'http://x:1', name: 'a b'}", "standby name 'a b'"},
                       BadConfig{"replication: {token: a, token_file: b}", "not both"},
+                      BadConfig{"replication: {archive_key_file: /k}", "need replication.archive_repo"},
+                      BadConfig{"replication: {archive_repo: /r, archive_key_file: /k, archive_passphrase_file: /p}",
+                                "archive_key_file or archive_passphrase_file, not both"},
                       BadConfig{"replication: {name: '..'}", "standby name '..'"},
                       BadConfig{"auth: {replication_token: [1]}", "auth.replication_token must be"}));
 

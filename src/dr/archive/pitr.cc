@@ -37,11 +37,11 @@ uint64_t DefaultEpoch(const ArchiveIndex& index) {
   return e;
 }
 
-// Fetches and checks the records of `pieces` (each range whole: its blob's
-// hash, every frame, lsns and epoch as its document says), clipped to the
-// piece. Records come back in order.
-Result<std::vector<std::vector<WalRecord>>> FetchPieces(Repository* repo, const std::vector<ArchiveIndex::Piece>& pieces,
-                                                        int parallelism, Progress* progress) {
+}  // namespace
+
+Result<std::vector<std::vector<WalRecord>>> FetchArchivedPieces(Repository* repo,
+                                                                const std::vector<ArchiveIndex::Piece>& pieces,
+                                                                int parallelism, Progress* progress) {
   std::vector<std::vector<WalRecord>> out(pieces.size());
   Status s = ParallelFor(pieces.size(), parallelism, nullptr, [&](size_t i) -> Status {
     const ArchiveRange& r = pieces[i].range;
@@ -72,8 +72,6 @@ Result<std::vector<std::vector<WalRecord>>> FetchPieces(Repository* repo, const 
   ARK_RETURN_IF_ERROR(s);
   return out;
 }
-
-}  // namespace
 
 std::string PitrTarget::ToString() const {
   switch (kind) {
@@ -209,7 +207,7 @@ Result<PitrReport> RestoreToPointInTime(Env* env, Repository* repo, const PitrOp
   }
   for (const auto& p : needed) progress->bytes_total += p.range.segment.size;
   ARK_ASSIGN_OR_RETURN(BackupState state, LoadBackupState(repo, bm));
-  ARK_ASSIGN_OR_RETURN(auto fetched, FetchPieces(repo, needed, options.parallelism, progress));
+  ARK_ASSIGN_OR_RETURN(auto fetched, FetchArchivedPieces(repo, needed, options.parallelism, progress));
   if (cancelled != nullptr && cancelled->load()) return Status::Cancelled("point-in-time restore cancelled; nothing restored");
   PitrReport report;
   report.backup = bm.name;

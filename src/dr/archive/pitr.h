@@ -71,6 +71,14 @@ struct PitrReport {
   RestoreReport restore;
 };
 
+// Fetches and checks the records of `pieces` (each range whole: its blob's
+// hash, every frame, lsns and epoch as its document says), clipped to the
+// piece. Records come back in order, one vector per piece. Used by restore
+// and by a standby catching up from the archive.
+Result<std::vector<std::vector<WalRecord>>> FetchArchivedPieces(Repository* repo,
+                                                                const std::vector<ArchiveIndex::Piece>& pieces,
+                                                                int parallelism, Progress* progress = nullptr);
+
 Result<PitrReport> RestoreToPointInTime(Env* env, Repository* repo, const PitrOptions& options,
                                         Progress* progress = nullptr,
                                         const std::atomic<bool>* cancelled = nullptr);

@@ -29,6 +29,12 @@ Status ReplicationConfig::Validate() const {
   if (!token.empty() && !token_file.empty()) {
     return Status::InvalidArgument("replication: give token or token_file, not both");
   }
+  if (!archive_key_file.empty() && !archive_passphrase_file.empty()) {
+    return Status::InvalidArgument("replication: give archive_key_file or archive_passphrase_file, not both");
+  }
+  if ((!archive_key_file.empty() || !archive_passphrase_file.empty()) && archive_repo.empty()) {
+    return Status::InvalidArgument("replication.archive_key_file / archive_passphrase_file need replication.archive_repo");
+  }
   if (mode != "async" && mode != "sync" && mode != "periodic") {
     return Status::InvalidArgument(fmt::format("replication.mode '{}' is not one of async, sync, periodic", mode));
   }

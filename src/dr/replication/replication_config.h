@@ -16,6 +16,12 @@ struct ReplicationConfig {
   std::string token;            // the replication credential it presents
   std::string token_file;       // or a file holding it
   std::string ca_file;          // PEM CA bundle to verify an https primary (default: the system's)
+  // The primary's WAL archive (a repository URL, as archive.repo): read when
+  // the standby is behind the primary's retained WAL, instead of needing a
+  // re-bootstrap. Optional key for an encrypted repository.
+  std::string archive_repo;
+  std::string archive_key_file;
+  std::string archive_passphrase_file;
   // ---- primary side ----
   std::string mode = "async";           // async | sync | periodic
   uint64_t sync_timeout_ms = 5000;      // sync: wait this long for a standby's ack...

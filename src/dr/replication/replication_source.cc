@@ -243,11 +243,6 @@ std::unique_ptr<StreamSession> ReplicationSource::OpenStream(const std::string& 
     return refuse(404, "bootstrap",
                   Status::NotFound(fmt::format("the primary has no slot for standby '{}': bootstrap it first", name)));
   }
-  if (info->invalidated) {
-    return refuse(409, "rebootstrap",
-                  Status::FailedPrecondition(fmt::format("standby '{}' must re-bootstrap: {}", name,
-                                                         info->invalidated_reason)));
-  }
   // The standby's history must be a prefix of ours: an epoch we do not
   // have, or one that began elsewhere, means it forked (it was promoted, or
   // wrote on its own).
@@ -268,6 +263,34 @@ std::unique_ptr<StreamSession> ReplicationSource::OpenStream(const std::string& 
                         "it must re-bootstrap (rewind comes with failback)",
                         name, e.epoch, e.first.ToString())));
     }
+  }
+  if (info->invalidated) {
+    // Its slot gave up holding WAL for it. If the records after its position
+    // are still here (it caught up from the WAL archive meanwhile), the slot
+    // is armed again there; otherwise it must catch up from the archive or
+    // re-bootstrap.
+    const uint64_t oldest = seam_.OldestRetainedLsn();
+    if (after.lsn + 1 < oldest) {
+      return refuse(409, "rebootstrap",
+                    Status::FailedPrecondition(fmt::format(
+                        "standby '{}' is behind the retained WAL: it asks for the records after {}, the oldest "
+                        "kept is lsn {} ({}); it must catch up from the WAL archive (replication.archive_repo) "
+                        "or re-bootstrap",
+                        name, after.ToString(), oldest, info->invalidated_reason)));
+    }
+    Status rearmed = seam_.DropSlot(slot);
+    if (rearmed.ok()) rearmed = seam_.CreateSlot(slot, after, config_.max_slot_bytes);
+    if (!rearmed.ok()) {
+      return refuse(409, "rebootstrap",
+                    Status::FailedPrecondition(fmt::format("standby '{}' must re-bootstrap: its slot was invalidated "
+                                                           "({}) and cannot be armed again at {}: {}",
+                                                           name, info->invalidated_reason, after.ToString(),
+                                                           rearmed.ToString())));
+    }
+    spdlog::warn("replication: standby '{}' is back within the retained WAL at {}: its invalidated slot is armed again",
+                 name, after.ToString());
+    info = seam_.GetSlot(slot);
+    if (!info.ok()) return refuse(503, "retry", info.status());
   }
   if (after < info->restart) {
     // The standby is behind its slot (it lost its own WAL?): the records it

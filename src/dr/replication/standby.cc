@@ -12,6 +12,7 @@
 
 #include "core/hash.h"
 #include "dr/jobs/parallel_for.h"
+#include "dr/replication/archive_catchup.h"
 #include "dr/replication/replication_source.h"
 #include "dr/replication/stream_format.h"
 #include "engine/dr_seam.h"
@@ -320,13 +321,29 @@ Result<std::string> Standby::FetchFile(const std::string& sha256_hex) {
         content.append(data, n);
         return true;
       });
+  Status failed;
   if (!r) {
-    return Status::Unavailable(fmt::format("fetching file {} from {}: {}", sha256_hex, config_.primary,
-                                           httplib::to_string(r.error())));
+    failed = Status::Unavailable(fmt::format("fetching file {} from {}: {}", sha256_hex, config_.primary,
+                                             httplib::to_string(r.error())));
+  } else if (http_status != 200) {
+    failed = Status::Unavailable(fmt::format("fetching file {} from {}: HTTP {}: {}", sha256_hex, config_.primary,
+                                             http_status, content.substr(0, 4096)));
   }
-  if (http_status != 200) {
-    return Status::Unavailable(fmt::format("fetching file {} from {}: HTTP {}: {}", sha256_hex, config_.primary,
-                                           http_status, content.substr(0, 4096)));
+  if (!failed.ok()) {
+    // The primary may have dropped a file an old record names (a standby
+    // catching up from the archive): the archive holds every file its
+    // ranges add, by the same hash.
+    if (config_.archive_repo.empty()) return failed;
+    auto repo = ArchiveRepository();
+    if (!repo.ok()) return failed.WithContext(repo.status().ToString());
+    auto blob = (*repo)->GetBlob(sha256_hex);
+    if (!blob.ok()) {
+      return Status::Unavailable(fmt::format("{}; and from the archive {}: {}", failed.message(), config_.archive_repo,
+                                             blob.status().ToString()));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    ++archive_files_;
+    return std::move(*blob);
   }
   std::lock_guard<std::mutex> lock(mu_);
   ++files_fetched_;
@@ -380,6 +397,14 @@ void Standby::StreamLoop() {
     // A connection the primary accepted starts the backoff over: a cut link
     // is retried quickly however many cuts came before.
     if (was_streaming && !fatal) backoff_ms = 200;
+    if (fatal && !config_.archive_repo.empty()) {
+      std::string why;
+      if (TryArchiveCatchUp(&why)) {
+        backoff_ms = 200;  // stream again at once, from where the archive ended
+        continue;
+      }
+      s = Status(s.code(), s.message() + "; " + why);
+    }
     if (fatal) {
       spdlog::error("standby: {}", s.ToString());
       SetState("needs-rebootstrap", s.ToString());
@@ -431,15 +456,11 @@ Status Standby::ReadStream(Position after, const std::vector<EpochStart>& epochs
     switch (m.type) {
       case StreamMessageType::kHello:
       case StreamMessageType::kStatus: {
-        auto j = nlohmann::json::parse(m.payload, nullptr, false);
-        if (j.is_discarded() || !j.is_object()) return Status::Corruption("a STATUS message that is not JSON");
-        auto last = Position::Parse(j.value("last", ""));
-        auto durable = Position::Parse(j.value("durable", ""));
-        if (!last.ok() || !durable.ok()) return Status::Corruption("a STATUS message without positions");
+        ARK_ASSIGN_OR_RETURN(StreamPositions p, DecodeStreamPositions(m.type, m.payload));
         std::lock_guard<std::mutex> lock(mu_);
-        primary_last_ = *last;
-        primary_durable_ = *durable;
-        primary_now_micros_ = j.value("nowMicros", uint64_t{0});
+        primary_last_ = p.last;
+        primary_durable_ = p.durable;
+        primary_now_micros_ = p.now_micros;
         if (applied_.lsn >= primary_durable_.lsn) {
           behind_since_micros_ = 0;
         } else if (behind_since_micros_ == 0) {
@@ -450,39 +471,25 @@ Status Standby::ReadStream(Position after, const std::vector<EpochStart>& epochs
           reason_.clear();
           connected_micros_ = env_->WallMicros();
           spdlog::info("standby: streaming from {} after {} (primary at {}, mode {})", config_.primary,
-                       after.ToString(), last->ToString(), j.value("mode", "?"));
+                       after.ToString(), p.last.ToString(), p.mode.empty() ? "?" : p.mode);
         }
         return Status::OK();
       }
       case StreamMessageType::kRecords: {
-        std::string_view rest = m.payload;
-        while (!rest.empty() && !done) {
-          if (rest.size() < 4) return Status::Corruption("a RECORDS message ends inside a frame header");
-          uint32_t len = 0;
-          for (int i = 0; i < 4; ++i) len |= static_cast<uint32_t>(static_cast<unsigned char>(rest[i])) << (8 * i);
-          const size_t frame = 32 + static_cast<size_t>(len);
-          if (rest.size() < frame) return Status::Corruption("a RECORDS message ends inside a record");
-          ARK_ASSIGN_OR_RETURN(WalRecord record, DecodeFramedRecord(rest.substr(0, frame), "the replication stream"));
-          if (record.position.lsn != expect_lsn) {
-            return Status::Corruption(fmt::format("the stream sent lsn {} where {} was next (a gap or a repeat)",
-                                                  record.position.lsn, expect_lsn));
-          }
+        ARK_RETURN_IF_ERROR(DecodeRecordsPayload(m.payload, &expect_lsn, [&](const WalRecord& record) -> Result<bool> {
           ARK_ASSIGN_OR_RETURN(bool more, on_record(record));
-          ++expect_lsn;
           done = !more;
-          rest.remove_prefix(frame);
-        }
+          return more;
+        }));
         std::lock_guard<std::mutex> lock(mu_);
         bytes_received_ += m.payload.size();
         return Status::OK();
       }
       case StreamMessageType::kEnd: {
-        auto j = nlohmann::json::parse(m.payload, nullptr, false);
-        std::string message = j.is_object() ? j.value("message", m.payload) : m.payload;
-        std::string action = j.is_object() ? j.value("action", "") : "";
-        if (action == "rebootstrap" || action == "bootstrap") *fatal = true;
-        return Status::Unavailable(fmt::format("the primary ended the stream: {} (action: {})", message,
-                                               action.empty() ? "retry" : action));
+        StreamEnd e = DecodeStreamEnd(m.payload);
+        if (e.action == "rebootstrap" || e.action == "bootstrap") *fatal = true;
+        return Status::Unavailable(fmt::format("the primary ended the stream: {} (action: {})", e.message,
+                                               e.action.empty() ? "retry" : e.action));
       }
     }
     return Status::Corruption("unknown message");
@@ -582,6 +589,45 @@ void Standby::FeedbackLoop() {
   }
 }
 
+Result<Repository*> Standby::ArchiveRepository() {
+  std::lock_guard<std::mutex> lock(archive_mu_);
+  if (!archive_.repo) {
+    ARK_ASSIGN_OR_RETURN(EncryptionKey key,
+                         KeyFromOptions(env_, config_.archive_key_file, config_.archive_passphrase_file));
+    ARK_ASSIGN_OR_RETURN(archive_, OpenRepositoryUrl(env_, config_.archive_repo, key, /*create=*/false));
+  }
+  return archive_.repo.get();
+}
+
+bool Standby::TryArchiveCatchUp(std::string* why) {
+  SetState("archive-catch-up", "behind the primary's retained WAL: reading " + config_.archive_repo);
+  auto repo = ArchiveRepository();
+  Result<ArchiveCatchUpReport> report =
+      repo.ok() ? CatchUpFromArchive(*repo, db_, &stop_) : Result<ArchiveCatchUpReport>(repo.status());
+  std::lock_guard<std::mutex> lock(mu_);
+  ++archive_catchups_;
+  applied_ = db_->wal()->DurablePosition();  // what it applied is durable, even if it then failed
+  cv_.notify_all();                           // feedback
+  if (!report.ok()) {
+    *why = "catching up from the archive " + config_.archive_repo + " failed: " + report.status().ToString();
+    archive_last_ = *why;
+    spdlog::error("standby: {}", *why);
+    return false;
+  }
+  archive_records_ += report->records;
+  records_applied_ += report->records;
+  archive_last_ = fmt::format("{} records from {} to {} ({} ranges; the archive ends at {}{})", report->records,
+                              report->from.ToString(), report->reached.ToString(), report->ranges,
+                              report->archive_end.ToString(), report->gap.empty() ? "" : "; gap " + report->gap);
+  if (report->records == 0) {
+    *why = fmt::format("the archive {} holds nothing after this standby's {} (it ends at {}{})", config_.archive_repo,
+                       report->from.ToString(), report->archive_end.ToString(),
+                       report->gap.empty() ? "" : ", gap " + report->gap);
+    return false;
+  }
+  return true;
+}
+
 nlohmann::json Standby::GetStatus() const {
   std::lock_guard<std::mutex> lock(mu_);
   double lag_seconds =
@@ -603,6 +649,13 @@ nlohmann::json Standby::GetStatus() const {
                       {"fileBytesFetched", file_bytes_fetched_},
                       {"reconnects", reconnects_}};
   if (!reason_.empty()) j["reason"] = reason_;
+  if (!config_.archive_repo.empty()) {
+    j["archive"] = {{"repo", config_.archive_repo},
+                    {"catchUps", archive_catchups_},
+                    {"records", archive_records_},
+                    {"files", archive_files_},
+                    {"last", archive_last_}};
+  }
   return j;
 }
 

@@ -11,6 +11,11 @@
 //      it returns; a file-change record's files are fetched by hash through
 //      FetchFile). A lost connection is retried with backoff (0.2 s doubling
 //      to 10 s); a gap, a repeat or a damaged message ends the connection.
+//   Behind the retained WAL (the primary invalidated its slot): with
+//      replication.archive_repo, the records it lacks come from the WAL
+//      archive (CatchUpFromArchive), then it streams again from where the
+//      archive ends; without one, or when the archive does not reach far
+//      enough, it waits in state needs-rebootstrap.
 //   3. Feedback: a thread posts the newest positions after every applied
 //      batch (at most one request in flight) and at least every 5 s.
 //
@@ -36,6 +41,7 @@
 #include "core/position.h"
 #include "core/status.h"
 #include "dr/replication/replication_config.h"
+#include "dr/repository/repository_open.h"
 #include "engine/database.h"
 #include "storage/env.h"
 
@@ -87,6 +93,12 @@ class Standby {
   // update the primary's positions; *fatal when retrying cannot help.
   Status ReadStream(Position after, const std::vector<EpochStart>& epochs,
                     const std::function<Result<bool>(const WalRecord&)>& on_record, bool* fatal);
+  // After a refusal that needs a re-bootstrap: catches up from the WAL
+  // archive if one is configured. True when it applied records (stream
+  // again); false with *why saying what the archive could not do.
+  bool TryArchiveCatchUp(std::string* why);
+  // The archive repository, opened on first use (file-fetch fallback too).
+  Result<Repository*> ArchiveRepository();
   void FeedbackLoop();
   Status PostFeedback(Client& client);
   void SetState(const std::string& state, const std::string& reason = "");
@@ -111,6 +123,11 @@ class Standby {
   uint64_t records_applied_ = 0, bytes_received_ = 0, reconnects_ = 0;
   uint64_t files_fetched_ = 0, file_bytes_fetched_ = 0;
   uint64_t connected_micros_ = 0;
+  uint64_t archive_catchups_ = 0, archive_records_ = 0, archive_files_ = 0;
+  std::string archive_last_;  // what the last catch-up did
+
+  std::mutex archive_mu_;  // opening the repository
+  OpenedRepository archive_;
 };
 
 }  // namespace ark::dr
