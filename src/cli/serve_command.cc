@@ -68,6 +68,7 @@ DatabaseOptions OptionsFor(const server::ServerConfig& config) {
   if (config.wal_sync == "batched") options.wal.sync_mode = WalSyncMode::kBatched;
   if (config.wal_sync == "none") options.wal.sync_mode = WalSyncMode::kNone;
   options.seal_age_micros = static_cast<uint64_t>(config.seal_age_seconds * 1e6);
+  options.wal.segment_size_bytes = config.wal_segment_bytes;
   return options;
 }
 
@@ -108,6 +109,43 @@ void AddEngineMetrics(MetricsRegistry& metrics, Database* db) {
   });
 }
 
+// Answers while the database is not open yet (a standby's bootstrap, a long
+// recovery): /healthz 200 (a liveness probe must not kill a server that is
+// copying files for an hour), /readyz 503 with the reason and the standby's
+// status, /metrics, and HTTP 503 "service not ready" on every API route.
+// Stopped just before the real server binds the same port: connections in
+// that gap of a few milliseconds are refused.
+class EarlyServer {
+ public:
+  EarlyServer(const server::ServerConfig& config, std::string reason, dr::Standby* standby)
+      : http_(config, &metrics_) {
+    http_.CloseRoutes(reason);
+    http_.SetReady(false, reason);
+    if (standby != nullptr) {
+      standby->AddMetrics(&metrics_);
+      http_.SetReadinessDetails([standby] { return nlohmann::json{{"replication", standby->GetStatus()}}; });
+    }
+  }
+  ~EarlyServer() { Stop(); }
+  Status Start() {
+    ARK_RETURN_IF_ERROR(http_.Bind());
+    thread_ = std::thread([this] { (void)http_.Serve(); });
+    spdlog::info("answering /healthz and /readyz on port {} while not serving yet", http_.port());
+    return Status::OK();
+  }
+  int port() const { return http_.port(); }
+  void Stop() {
+    if (!thread_.joinable()) return;
+    http_.Stop();
+    thread_.join();
+  }
+
+ private:
+  MetricsRegistry metrics_;
+  server::HttpServer http_;
+  std::thread thread_;
+};
+
 int g_stop_pipe[2] = {-1, -1};
 
 void OnStopSignal(int sig) {
@@ -141,10 +179,26 @@ Status Serve(const ServeFlags& flags) {
   DatabaseOptions options = OptionsFor(config);
   std::unique_ptr<dr::Standby> standby;
   if (config.replication.is_standby()) {
-    // A standby: copy the primary's files first (before the database
-    // opens), then open as a follower that fetches files by hash from it.
     standby = std::make_unique<dr::Standby>(env, config.data_dir, config.replication);
     ARK_RETURN_IF_ERROR(standby->Prepare());
+  } else if (auto marker = dr::ReadStandbyMarker(env, config.data_dir); marker.ok()) {
+    return Status::FailedPrecondition(fmt::format(
+        "{} is the data directory of standby '{}' of {}: start it with --standby-of {} --standby-name {} "
+        "(opening it as a primary would fork it from its primary)",
+        config.data_dir, marker->name, marker->primary, marker->primary, marker->name));
+  } else if (marker.status().code() != StatusCode::kNotFound) {
+    return marker.status();
+  }
+  EarlyServer early(config,
+                    standby ? "standby bootstrapping from " + config.replication.primary
+                            : "opening the data directory " + config.data_dir,
+                    standby.get());
+  ARK_RETURN_IF_ERROR(early.Start());
+  // Port 0 picked a free port: the real server takes the same one.
+  config.port = early.port();
+  if (standby) {
+    // A standby: copy the primary's files first (before the database
+    // opens), then open as a follower that fetches files by hash from it.
     // SIGTERM/SIGINT during a bootstrap (which can take long) cancels it: a
     // thread watches the stop pipe until the bootstrap ends. It polls with a
     // timeout rather than being woken through the pipe, so it never leaves a
@@ -175,13 +229,6 @@ Status Serve(const ServeFlags& flags) {
     options.follower_primary = config.replication.primary;
     dr::Standby* sb = standby.get();
     options.fetch_file = [sb](const std::string& hex) { return sb->FetchFile(hex); };
-  } else if (auto marker = dr::ReadStandbyMarker(env, config.data_dir); marker.ok()) {
-    return Status::FailedPrecondition(fmt::format(
-        "{} is the data directory of standby '{}' of {}: start it with --standby-of {} --standby-name {} "
-        "(opening it as a primary would fork it from its primary)",
-        config.data_dir, marker->name, marker->primary, marker->primary, marker->name));
-  } else if (marker.status().code() != StatusCode::kNotFound) {
-    return marker.status();
   }
   spdlog::info("opening data directory {}", config.data_dir);
   ARK_ASSIGN_OR_RETURN(auto db, Database::Open(env, config.data_dir, options));
@@ -217,6 +264,7 @@ Status Serve(const ServeFlags& flags) {
     standby->Start(db.get());
   }
   if (!config.schedules.empty()) spdlog::info("{} backup schedule(s) active", config.schedules.size());
+  early.Stop();
   ARK_RETURN_IF_ERROR(http.Bind());
   // Not ready while the database refuses writes (a failed WAL or manifest
   // write is sticky until restart): a load balancer can route away.

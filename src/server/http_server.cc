@@ -209,9 +209,22 @@ void HttpServer::SetErrorMapper(
 }
 
 void HttpServer::SetReady(bool ready, std::string reason) {
-  not_ready_reason_ = std::move(reason);
+  {
+    std::lock_guard<std::mutex> lock(reason_mu_);
+    not_ready_reason_ = std::move(reason);
+  }
   ready_.store(ready);
 }
+
+void HttpServer::CloseRoutes(std::string reason) {
+  {
+    std::lock_guard<std::mutex> lock(reason_mu_);
+    closed_reason_ = std::move(reason);
+  }
+  routes_open_.store(false, std::memory_order_release);
+}
+
+void HttpServer::OpenRoutes() { routes_open_.store(true, std::memory_order_release); }
 
 void HttpServer::Reply(httplib::Response& response, int http_status,
                        const nlohmann::json& body) const {
@@ -377,6 +390,7 @@ void HttpServer::InstallRoutes() {
       body = {{"status", "ready"}};
     } else {
       res.status = 503;
+      std::lock_guard<std::mutex> lock(reason_mu_);
       body = {{"status", "not ready"}, {"reason", !health.ok() ? health.ToString() : not_ready_reason_}};
     }
     if (readiness_details_) body["details"] = readiness_details_();
@@ -387,6 +401,16 @@ void HttpServer::InstallRoutes() {
   });
   auto route_handler = [this](const httplib::Request& req, const std::string& body, httplib::Response& res) {
     const std::string& path = req.path;
+    if (!routes_open_.load(std::memory_order_acquire)) {
+      std::string reason;
+      {
+        std::lock_guard<std::mutex> lock(reason_mu_);
+        reason = closed_reason_;
+      }
+      res.set_header("Retry-After", "1");
+      Reply(res, 503, nlohmann::json{{"code", 1}, {"message", "service not ready: " + reason}});
+      return;
+    }
     for (const auto& raw : raw_routes_) {
       const bool get = req.method == "GET";
       if (raw.get == get && (raw.get ? path.size() > raw.path.size() && path.rfind(raw.path, 0) == 0

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -149,11 +150,20 @@ class HttpServer {
 
   // /readyz answers 200 only when ready (503 while recovering or read-only).
   void SetReady(bool ready, std::string reason = "");
+  // Serving before the routes exist (a standby's bootstrap, a long database
+  // open): while closed, every API route answers HTTP 503 with Milvus code 1
+  // (service not ready) and `reason`, without touching the route tables;
+  // /healthz, /readyz and /metrics answer as usual. Register routes and set
+  // the readiness check and error mapper while closed, then OpenRoutes():
+  // it publishes them to the serving threads. Open by default.
+  void CloseRoutes(std::string reason);
+  void OpenRoutes();
   // Asked on every /readyz while ready: a non-OK Status (e.g. the database's
   // sticky write error) answers 503 with it as the reason. Set before Serve().
   void SetReadinessCheck(std::function<Status()> check) { readiness_check_ = std::move(check); }
   // Added to every /readyz answer as "details" (e.g. the WAL archiver's
   // state): things an operator must see that do not make the server unready.
+  // Set before Serve() (it is read by serving threads, routes open or not).
   void SetReadinessDetails(std::function<nlohmann::json()> details) { readiness_details_ = std::move(details); }
 
  private:
@@ -188,7 +198,10 @@ class HttpServer {
   std::atomic<bool> ready_{false};
   std::atomic<bool> serving_{false};
   std::atomic<bool> stop_requested_{false};
-  std::string not_ready_reason_;  // written before ready_ flips; read after
+  std::atomic<bool> routes_open_{true};
+  mutable std::mutex reason_mu_;
+  std::string not_ready_reason_;  // reason_mu_
+  std::string closed_reason_;     // reason_mu_
   std::function<Status()> readiness_check_;
   std::function<nlohmann::json()> readiness_details_;
   int port_ = 0;

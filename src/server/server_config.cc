@@ -214,6 +214,7 @@ Result<ServerConfig> ServerConfig::FromYaml(const std::string& text, const std::
     ARK_RETURN_IF_ERROR(ParseListenAddress(listen, &c.host, &c.port).WithContext("config " + source));
   }
   ARK_RETURN_IF_ERROR(r.Read("wal_sync", &c.wal_sync, "every_commit, batched or none"));
+  ARK_RETURN_IF_ERROR(r.Read("wal_segment_bytes", &c.wal_segment_bytes, "a byte count"));
   ARK_RETURN_IF_ERROR(r.Read("access_log", &c.access_log, "true or false"));
   ARK_RETURN_IF_ERROR(r.Read("log_level", &c.log_level, "a level"));
   ARK_RETURN_IF_ERROR(r.Read("seal_age_seconds", &c.seal_age_seconds, "a number of seconds"));
@@ -273,6 +274,10 @@ Status ServerConfig::Validate() const {
   }
   if (limits.max_body_bytes < 1024) {
     return Status::InvalidArgument("limits.max_body_bytes must be at least 1024");
+  }
+  if (wal_segment_bytes < (1u << 20) || wal_segment_bytes > (1ull << 30)) {
+    return Status::InvalidArgument("wal_segment_bytes must be 1 MiB..1 GiB (1048576..1073741824), got " +
+                                   std::to_string(wal_segment_bytes));
   }
   if (!(seal_age_seconds > 0) || seal_age_seconds > 365.0 * 86400) {
     return Status::InvalidArgument("seal_age_seconds must be > 0 and at most a year (" +

@@ -65,6 +65,10 @@ struct ServerConfig {
   AuthConfig auth;
   LimitsConfig limits;
   std::string wal_sync = "every_commit";  // every_commit | batched | none
+  // The WAL rotates to a new segment file past this size; whole segments no
+  // checkpoint, slot or pin needs are removed (so smaller segments free
+  // space sooner, at the cost of more files).
+  uint64_t wal_segment_bytes = 64ull << 20;
   bool access_log = true;
   std::string log_level = "info";
   // A collection's unsealed rows are sealed once the oldest is this old, even

@@ -15,6 +15,14 @@
 //      converges each time, with no row lost or applied twice.
 //   4. The Milvus Node SDK HttpClient reads the primary's data from the
 //      standby (list, describe, query, get, search).
+//   5. A standby whose primary is not up yet answers /healthz (200), /readyz
+//      (503, "bootstrapping", its status), /metrics and 503 "service not
+//      ready" on API routes; it bootstraps once the primary starts.
+//   6. Two standbys away while ~4 MiB of WAL goes by (1 MiB segments, a
+//      1 MiB slot bound): the primary invalidates both slots and removes the
+//      WAL. The one with replication.archive_repo catches up from the WAL
+//      archive, streams again (its slot re-armed) and converges; the one
+//      without waits in needs-rebootstrap naming the archive option.
 //
 // Every test starts its own servers on free ports and temp data directories
 // (ARK_BIN), synchronises only by polling with deadlines, and keeps its
@@ -27,7 +35,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { HttpClient } = require('@zilliz/milvus2-sdk-node');
-const { tempDir, rng } = require('./helpers');
+const { tempDir, rng, freePort } = require('./helpers');
 const { ArkServer, milvus, admin, POLL_MS, logTails, fatal, waitUntil } = require('./kill_loop_lib');
 
 const DIM = 32;
@@ -805,5 +813,130 @@ test('the Milvus Node SDK HttpClient reads from a standby', { timeout: 180000 },
   // A write through the SDK is refused, naming the primary.
   const refused = await cs.insert({ collectionName: 'notes', data: [simpleRow(5000, 'n')] });
   assertRefusal(refused, 'SDK insert', P);
+  ctx.passed = true;
+});
+
+test('a standby answers health checks while it waits to bootstrap', { timeout: 180000 }, async (t) => {
+  const ctx = scaffold(t, 'early');
+  const primary = ctx.server('primary', [], { keepPort: true });
+  primary.port = await freePort();  // reserved: nothing listens there until primary.start()
+  const P = `http://127.0.0.1:${primary.port}`;
+  const NAME = 'early-standby';
+  const standby = ctx.server('standby', ['--standby-of', P, '--standby-name', NAME]);
+  let startError = null;
+  const starting = standby.start(120000).catch((e) => { startError = e; });
+  // start() spawns the process once it has picked a port.
+  for (const deadline = Date.now() + 10000; !standby.child && !startError;) {
+    assert.ok(Date.now() < deadline, 'the standby process was not spawned');
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  // Its health answers, while every bootstrap attempt fails.
+  const early = await waitUntil('the bootstrapping standby answers /readyz', 60000, [standby], async () => {
+    if (startError) fatal(`the standby did not start: ${startError.message}`);
+    if (!standby.endpoint) return { done: false, seen: 'no port yet' };
+    const r = await fetch(`${standby.endpoint}/readyz`, { signal: AbortSignal.timeout(2000) });
+    const body = await r.json();
+    const rep = body.details && body.details.replication;
+    return { done: r.status === 503 && !!rep && rep.reconnects !== undefined && /connect|refused|Unavailable/i.test(String(rep.reason)), seen: { status: r.status, body } };
+  });
+  const S = standby.endpoint;
+  assert.match(early.body.reason, new RegExp(`bootstrapping from ${P}`), JSON.stringify(early));
+  assert.equal(early.body.details.replication.state, 'bootstrapping', JSON.stringify(early));
+  const health = await fetch(`${S}/healthz`);
+  assert.equal(health.status, 200, 'a bootstrapping standby is alive');
+  const api = await fetch(`${S}/v2/vectordb/collections/list`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+  assert.equal(api.status, 503, 'an API route while bootstrapping');
+  const apiBody = await api.json();
+  assert.equal(apiBody.code, 1, JSON.stringify(apiBody));
+  assert.match(apiBody.message, /service not ready: standby bootstrapping from/, JSON.stringify(apiBody));
+  const metrics = await (await fetch(`${S}/metrics`)).text();
+  assert.match(metrics, /^ark_standby_streaming 0$/m, 'the standby metrics while bootstrapping');
+
+  // The primary comes up: the standby bootstraps, serves and follows.
+  await primary.start();
+  await createCollection(P, 'c', SIMPLE_SCHEMA, FLAT);
+  await ok(milvus(P, 'entities/insert', { collectionName: 'c', data: range(0, 50).map((id) => simpleRow(id, 'c')) }), 'insert');
+  await starting;
+  if (startError) throw startError;
+  assert.equal(standby.endpoint, S, 'the standby kept its port from bootstrap to serving');
+  await converge(primary, standby, NAME, 'after the late primary');
+  assertSameSnapshot(await snapshot(P), await snapshot(S), 'after the late primary');
+  ctx.passed = true;
+});
+
+test('a standby behind the retained WAL catches up from the WAL archive', { timeout: 300000 }, async (t) => {
+  const ctx = scaffold(t, 'archive');
+  const repo = path.join(ctx.root, 'wal-archive');
+  const config = (name, text) => {
+    const f = path.join(ctx.root, name);
+    fs.writeFileSync(f, text);
+    return f;
+  };
+  const primary = ctx.server('primary', ['--config', config('primary.yaml',
+    `wal_segment_bytes: 1048576\narchive: {repo: ${repo}, interval_seconds: 0.2}\nreplication: {max_slot_bytes: 1048576}\n`)],
+  { keepPort: true });
+  await primary.start();
+  const P = primary.endpoint;
+  const oracle = new Oracle();
+  const w = writer(P, oracle);
+  await createCollection(P, 'c', SIMPLE_SCHEMA, FLAT);
+  oracle.create(undefined, 'c');
+  await w.insert('c', range(0, 200).map((id) => simpleRow(id, 'c')));
+  const withArchive = ctx.server('standby-a', ['--standby-of', P, '--standby-name', 'sa',
+    '--config', config('sa.yaml', `replication: {archive_repo: ${repo}}\n`)]);
+  const without = ctx.standby(primary, 'standby-b', 'sb');
+  await withArchive.start(120000);
+  await without.start(120000);
+  await converge(primary, withArchive, 'sa', 'before the standbys go away');
+  await converge(primary, without, 'sb', 'before the standbys go away');
+  await withArchive.stop();
+  await without.stop();
+
+  // ~4 MiB of WAL while both are away, a delete, then a seal once the
+  // archive has everything: its checkpoint invalidates both slots and
+  // removes the 1 MiB segments only they held.
+  await w.insert('c', range(1000, 25000).map((id) => simpleRow(id, 'c')));
+  await w.deleteIds('c', [1005, 1006, 3000]);
+  const archived = async (what) => waitUntil(`the archive holds every record (${what})`, 60000, [primary], async () => {
+    const r = await (await fetch(`${P}/readyz`)).json();
+    const a = r.details.archive;
+    if (a.state === 'stopped') fatal(`archiving stopped: ${JSON.stringify(a)}`);
+    const last = (await replStatus(primary)).last;
+    return { done: a.lagSeconds === 0 && samePos(a.archived, last), seen: { archive: a, last } };
+  });
+  await archived('before the seal');
+  await w.flush('c');
+  await w.insert('c', range(30000, 30020).map((id) => simpleRow(id, 'c')));
+  await waitUntil('the primary invalidates both standbys\' slots', 60000, [primary], async () => {
+    const st = await replStatus(primary);
+    const invalidated = (st.standbys || []).filter((x) => x.slot && x.slot.invalidated).map((x) => x.name).sort();
+    return { done: invalidated.join() === 'sa,sb', seen: st };
+  });
+  await archived('after the seal');
+
+  // With the archive: catches up from it, streams again, converges.
+  await withArchive.start(120000);
+  const caught = await converge(primary, withArchive, 'sa', 'after catching up from the archive');
+  const a = caught.standby.archive;
+  assert.ok(a && a.catchUps >= 1 && a.records > 0, `the standby did not read the archive: ${JSON.stringify(caught.standby)}`);
+  const p = await replStatus(primary);
+  const sa = p.standbys.find((x) => x.name === 'sa');
+  assert.equal(sa.slot.invalidated, false, `the slot of sa is not armed again: ${JSON.stringify(sa)}`);
+  const sp = await snapshot(P);
+  assertOracle(sp, oracle);
+  assertSameSnapshot(sp, await snapshot(withArchive.endpoint), 'after catching up from the archive');
+  await assertSameFiles(primary, withArchive, 'after catching up from the archive');
+
+  // Without one: it waits for a re-bootstrap and says why, serving its stale reads.
+  await without.start(120000);
+  const stuck = await waitUntil('the standby without an archive needs a re-bootstrap', 60000, [primary, without], async () => {
+    const st = await replStatus(without);
+    return { done: st.state === 'needs-rebootstrap', seen: st };
+  });
+  assert.match(stuck.reason, /behind the retained WAL/, JSON.stringify(stuck));
+  assert.match(stuck.reason, /replication\.archive_repo/, JSON.stringify(stuck));
+  const stale = await milvus(without.endpoint, 'entities/query', { collectionName: 'c', filter: '', outputFields: ['count(*)'] });
+  assert.equal(stale.code, 0, JSON.stringify(stale));
+  assert.equal(Number(stale.data[0]['count(*)']), 200, 'the stale standby serves what it had');
   ctx.passed = true;
 });

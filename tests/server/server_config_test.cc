@@ -96,6 +96,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"replication: {primary: 'http://x:1', name: 'a b'}", "standby name 'a b'"},
                       BadConfig{"replication: {token: a, token_file: b}", "not both"},
                       BadConfig{"replication: {archive_key_file: /k}", "need replication.archive_repo"},
+                      BadConfig{"wal_segment_bytes: 4096", "wal_segment_bytes must be 1 MiB..1 GiB"},
                       BadConfig{"replication: {archive_repo: /r, archive_key_file: /k, archive_passphrase_file: /p}",
                                 "archive_key_file or archive_passphrase_file, not both"},
                       BadConfig{"replication: {name: '..'}", "standby name '..'"},
