@@ -24,7 +24,8 @@
 //   primary. Timed: `cp -r` of its files/ directory + `sync` (the baseline),
 //   then a standby started on an empty directory until its /readyz answers
 //   (bootstrap = every file fetched by hash, checked, synced, then opened)
-//   and until a search on it finds a row by its own vector. Goal: bootstrap
+//   and until a search on it finds a row by its own vector; the copy's own
+//   time comes from the standby's status (bootstrap.seconds). Goal: bootstrap
 //   throughput >= 80% of cp + sync.
 // --pg: the same rows through PostgreSQL 15 streaming replication
 //   (bench/pg_streaming_bench.sh): pg_basebackup time and replay lag under
@@ -172,6 +173,10 @@ void RunBootstrap(const Flags& f, const std::string& root) {
   const double ready_s = Since(t0);
   const std::string miss = SearchFinds(s, f.dim, f.base_rows / 3);
   const double search_s = Since(t0);
+  // The standby's own account of the copy: request to seeded directory.
+  const json boot = CallOk(s, "/ark/v1/replication/status", json::object())["data"]["bootstrap"];
+  if (!boot.is_object() || !boot.value("done", false)) Die("the standby's status has no finished bootstrap: " + boot.dump());
+  const double transfer_s = boot["seconds"].get<double>();
   if (!miss.empty()) Die("the first search on the standby: " + miss);
   const uint64_t got = Count(s);
   Stop(&s, SIGTERM);
@@ -181,8 +186,12 @@ void RunBootstrap(const Flags& f, const std::string& root) {
   std::printf("%llu files, %.1f MiB (segments and HNSW graphs)\n\n", static_cast<unsigned long long>(nfiles), mib);
   std::printf("| | seconds | MiB/s | of cp + sync |\n|---|---|---|---|\n");
   std::printf("| `cp -r files/` + `sync` (baseline) | %.2f | %.0f | 100%% |\n", cp_s, mib / cp_s);
-  std::printf("| Ark standby start → ready (bootstrap by hash + open) | %.2f | %.0f | %.0f%% |\n", ready_s,
-              mib / ready_s, 100.0 * cp_s / ready_s);
+  std::printf("| Ark bootstrap: every file fetched by hash over HTTP, SHA-256 checked, fsynced (%llu files) | %.2f | %.0f | "
+              "%.0f%% |\n",
+              static_cast<unsigned long long>(boot.value("filesDone", uint64_t{0})), transfer_s, mib / transfer_s,
+              100.0 * cp_s / transfer_s);
+  std::printf("| Ark standby start → ready (process start, bootstrap, database open) | %.2f | %.0f | %.0f%% |\n",
+              ready_s, mib / ready_s, 100.0 * cp_s / ready_s);
   std::printf("| Ark standby start → first correct search | %.2f | | |\n\n", search_s);
   std::fflush(stdout);
 

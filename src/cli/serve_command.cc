@@ -200,15 +200,18 @@ Status Serve(const ServeFlags& flags) {
     // A standby: copy the primary's files first (before the database
     // opens), then open as a follower that fetches files by hash from it.
     // SIGTERM/SIGINT during a bootstrap (which can take long) cancels it: a
-    // thread watches the stop pipe until the bootstrap ends. It polls with a
-    // timeout rather than being woken through the pipe, so it never leaves a
-    // wake-up byte there for the shutdown thread to take for a signal.
+    // thread watches the stop pipe until the bootstrap ends, and a pipe of
+    // its own wakes it when it does (the stop pipe is not written to for
+    // that: a wake-up byte there would be taken for a signal later).
     std::atomic<bool> stop_bootstrap{false};
-    std::atomic<bool> bootstrap_over{false};
+    int over_pipe[2];
+    if (::pipe(over_pipe) != 0) return Status::IOError("pipe for the bootstrap's stop watch failed");
     std::thread bootstrap_stopper([&] {
-      while (!bootstrap_over.load()) {
-        pollfd p{g_stop_pipe[0], POLLIN, 0};
-        if (::poll(&p, 1, 100) != 1) continue;
+      while (true) {
+        pollfd p[2] = {{g_stop_pipe[0], POLLIN, 0}, {over_pipe[0], POLLIN, 0}};
+        if (::poll(p, 2, -1) < 0) continue;  // EINTR
+        if (p[1].revents != 0) return;         // the bootstrap is over
+        if (p[0].revents == 0) continue;
         int sig = 0;
         if (::read(g_stop_pipe[0], &sig, sizeof(sig)) == static_cast<ssize_t>(sizeof(sig))) {
           spdlog::info("received {} while bootstrapping: stopping", strsignal(sig));
@@ -218,8 +221,11 @@ Status Serve(const ServeFlags& flags) {
       }
     });
     Status boot = standby->EnsureBootstrapped(&stop_bootstrap);
-    bootstrap_over.store(true);
+    const char over = 1;
+    (void)!::write(over_pipe[1], &over, 1);
     bootstrap_stopper.join();
+    ::close(over_pipe[0]);
+    ::close(over_pipe[1]);
     if (stop_bootstrap.load()) {
       spdlog::info("stopped before serving");  // the files fetched so far are kept
       return Status::OK();

@@ -842,6 +842,8 @@ test('a standby answers health checks while it waits to bootstrap', { timeout: 1
   const S = standby.endpoint;
   assert.match(early.body.reason, new RegExp(`bootstrapping from ${P}`), JSON.stringify(early));
   assert.equal(early.body.details.replication.state, 'bootstrapping', JSON.stringify(early));
+  assert.ok(early.body.details.replication.bootstrap.attempts >= 1, JSON.stringify(early));
+  assert.equal(early.body.details.replication.bootstrap.done, false, JSON.stringify(early));
   const health = await fetch(`${S}/healthz`);
   assert.equal(health.status, 200, 'a bootstrapping standby is alive');
   const api = await fetch(`${S}/v2/vectordb/collections/list`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
@@ -859,7 +861,10 @@ test('a standby answers health checks while it waits to bootstrap', { timeout: 1
   await starting;
   if (startError) throw startError;
   assert.equal(standby.endpoint, S, 'the standby kept its port from bootstrap to serving');
-  await converge(primary, standby, NAME, 'after the late primary');
+  const conv = await converge(primary, standby, NAME, 'after the late primary');
+  const boot = conv.standby.bootstrap;
+  assert.ok(boot && boot.done === true && boot.seconds > 0 && boot.attempts >= 2 && boot.filesDone === boot.filesTotal,
+    `the standby's bootstrap account: ${JSON.stringify(conv.standby)}`);
   assertSameSnapshot(await snapshot(P), await snapshot(S), 'after the late primary');
   ctx.passed = true;
 });

@@ -123,6 +123,14 @@ class Standby {
   uint64_t records_applied_ = 0, bytes_received_ = 0, reconnects_ = 0;
   uint64_t files_fetched_ = 0, file_bytes_fetched_ = 0;
   uint64_t connected_micros_ = 0;
+  struct BootstrapProgress {
+    bool done = false;
+    uint64_t attempts = 0;
+    uint64_t files_total = 0, files_done = 0, files_kept = 0;
+    uint64_t bytes_total = 0, bytes_done = 0;
+    double seconds = 0;  // request to seeded directory, retries included
+  };
+  BootstrapProgress boot_;  // mu_
   uint64_t archive_catchups_ = 0, archive_records_ = 0, archive_files_ = 0;
   std::string archive_last_;  // what the last catch-up did
 
