@@ -19,7 +19,7 @@ namespace ark {
 namespace mf = manifest_format;
 
 Database::Database(Env* env, std::string dir, const DatabaseOptions& options)
-    : env_(env), dir_(std::move(dir)), options_(options) {}
+    : env_(env), dir_(std::move(dir)), options_(options), follower_(options.follower) {}
 
 Database::~Database() {
   closing_.store(true);

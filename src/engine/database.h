@@ -288,6 +288,13 @@ class Database {
   std::vector<EpochStart> EpochHistory() const;
   // Starts a new epoch (> current) in the WAL and records it in a new manifest.
   Result<Position> StartEpoch(uint64_t epoch);
+  // Failover: a follower becomes a primary. Atomically with respect to
+  // replicated appends, it starts `epoch` (0 = current + 1; the fork
+  // position is that epoch's first record, kept in the epoch history) and
+  // takes writes of its own from then on: seals, index builds and
+  // compaction run here, and AppendReplicated is refused. The caller stops
+  // the stream first. FailedPrecondition if it is not a follower.
+  Result<Position> Promote(uint64_t epoch = 0);
   Manifest CurrentManifest() const;
 
   // The one apply path: turns a WAL record into state. Recovery replays
@@ -307,7 +314,7 @@ class Database {
   // written: on error nothing of the record is in the log. FailedPrecondition
   // on a database that is not a follower or for a position that is not next.
   Result<Position> AppendReplicated(const WalRecord& record);
-  bool IsFollower() const { return options_.follower; }
+  bool IsFollower() const { return follower_.load(std::memory_order_acquire); }
   // Refuses (Unavailable, with `reason`) every write and DDL until called
   // again with an empty reason — the WAL archiver's "stop writes" answer to
   // a full spool. Not persisted: a restart lifts it (the archiver sets it
@@ -388,6 +395,8 @@ class Database {
   void SetIndexes(Collection* c, std::shared_ptr<const CollectionIndexes> indexes);  // mu_ held
 
   // Background index builds.
+  // StartEpoch's work; commit_mu_ held.
+  Result<Position> StartEpochLocked(uint64_t epoch);
   void ScheduleIndexBuildsLocked(Collection* c);  // mu_ held
   Status BuildIndex(uint64_t collection_id, std::shared_ptr<RowBlock> block, std::string field,
                     IndexSpec spec, const std::atomic<bool>& cancelled);
@@ -443,6 +452,8 @@ class Database {
   std::set<std::string> in_flight_files_;  // GUARDED_BY(view_mu_): written, not yet in a manifest
   std::unique_ptr<IndexBuildPool> build_pool_;
   std::atomic<bool> closing_{false};
+  // options_.follower until Promote() turns it off (read on every write).
+  std::atomic<bool> follower_;
   mutable std::mutex error_mu_;
   Status sticky_error_;  // GUARDED_BY(error_mu_)
   std::string writes_blocked_;  // GUARDED_BY(error_mu_)

@@ -498,7 +498,7 @@ bool Database::NeedsManifestCommit(uint16_t op) {
 
 Result<Position> Database::AppendReplicated(const WalRecord& record) {
   ARK_RETURN_IF_ERROR(StickyError());
-  if (!options_.follower) {
+  if (!IsFollower()) {
     return Status::FailedPrecondition(fmt::format(
         "{} is not a follower: it takes writes of its own, so it cannot also append records from elsewhere "
         "(record at {})", dir_, record.position.ToString()));

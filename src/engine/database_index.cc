@@ -179,7 +179,7 @@ Result<std::vector<IndexInfo>> Database::ListIndexes(const std::string& database
 
 void Database::ScheduleIndexBuildsLocked(Collection* c) {
   // A follower's index files come from its primary's records.
-  if (!build_pool_ || closing_.load() || options_.follower) return;
+  if (!build_pool_ || closing_.load() || IsFollower()) return;
   for (const auto& def : c->indexes->definitions) {
     const int field = c->schema->FieldIndex(def.field_name);
     if (field < 0) continue;

@@ -34,7 +34,7 @@ Status Database::Flush(const std::string& database, const std::string& name) {
 }
 
 Status Database::MaybeSealAged() {
-  if (options_.follower) return Status::OK();  // seals come from the primary's records
+  if (IsFollower()) return Status::OK();  // seals come from the primary's records
   ARK_RETURN_IF_ERROR(StickyError());
   std::lock_guard<std::mutex> commit(commit_mu_);
   std::vector<uint64_t> due;
@@ -361,6 +361,33 @@ Manifest Database::CurrentManifest() const {
 Result<Position> Database::StartEpoch(uint64_t epoch) {
   ARK_RETURN_IF_ERROR(StickyError());
   std::lock_guard<std::mutex> commit(commit_mu_);
+  return StartEpochLocked(epoch);
+}
+
+Result<Position> Database::Promote(uint64_t epoch) {
+  ARK_RETURN_IF_ERROR(StickyError());
+  Position pos;
+  {
+    std::lock_guard<std::mutex> commit(commit_mu_);
+    if (!IsFollower()) {
+      return Status::FailedPrecondition(fmt::format("{} is not a follower: it is a primary already", dir_));
+    }
+    if (epoch == 0) epoch = wal_->CurrentEpoch() + 1;
+    ARK_ASSIGN_OR_RETURN(pos, StartEpochLocked(epoch));
+    follower_.store(false, std::memory_order_release);
+  }
+  {
+    // Blocks whose index builds the old primary had not logged yet are
+    // built here now.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, c] : collections_) ScheduleIndexBuildsLocked(c.get());
+  }
+  spdlog::warn("{}: promoted: epoch {} begins at {}; this database takes writes of its own", dir_, epoch,
+               pos.ToString());
+  return pos;
+}
+
+Result<Position> Database::StartEpochLocked(uint64_t epoch) {
   Position pos;
   {
     std::lock_guard<std::mutex> lock(mu_);

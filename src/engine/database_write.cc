@@ -24,7 +24,7 @@ void Database::SetWritesBlocked(const std::string& reason) {
 }
 
 Status Database::CheckWritable(std::string_view what) const {
-  if (!options_.follower) {
+  if (!IsFollower()) {
     std::lock_guard<std::mutex> lock(error_mu_);
     if (writes_blocked_.empty()) return Status::OK();
     return Status::Unavailable(fmt::format("{} refused: {}", what, writes_blocked_));

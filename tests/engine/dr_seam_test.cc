@@ -69,6 +69,56 @@ TEST_F(DrSeamTest, FramedRecordsFromATailReaderReplicateThroughTheSeam) {
   EXPECT_EQ(follower.LastPosition(), primary.LastPosition());
 }
 
+// Failover's engine step: a follower promoted in a new epoch takes writes of
+// its own (seals and index builds included), refuses replicated appends,
+// records the fork in its history, and reopens as a primary.
+TEST_F(DrSeamTest, APromotedFollowerStartsAnEpochAndTakesWritesOfItsOwn) {
+  DrSeam primary(db_.get());
+  ASSERT_OK(db_->CreateCollection("", "docs", schema_).status());
+  ASSERT_OK(db_->Insert("", "docs", testing::TestRows(schema_, 0, 20)).status());
+  testing::TempDir follower_dir;
+  DatabaseOptions fo = options_;
+  fo.follower = true;
+  fo.follower_primary = "http://old-primary:19530";
+  ASSERT_OK_AND_ASSIGN(auto follower_db, Database::Open(Env::Default(), follower_dir.path(), fo));
+  DrSeam follower(follower_db.get());
+  ASSERT_OK_AND_ASSIGN(auto reader, primary.OpenTailReader(Position{1, 0}));
+  WalRecord record;
+  std::string framed;
+  while (reader->position() < primary.DurablePosition()) {
+    ASSERT_OK_AND_ASSIGN(bool got, reader->Next(&record, &framed, 0));
+    ASSERT_TRUE(got);
+    ASSERT_OK(follower.AppendReplicated(framed).status());
+  }
+  const Position fork = follower.LastPosition();
+  EXPECT_EQ(follower_db->Insert("", "docs", testing::TestRows(schema_, 100, 1)).status().code(),
+            StatusCode::kFailedPrecondition);
+
+  ASSERT_OK_AND_ASSIGN(Position started, follower_db->Promote());
+  EXPECT_EQ(started, (Position{2, fork.lsn + 1}));
+  EXPECT_FALSE(follower_db->IsFollower());
+  ASSERT_EQ(follower_db->EpochHistory().size(), 2u);
+  EXPECT_EQ(follower_db->EpochHistory().back().epoch, 2u);
+  EXPECT_EQ(follower_db->EpochHistory().back().first, started);
+  EXPECT_EQ(follower_db->Promote().status().code(), StatusCode::kFailedPrecondition);
+  // Its own writes, a seal and an index now; the old primary's records are refused.
+  ASSERT_OK(follower_db->Insert("", "docs", testing::TestRows(schema_, 100, 5)).status());
+  ASSERT_OK(follower_db->Flush("", "docs"));
+  EXPECT_EQ((*follower_db->GetSnapshot("", "docs"))->CountRows(), 25u);
+  ASSERT_OK(db_->Insert("", "docs", testing::TestRows(schema_, 500, 1)).status());
+  ASSERT_OK_AND_ASSIGN(bool more, reader->Next(&record, &framed, 0));
+  ASSERT_TRUE(more);
+  EXPECT_EQ(follower.AppendReplicated(framed).status().code(), StatusCode::kFailedPrecondition);
+
+  // A restart opens it as the primary it now is, epoch 2 and all.
+  follower_db.reset();
+  DatabaseOptions po = options_;
+  ASSERT_OK_AND_ASSIGN(auto reopened, Database::Open(Env::Default(), follower_dir.path(), po));
+  EXPECT_EQ(reopened->CurrentEpoch(), 2u);
+  EXPECT_EQ((*reopened->GetSnapshot("", "docs"))->CountRows(), 25u);
+  ASSERT_OK(reopened->Insert("", "docs", testing::TestRows(schema_, 200, 1)).status());
+}
+
 TEST_F(DrSeamTest, ReadRecordsStopsAtTheCutAndSeedDirectoryOpens) {
   ASSERT_OK(db_->CreateCollection("", "docs", schema_).status());
   ASSERT_OK(db_->Insert("", "docs", testing::TestRows(schema_, 0, 20)).status());
