@@ -1,5 +1,9 @@
 #include "server/admin_replication.h"
 
+#include <httplib.h>
+
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "core/hash.h"
@@ -130,13 +134,88 @@ void RegisterReplicationRoutes(HttpServer& http, Database* db, dr::ReplicationSo
   });
   http.RegisterAdmin("replication/status", [db, source, standby](RequestContext&) -> Result<nlohmann::json> {
     nlohmann::json j = source->GetStatus();
-    j["role"] = standby ? "standby" : "primary";
+    j["role"] = db->IsFollower() ? "standby" : "primary";
     if (standby) {
       nlohmann::json own = standby->GetStatus();  // named: items() of a temporary dangles
       for (auto& [k, v] : own.items()) j[k] = v;
     }
     j["lastPosition"] = db->wal()->LastPosition().ToString();
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto& e : db->EpochHistory()) history.push_back({{"epoch", e.epoch}, {"start", e.first.ToString()}});
+    j["epochs"] = history;
     return j;
+  });
+  // Manual failover (docs/failover.md): a standby becomes a primary.
+  http.RegisterAdmin("failover/promote", [db, standby](RequestContext& ctx) -> Result<nlohmann::json> {
+    const nlohmann::json& body = ctx.body;
+    bool force = false;
+    uint64_t epoch = 0;
+    if (body.contains("force") && !body["force"].is_null()) {
+      if (!body["force"].is_boolean()) return Status::InvalidArgument("failover/promote: 'force' must be true or false");
+      force = body["force"].get<bool>();
+    }
+    if (body.contains("epoch") && !body["epoch"].is_null()) {
+      if (!body["epoch"].is_number_unsigned() || body["epoch"].get<uint64_t>() == 0 ||
+          body["epoch"].get<uint64_t>() >= (uint64_t{1} << 63)) {
+        return Status::InvalidArgument(
+            "failover/promote: 'epoch' must be a positive integer (below 2^63) above the current epoch");
+      }
+      epoch = body["epoch"].get<uint64_t>();
+    }
+    if (standby == nullptr || !db->IsFollower()) {
+      return Status::InvalidArgument(fmt::format(
+          "this server is a primary (epoch {}): only a standby can be promoted", db->CurrentEpoch()));
+    }
+    auto report = standby->Promote(force, epoch);
+    // A refusal for the server's state (the primary still streams here, an
+    // epoch not above the current one) is the request's problem: code 1100,
+    // as Milvus answers requests its state does not allow.
+    if (!report.ok() && report.status().Is(StatusCode::kFailedPrecondition)) {
+      return Status::InvalidArgument(report.status().message());
+    }
+    return report;
+  });
+  // Patroni-style probes for load balancers.
+  http.RegisterProbe("/primary", [db](const httplib::Request&) -> ProbeReply {
+    if (db->IsFollower()) return {503, {{"role", "standby"}, {"reason", "this server is a standby (read-only)"}}};
+    Status health = db->Health();
+    if (!health.ok()) return {503, {{"role", "primary"}, {"reason", health.ToString()}}};
+    return {200, {{"role", "primary"}, {"epoch", db->CurrentEpoch()}}};
+  });
+  http.RegisterProbe("/replica", [db, standby](const httplib::Request& req) -> ProbeReply {
+    if (!db->IsFollower() || standby == nullptr) {
+      return {503, {{"role", "primary"}, {"reason", "this server is a primary"}}};
+    }
+    nlohmann::json s = standby->GetStatus();
+    const double lag = s.value("lagSeconds", 0.0);
+    nlohmann::json body = {{"role", "standby"}, {"state", s.value("state", "")}, {"lagSeconds", lag},
+                           {"lagRecords", s.value("lagRecords", uint64_t{0})}};
+    if (s.value("state", "") != "streaming") {
+      body["reason"] = "not streaming from its primary: " + s.value("reason", s.value("state", ""));
+      return {503, body};
+    }
+    if (req.has_param("lag")) {
+      // "5", "5s" or "500ms": the most lag (seconds behind) still answered 200.
+      std::string text = req.get_param_value("lag");
+      double scale = 1;
+      if (text.size() > 2 && text.compare(text.size() - 2, 2, "ms") == 0) {
+        scale = 1e-3;
+        text.resize(text.size() - 2);
+      } else if (!text.empty() && text.back() == 's') {
+        text.pop_back();
+      }
+      char* end = nullptr;
+      const double max = std::strtod(text.c_str(), &end);
+      if (text.empty() || end == nullptr || *end != '\0' || !(max >= 0)) {
+        body["reason"] = "lag=" + req.get_param_value("lag") + " is not a duration (e.g. lag=5s, lag=500ms)";
+        return {400, body};
+      }
+      if (lag > max * scale) {
+        body["reason"] = fmt::format("{:.3f} s behind, more than lag={}", lag, req.get_param_value("lag"));
+        return {503, body};
+      }
+    }
+    return {200, body};
   });
   http.RegisterAdmin("replication/manifest", [db](RequestContext&) -> Result<nlohmann::json> {
     Manifest m = db->CurrentManifest();

@@ -379,7 +379,18 @@ void HttpServer::Dispatch(const std::string& route, bool admin, const Route& han
   finish(200, envelope);
 }
 
+void HttpServer::RegisterProbe(const std::string& path, ProbeHandler handler) {
+  probes_.emplace_back(path, std::move(handler));
+}
+
 void HttpServer::InstallRoutes() {
+  for (const auto& [path, probe] : probes_) {
+    http_->Get(path, [probe](const httplib::Request& req, httplib::Response& res) {
+      ProbeReply r = probe(req);
+      res.status = r.http_status;
+      res.set_content(r.body.dump(), "application/json");
+    });
+  }
   http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("{\"status\":\"alive\"}", "application/json");
   });

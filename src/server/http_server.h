@@ -105,6 +105,15 @@ struct RawReply {
 };
 using RawHandler = std::function<RawReply(const RawRequest&)>;
 
+// A GET probe beside /healthz for load balancers (Patroni-style /primary,
+// /replica): the HTTP status (200 or 503) and a JSON body. Unauthenticated,
+// like /healthz; answers only what a load balancer needs.
+struct ProbeReply {
+  int http_status = 200;
+  nlohmann::json body;
+};
+using ProbeHandler = std::function<ProbeReply(const httplib::Request&)>;
+
 // Parses a non-empty raw body for one route. Returns nullptr to leave the
 // body to the generic nlohmann parse (invalid JSON, not an object, anything
 // it does not handle). Otherwise it must set `*body` to a JSON object holding
@@ -137,6 +146,8 @@ class HttpServer {
   // A raw route under /ark/v1/ (replication credential): POST `route`
   // exactly, or GET every path under `route` when it ends with '/'.
   void RegisterRaw(const std::string& route, bool get, RawHandler handler);
+  // `path` exactly ("/primary"); before Bind().
+  void RegisterProbe(const std::string& path, ProbeHandler handler);
   // Overrides how an internal Status maps to a Milvus error for one route.
   void SetErrorMapper(std::function<ApiError(const std::string& route, const Status&)> mapper);
 
@@ -192,6 +203,7 @@ class HttpServer {
   std::map<std::string, Route> milvus_routes_;
   std::map<std::string, Route> admin_routes_;
   std::vector<RawRoute> raw_routes_;
+  std::vector<std::pair<std::string, ProbeHandler>> probes_;
   bool fast_parsing_ = true;  // set before Serve()
   std::function<ApiError(const std::string&, const Status&)> error_mapper_;
   std::atomic<int> in_flight_{0};

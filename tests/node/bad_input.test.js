@@ -101,6 +101,9 @@ const ROUTES = {
   'admin:replication/bootstrap': { base: { version: 1, standby: 'bi' }, extraBase: { version: 2, standby: 'bi' }, required: ['version', 'standby'], kinds: { version: 'int', standby: 'string' }, names: ['standby'] },
   'admin:replication/bootstrap/finish': { base: { version: 1, standby: 'bi' }, extraBase: { version: 2, standby: 'bi' }, required: ['version', 'standby'], kinds: { version: 'int', standby: 'string' }, names: ['standby'] },
   'admin:replication/feedback': { base: { version: 1, standby: 'bi', written: '1/0', durable: '1/0', applied: '1/0' }, extraBase: { version: 1, standby: 'no_such_standby', written: '1/0', durable: '1/0', applied: '1/0' }, required: ['version', 'standby', 'written', 'durable', 'applied'], kinds: { version: 'int', standby: 'string', written: 'string', durable: 'string', applied: 'string' }, names: ['standby'] },
+  // Promotion (failover.md): the matrix's server is a primary, so every
+  // well-formed body is refused ("only a standby can be promoted", 1100).
+  'admin:failover/promote': { base: {}, required: [], kinds: { force: 'bool', epoch: 'int' }, names: [] },
   'admin:replication/stream': { base: { version: 1, standby: 'bi', after: '1/0', epochs: [] }, extraBase: { version: 1, standby: 'no_such_standby', after: '1/0', epochs: [] }, http: [400, 401, 404, 409], required: ['version', 'standby', 'after', 'epochs'], kinds: { version: 'int', standby: 'string', after: 'string', epochs: 'array' }, names: ['standby'] },
 };
 

@@ -625,6 +625,70 @@ void Standby::FeedbackLoop() {
   }
 }
 
+bool Standby::promoted() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !promotion_.is_null();
+}
+
+Result<nlohmann::json> Standby::Promote(bool force, uint64_t epoch) {
+  std::lock_guard<std::mutex> one(promote_mu_);
+  if (db_ == nullptr) return Status::FailedPrecondition("this standby has not opened its database yet");
+  if (promoted()) return Status::FailedPrecondition("this server was promoted already: it is a primary");
+  uint64_t last_contact = 0;
+  std::string state;
+  Position primary_durable;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state = state_;
+    last_contact = primary_now_micros_;
+    primary_durable = primary_durable_;
+  }
+  if (state == "streaming" && !force) {
+    return Status::FailedPrecondition(fmt::format(
+        "the primary {} is alive and streaming to this standby: promoting it now would make two primaries that "
+        "both take writes. Stop the primary first (or fence it), or pass force to promote anyway",
+        config_.primary));
+  }
+  Stop();  // no record from the old primary after this point
+  const Position applied = db_->wal()->DurablePosition();
+  ARK_ASSIGN_OR_RETURN(Position started, db_->Promote(epoch));
+  const uint64_t now = env_->WallMicros();
+  // Records the old primary had durably by its last word here and this
+  // server lacks: an async failover loses them unless they come back by
+  // failback's rewind (they are not applied anywhere else).
+  const uint64_t missing =
+      primary_durable.epoch == applied.epoch && primary_durable.lsn > applied.lsn ? primary_durable.lsn - applied.lsn : 0;
+  nlohmann::json report = {{"epoch", started.epoch},
+                           {"forkPosition", applied.ToString()},
+                           {"firstPosition", started.ToString()},
+                           {"formerPrimary", config_.primary},
+                           {"formerPrimaryDurable", primary_durable.ToString()},
+                           {"formerPrimaryLastStatusMicros", last_contact},  // its clock, in its last STATUS
+                           {"recordsKnownMissing", missing},
+                           {"forced", force},
+                           {"promotedMicros", now},
+                           {"stateBefore", state}};
+  // The marker goes (a restart must open it as the primary it now is); the
+  // record of the promotion stays beside the data.
+  const std::string record = JoinPath(dir_, "PROMOTED");
+  ARK_ASSIGN_OR_RETURN(auto f, env_->NewWritableFile(record + ".tmp"));
+  ARK_RETURN_IF_ERROR(f->Append(report.dump(2) + "\n"));
+  ARK_RETURN_IF_ERROR(f->Sync());
+  ARK_RETURN_IF_ERROR(f->Close());
+  ARK_RETURN_IF_ERROR(env_->RenameFile(record + ".tmp", record));
+  ARK_RETURN_IF_ERROR(env_->RemoveFile(MarkerPath(dir_)));
+  ARK_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  spdlog::warn("standby '{}' promoted: epoch {} from {} (fork at {}; the former primary {} had {} durable when last "
+               "heard, {} records this server lacks{})",
+               config_.name, started.epoch, started.ToString(), applied.ToString(), config_.primary,
+               primary_durable.ToString(), missing, force ? "; forced" : "");
+  std::lock_guard<std::mutex> lock(mu_);
+  promotion_ = report;
+  state_ = "promoted";
+  reason_.clear();
+  return report;
+}
+
 Result<Repository*> Standby::ArchiveRepository() {
   std::lock_guard<std::mutex> lock(archive_mu_);
   if (!archive_.repo) {
@@ -685,6 +749,7 @@ nlohmann::json Standby::GetStatus() const {
                       {"fileBytesFetched", file_bytes_fetched_},
                       {"reconnects", reconnects_}};
   if (!reason_.empty()) j["reason"] = reason_;
+  if (!promotion_.is_null()) j["promotion"] = promotion_;
   if (boot_.attempts > 0) {
     // This process's bootstrap: progress while it runs, its time once done
     // (files fetched, checked and synced; "filesKept" were already in place).

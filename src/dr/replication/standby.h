@@ -77,6 +77,16 @@ class Standby {
   void Start(Database* db);
   void Stop();
 
+  // Manual failover (docs/failover.md): stops following and promotes the
+  // database (Database::Promote, a new epoch), removes the STANDBY marker
+  // (a PROMOTED file records when, from which primary and where the
+  // histories fork) and reports what the old primary may hold that this
+  // server lacks. Refused (FailedPrecondition) while the primary is alive
+  // and streaming here — two primaries — unless `force`. `epoch` 0 = the
+  // current one + 1. Start() must have run.
+  Result<nlohmann::json> Promote(bool force, uint64_t epoch);
+  bool promoted() const;
+
   nlohmann::json GetStatus() const;
   void AddMetrics(MetricsRegistry* metrics);
 
@@ -131,6 +141,8 @@ class Standby {
     double seconds = 0;  // request to seeded directory, retries included
   };
   BootstrapProgress boot_;  // mu_
+  nlohmann::json promotion_;  // mu_; null until promoted
+  std::mutex promote_mu_;     // one promotion at a time
   uint64_t archive_catchups_ = 0, archive_records_ = 0, archive_files_ = 0;
   std::string archive_last_;  // what the last catch-up did
 
