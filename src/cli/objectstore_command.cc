@@ -12,6 +12,7 @@
 // S3 credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
 // AWS_SESSION_TOKEN, the endpoint and region from AWS_ENDPOINT_URL / AWS_REGION
 // or the URL.
+#include <sys/stat.h>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -154,6 +155,26 @@ Status Put(const std::string& url, const std::string& file, bool if_absent) {
   return store->PutFile(u.key, file, options);  // local store: copy_file_range
 }
 
+// `put FILE URL` (source first, like cp, aws s3 cp and this CLI's own get),
+// or `put URL` reading stdin. The old order `put URL FILE` still works when
+// it is unambiguous (the second argument is the file), with a warning.
+Status PutArgs(const std::vector<std::string>& a, bool if_absent) {
+  auto is_file = [](const std::string& p) {
+    struct stat st;
+    return p == "-" || (::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode));
+  };
+  if (a.size() == 1) return Put(a[0], "-", if_absent);
+  if (is_file(a[0])) return Put(a[1], a[0], if_absent);
+  if (is_file(a[1])) {
+    std::fprintf(stderr,
+                 "ark objectstore put: the order URL FILE is deprecated; use put %s %s (source first, like cp)\n",
+                 a[1].c_str(), a[0].c_str());
+    return Put(a[0], a[1], if_absent);
+  }
+  return Status::InvalidArgument("ark objectstore put FILE URL: neither '" + a[0] + "' nor '" + a[1] +
+                                 "' is a file to upload (FILE first, then the object's URL; - reads stdin)");
+}
+
 Status Rm(const std::vector<std::string>& urls, bool recursive) {
   for (const auto& url : urls) {
     ObjectUrl u = SplitUrl(url, recursive && url.rfind("s3://", 0) != 0);
@@ -204,12 +225,13 @@ ARK_CLI_COMMAND(objectstore) {
     if (auto s = Get(args->url, args->file, args->range); !s.ok()) Fail(s);
   });
 
-  auto* put = cmd->add_subcommand("put", "Upload one object (from FILE, or stdin)");
-  put->add_option("url", args->url, "the object's URL")->required();
-  put->add_option("file", args->file, "source file, - for stdin (default)");
+  auto* put = cmd->add_subcommand("put", "Upload one object: put FILE URL (FILE - or left out: stdin)");
+  put->add_option("FILE URL", args->urls, "the source file (- for stdin), then the object's URL")
+      ->required()
+      ->expected(1, 2);
   put->add_flag("--if-absent", args->if_absent, "Fail if the object exists");
   put->callback([args] {
-    if (auto s = Put(args->url, args->file, args->if_absent); !s.ok()) Fail(s);
+    if (auto s = PutArgs(args->urls, args->if_absent); !s.ok()) Fail(s);
   });
 
   auto* rm = cmd->add_subcommand("rm", "Delete objects (missing ones are fine)");

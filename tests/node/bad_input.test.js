@@ -680,6 +680,11 @@ const CLI_CASES = [
   [['objectstore', 'get', '$R/ark-repo.json', '--range', 'abc'], ['abc', 'range']],
   [['objectstore', 'get', '$R/ark-repo.json', '--range', '-5:2'], ['-5', 'range']],
   [['objectstore', 'put', '$R/x', '$N'], ['$N']],
+  [['objectstore', 'put', '$N', '$R/x'], ['$N', 'FILE first']],
+  [['failover'], ['subcommand']],
+  [['failover', 'promote', '--server', 'http://127.0.0.1:1'], ['127.0.0.1:1', 'cannot reach']],
+  [['failover', 'promote', '--epoch', 'x'], ['epoch']],
+  [['failover', 'status', '--bogus'], ['bogus']],
   [['objectstore', 'put', '$N/sub/x', '$F', '--if-absent', '--bogus'], ['bogus']],
   [['objectstore', 'rm'], ['urls', 'required']],
 ];

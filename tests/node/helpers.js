@@ -71,7 +71,7 @@ async function startS3rver() {
 
 // Runs `ark args...` with S3 settings pointing at `endpoint`. Asynchronous, so
 // that servers living in this process (the recording proxy) keep serving.
-function runArk(args, { endpoint, input, extraEnv = {} } = {}) {
+function runArk(args, { endpoint, input, extraEnv = {}, cwd } = {}) {
   const env = {
     ...process.env,
     AWS_ACCESS_KEY_ID: 'S3RVER',
@@ -82,7 +82,7 @@ function runArk(args, { endpoint, input, extraEnv = {} } = {}) {
   };
   if (!extraEnv.AWS_SESSION_TOKEN) delete env.AWS_SESSION_TOKEN;
   return new Promise((resolve, reject) => {
-    const child = spawn(arkBin(), args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(arkBin(), args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     const out = [];
     const err = [];
     child.stdout.on('data', (c) => out.push(c));

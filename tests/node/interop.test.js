@@ -37,9 +37,9 @@ test('the AWS SDK reads what Ark wrote and Ark reads what the SDK wrote', async 
   const big = crypto.randomBytes((13 << 20) + 7);
   fs.writeFileSync(path.join(dir, 'small'), small);
   fs.writeFileSync(path.join(dir, 'big'), big);
-  await runArkOk(['objectstore', 'put', `s3://${BUCKET}/from-ark/small é+ x.bin`, path.join(dir, 'small')], opts);
-  await runArkOk(['objectstore', 'put', `s3://${BUCKET}/from-ark/big.bin?multipart_threshold=5MiB&part_size=5MiB`,
-    path.join(dir, 'big')], opts);
+  await runArkOk(['objectstore', 'put', path.join(dir, 'small'), `s3://${BUCKET}/from-ark/small é+ x.bin`], opts);
+  await runArkOk(['objectstore', 'put', path.join(dir, 'big'),
+    `s3://${BUCKET}/from-ark/big.bin?multipart_threshold=5MiB&part_size=5MiB`], opts);
   assert.ok((await sdkGet(client, 'from-ark/small é+ x.bin')).equals(small));
   assert.ok((await sdkGet(client, 'from-ark/big.bin')).equals(big), 'multipart object differs');
   const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'from-ark/' }));

@@ -117,9 +117,9 @@ test('every request of ark objectstore put/get/ls/rm carries an AWS-identical Si
     const base = `s3://${BUCKET}`;
     const mp = '?multipart_threshold=5MiB&part_size=5MiB';
 
-    await runArkOk(['objectstore', 'put', `${base}/dir/a b+c=d&é.txt`, small], opts);
-    await runArkOk(['objectstore', 'put', `${base}/dir/big.bin${mp}`, big], opts);  // multipart
-    for (let i = 0; i < 5; i++) await runArkOk(['objectstore', 'put', `${base}/many/k${i}`, small], opts);
+    await runArkOk(['objectstore', 'put', small, `${base}/dir/a b+c=d&é.txt`], opts);
+    await runArkOk(['objectstore', 'put', big, `${base}/dir/big.bin${mp}`], opts);  // multipart
+    for (let i = 0; i < 5; i++) await runArkOk(['objectstore', 'put', small, `${base}/many/k${i}`], opts);
     const got = await runArkOk(['objectstore', 'get', `${base}/dir/a b+c=d&é.txt`], opts);
     assert.equal(got.stdout.toString(), 'hello signature');
     await runArkOk(['objectstore', 'get', `${base}/dir/big.bin`, path.join(dir, 'big.out'), '--range', '5242000:2000'], opts);
@@ -147,7 +147,7 @@ test('a session token is sent as x-amz-security-token and signed', async (t) => 
   const s3 = await startS3rver();
   const proxy = await startRecordingProxy(s3.port);
   t.after(async () => { await proxy.close(); await s3.stop(); });
-  await runArkOk(['objectstore', 'put', `s3://${BUCKET}/tok`, '-'], {
+  await runArkOk(['objectstore', 'put', '-', `s3://${BUCKET}/tok`], {
     endpoint: proxy.endpoint, input: 'x', extraEnv: { AWS_SESSION_TOKEN: 'session/token+value==' },
   });
   const rec = proxy.requests[0];
@@ -160,7 +160,7 @@ test('a wrong secret yields a different signature (the check can fail)', async (
   const s3 = await startS3rver();
   const proxy = await startRecordingProxy(s3.port);
   t.after(async () => { await proxy.close(); await s3.stop(); });
-  await runArkOk(['objectstore', 'put', `s3://${BUCKET}/x`, '-'], { endpoint: proxy.endpoint, input: 'x' });
+  await runArkOk(['objectstore', 'put', '-', `s3://${BUCKET}/x`], { endpoint: proxy.endpoint, input: 'x' });
   const theirs = await resign(proxy.requests[0], { ...creds, secretAccessKey: 'WRONG' });
   assert.notEqual(proxy.requests[0].headers.authorization, theirs);
 });
