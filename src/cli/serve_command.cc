@@ -92,7 +92,9 @@ void AddEngineMetrics(MetricsRegistry& metrics, Database* db) {
     for (const auto& database : db->ListDatabases()) {
       for (const auto& c : db->ListCollections(database)) {
         MetricLabels l{{"database", c.database}, {"collection", c.name}};
-        m.SetGauge("ark_collection_rows", l, static_cast<double>(c.live_rows));
+        // What reads see (live_rows also holds rows whose WAL write failed).
+        auto snap = db->GetSnapshot(c.database, c.name);
+        m.SetGauge("ark_collection_rows", l, static_cast<double>(snap.ok() ? (*snap)->CountRows() : c.live_rows));
         m.SetGauge("ark_collection_sealed_segments", l, static_cast<double>(c.sealed_segments));
       }
     }

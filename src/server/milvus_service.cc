@@ -168,8 +168,12 @@ Result<json> MilvusService::RenameCollection(RequestContext& ctx) {
 
 Result<json> MilvusService::GetStats(RequestContext& ctx) {
   std::string name;
-  ARK_ASSIGN_OR_RETURN(CollectionInfo info, Find(ctx, &name));
-  return json{{"rowCount", info.live_rows}};
+  ARK_RETURN_IF_ERROR(Find(ctx, &name).status());
+  // The rows a read sees (the snapshot), as partitions/get_stats and
+  // count(*) count them: CollectionInfo::live_rows also holds rows whose WAL
+  // write failed, until a restart drops them.
+  ARK_ASSIGN_OR_RETURN(auto snap, db_->GetSnapshot(ctx.db_name, name));
+  return json{{"rowCount", snap->CountRows()}};
 }
 
 Result<json> MilvusService::SetLoaded(RequestContext& ctx, bool loaded) {

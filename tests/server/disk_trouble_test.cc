@@ -166,6 +166,13 @@ class DiskTroubleFixture : public MilvusFixture {
     ASSERT_EQ(Insert({6, 7, 8, 9, 10})["code"], 0);
   }
 
+  // collections/get_stats' rowCount.
+  int64_t RowCountStat() {
+    json r = Call("collections/get_stats", {{"collectionName", "docs"}});
+    EXPECT_EQ(r["code"], 0) << r.dump();
+    if (r["code"] != 0) return -1;
+    return r["data"]["rowCount"].get<int64_t>();
+  }
   int64_t Count(const std::string& filter = "") {
     json r = Call("entities/query",
                   {{"collectionName", "docs"}, {"filter", filter}, {"outputFields", {"count(*)"}}});
@@ -326,6 +333,7 @@ TEST_F(DiskTroubleFixture, RowOfARefusedInsertIsNotVisibleToReads) {
   env_.FailWrite(1, EIO);
   ASSERT_NE(Insert({11})["code"], 0);
   EXPECT_EQ(Count(), 10);
+  EXPECT_EQ(RowCountStat(), 10);
   EXPECT_TRUE(Get({11}).empty());
   EXPECT_EQ(SearchNear(11, 1), std::vector<int>({10}));
 }
@@ -338,6 +346,7 @@ TEST_F(DiskTroubleFixture, WritesWhoseWalSyncFailedAreNotVisibleToReads) {
   env_.FailSync(1, EIO);
   ASSERT_EQ(Insert({11})["code"], kUnexpected);
   EXPECT_EQ(Count(), 10);
+  EXPECT_EQ(RowCountStat(), 10) << "collections/get_stats counts a row whose WAL sync failed";
   EXPECT_TRUE(Get({11}).empty());
   EXPECT_EQ(SearchNear(11, 1), std::vector<int>({10}));
 
