@@ -384,8 +384,10 @@ void HttpServer::RegisterProbe(const std::string& path, ProbeHandler handler) {
 }
 
 void HttpServer::InstallRoutes() {
-  for (const auto& [path, probe] : probes_) {
-    http_->Get(path, [probe](const httplib::Request& req, httplib::Response& res) {
+  for (const auto& entry : probes_) {
+    // A copy, not a structured binding: clang 14 cannot capture those.
+    ProbeHandler probe = entry.second;
+    http_->Get(entry.first, [probe](const httplib::Request& req, httplib::Response& res) {
       ProbeReply r = probe(req);
       res.status = r.http_status;
       res.set_content(r.body.dump(), "application/json");

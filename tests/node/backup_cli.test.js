@@ -108,6 +108,14 @@ test('backup through a running server to S3, restore, and serve the same answers
   await call(server.endpoint, 'entities/insert', { collectionName: 'docs', data: rows(3000, 200) });
   await call(server.endpoint, 'entities/delete', { collectionName: 'docs', filter: 'id in [5, 6, 3100]' });
 
+  // The graph of the sealed segment is built in the background: the first
+  // backup must hold it, or the second (incremental) one uploads it as new.
+  for (const deadline = Date.now() + 60000; ;) {
+    const d = await call(server.endpoint, 'indexes/describe', { collectionName: 'docs', indexName: 'vector' });
+    if (d[0].indexState === 'Finished' && Number(d[0].pendingRows) === 0) break;
+    assert.ok(Date.now() < deadline, `the index was not built in 60 s: ${JSON.stringify(d)}`);
+    await new Promise((r) => setTimeout(r, 50));  // index build polling interval
+  }
   // A full backup through the server's admin API.
   const first = await runArkOk(['backup', 'create', '--server', server.endpoint, '--repo', repo, '-n', 'first', '--json'], s3opts);
   const job = JSON.parse(first.stdout.toString());
