@@ -137,6 +137,17 @@ class ReplicationSourceTest : public ::testing::Test {
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     primary_ = std::move(*p);
   }
+  // The primary's WAL archive in a local repository, shipping every 50 ms.
+  void StartArchiver() {
+    auto opened = OpenRepositoryUrl(Env::Default(), dir_.Sub("repo"), EncryptionKey{}, /*create=*/true);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    repo_ = std::move(*opened);
+    ArchiveConfig ac;
+    ac.repo = dir_.Sub("repo");
+    ac.interval_seconds = 0.05;
+    archiver_ = std::make_unique<Archiver>(Env::Default(), primary_.get(), ac, repo_.repo.get());
+    ASSERT_TRUE(archiver_->Start().ok());
+  }
   void StartSource(ReplicationConfig config = {}) {
     source_ = std::make_unique<ReplicationSource>(Env::Default(), primary_.get(), config);
     source_->Start();
@@ -232,6 +243,8 @@ class ReplicationSourceTest : public ::testing::Test {
   TempDir dir_;
   std::unique_ptr<Database> primary_;
   std::unique_ptr<ReplicationSource> source_;
+  OpenedRepository repo_;
+  std::unique_ptr<Archiver> archiver_;  // stopped (destroyed) before the source and the primary
   std::unique_ptr<Database> follower_;
 };
 
@@ -368,13 +381,7 @@ TEST_F(ReplicationSourceTest, PeriodicModeShipsInBurstsAndOnlyKeepsAliveBetween)
 // append; the primary then arms its slot again and the stream converges.
 TEST_F(ReplicationSourceTest, AStandbyBehindTheRetainedWalCatchesUpFromTheArchiveThenStreams) {
   ReopenPrimaryWithSmallSegments();
-  auto opened = OpenRepositoryUrl(Env::Default(), dir_.Sub("repo"), EncryptionKey{}, /*create=*/true);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  ArchiveConfig ac;
-  ac.repo = dir_.Sub("repo");
-  ac.interval_seconds = 0.05;
-  Archiver archiver(Env::Default(), primary_.get(), ac, opened->repo.get());
-  ASSERT_TRUE(archiver.Start().ok());
+  StartArchiver();
   ReplicationConfig rc;
   rc.max_slot_bytes = 1 << 20;
   StartSource(rc);
@@ -389,10 +396,10 @@ TEST_F(ReplicationSourceTest, AStandbyBehindTheRetainedWalCatchesUpFromTheArchiv
   // standby's slot and removes the segments only it held.
   for (int k = 1; k <= 30; ++k) ASSERT_TRUE(primary_->Insert("", "a", TestRows(s, 1000 * k, 100)).ok());
   ASSERT_TRUE(primary_->Delete("", "a", {PrimaryKey{int64_t{1005}}}).ok());
-  ASSERT_TRUE(archiver.Flush(30'000'000).ok());
+  ASSERT_TRUE(archiver_->Flush(30'000'000).ok());
   ASSERT_TRUE(primary_->Flush("", "a").ok());
   ASSERT_TRUE(primary_->Insert("", "a", TestRows(s, 900000, 2)).ok());
-  ASSERT_TRUE(archiver.Flush(30'000'000).ok());
+  ASSERT_TRUE(archiver_->Flush(30'000'000).ok());
   ASSERT_GT(primary_->wal()->OldestRetainedLsn(), left_at.lsn + 1) << "the WAL the standby needs was not removed";
   auto slot = DrSeam(primary_.get()).GetSlot("repl.s1");
   ASSERT_TRUE(slot.ok());
@@ -404,7 +411,7 @@ TEST_F(ReplicationSourceTest, AStandbyBehindTheRetainedWalCatchesUpFromTheArchiv
   EXPECT_EQ(refusal.action, "rebootstrap");
   EXPECT_NE(refusal.status.message().find("replication.archive_repo"), std::string::npos) << refusal.status.ToString();
 
-  auto report = CatchUpFromArchive(opened->repo.get(), follower_.get());
+  auto report = CatchUpFromArchive(repo_.repo.get(), follower_.get());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->from, left_at);
   EXPECT_GT(report->records, 0u);
@@ -412,7 +419,7 @@ TEST_F(ReplicationSourceTest, AStandbyBehindTheRetainedWalCatchesUpFromTheArchiv
   EXPECT_EQ(report->reached, report->archive_end);
   EXPECT_TRUE(report->gap.empty()) << report->gap;
   // Again: nothing more to apply, nothing applied twice.
-  auto again = CatchUpFromArchive(opened->repo.get(), follower_.get());
+  auto again = CatchUpFromArchive(repo_.repo.get(), follower_.get());
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->records, 0u);
 
@@ -426,34 +433,26 @@ TEST_F(ReplicationSourceTest, AStandbyBehindTheRetainedWalCatchesUpFromTheArchiv
   EXPECT_EQ(Ids(follower_.get(), "a"), Ids(primary_.get(), "a"));
   EXPECT_EQ(Ids(follower_.get(), "a").size(), 10u + 3000u - 1u + 2u + 3u);
   EXPECT_EQ(follower_->CurrentManifest().LiveFiles(), primary_->CurrentManifest().LiveFiles());
-  archiver.Stop();
 }
 
 // A follower on another history is refused by the archive as by the stream.
 TEST_F(ReplicationSourceTest, ArchiveCatchUpRefusesAForkedStandby) {
-  auto opened = OpenRepositoryUrl(Env::Default(), dir_.Sub("repo"), EncryptionKey{}, /*create=*/true);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  ArchiveConfig ac;
-  ac.repo = dir_.Sub("repo");
-  ac.interval_seconds = 0.05;
-  Archiver archiver(Env::Default(), primary_.get(), ac, opened->repo.get());
-  ASSERT_TRUE(archiver.Start().ok());
+  StartArchiver();
   StartSource();
   auto s = TestSchema(8);
   ASSERT_TRUE(primary_->CreateCollection("", "a", s).ok());
   Bootstrap();
   ASSERT_TRUE(primary_->Insert("", "a", TestRows(s, 0, 5)).ok());
-  ASSERT_TRUE(archiver.Flush(30'000'000).ok());
+  ASSERT_TRUE(archiver_->Flush(30'000'000).ok());
   // The follower was promoted on its own: a new epoch the archive never saw.
   follower_.reset();
   DatabaseOptions o = Opts();
   auto promoted = Database::Open(Env::Default(), dir_.Sub("standby"), o);
   ASSERT_TRUE(promoted.ok()) << promoted.status().ToString();
   ASSERT_TRUE((*promoted)->StartEpoch(9).ok());
-  auto report = CatchUpFromArchive(opened->repo.get(), promoted->get());
+  auto report = CatchUpFromArchive(repo_.repo.get(), promoted->get());
   EXPECT_EQ(report.status().code(), StatusCode::kFailedPrecondition) << report.status().ToString();
   EXPECT_NE(report.status().message().find("forked"), std::string::npos) << report.status().ToString();
-  archiver.Stop();
 }
 
 }  // namespace
