@@ -27,8 +27,11 @@ BUILD_PACKAGES=(
   libfaiss-dev libopenblas-dev libhnswlib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs                              # test tools (s3rver, AWS SDK, Milvus SDK)
+  libldns-dev                         # DNS dynamic update (RFC 2136) with TSIG, for failover
+  etcd-server                         # failover witness in tests (v3 JSON gateway)
+  bind9 bind9-dnsutils                # DNS server + dig/nsupdate: failover's traffic switch in tests
 )
-BENCH_PACKAGES=(postgresql-15 pgbackrest)
+BENCH_PACKAGES=(postgresql-15 pgbackrest patroni)
 
 want=("${BUILD_PACKAGES[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${BENCH_PACKAGES[@]}"); fi

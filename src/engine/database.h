@@ -326,6 +326,12 @@ class Database {
   // returned to the caller; the record stays durable). Set before writes
   // are served; unset = none.
   void SetCommitGate(std::function<Status(Position)> gate) { commit_gate_ = std::move(gate); }
+  // Failover's fence (dr/failover/lease_keeper.h): asked before a primary
+  // takes a write or DDL and again once it is durable, just before it is
+  // acknowledged; an error refuses the write (after durability: the record
+  // stays in this WAL, unacknowledged, and failback lists it). Set before
+  // writes are served; unset = none.
+  void SetWriteFence(std::function<Status()> fence) { write_fence_ = std::move(fence); }
 
   // Why writes are refused: the sticky error of a failed seal or manifest
   // commit, else the WAL's sticky write/sync error; OK while writes work
@@ -428,6 +434,7 @@ class Database {
   const std::string dir_;
   const DatabaseOptions options_;
   std::function<Status(Position)> commit_gate_;  // set before writes are served
+  std::function<Status()> write_fence_;          // set before writes are served
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<Wal> wal_;
 

@@ -25,6 +25,10 @@ void Database::SetWritesBlocked(const std::string& reason) {
 
 Status Database::CheckWritable(std::string_view what) const {
   if (!IsFollower()) {
+    if (write_fence_) {
+      Status fence = write_fence_();
+      if (!fence.ok()) return Status(fence.code(), fmt::format("{} refused: {}", what, fence.message()));
+    }
     std::lock_guard<std::mutex> lock(error_mu_);
     if (writes_blocked_.empty()) return Status::OK();
     return Status::Unavailable(fmt::format("{} refused: {}", what, writes_blocked_));
@@ -40,7 +44,16 @@ Status Database::CheckWritable(std::string_view what) const {
 
 Status Database::WaitCommitted(Position pos) {
   ARK_RETURN_IF_ERROR(wal_->WaitDurable(pos));
-  if (commit_gate_) return commit_gate_(pos);
+  if (commit_gate_) ARK_RETURN_IF_ERROR(commit_gate_(pos));
+  // Checked last, just before the acknowledgement: a primary that lost its
+  // lease while this write waited (a pause, a partition) does not confirm it.
+  if (write_fence_ && !IsFollower()) {
+    Status fence = write_fence_();
+    if (!fence.ok()) {
+      return Status(fence.code(), fmt::format("write at {} is durable here but not acknowledged: {}",
+                                              pos.ToString(), fence.message()));
+    }
+  }
   return Status::OK();
 }
 

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "engine/database.h"
 #include "engine/dr_seam.h"
 #include "engine_test_util.h"
@@ -117,6 +119,39 @@ TEST_F(DrSeamTest, APromotedFollowerStartsAnEpochAndTakesWritesOfItsOwn) {
   EXPECT_EQ(reopened->CurrentEpoch(), 2u);
   EXPECT_EQ((*reopened->GetSnapshot("", "docs"))->CountRows(), 25u);
   ASSERT_OK(reopened->Insert("", "docs", testing::TestRows(schema_, 200, 1)).status());
+}
+
+// Failover's fence: asked before a write and again once it is durable,
+// just before the acknowledgement; a refusal at either point fails the call,
+// and the second leaves the record durable but unacknowledged.
+TEST_F(DrSeamTest, TheWriteFenceRefusesBeforeAWriteAndBeforeItsAcknowledgement) {
+  ASSERT_OK(db_->CreateCollection("", "docs", schema_).status());
+  std::atomic<int> calls{0};
+  std::atomic<int> refuse_from{1 << 30};
+  db_->SetWriteFence([&]() -> Status {
+    if (++calls >= refuse_from.load()) return Status::Unavailable("lease lapsed (test)");
+    return Status::OK();
+  });
+  ASSERT_OK(db_->Insert("", "docs", testing::TestRows(schema_, 0, 3)).status());
+  EXPECT_EQ(calls.load(), 2);  // once before, once before the acknowledgement
+
+  refuse_from = calls.load() + 1;  // refuse the very next check: nothing is written
+  const Position before = db_->wal()->LastPosition();
+  auto refused = db_->Insert("", "docs", testing::TestRows(schema_, 10, 1));
+  ASSERT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find("lease lapsed (test)"), std::string::npos);
+  EXPECT_EQ(db_->wal()->LastPosition(), before);
+  EXPECT_EQ(db_->CreateCollection("", "other", schema_).status().code(), StatusCode::kUnavailable);
+
+  refuse_from = calls.load() + 2;  // pass the first check, refuse the acknowledgement
+  auto unacked = db_->Insert("", "docs", testing::TestRows(schema_, 20, 1));
+  ASSERT_EQ(unacked.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(unacked.status().message().find("durable here but not acknowledged"), std::string::npos)
+      << unacked.status().ToString();
+  EXPECT_GT(db_->wal()->LastPosition(), before);  // in the log: failback's report lists such records
+
+  refuse_from = 1 << 30;
+  ASSERT_OK(db_->Insert("", "docs", testing::TestRows(schema_, 30, 1)).status());
 }
 
 TEST_F(DrSeamTest, ReadRecordsStopsAtTheCutAndSeedDirectoryOpens) {
