@@ -1,6 +1,8 @@
 // `ark failover status|promote --server URL` (docs/failover.md): a server's
 // role and epoch history, and the manual promotion of a standby.
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -9,6 +11,8 @@
 
 #include "cli/admin_client.h"
 #include "cli/command_registry.h"
+#include "dr/failover/rejoin.h"
+#include "storage/env.h"
 
 namespace ark::cli {
 namespace {
@@ -19,6 +23,12 @@ struct FailoverArgs {
   bool json = false;
   bool force = false;
   uint64_t epoch = 0;
+  std::string data_dir;
+  std::string primary;
+  bool dry_run = false;
+  std::string to;
+  double max_lag = 30;
+  uint64_t timeout_ms = 10000;
 };
 
 Status ShowStatus(const FailoverArgs& a) {
@@ -73,6 +83,84 @@ Status Promote(const FailoverArgs& a) {
   return Status::OK();
 }
 
+// Planned switchover (docs/failover.md): the primary pauses writes until the
+// standby has every record, gives its lease up; the standby is promoted; the
+// old primary comes back as its standby. The write pause is measured here.
+Status Switchover(const FailoverArgs& a) {
+  if (a.to.empty()) return Status::InvalidArgument("--to: the standby to promote (http://HOST:PORT) is required");
+  ARK_ASSIGN_OR_RETURN(nlohmann::json target, CallAdmin(a.to, a.token, "replication/status", nlohmann::json::object()));
+  if (target.value("role", "") != "standby") {
+    return Status::InvalidArgument(fmt::format("--to {}: it is not a standby (role {})", a.to, target.value("role", "?")));
+  }
+  const std::string name = target.value("name", "");
+  if (name.empty()) return Status::InvalidArgument(fmt::format("--to {}: its status does not name it", a.to));
+  const auto started = std::chrono::steady_clock::now();
+  ARK_ASSIGN_OR_RETURN(nlohmann::json handed,
+                       CallAdmin(a.server, a.token, "failover/handover",
+                                 {{"standby", name}, {"maxLagSeconds", a.max_lag}, {"timeoutMs", a.timeout_ms}}));
+  auto promoted = CallAdmin(a.to, a.token, "failover/promote", nlohmann::json::object());
+  if (!promoted.ok()) {
+    auto aborted = CallAdmin(a.server, a.token, "failover/handover/abort", nlohmann::json::object());
+    return promoted.status().WithContext(
+        aborted.ok() ? "switchover aborted (the old primary takes writes again): promoting " + a.to
+                     : "switchover failed and the abort failed too (" + aborted.status().message() +
+                           "): the old primary refuses writes; promote " + a.to + " by hand");
+  }
+  const double pause_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  ARK_RETURN_IF_ERROR(
+      CallAdmin(a.server, a.token, "failover/handover/finish", {{"primary", a.to}}).status().WithContext(
+          "the new primary is " + a.to + ", but telling the old one to follow it failed"));
+  nlohmann::json out = {{"newPrimary", a.to},
+                        {"epoch", (*promoted).value("epoch", uint64_t{0})},
+                        {"position", handed.value("position", "")},
+                        {"catchUpMs", handed.value("waitedMs", 0.0)},
+                        {"writePauseMs", pause_ms},
+                        {"oldPrimary", a.server}};
+  if (a.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return Status::OK();
+  }
+  std::printf("switched over: %s is the primary (epoch %s); writes paused %.0f ms (catch-up %.0f ms)\n", a.to.c_str(),
+              out["epoch"].dump().c_str(), pause_ms, out["catchUpMs"].get<double>());
+  std::printf("%s restarts as a standby of %s\n", a.server.c_str(), a.to.c_str());
+  return Status::OK();
+}
+
+Status Rejoin(const FailoverArgs& a) {
+  if (a.data_dir.empty()) return Status::InvalidArgument("--data-dir: the former primary's data directory is required");
+  if (a.primary.empty()) return Status::InvalidArgument("--primary: the new primary's URL is required");
+  dr::RejoinOptions o;
+  o.data_dir = a.data_dir;
+  o.primary_url = a.primary;
+  o.http.token = a.token;
+  if (o.http.token.empty()) {
+    if (const char* t = std::getenv("ARK_ADMIN_TOKEN")) o.http.token = t;
+  }
+  o.http.timeout_ms = 30000;
+  o.dry_run = a.dry_run;
+  ARK_ASSIGN_OR_RETURN(nlohmann::json r, dr::RejoinAsStandby(Env::Default(), o));
+  if (a.json) {
+    std::printf("%s\n", r.dump(2).c_str());
+    return Status::OK();
+  }
+  std::printf("fork at lsn %s: %s record(s), %s row(s) of this history are not on %s%s\n", r["forkLsn"].dump().c_str(),
+              r["discardedRecords"].dump().c_str(), r["discardedRows"].dump().c_str(), a.primary.c_str(),
+              a.dry_run ? " (dry run: nothing changed)" : "");
+  for (const auto& d : r["discarded"]) {
+    std::printf("  %-10s %-18s %s%s\n", d.value("position", "?").c_str(), d.value("op", "?").c_str(),
+                d.value("collection", "").c_str(),
+                d.contains("keys") ? (" keys " + d["keys"].dump()).substr(0, 200).c_str() : "");
+  }
+  if (a.dry_run) return Status::OK();
+  std::printf("set aside: %s (kept whole)\n", r.value("setAside", "?").c_str());
+  std::printf("report:    %s\n", r.value("reportFile", "?").c_str());
+  std::printf("now start it as a standby: ark serve --data-dir %s --standby-of %s --standby-name NAME "
+              "(it fetches only the files it lacks; %s are in place)\n",
+              a.data_dir.c_str(), a.primary.c_str(), r["filesLinked"].dump().c_str());
+  return Status::OK();
+}
+
 }  // namespace
 }  // namespace ark::cli
 
@@ -101,5 +189,31 @@ ARK_CLI_COMMAND(failover) {
   promote->add_flag("--json", a->json, "JSON output");
   promote->callback([a] {
     if (auto s = Promote(*a); !s.ok()) Fail(s);
+  });
+  auto* switchover = cmd->add_subcommand(
+      "switchover",
+      "Planned: the primary pauses writes until the standby has every record, the standby is promoted, the old "
+      "primary becomes its standby (RPO 0; refused if the standby lags more than --max-lag)");
+  switchover->add_option("--server", a->server, "The primary (default http://127.0.0.1:19530)");
+  switchover->add_option("--to", a->to, "The standby to promote (http://HOST:PORT)")->required();
+  switchover->add_option("--max-lag", a->max_lag, "Refuse if the standby is more than this many seconds behind (30)");
+  switchover->add_option("--timeout-ms", a->timeout_ms, "How long writes may pause for the catch-up (10000)");
+  switchover->add_option("--token", a->token, "Admin credential of both servers (or set ARK_ADMIN_TOKEN)");
+  switchover->add_flag("--json", a->json, "JSON output");
+  switchover->callback([a] {
+    if (auto s = Switchover(*a); !s.ok()) Fail(s);
+  });
+  auto* rejoin = cmd->add_subcommand(
+      "rejoin",
+      "Failback: a stopped former primary lists the records the new primary lacks (the report), sets its "
+      "directory aside and prepares it to follow the new primary, keeping its files");
+  rejoin->add_option("--data-dir", a->data_dir, "The former primary's data directory (the server must be stopped)")
+      ->required();
+  rejoin->add_option("--primary", a->primary, "The new primary's URL (http://HOST:PORT)")->required();
+  rejoin->add_option("--token", a->token, "Admin credential of the new primary (or set ARK_ADMIN_TOKEN)");
+  rejoin->add_flag("--dry-run", a->dry_run, "Only report what would be discarded");
+  rejoin->add_flag("--json", a->json, "JSON output (the report)");
+  rejoin->callback([a] {
+    if (auto s = Rejoin(*a); !s.ok()) Fail(s);
   });
 }

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "alloc/allocator.h"
@@ -22,7 +23,11 @@
 #include "engine/database.h"
 #include "engine/database_maintenance.h"
 #include "dr/archive/archiver.h"
+#include "dr/failover/failover_config.h"
+#include "dr/failover/lease_keeper.h"
 #include "server/admin_backup.h"
+#include "server/admin_failover.h"
+#include "dr/failover/rejoin.h"
 #include "server/admin_replication.h"
 #include "dr/replication/replication_source.h"
 #include "dr/replication/standby.h"
@@ -42,6 +47,8 @@ struct ServeFlags {
   std::string log_level;
   std::string standby_of;
   std::string standby_name;
+  std::string witness;
+  std::string node_name;
   bool no_access_log = false;
 };
 
@@ -59,6 +66,8 @@ Result<server::ServerConfig> LoadConfig(const ServeFlags& flags) {
   if (flags.no_access_log) config.access_log = false;
   if (!flags.standby_of.empty()) config.replication.primary = flags.standby_of;
   if (!flags.standby_name.empty()) config.replication.name = flags.standby_name;
+  if (!flags.witness.empty()) config.failover.witness = flags.witness;
+  if (!flags.node_name.empty()) config.failover.name = flags.node_name;
   ARK_RETURN_IF_ERROR(config.Validate());
   return config;
 }
@@ -148,7 +157,33 @@ class EarlyServer {
   std::thread thread_;
 };
 
+// What /readyz says of the WAL archive (a stopped archive does not make the
+// server unready: routing traffic away would not help).
+nlohmann::json ArchiveReadiness(dr::Archiver* archiver) {
+  if (!archiver) return nlohmann::json{{"archive", {{"state", "off"}}}};
+  dr::ArchiverStatus s = archiver->GetStatus();
+  nlohmann::json a = {{"state", s.state},
+                      {"archived", s.archived.ToString()},
+                      {"lagSeconds", s.lag_seconds},
+                      {"gaps", s.gaps},
+                      {"writesBlocked", s.writes_blocked}};
+  if (!s.reason.empty()) a["reason"] = s.reason;
+  return nlohmann::json{{"archive", a}};
+}
+
 int g_stop_pipe[2] = {-1, -1};
+// Written to the stop pipe (instead of a signal number) when a switchover
+// finished: the server stops and comes back as a standby.
+constexpr int kHandoverWake = -2;
+
+// What Serve() leaves for the command's loop: a switchover turns this server
+// into a standby of `rejoin_primary`.
+struct ServeOutcome {
+  std::string rejoin_primary;
+  std::string data_dir;
+  std::string name;
+  std::string admin_token;
+};
 
 void OnStopSignal(int sig) {
   int saved = errno;
@@ -157,6 +192,7 @@ void OnStopSignal(int sig) {
 }
 
 Status InstallStopHandler() {
+  if (g_stop_pipe[0] != -1) return Status::OK();  // a second Serve() in one process (after a switchover)
   if (::pipe(g_stop_pipe) != 0) return Status::IOError("pipe for signal handling failed");
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
@@ -168,8 +204,11 @@ Status InstallStopHandler() {
   return Status::OK();
 }
 
-Status Serve(const ServeFlags& flags) {
+Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
   ARK_ASSIGN_OR_RETURN(server::ServerConfig config, LoadConfig(flags));
+  outcome->data_dir = config.data_dir;
+  outcome->name = config.failover.name;
+  outcome->admin_token = config.auth.admin_token.empty() ? config.auth.token : config.auth.admin_token;
   spdlog::set_level(spdlog::level::from_str(config.log_level));  // validated by LoadConfig
   // A handler, not a blocked mask: libraries (OpenBLAS) start threads before
   // main() that would take a process-directed signal with its default action.
@@ -238,8 +277,30 @@ Status Serve(const ServeFlags& flags) {
     dr::Standby* sb = standby.get();
     options.fetch_file = [sb](const std::string& hex) { return sb->FetchFile(hex); };
   }
+  // Failover (docs/failover.md): the leader lease at the witness fences
+  // this server's writes. Opened before the database so a bad witness URL
+  // fails fast; claimed once the database says which epoch it leads.
+  std::unique_ptr<dr::Witness> witness;
+  std::unique_ptr<dr::LeaseKeeper> lease;
+  if (config.failover.enabled()) {
+    ARK_ASSIGN_OR_RETURN(witness, dr::OpenWitness(config.failover));
+    dr::LeaseKeeperOptions lo{config.failover.name, config.failover.advertise_url, config.failover.lease_ttl_ms,
+                              config.failover.renew_interval_ms, config.failover.margin_ms};
+    if (lo.url.empty()) lo.url = fmt::format("{}://{}:{}", config.tls.enabled() ? "https" : "http", config.host, config.port);
+    lease = std::make_unique<dr::LeaseKeeper>(env, witness.get(), lo);
+  }
   spdlog::info("opening data directory {}", config.data_dir);
   ARK_ASSIGN_OR_RETURN(auto db, Database::Open(env, config.data_dir, options));
+  if (lease) {
+    db->SetWriteFence([l = lease.get()] { return l->CheckWritable(); });
+    if (!db->IsFollower()) {
+      lease->Activate(db->CurrentEpoch());
+      Status first = lease->RenewOnce();  // writes wait for the grant; the thread keeps trying
+      if (!first.ok()) spdlog::warn("failover: cannot reach the witness {}: {}", witness->Describe(), first.message());
+      if (lease->fenced()) spdlog::error("failover: this server is fenced: {}", lease->CheckWritable().message());
+    }
+    lease->Start();
+  }
 
   MetricsRegistry metrics;
   AddEngineMetrics(metrics, db.get());
@@ -266,7 +327,17 @@ Status Serve(const ServeFlags& flags) {
   dr::ReplicationSource replication(env, db.get(), config.replication);
   replication.Start();
   replication.AddMetrics(&metrics);
-  server::RegisterReplicationRoutes(http, db.get(), &replication, standby.get());
+  server::RegisterReplicationRoutes(http, db.get(), &replication, standby.get(), lease.get());
+  std::mutex handover_mu;
+  std::string handover_to;
+  server::RegisterFailoverRoutes(http, db.get(), &replication, lease.get(), [&](const std::string& primary) {
+    {
+      std::lock_guard<std::mutex> lock(handover_mu);
+      handover_to = primary;
+    }
+    int wake = kHandoverWake;
+    (void)!::write(g_stop_pipe[1], &wake, sizeof(wake));
+  });
   if (standby) {
     standby->AddMetrics(&metrics);
     standby->Start(db.get());
@@ -276,19 +347,18 @@ Status Serve(const ServeFlags& flags) {
   ARK_RETURN_IF_ERROR(http.Bind());
   // Not ready while the database refuses writes (a failed WAL or manifest
   // write is sticky until restart): a load balancer can route away.
-  http.SetReadinessCheck([&db] { return db->Health(); });
+  // Nor while it may not acknowledge writes for want of its leader lease.
+  http.SetReadinessCheck([&db, &lease] {
+    Status health = db->Health();
+    if (health.ok() && lease && !db->IsFollower()) return lease->CheckWritable();
+    return health;
+  });
   // A stopped archive does not make the server unready (routing traffic
   // away would not help), but /readyz says so, as do the log and metrics.
-  http.SetReadinessDetails([&archiver]() -> nlohmann::json {
-    if (!archiver) return nlohmann::json{{"archive", {{"state", "off"}}}};
-    dr::ArchiverStatus s = archiver->GetStatus();
-    nlohmann::json a = {{"state", s.state},
-                        {"archived", s.archived.ToString()},
-                        {"lagSeconds", s.lag_seconds},
-                        {"gaps", s.gaps},
-                        {"writesBlocked", s.writes_blocked}};
-    if (!s.reason.empty()) a["reason"] = s.reason;
-    return nlohmann::json{{"archive", a}};
+  http.SetReadinessDetails([&archiver, &lease]() -> nlohmann::json {
+    nlohmann::json details = ArchiveReadiness(archiver.get());
+    if (lease) details["lease"] = lease->StatusJson();
+    return details;
   });
   http.SetReady(true);
   spdlog::info("ark serving on {}://{}:{} (data {}, wal sync {}, {})",
@@ -296,30 +366,66 @@ Status Serve(const ServeFlags& flags) {
                config.data_dir, config.wal_sync, AllocatorDescription());
 
   std::atomic<bool> finished{false};
+  std::atomic<bool> woken{false};  // the waiter took a value from the pipe
   std::thread waiter([&] {
     int sig = 0;
     while (::read(g_stop_pipe[0], &sig, sizeof(sig)) < 0 && errno == EINTR) {
     }
+    woken.store(true);
     if (finished.load()) return;  // woken by Serve() ending on its own
-    spdlog::info("received {}, stopping: finishing in-flight requests", strsignal(sig));
+    if (sig == kHandoverWake) {
+      spdlog::warn("switchover finished: stopping to come back as a standby of the new primary");
+    } else {
+      spdlog::info("received {}, stopping: finishing in-flight requests", strsignal(sig));
+    }
     http.SetReady(false, "shutting down");
     replication.Stop();  // ends the standbys' streams, which hold worker threads
     http.Stop();
   });
   Status served = http.Serve();
   finished.store(true);
-  int wake = 0;
-  (void)!::write(g_stop_pipe[1], &wake, sizeof(wake));
+  if (!woken.load()) {
+    // A value left unread would stop the next Serve() (after a switchover).
+    int wake = 0;
+    (void)!::write(g_stop_pipe[1], &wake, sizeof(wake));
+  }
   waiter.join();
   replication.Stop();
   if (standby) standby->Stop();
   scheduler.Stop();
   maintenance.Stop();
   if (archiver) archiver->Stop();  // ships what is durable once more
+  if (lease) lease->Stop();  // the lease is kept: a restart renews it (or the monitor fails over)
   ARK_RETURN_IF_ERROR(served);
   ARK_RETURN_IF_ERROR(db->wal()->Flush());
+  {
+    std::lock_guard<std::mutex> lock(handover_mu);
+    outcome->rejoin_primary = handover_to;
+  }
   spdlog::info("stopped cleanly");
   return Status::OK();
+}
+
+// After a switchover: this stopped primary becomes a standby of the new one
+// (ark failover rejoin's steps; a clean handover discards nothing). The new
+// primary may take a moment to be promoted: asked again for up to a minute.
+Status RejoinAfterHandover(const ServeOutcome& o) {
+  dr::RejoinOptions r;
+  r.data_dir = o.data_dir;
+  r.primary_url = o.rejoin_primary;
+  r.http.token = o.admin_token;
+  r.http.timeout_ms = 10000;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (true) {
+    auto report = dr::RejoinAsStandby(Env::Default(), r);
+    if (report.ok()) {
+      spdlog::warn("switchover: rejoining {} as standby '{}' ({} record(s) discarded; report {})", o.rejoin_primary,
+                   o.name, report->value("discardedRecords", size_t{0}), report->value("reportFile", "?"));
+      return Status::OK();
+    }
+    if (std::chrono::steady_clock::now() > deadline) return report.status().WithContext("switchover: rejoining");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the new primary is being promoted
+  }
 }
 
 }  // namespace
@@ -335,10 +441,23 @@ ARK_CLI_COMMAND(serve) {
   cmd->add_option("--standby-of", flags->standby_of,
                   "Run as a standby of the primary at this URL (http://HOST:PORT): copy its files, stream its WAL");
   cmd->add_option("--standby-name", flags->standby_name, "This standby's name (its slot on the primary; default standby)");
+  cmd->add_option("--witness", flags->witness,
+                  "Failover witness: http://MONITOR:PORT (ark monitor) or etcd://HOST:PORT; the primary holds its "
+                  "leader lease there and refuses writes without it");
+  cmd->add_option("--node-name", flags->node_name, "This server's name in the failover cluster (failover.name)");
   cmd->add_flag("--no-access-log", flags->no_access_log, "Do not log each request");
   cmd->callback([flags] {
-    Status s = Serve(*flags);
-    if (!s.ok()) Fail(s);
+    ServeFlags current = *flags;
+    while (true) {
+      ServeOutcome outcome;
+      Status s = Serve(current, &outcome);
+      if (!s.ok()) return Fail(s);
+      if (outcome.rejoin_primary.empty()) return;
+      if (Status r = RejoinAfterHandover(outcome); !r.ok()) return Fail(r);
+      current.standby_of = outcome.rejoin_primary;
+      current.standby_name = outcome.name;
+      current.data_dir = outcome.data_dir;
+    }
   });
 }
 

@@ -76,7 +76,8 @@ RawReply Error(int http_status, const Status& status, const std::string& action 
 
 }  // namespace
 
-void RegisterReplicationRoutes(HttpServer& http, Database* db, dr::ReplicationSource* source, dr::Standby* standby) {
+void RegisterReplicationRoutes(HttpServer& http, Database* db, dr::ReplicationSource* source, dr::Standby* standby,
+                               dr::LeaseKeeper* lease) {
   http.RegisterReplication("replication/bootstrap", [source](RequestContext& ctx) -> Result<nlohmann::json> {
     ARK_ASSIGN_OR_RETURN(std::string name, CheckRequest(ctx.body));
     return source->Bootstrap(name);
@@ -132,7 +133,7 @@ void RegisterReplicationRoutes(HttpServer& http, Database* db, dr::ReplicationSo
     };
     return r;
   });
-  http.RegisterAdmin("replication/status", [db, source, standby](RequestContext&) -> Result<nlohmann::json> {
+  http.RegisterAdmin("replication/status", [db, source, standby, lease](RequestContext&) -> Result<nlohmann::json> {
     nlohmann::json j = source->GetStatus();
     j["role"] = db->IsFollower() ? "standby" : "primary";
     if (standby) {
@@ -143,10 +144,11 @@ void RegisterReplicationRoutes(HttpServer& http, Database* db, dr::ReplicationSo
     nlohmann::json history = nlohmann::json::array();
     for (const auto& e : db->EpochHistory()) history.push_back({{"epoch", e.epoch}, {"start", e.first.ToString()}});
     j["epochs"] = history;
+    if (lease) j["lease"] = lease->StatusJson();
     return j;
   });
   // Manual failover (docs/failover.md): a standby becomes a primary.
-  http.RegisterAdmin("failover/promote", [db, standby](RequestContext& ctx) -> Result<nlohmann::json> {
+  http.RegisterAdmin("failover/promote", [db, standby, lease](RequestContext& ctx) -> Result<nlohmann::json> {
     const nlohmann::json& body = ctx.body;
     bool force = false;
     uint64_t epoch = 0;
@@ -166,7 +168,9 @@ void RegisterReplicationRoutes(HttpServer& http, Database* db, dr::ReplicationSo
       return Status::InvalidArgument(fmt::format(
           "this server is a primary (epoch {}): only a standby can be promoted", db->CurrentEpoch()));
     }
-    auto report = standby->Promote(force, epoch);
+    std::function<Status(uint64_t)> claim;
+    if (lease) claim = [lease](uint64_t e) { return lease->ClaimForPromotion(e); };
+    auto report = standby->Promote(force, epoch, claim);
     // A refusal for the server's state (the primary still streams here, an
     // epoch not above the current one) is the request's problem: code 1100,
     // as Milvus answers requests its state does not allow.
@@ -176,10 +180,17 @@ void RegisterReplicationRoutes(HttpServer& http, Database* db, dr::ReplicationSo
     return report;
   });
   // Patroni-style probes for load balancers.
-  http.RegisterProbe("/primary", [db](const httplib::Request&) -> ProbeReply {
+  http.RegisterProbe("/primary", [db, lease](const httplib::Request&) -> ProbeReply {
     if (db->IsFollower()) return {503, {{"role", "standby"}, {"reason", "this server is a standby (read-only)"}}};
     Status health = db->Health();
     if (!health.ok()) return {503, {{"role", "primary"}, {"reason", health.ToString()}}};
+    if (lease) {
+      Status held = lease->CheckWritable();
+      if (!held.ok()) {
+        return {503, {{"role", lease->fenced() ? "fenced" : "primary"}, {"lease", lease->State()},
+                      {"reason", held.message()}}};
+      }
+    }
     return {200, {{"role", "primary"}, {"epoch", db->CurrentEpoch()}}};
   });
   http.RegisterProbe("/replica", [db, standby](const httplib::Request& req) -> ProbeReply {

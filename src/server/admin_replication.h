@@ -10,6 +10,7 @@
 //   manifest           POST {} -> the live files (sorted) and the applied position (admin credential)
 #pragma once
 
+#include "dr/failover/lease_keeper.h"
 #include "dr/replication/replication_source.h"
 #include "dr/replication/standby.h"
 #include "engine/database.h"
@@ -17,8 +18,9 @@
 
 namespace ark::server {
 
-// `standby` is null on a primary. Everything must outlive `http`.
+// `standby` is null on a primary; `lease` is null without a failover
+// witness. Everything must outlive `http`.
 void RegisterReplicationRoutes(HttpServer& http, Database* db, dr::ReplicationSource* source,
-                               dr::Standby* standby);
+                               dr::Standby* standby, dr::LeaseKeeper* lease = nullptr);
 
 }  // namespace ark::server

@@ -177,6 +177,23 @@ Status ReadReplication(const YAML::Node& node, const std::string& source, dr::Re
   return r.RejectUnknown();
 }
 
+Status ReadFailover(const YAML::Node& node, const std::string& source, dr::FailoverConfig* c) {
+  MappingReader r(node, "failover", source);
+  ARK_RETURN_IF_ERROR(r.CheckIsMap());
+  ARK_RETURN_IF_ERROR(r.Read("witness", &c->witness, "a URL (http://MONITOR:PORT or etcd://HOST:PORT)"));
+  ARK_RETURN_IF_ERROR(r.Read("name", &c->name, "this server's name"));
+  ARK_RETURN_IF_ERROR(r.Read("advertise_url", &c->advertise_url, "a URL"));
+  ARK_RETURN_IF_ERROR(r.Read("witness_token", &c->witness_token, "a string"));
+  ARK_RETURN_IF_ERROR(r.Read("witness_token_file", &c->witness_token_file, "a path"));
+  ARK_RETURN_IF_ERROR(r.Read("witness_ca_file", &c->witness_ca_file, "a path"));
+  ARK_RETURN_IF_ERROR(r.Read("etcd_prefix", &c->etcd_prefix, "a key prefix"));
+  ARK_RETURN_IF_ERROR(r.Read("lease_ttl_ms", &c->lease_ttl_ms, "a number of milliseconds"));
+  ARK_RETURN_IF_ERROR(r.Read("renew_interval_ms", &c->renew_interval_ms, "a number of milliseconds"));
+  ARK_RETURN_IF_ERROR(r.Read("margin_ms", &c->margin_ms, "a number of milliseconds"));
+  ARK_RETURN_IF_ERROR(r.Read("witness_timeout_ms", &c->witness_timeout_ms, "a number of milliseconds"));
+  return r.RejectUnknown();
+}
+
 }  // namespace
 
 Status ParseListenAddress(const std::string& text, std::string* host, int* port) {
@@ -232,6 +249,7 @@ Result<ServerConfig> ServerConfig::FromYaml(const std::string& text, const std::
   ARK_RETURN_IF_ERROR(ReadSchedules(r.Child("schedules"), source, &c.schedules));
   ARK_RETURN_IF_ERROR(ReadArchive(r.Child("archive"), source, &c.archive));
   ARK_RETURN_IF_ERROR(ReadReplication(r.Child("replication"), source, &c.replication));
+  ARK_RETURN_IF_ERROR(ReadFailover(r.Child("failover"), source, &c.failover));
   ARK_RETURN_IF_ERROR(r.RejectUnknown());
   ARK_RETURN_IF_ERROR(c.Validate().WithContext("config " + source));
   return c;
@@ -288,6 +306,7 @@ Status ServerConfig::Validate() const {
   }
   ARK_RETURN_IF_ERROR(archive.Validate());
   ARK_RETURN_IF_ERROR(replication.Validate());
+  ARK_RETURN_IF_ERROR(failover.Validate());
   std::set<std::string> schedule_names;
   for (const auto& s : schedules) {
     const std::string where = "schedule '" + s.name + "'";

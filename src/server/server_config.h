@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "dr/archive/archiver.h"
+#include "dr/failover/failover_config.h"
 #include "dr/replication/replication_config.h"
 #include "dr/schedule/schedule_config.h"
 
@@ -81,6 +82,8 @@ struct ServerConfig {
   // Replication (docs/replication.md): `replication:`; a standby when
   // replication.primary (or --standby-of) is set.
   dr::ReplicationConfig replication;
+  // Failover (docs/failover.md): `failover:`; the leader lease at a witness.
+  dr::FailoverConfig failover;
 
   // Parses YAML text; `source` names the file in error messages.
   static Result<ServerConfig> FromYaml(const std::string& text, const std::string& source);

@@ -104,6 +104,12 @@ const ROUTES = {
   // Promotion (failover.md): the matrix's server is a primary, so every
   // well-formed body is refused ("only a standby can be promoted", 1100).
   'admin:failover/promote': { base: {}, required: [], kinds: { force: 'bool', epoch: 'int' }, names: [] },
+  // Switchover (failover.md): the matrix's server has no witness, so every
+  // well-formed handover is refused (1100) before writes pause; abort and
+  // finish are refused with no switchover in progress.
+  'admin:failover/handover': { base: { standby: 'bi' }, required: ['standby'], kinds: { standby: 'string', timeoutMs: 'int' }, names: ['standby'] },
+  'admin:failover/handover/abort': { base: {}, required: [], kinds: {}, names: [] },
+  'admin:failover/handover/finish': { base: { primary: 'http://127.0.0.1:1' }, required: ['primary'], kinds: { primary: 'string' }, names: [] },
   'admin:replication/stream': { base: { version: 1, standby: 'bi', after: '1/0', epochs: [] }, extraBase: { version: 1, standby: 'no_such_standby', after: '1/0', epochs: [] }, http: [400, 401, 404, 409], required: ['version', 'standby', 'after', 'epochs'], kinds: { version: 'int', standby: 'string', after: 'string', epochs: 'array' }, names: ['standby'] },
 };
 
@@ -685,6 +691,31 @@ const CLI_CASES = [
   [['failover', 'promote', '--server', 'http://127.0.0.1:1'], ['127.0.0.1:1', 'cannot reach']],
   [['failover', 'promote', '--epoch', 'x'], ['epoch']],
   [['failover', 'status', '--bogus'], ['bogus']],
+  [['failover', 'rejoin', '--primary', 'http://127.0.0.1:1'], ['data-dir']],
+  [['failover', 'rejoin', '--data-dir', '$D', '--primary', 'http://127.0.0.1:1'], ['127.0.0.1:1', 'cannot reach']],
+  [['failover', 'rejoin', '--data-dir', '$D', '--primary', 'nonsense'], ['nonsense']],
+  [['failover', 'rejoin', '--data-dir', '$N', '--primary', 'nonsense'], ['nonsense']],
+  // the failover monitor (docs/failover.md): refused before it serves anything
+  [['monitor'], ['node']],
+  [['monitor', '--node', 'a'], ['NAME=']],
+  [['monitor', '--node', 'a=http://127.0.0.1:1', '--node', 'a=http://127.0.0.1:2'], ['twice']],
+  [['monitor', '--node', 'a=nonsense', '--node', 'b=http://127.0.0.1:2'], ['nonsense']],
+  [['monitor', '--node', 'a b=http://127.0.0.1:1', '--node', 'b=http://127.0.0.1:2'], ['holder', 'a b']],
+  [['monitor', '--node', 'a=http://127.0.0.1:1', '--node', 'b=http://127.0.0.1:2', '--failures', '0'], ['failures']],
+  [['monitor', '--node', 'a=http://127.0.0.1:1', '--node', 'b=http://127.0.0.1:2', '--check-interval-ms', '1'], ['interval']],
+  [['monitor', '--node', 'a=http://127.0.0.1:1', '--node', 'b=http://127.0.0.1:2', '--hook', '$N'], ['$N']],
+  [['monitor', '--node', 'a=http://127.0.0.1:1', '--node', 'b=http://127.0.0.1:2', '--listen', 'nonsense'], ['nonsense']],
+  [['monitor', '--node', 'a=http://127.0.0.1:1', '--node', 'b=http://127.0.0.1:2', '--witness', 'etcd:/x'], ['etcd:/x']],
+  [['monitor', '--node', 'a=http://127.0.0.1:1', '--node', 'b=http://127.0.0.1:2', '--dns-server', '127.0.0.1:5353',
+    '--dns-zone', 'ark.test', '--dns-name', 'db.other.test'], ['db.other.test']],
+  [['monitor', '--node', 'a=http://127.0.0.1:1', '--node', 'b=http://127.0.0.1:2', '--dns-server', '127.0.0.1:5353',
+    '--dns-zone', 'ark.test', '--dns-name', 'db.ark.test', '--dns-key-file', '$F'], ['$F']],
+  [['monitor', '--config', '$F'], ['$F']],
+  [['monitor', '--config', '$N'], ['$N']],
+  [['monitor', '--node', 'a=http://127.0.0.1:1', '--node', 'b=http://127.0.0.1:2', '--log-level', 'loud'], ['loud']],
+  [['serve', '--data-dir', '$D', '--witness', 'http://127.0.0.1:1'], ['failover.name']],
+  [['serve', '--data-dir', '$D', '--witness', 'ftp://x', '--node-name', 'a'], ['ftp://x']],
+  [['serve', '--data-dir', '$D', '--witness', 'http://127.0.0.1:1', '--node-name', 'a b'], ['a b']],
   [['objectstore', 'put', '$N/sub/x', '$F', '--if-absent', '--bogus'], ['bogus']],
   [['objectstore', 'rm'], ['urls', 'required']],
 ];

@@ -100,7 +100,34 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"replication: {archive_repo: /r, archive_key_file: /k, archive_passphrase_file: /p}",
                                 "archive_key_file or archive_passphrase_file, not both"},
                       BadConfig{"replication: {name: '..'}", "standby name '..'"},
-                      BadConfig{"auth: {replication_token: [1]}", "auth.replication_token must be"}));
+                      BadConfig{"auth: {replication_token: [1]}", "auth.replication_token must be"},
+                      BadConfig{"failover: {witnes: x}", "failover.witnes is not a known"},
+                      BadConfig{"failover: {witness: 'http://m:1'}", "failover.name is required"},
+                      BadConfig{"failover: {witness: 'ftp://m:1', name: a}", "failover.witness 'ftp://m:1'"},
+                      BadConfig{"failover: {witness: 'etcd:/m', name: a}", "failover.witness 'etcd:/m'"},
+                      BadConfig{"failover: {witness: 'http://m:1', name: 'a b'}", "holder 'a b'"},
+                      BadConfig{"failover: {witness: 'http://m:1', name: a, lease_ttl_ms: 10}", "lease_ttl 10 ms"},
+                      BadConfig{"failover: {witness: 'http://m:1', name: a, renew_interval_ms: 3000, margin_ms: 2000}",
+                                "shorter than the lease ttl"},
+                      BadConfig{"failover: {witness: 'http://m:1', name: a, advertise_url: x}",
+                                "failover.advertise_url 'x'"},
+                      BadConfig{"failover: {witness: 'http://m:1', name: a, witness_timeout_ms: 5000}",
+                                "witness_timeout_ms 5000"},
+                      BadConfig{"failover: {witness: 'etcd://m:1', name: a, etcd_prefix: x}", "etcd_prefix 'x'"},
+                      BadConfig{"failover: {lease_ttl_ms: soon}", "failover.lease_ttl_ms must be"}));
+
+TEST(ServerConfig, ReadsTheFailoverSection) {
+  auto r = ServerConfig::FromYaml(
+      "failover: {witness: 'etcd://10.0.9.1:2379', name: dc1, advertise_url: 'http://10.0.1.1:19530', "
+      "lease_ttl_ms: 8000, etcd_prefix: /ark/prod}",
+      "ark.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->failover.enabled());
+  EXPECT_EQ(r->failover.name, "dc1");
+  EXPECT_EQ(r->failover.lease_ttl_ms, 8000u);
+  EXPECT_EQ(r->failover.etcd_prefix, "/ark/prod");
+  EXPECT_FALSE(ServerConfig::FromYaml("", "ark.yaml")->failover.enabled());
+}
 
 TEST(ServerConfig, ReadsTheReplicationSection) {
   auto r = ServerConfig::FromYaml(

@@ -410,6 +410,10 @@ void Standby::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     cv_.notify_all();
   }
+  {
+    std::lock_guard<std::mutex> lock(stream_client_mu_);
+    if (stream_client_ != nullptr) stream_client_->http.stop();
+  }
   if (stream_thread_.joinable()) stream_thread_.join();
   if (feedback_thread_.joinable()) feedback_thread_.join();
 }
@@ -478,6 +482,18 @@ Status Standby::StreamOnce(bool* fatal) {
 Status Standby::ReadStream(Position after, const std::vector<EpochStart>& epochs,
                            const std::function<Result<bool>(const WalRecord&)>& on_record, bool* fatal) {
   auto client = NewClient(10);  // the primary sends a STATUS every second
+  {
+    std::lock_guard<std::mutex> lock(stream_client_mu_);
+    if (stop_.load()) return Status::Cancelled("standby stopping");
+    stream_client_ = client.get();
+  }
+  struct Unregister {
+    Standby* self;
+    ~Unregister() {
+      std::lock_guard<std::mutex> lock(self->stream_client_mu_);
+      self->stream_client_ = nullptr;
+    }
+  } unregister{this};
   nlohmann::json body = {{"version", kReplicationProtocolVersion},
                          {"standby", config_.name},
                          {"after", after.ToString()},
@@ -630,7 +646,8 @@ bool Standby::promoted() const {
   return !promotion_.is_null();
 }
 
-Result<nlohmann::json> Standby::Promote(bool force, uint64_t epoch) {
+Result<nlohmann::json> Standby::Promote(bool force, uint64_t epoch,
+                                        const std::function<Status(uint64_t epoch)>& claim_lease) {
   std::lock_guard<std::mutex> one(promote_mu_);
   if (db_ == nullptr) return Status::FailedPrecondition("this standby has not opened its database yet");
   if (promoted()) return Status::FailedPrecondition("this server was promoted already: it is a primary");
@@ -643,7 +660,14 @@ Result<nlohmann::json> Standby::Promote(bool force, uint64_t epoch) {
     last_contact = primary_now_micros_;
     primary_durable = primary_durable_;
   }
-  if (state == "streaming" && !force) {
+  if (epoch == 0) epoch = db_->CurrentEpoch() + 1;
+  if (epoch <= db_->CurrentEpoch()) {
+    return Status::FailedPrecondition(
+        fmt::format("epoch {} is not above this server's current epoch {}", epoch, db_->CurrentEpoch()));
+  }
+  if (claim_lease) {
+    ARK_RETURN_IF_ERROR(claim_lease(epoch));
+  } else if (state == "streaming" && !force) {
     return Status::FailedPrecondition(fmt::format(
         "the primary {} is alive and streaming to this standby: promoting it now would make two primaries that "
         "both take writes. Stop the primary first (or fence it), or pass force to promote anyway",
@@ -666,6 +690,7 @@ Result<nlohmann::json> Standby::Promote(bool force, uint64_t epoch) {
                            {"formerPrimaryLastStatusMicros", last_contact},  // its clock, in its last STATUS
                            {"recordsKnownMissing", missing},
                            {"forced", force},
+                           {"leaseClaimed", static_cast<bool>(claim_lease)},
                            {"promotedMicros", now},
                            {"stateBefore", state}};
   // The marker goes (a restart must open it as the primary it now is); the

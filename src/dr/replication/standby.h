@@ -84,7 +84,14 @@ class Standby {
   // server lacks. Refused (FailedPrecondition) while the primary is alive
   // and streaming here — two primaries — unless `force`. `epoch` 0 = the
   // current one + 1. Start() must have run.
-  Result<nlohmann::json> Promote(bool force, uint64_t epoch);
+  //
+  // With a witness (failover.witness), `claim_lease` is called first with
+  // the new epoch: it claims the leader lease there, which the witness grants
+  // only once the old primary's lease has expired — the old primary has
+  // stopped acknowledging writes by then — so the lease, not the stream,
+  // decides and `force` is not needed. A refused claim changes nothing.
+  Result<nlohmann::json> Promote(bool force, uint64_t epoch,
+                                 const std::function<Status(uint64_t epoch)>& claim_lease = nullptr);
   bool promoted() const;
 
   nlohmann::json GetStatus() const;
@@ -143,6 +150,10 @@ class Standby {
   BootstrapProgress boot_;  // mu_
   nlohmann::json promotion_;  // mu_; null until promoted
   std::mutex promote_mu_;     // one promotion at a time
+  // The stream's connection while one is open: Stop() shuts it down instead
+  // of waiting for the primary's next STATUS (a promotion waits for Stop()).
+  std::mutex stream_client_mu_;
+  Client* stream_client_ = nullptr;  // GUARDED_BY(stream_client_mu_)
   uint64_t archive_catchups_ = 0, archive_records_ = 0, archive_files_ = 0;
   std::string archive_last_;  // what the last catch-up did
 
