@@ -7,6 +7,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/admin_client.h"
@@ -139,6 +140,7 @@ Status Rejoin(const FailoverArgs& a) {
   }
   o.http.timeout_ms = 30000;
   o.dry_run = a.dry_run;
+  spdlog::set_level(spdlog::level::err);  // the command prints the report itself (stdout stays JSON with --json)
   ARK_ASSIGN_OR_RETURN(nlohmann::json r, dr::RejoinAsStandby(Env::Default(), o));
   if (a.json) {
     std::printf("%s\n", r.dump(2).c_str());

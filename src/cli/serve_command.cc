@@ -277,6 +277,20 @@ Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
     dr::Standby* sb = standby.get();
     options.fetch_file = [sb](const std::string& hex) { return sb->FetchFile(hex); };
   }
+  // A switchover (failover/handover/finish) or, with failover.rejoin: auto,
+  // being fenced: stop and come back as a standby of `handover_to`.
+  // Declared before the lease keeper, whose thread may call it.
+  std::mutex handover_mu;
+  std::string handover_to;
+  auto restart_as_standby = [&handover_mu, &handover_to](const std::string& primary) {
+    {
+      std::lock_guard<std::mutex> lock(handover_mu);
+      if (!handover_to.empty()) return;
+      handover_to = primary;
+    }
+    int wake = kHandoverWake;
+    (void)!::write(g_stop_pipe[1], &wake, sizeof(wake));
+  };
   // Failover (docs/failover.md): the leader lease at the witness fences
   // this server's writes. Opened before the database so a bad witness URL
   // fails fast; claimed once the database says which epoch it leads.
@@ -288,6 +302,13 @@ Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
                               config.failover.renew_interval_ms, config.failover.margin_ms};
     if (lo.url.empty()) lo.url = fmt::format("{}://{}:{}", config.tls.enabled() ? "https" : "http", config.host, config.port);
     lease = std::make_unique<dr::LeaseKeeper>(env, witness.get(), lo);
+    if (config.failover.rejoin == "auto") {
+      lease->SetOnFenced([restart_as_standby](const dr::LeaderRecord& leader) {
+        spdlog::warn("failover: fenced by epoch {} of {} ({}): rejoining it as a standby (failover.rejoin: auto)",
+                     leader.epoch, leader.holder, leader.url);
+        restart_as_standby(leader.url);
+      });
+    }
   }
   spdlog::info("opening data directory {}", config.data_dir);
   ARK_ASSIGN_OR_RETURN(auto db, Database::Open(env, config.data_dir, options));
@@ -328,16 +349,7 @@ Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
   replication.Start();
   replication.AddMetrics(&metrics);
   server::RegisterReplicationRoutes(http, db.get(), &replication, standby.get(), lease.get());
-  std::mutex handover_mu;
-  std::string handover_to;
-  server::RegisterFailoverRoutes(http, db.get(), &replication, lease.get(), [&](const std::string& primary) {
-    {
-      std::lock_guard<std::mutex> lock(handover_mu);
-      handover_to = primary;
-    }
-    int wake = kHandoverWake;
-    (void)!::write(g_stop_pipe[1], &wake, sizeof(wake));
-  });
+  server::RegisterFailoverRoutes(http, db.get(), &replication, lease.get(), restart_as_standby);
   if (standby) {
     standby->AddMetrics(&metrics);
     standby->Start(db.get());
@@ -374,7 +386,7 @@ Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
     woken.store(true);
     if (finished.load()) return;  // woken by Serve() ending on its own
     if (sig == kHandoverWake) {
-      spdlog::warn("switchover finished: stopping to come back as a standby of the new primary");
+      spdlog::warn("stopping to come back as a standby of the new primary (switchover or failover.rejoin: auto)");
     } else {
       spdlog::info("received {}, stopping: finishing in-flight requests", strsignal(sig));
     }
@@ -419,11 +431,11 @@ Status RejoinAfterHandover(const ServeOutcome& o) {
   while (true) {
     auto report = dr::RejoinAsStandby(Env::Default(), r);
     if (report.ok()) {
-      spdlog::warn("switchover: rejoining {} as standby '{}' ({} record(s) discarded; report {})", o.rejoin_primary,
+      spdlog::warn("rejoining {} as standby '{}' ({} record(s) discarded; report {})", o.rejoin_primary,
                    o.name, report->value("discardedRecords", size_t{0}), report->value("reportFile", "?"));
       return Status::OK();
     }
-    if (std::chrono::steady_clock::now() > deadline) return report.status().WithContext("switchover: rejoining");
+    if (std::chrono::steady_clock::now() > deadline) return report.status().WithContext("rejoining " + o.rejoin_primary);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the new primary is being promoted
   }
 }

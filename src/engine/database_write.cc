@@ -152,6 +152,14 @@ Result<WriteResult> Database::Write(const std::string& database, const std::stri
     // The write is durable; a failed seal becomes sticky for later writes.
     std::unique_lock<std::mutex> commit(commit_mu_, std::try_to_lock);
     if (commit.owns_lock()) (void)SealLocked(id);
+    // The seal took time: the fence is asked again just before the answer.
+    if (write_fence_ && !IsFollower()) {
+      Status fence = write_fence_();
+      if (!fence.ok()) {
+        return Status(fence.code(), fmt::format("write at {} is durable here but not acknowledged: {}",
+                                                result.position.ToString(), fence.message()));
+      }
+    }
   }
   return result;
 }

@@ -191,6 +191,7 @@ Status ReadFailover(const YAML::Node& node, const std::string& source, dr::Failo
   ARK_RETURN_IF_ERROR(r.Read("renew_interval_ms", &c->renew_interval_ms, "a number of milliseconds"));
   ARK_RETURN_IF_ERROR(r.Read("margin_ms", &c->margin_ms, "a number of milliseconds"));
   ARK_RETURN_IF_ERROR(r.Read("witness_timeout_ms", &c->witness_timeout_ms, "a number of milliseconds"));
+  ARK_RETURN_IF_ERROR(r.Read("rejoin", &c->rejoin, "manual or auto"));
   return r.RejectUnknown();
 }
 

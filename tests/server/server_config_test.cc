@@ -114,7 +114,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"failover: {witness: 'http://m:1', name: a, witness_timeout_ms: 5000}",
                                 "witness_timeout_ms 5000"},
                       BadConfig{"failover: {witness: 'etcd://m:1', name: a, etcd_prefix: x}", "etcd_prefix 'x'"},
-                      BadConfig{"failover: {lease_ttl_ms: soon}", "failover.lease_ttl_ms must be"}));
+                      BadConfig{"failover: {lease_ttl_ms: soon}", "failover.lease_ttl_ms must be"},
+                      BadConfig{"failover: {rejoin: sometimes}", "failover.rejoin 'sometimes'"}));
 
 TEST(ServerConfig, ReadsTheFailoverSection) {
   auto r = ServerConfig::FromYaml(

@@ -19,6 +19,9 @@ uint64_t RenewMs(const FailoverConfig& c) { return c.renew_interval_ms ? c.renew
 }  // namespace
 
 Status FailoverConfig::Validate() const {
+  if (rejoin != "manual" && rejoin != "auto") {
+    return Status::InvalidArgument(fmt::format("failover.rejoin '{}' is not one of manual, auto", rejoin));
+  }
   if (!enabled()) return Status::OK();
   if (name.empty()) {
     return Status::InvalidArgument("failover.name is required with failover.witness (this server's name in the cluster)");

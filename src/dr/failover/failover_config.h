@@ -26,6 +26,10 @@ struct FailoverConfig {
   uint64_t renew_interval_ms = 0;  // 0: ttl / 5
   uint64_t margin_ms = 0;          // 0: ttl / 5
   uint32_t witness_timeout_ms = 0; // 0: the renew interval (a renewal never outlasts it)
+  // A fenced former primary: "manual" (stays fenced until `ark failover
+  // rejoin`) or "auto" (rejoins the new leader as its standby at once: the
+  // report of discarded records is written, the old directory kept whole).
+  std::string rejoin = "manual";
 
   bool enabled() const { return !witness.empty(); }
   Status Validate() const;

@@ -43,6 +43,14 @@ Status LeaseKeeper::RenewOnce() {
   }
   const uint64_t sent = env_->NowMicros();
   Result<ClaimAnswer> answer = witness_->Claim(claim);
+  bool newly_fenced = false;
+  Status s = Apply(claim, sent, answer, &newly_fenced);
+  if (newly_fenced && on_fenced_) on_fenced_(answer->record);
+  return s;
+}
+
+Status LeaseKeeper::Apply(const LeaderClaim& claim, uint64_t sent, const Result<ClaimAnswer>& answer,
+                          bool* newly_fenced) {
   std::lock_guard<std::mutex> lock(mu_);
   if (epoch_ != claim.epoch || relinquished_) return Status::OK();  // promoted or handed over meanwhile
   if (!answer.ok()) {
@@ -63,6 +71,7 @@ Status LeaseKeeper::RenewOnce() {
   ++failures_;
   if (answer->superseded) {
     if (!fenced_) {
+      *newly_fenced = true;
       spdlog::error("failover: fenced: {} names epoch {} led by {} ({}); this server led epoch {} and takes no "
                     "more writes", witness_->Describe(), answer->record.epoch, answer->record.holder,
                     answer->record.url, epoch_);

@@ -51,6 +51,9 @@ class LeaseKeeper {
   LeaseKeeper(Env* env, Witness* witness, LeaseKeeperOptions options);
   ~LeaseKeeper();
 
+  // Called once (from the renewing thread, no lock held) when a claim is
+  // superseded: the record names the new leader. Set before Start().
+  void SetOnFenced(std::function<void(const LeaderRecord&)> f) { on_fenced_ = std::move(f); }
   // Primary: hold the lease for `epoch` (its database's current epoch).
   void Activate(uint64_t epoch);
   // One claim; updates the deadline or the refusal. Returns the witness's
@@ -82,10 +85,12 @@ class LeaseKeeper {
 
  private:
   std::string RefusalLocked(uint64_t now);
+  Status Apply(const LeaderClaim& claim, uint64_t sent, const Result<ClaimAnswer>& answer, bool* newly_fenced);
 
   Env* env_;
   Witness* witness_;
   LeaseKeeperOptions options_;
+  std::function<void(const LeaderRecord&)> on_fenced_;
 
   std::mutex mu_;
   bool active_ = false;              // GUARDED_BY(mu_)

@@ -413,6 +413,7 @@ void Standby::Stop() {
   {
     std::lock_guard<std::mutex> lock(stream_client_mu_);
     if (stream_client_ != nullptr) stream_client_->http.stop();
+    if (feedback_client_ != nullptr) feedback_client_->http.stop();
   }
   if (stream_thread_.joinable()) stream_thread_.join();
   if (feedback_thread_.joinable()) feedback_thread_.join();
@@ -621,6 +622,17 @@ Status Standby::PostFeedback(Client& client) {
 
 void Standby::FeedbackLoop() {
   auto client = NewClient(10);
+  {
+    std::lock_guard<std::mutex> lock(stream_client_mu_);
+    feedback_client_ = client.get();
+  }
+  struct Unregister {
+    Standby* self;
+    ~Unregister() {
+      std::lock_guard<std::mutex> lock(self->stream_client_mu_);
+      self->feedback_client_ = nullptr;
+    }
+  } unregister{this};
   uint64_t last_sent = 0;
   while (!stop_.load()) {
     {

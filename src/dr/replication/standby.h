@@ -150,10 +150,12 @@ class Standby {
   BootstrapProgress boot_;  // mu_
   nlohmann::json promotion_;  // mu_; null until promoted
   std::mutex promote_mu_;     // one promotion at a time
-  // The stream's connection while one is open: Stop() shuts it down instead
-  // of waiting for the primary's next STATUS (a promotion waits for Stop()).
+  // The stream's and the feedback's connections while open: Stop() shuts
+  // them down instead of waiting for the primary's next STATUS or a read
+  // timeout (a promotion waits for Stop(); the primary may be frozen).
   std::mutex stream_client_mu_;
-  Client* stream_client_ = nullptr;  // GUARDED_BY(stream_client_mu_)
+  Client* stream_client_ = nullptr;    // GUARDED_BY(stream_client_mu_)
+  Client* feedback_client_ = nullptr;  // GUARDED_BY(stream_client_mu_)
   uint64_t archive_catchups_ = 0, archive_records_ = 0, archive_files_ = 0;
   std::string archive_last_;  // what the last catch-up did
 
