@@ -50,6 +50,16 @@ Status ShowStatus(const FailoverArgs& a) {
     }
     std::printf("history        %s\n", h.c_str());
   }
+  if (s.contains("lease") && s["lease"].is_object()) {
+    const auto& l = s["lease"];
+    std::string leader = l.contains("leader") && l["leader"].is_object()
+                             ? fmt::format("; the witness names {} (epoch {})", l["leader"].value("holder", "?"),
+                                           l["leader"].contains("epoch") ? l["leader"]["epoch"].dump() : "?")
+                             : "";
+    std::printf("lease          %s at %s, writes allowed for %s ms%s\n", l.value("state", "?").c_str(),
+                l.value("witness", "?").c_str(),
+                l.contains("writesAllowedForMs") ? l["writesAllowedForMs"].dump().c_str() : "?", leader.c_str());
+  }
   if (role == "standby") {
     std::printf("primary        %s (state %s, %s records / %.3f s behind)\n", s.value("primary", "?").c_str(),
                 s.value("state", "?").c_str(), s.contains("lagRecords") ? s["lagRecords"].dump().c_str() : "?",
