@@ -50,3 +50,14 @@ if [[ $MODE == full ]]; then
 else
   "$BUILD/replication_bench" --ark "$BUILD/ark" --seconds 5 --base-rows 5000
 fi
+echo "## Automatic failover RTO"
+# Ark beside Patroni + PostgreSQL 15 + etcd; the Patroni side needs
+# `scripts/install-deps.sh --bench` (without it only Ark's rounds run).
+if [[ $MODE == full ]]; then
+  node "$ROOT/bench/failover_bench.js" --ark "$BUILD/ark" --rounds 5
+else
+  node "$ROOT/bench/failover_bench.js" --ark "$BUILD/ark" --rounds 2 --stacks ark,patroni-default
+fi
+
+echo "## Planned switchover write pause"
+"$ROOT/bench/switchover_bench.sh" "$([[ $MODE == full ]] && echo 10 || echo 3)" "$BUILD/ark"
