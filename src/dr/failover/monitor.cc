@@ -121,6 +121,8 @@ void Monitor::CheckOnce() {
       leader_epoch_ = rec->epoch;
       consecutive_failures_ = 0;
       incident_start_micros_ = 0;
+      seen_connected_.clear();
+      last_primary_status_ = nullptr;
     }
   }
   std::string url = rec->url;
@@ -128,14 +130,26 @@ void Monitor::CheckOnce() {
   auto probe = GetProbe(url, "/primary", CallOptions());
   bool healthy = probe.ok() && probe->status == 200;
   if (healthy) {
-    // Remember how it replicates while it can say (sync mode limits the choice).
-    auto st = PostJson(url, "/ark/v1/replication/status", nlohmann::json::object(), CallOptions());
+    // Remember how it replicates while it can say (sync mode limits the
+    // choice). Not a health check: a busy primary gets more time.
+    HttpCallOptions status_options = CallOptions();
+    status_options.timeout_ms = std::max<uint32_t>(status_options.timeout_ms, 2000);
+    auto st = PostJson(url, "/ark/v1/replication/status", nlohmann::json::object(), status_options);
     std::lock_guard<std::mutex> lock(mu_);
     if (consecutive_failures_ > 0) spdlog::info("monitor: {} answers again", rec->holder);
     consecutive_failures_ = 0;
     incident_start_micros_ = 0;
     phase_ = "watching";
-    if (st.ok()) last_primary_status_ = *st;
+    if (st.ok()) {
+      last_primary_status_ = *st;
+      if (st->contains("standbys") && (*st)["standbys"].is_array()) {
+        for (const auto& s : (*st)["standbys"]) {
+          if (s.is_object() && s.value("connected", false) && s.contains("name") && s["name"].is_string()) {
+            seen_connected_.insert(s["name"].get<std::string>());
+          }
+        }
+      }
+    }
     return;
   }
   std::string why = !probe.ok() ? probe.status().message()
@@ -181,13 +195,7 @@ void Monitor::FailOver(const LeaderRecord& leader) {
     const auto& st = last_primary_status_;
     if (st.is_object() && st.contains("mode") && st["mode"] == "sync") {
       sync_mode = !(st.contains("sync") && st["sync"].is_object() && st["sync"].value("degraded", false));
-      if (st.contains("standbys") && st["standbys"].is_array()) {
-        for (const auto& s : st["standbys"]) {
-          if (s.is_object() && s.value("connected", false) && s.contains("name") && s["name"].is_string()) {
-            sync_ok.insert(s["name"].get<std::string>());
-          }
-        }
-      }
+      sync_ok = seen_connected_;
     }
   }
   // The most advanced standby of the leader's history.
@@ -217,7 +225,7 @@ void Monitor::FailOver(const LeaderRecord& leader) {
     } else if (epoch > leader.epoch) {
       c["skipped"] = fmt::format("it is in epoch {}, past the leader's {}", epoch, leader.epoch);
     } else if (sync_mode && !sync_ok.count(n.name)) {
-      c["skipped"] = "sync replication: not a synchronous standby when the primary was last seen";
+      c["skipped"] = "sync replication: the primary never reported it connected (it may lack acknowledged writes)";
     } else if (best == nullptr || *pos > best_pos) {
       best = &n;
       best_pos = *pos;

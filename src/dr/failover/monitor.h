@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -96,6 +97,11 @@ class Monitor {
   uint64_t leader_epoch_ = 0;           // GUARDED_BY(mu_)
   std::string phase_ = "starting";      // GUARDED_BY(mu_)
   nlohmann::json last_primary_status_;  // GUARDED_BY(mu_): the leader's replication status when healthy
+  // Standbys the leader (this holder and epoch) has reported connected in
+  // any status while healthy: sync mode promotes only one of these. Sticky,
+  // because the last status may predate a standby's connection (a status
+  // call that timed out under load left an old one).
+  std::set<std::string> seen_connected_;  // GUARDED_BY(mu_)
   nlohmann::json timeline_ = nlohmann::json::array();  // GUARDED_BY(mu_)
   nlohmann::json last_failover_;        // GUARDED_BY(mu_)
   uint64_t failovers_ = 0;              // GUARDED_BY(mu_)
