@@ -42,6 +42,7 @@ for (let round = 0; round < ROUNDS; round++) {
     // The writer: ids in order, each inserted until some server acknowledges it.
     const acked = new Map();  // id -> server endpoint that acknowledged it
     let writing = true;
+    t.after(() => { writing = false; });  // a failed assertion must not leave the writer running
     let next = 1;
     let target = a;
     let firstOnB = null;

@@ -34,6 +34,7 @@ test('a planned switchover loses nothing, pauses writes briefly, and the old pri
   // A writer that follows the primary: each id is inserted until acknowledged.
   const acked = new Set();
   let writing = true;
+  t.after(() => { writing = false; });  // a failed assertion must not leave the writer running
   let next = 1000;
   let refusals = 0;
   let target = a;
