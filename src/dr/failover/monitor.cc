@@ -366,7 +366,10 @@ nlohmann::json Monitor::StatusJson() {
                       {"failuresToFailOver", config_.failures},
                       {"consecutiveFailures", consecutive_failures_},
                       {"autoFailover", config_.auto_failover},
-                      {"failovers", failovers_}};
+                      {"failovers", failovers_},
+                      // Sync mode promotes only these: standbys the leader has
+                      // reported connected since the monitor started.
+                      {"standbysSeenConnected", seen_connected_}};
   if (rec.ok()) {
     j["leader"] = {{"exists", rec->exists}, {"holder", rec->holder}, {"url", rec->url}, {"epoch", rec->epoch},
                    {"remainingMs", rec->remaining_ms}, {"live", rec->live()}};
