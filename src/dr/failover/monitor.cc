@@ -19,6 +19,11 @@ namespace ark::dr {
 
 namespace {
 
+// Past the witness's expiry, so the next read sees the lease ended.
+constexpr uint64_t kLeaseExpirySlackMs = 20;
+// A repeated event that cannot make progress is logged again after this.
+constexpr uint64_t kRepeatEventMs = 30000;
+
 std::string HostOf(const std::string& url) {
   std::string rest = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
   if (!rest.empty() && rest[0] == '[') return rest.substr(1, rest.find(']') - 1);
@@ -119,8 +124,7 @@ void Monitor::CheckOnce() {
     if (rec->holder != leader_name_ || rec->epoch != leader_epoch_) {
       leader_name_ = rec->holder;
       leader_epoch_ = rec->epoch;
-      consecutive_failures_ = 0;
-      incident_start_micros_ = 0;
+      ResetIncidentLocked();
       seen_connected_.clear();
       last_primary_status_ = nullptr;
     }
@@ -137,8 +141,7 @@ void Monitor::CheckOnce() {
     auto st = PostJson(url, "/ark/v1/replication/status", nlohmann::json::object(), status_options);
     std::lock_guard<std::mutex> lock(mu_);
     if (consecutive_failures_ > 0) spdlog::info("monitor: {} answers again", rec->holder);
-    consecutive_failures_ = 0;
-    incident_start_micros_ = 0;
+    ResetIncidentLocked();
     phase_ = "watching";
     if (st.ok()) {
       last_primary_status_ = *st;
@@ -178,6 +181,8 @@ void Monitor::CheckOnce() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       phase_ = fmt::format("leader {} is down; waiting {} ms for its lease to expire", rec->holder, rec->remaining_ms);
+      // Check again just after the lease ends rather than up to an interval later.
+      next_check_ms_ = rec->remaining_ms + kLeaseExpirySlackMs;
     }
     if (failures == config_.failures) Event("waiting-for-lease", {{"leader", rec->holder}, {"remainingMs", rec->remaining_ms}});
     return;
@@ -185,8 +190,42 @@ void Monitor::CheckOnce() {
   FailOver(*rec);
 }
 
+void Monitor::ResetIncidentLocked() {
+  consecutive_failures_ = 0;
+  incident_start_micros_ = 0;
+  lease_expired_logged_ = false;
+  last_repeat_event_.clear();
+  last_repeat_event_micros_ = 0;
+}
+
+void Monitor::RepeatableEvent(const std::string& kind, nlohmann::json details) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string key = kind + details.dump();
+    const uint64_t now = env_->NowMicros();
+    if (key == last_repeat_event_ && now - last_repeat_event_micros_ < kRepeatEventMs * 1000) return;
+    last_repeat_event_ = std::move(key);
+    last_repeat_event_micros_ = now;
+  }
+  Event(kind, std::move(details));
+}
+
+uint64_t Monitor::NextCheckDelayMs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t ms = config_.check_interval_ms;
+  if (next_check_ms_ != 0) ms = std::min(ms, next_check_ms_);
+  next_check_ms_ = 0;
+  return ms;
+}
+
 void Monitor::FailOver(const LeaderRecord& leader) {
-  Event("lease-expired", {{"leader", leader.holder}, {"epoch", leader.epoch}});
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    first = !lease_expired_logged_;
+    lease_expired_logged_ = true;
+  }
+  if (first) Event("lease-expired", {{"leader", leader.holder}, {"epoch", leader.epoch}});
   bool sync_mode = false;
   std::set<std::string> sync_ok;  // standbys the primary last saw connected and acknowledging
   {
@@ -234,7 +273,7 @@ void Monitor::FailOver(const LeaderRecord& leader) {
     candidates.push_back(c);
   }
   if (best == nullptr) {
-    Event("no-candidate", {{"candidates", candidates}});
+    RepeatableEvent("no-candidate", {{"candidates", candidates}});
     std::lock_guard<std::mutex> lock(mu_);
     phase_ = "leader down; no standby can be promoted";
     return;
@@ -244,8 +283,8 @@ void Monitor::FailOver(const LeaderRecord& leader) {
                              {"syncMode", sync_mode}});
   auto claim = witness_->Claim(LeaderClaim{best->name, best->url, epoch, leader.ttl_ms ? leader.ttl_ms : 5000});
   if (!claim.ok() || !claim->granted) {
-    Event("claim-refused", {{"name", best->name}, {"epoch", epoch},
-                            {"reason", claim.ok() ? LeaderRecordDescription(claim->record) : claim.status().message()}});
+    RepeatableEvent("claim-refused", {{"name", best->name}, {"epoch", epoch},
+                                      {"reason", claim.ok() ? LeaderRecordDescription(claim->record) : claim.status().message()}});
     return;  // the old primary renewed in time, or the witness is unreachable: next check decides
   }
   Event("lease-claimed", {{"name", best->name}, {"epoch", epoch}});
@@ -339,8 +378,9 @@ void Monitor::Start() {
     while (!stop_) {
       lock.unlock();
       CheckOnce();
+      const uint64_t delay_ms = NextCheckDelayMs();
       lock.lock();
-      wake_.wait_for(lock, std::chrono::milliseconds(config_.check_interval_ms), [this] { return stop_; });
+      wake_.wait_for(lock, std::chrono::milliseconds(delay_ms), [this] { return stop_; });
     }
   });
 }

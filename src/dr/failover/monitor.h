@@ -72,6 +72,10 @@ class Monitor {
   void Start();
   void Stop();
   nlohmann::json StatusJson();
+  // How long the loop waits before the next check: the check interval, or
+  // less while a failed leader's lease is about to expire (the monitor acts
+  // when the lease ends, not at the next check after it).
+  uint64_t NextCheckDelayMs();
   // Every event since start (the timeline), oldest first.
   nlohmann::json Timeline();
 
@@ -106,6 +110,16 @@ class Monitor {
   nlohmann::json last_failover_;        // GUARDED_BY(mu_)
   uint64_t failovers_ = 0;              // GUARDED_BY(mu_)
   uint64_t incident_start_micros_ = 0;  // GUARDED_BY(mu_): first failed check of this incident
+  uint64_t next_check_ms_ = 0;          // GUARDED_BY(mu_): 0 = the check interval
+  // Repeated outcomes of a failover that cannot proceed (no candidate, the
+  // claim refused) are logged once per incident, again only when they
+  // change or every kRepeatEventMs: the timeline stays readable.
+  bool lease_expired_logged_ = false;   // GUARDED_BY(mu_)
+  std::string last_repeat_event_;       // GUARDED_BY(mu_): kind + details of the last one
+  uint64_t last_repeat_event_micros_ = 0;  // GUARDED_BY(mu_)
+  // Logs `kind` unless it repeats the last repeated event within kRepeatEventMs.
+  void RepeatableEvent(const std::string& kind, nlohmann::json details);
+  void ResetIncidentLocked();
   std::unique_ptr<WritableFile> timeline_file_;  // GUARDED_BY(mu_)
 
   std::mutex thread_mu_;
