@@ -60,4 +60,10 @@ else
 fi
 
 echo "## Planned switchover write pause"
-"$ROOT/bench/switchover_bench.sh" "$([[ $MODE == full ]] && echo 10 || echo 3)" "$BUILD/ark"
+# Ark beside `patronictl switchover` (same Patroni dependencies as above;
+# without them only Ark's stacks run).
+if [[ $MODE == full ]]; then
+  node "$ROOT/bench/switchover_bench.js" --ark "$BUILD/ark" --switchovers 10
+else
+  node "$ROOT/bench/switchover_bench.js" --ark "$BUILD/ark" --switchovers 4 --stacks ark,patroni-default
+fi
