@@ -1,4 +1,5 @@
 #include "dr/drill/report_html.h"
+#include "dr/drill/tiers.h"
 
 #include <fmt/format.h>
 
@@ -815,25 +816,8 @@ void AppendFooter(std::string& out, const json& report) {
 std::string FormatDrillDuration(std::optional<double> ms) {
   if (!ms || !std::isfinite(*ms)) return std::string(kDash);
   if (*ms < 0) return "-" + FormatDrillDuration(-*ms);
-  const int64_t whole = std::llround(std::min(*ms, 1e15));
-  const auto two_units = [](int64_t big, std::string_view big_unit, int64_t small,
-                            std::string_view small_unit) {
-    return small == 0 ? fmt::format("{} {}", big, big_unit)
-                      : fmt::format("{} {} {} {}", big, big_unit, small, small_unit);
-  };
-  if (whole < 1000) return fmt::format("{} ms", whole);
-  // Each unit rounds on its own, so 59 960 ms is "1 min", never "60.0 s".
-  const int64_t tenths = (whole + 50) / 100;
-  if (tenths < 600) {
-    return tenths % 10 == 0 ? fmt::format("{} s", tenths / 10)
-                            : fmt::format("{}.{} s", tenths / 10, tenths % 10);
-  }
-  const int64_t seconds = (whole + 500) / 1000;
-  if (seconds < 3600) return two_units(seconds / 60, "min", seconds % 60, "s");
-  const int64_t minutes = (whole + 30'000) / 60'000;
-  if (minutes < int64_t{24} * 60) return two_units(minutes / 60, "h", minutes % 60, "min");
-  const int64_t hours = (whole + 1'800'000) / 3'600'000;
-  return two_units(hours / 24, "d", hours % 24, "h");
+  // One format for the page, the Markdown report and the verdicts' reasons.
+  return FormatDuration(static_cast<uint64_t>(std::min(*ms, 1e15)));
 }
 
 std::string FormatDrillTimeUtc(int64_t micros) {

@@ -1,0 +1,133 @@
+// `ark drill run SCENARIO`: disaster-recovery drills that measure RTO and RPO
+// (docs/drills.md). The report goes to <report-dir>/<id>/report.{json,md,html}
+// (docs/formats/drill-report.md); the exit code is 0 only if the drill passed.
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/command_registry.h"
+#include "dr/drill/drill_report.h"
+#include "dr/drill/restore_check.h"
+#include "dr/drill/tiers.h"
+#include "dr/repository/repository_open.h"
+#include "storage/env.h"
+
+namespace ark::cli {
+namespace {
+
+constexpr const char* kScenarios = "restore-check";
+
+struct DrillArgs {
+  std::string scenario;
+  std::string repo, key_file, passphrase_file;
+  std::string backup;
+  bool to_latest = false;
+  std::string work_dir;
+  bool keep = false;
+  std::string report_dir = "./ark-drills";
+  int samples = 5;
+  int parallel = 4;
+  bool json = false;
+};
+
+Result<std::string> SelfPath() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return Status::IOError("cannot find the ark executable (/proc/self/exe)");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+void PrintSummary(const nlohmann::json& j, const std::string& dir) {
+  auto ms = [&](const char* k) {
+    const auto& v = j["measured"][k];
+    return v.is_number() ? dr::FormatDuration(v.get<uint64_t>()) : std::string("not measured");
+  };
+  std::printf("drill %s: %s\n", j["id"].get<std::string>().c_str(), j["passed"].get<bool>() ? "PASSED" : "FAILED");
+  if (!j["error"].get<std::string>().empty()) std::printf("  error: %s\n", j["error"].get<std::string>().c_str());
+  std::printf("  RTO %s (restore %s), RPO %s\n", ms("rtoMs").c_str(), ms("restoreMs").c_str(), ms("rpoMs").c_str());
+  for (const auto& c : j["collections"]) {
+    std::string verdict = "no tier";
+    if (c.contains("verdict")) {
+      verdict = fmt::format("RTO {}, RPO {}", c["verdict"]["rto"].get<std::string>(), c["verdict"]["rpo"].get<std::string>());
+    }
+    std::printf("  %-32s %8s rows  samples %s/%s  %s\n",
+                (c["database"].get<std::string>() + "." + c["name"].get<std::string>()).c_str(),
+                c.contains("rows") ? c["rows"].dump().c_str() : "?",
+                c.contains("samplesFound") ? c["samplesFound"].dump().c_str() : "?",
+                c.contains("samples") ? c["samples"].dump().c_str() : "?", verdict.c_str());
+    if (c.contains("verdict") && c["verdict"]["reasons"].is_array()) {
+      for (const auto& r : c["verdict"]["reasons"]) {
+        if (r.is_string()) std::printf("    %s\n", r.get<std::string>().c_str());
+      }
+    }
+  }
+  for (const auto& c : j["checks"]) {
+    if (!c["passed"].get<bool>()) std::printf("  FAILED %s: %s\n", c["name"].get<std::string>().c_str(), c["detail"].get<std::string>().c_str());
+  }
+  std::printf("  report: %s/report.html (also report.md, report.json)\n", dir.c_str());
+}
+
+Status Run(const DrillArgs& a) {
+  if (a.scenario != "restore-check") {
+    return Status::InvalidArgument(fmt::format("unknown drill scenario '{}': one of {}", a.scenario, kScenarios));
+  }
+  if (a.repo.empty()) return Status::InvalidArgument("restore-check needs --repo: the backup repository to recover from");
+  if (a.samples < 1 || a.samples > 1000) return Status::InvalidArgument(fmt::format("--samples {} must be 1..1000", a.samples));
+  spdlog::set_level(a.json ? spdlog::level::err : spdlog::level::warn);
+  Env* env = Env::Default();
+  ARK_ASSIGN_OR_RETURN(dr::EncryptionKey key, dr::KeyFromOptions(env, a.key_file, a.passphrase_file));
+  ARK_ASSIGN_OR_RETURN(auto opened, dr::OpenRepositoryUrl(env, a.repo, key, /*create=*/false));
+  dr::DrillReport report(env, a.scenario);
+  dr::RestoreCheckOptions o;
+  o.repo_description = a.repo;
+  o.backup = a.backup;
+  o.to_latest = a.to_latest;
+  o.work_dir = a.work_dir.empty() ? JoinPath(a.report_dir, report.id() + ".scratch") : a.work_dir;
+  o.keep = a.keep;
+  ARK_ASSIGN_OR_RETURN(o.ark_binary, SelfPath());
+  o.samples = a.samples;
+  o.parallelism = a.parallel;
+  Status outcome = dr::RunRestoreCheck(env, opened.repo.get(), o, &report);
+  ARK_ASSIGN_OR_RETURN(std::string dir, report.Write(a.report_dir));
+  const nlohmann::json j = report.ToJson();
+  if (a.json) {
+    nlohmann::json out = j;
+    out["reportDir"] = dir;
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    PrintSummary(j, dir);
+  }
+  if (!outcome.ok()) return Status::FailedPrecondition(fmt::format("drill {} failed: {}", report.id(), outcome.message()));
+  return Status::OK();
+}
+
+}  // namespace
+}  // namespace ark::cli
+
+ARK_CLI_COMMAND(drill) {
+  using namespace ark::cli;
+  auto* cmd = app.add_subcommand("drill", "Disaster-recovery drills that measure RTO and RPO (docs/drills.md)");
+  cmd->require_subcommand(1);
+  auto a = std::make_shared<DrillArgs>();
+  auto* run = cmd->add_subcommand("run", "Run a drill: restore-check (restore the newest backup into a scratch instance and verify it)");
+  run->add_option("scenario", a->scenario, "restore-check")->required();
+  run->add_option("--repo", a->repo, "Backup repository: a directory, file:///path or s3://bucket/prefix?endpoint=...");
+  run->add_option("--key-file", a->key_file, "Encryption key: 32 raw bytes or 64 hex characters");
+  run->add_option("--passphrase-file", a->passphrase_file, "Encryption passphrase (first line; or set ARK_BACKUP_PASSPHRASE)");
+  run->add_option("--backup", a->backup, "Restore this backup (default: the newest)");
+  run->add_flag("--to-latest", a->to_latest, "Restore to the end of the WAL archive (point in time), not just the backup");
+  run->add_option("--work-dir", a->work_dir, "Scratch directory (default: <report-dir>/<id>.scratch); removed afterwards");
+  run->add_flag("--keep", a->keep, "Keep the scratch directory");
+  run->add_option("--report-dir", a->report_dir, "Where the report directory goes (default ./ark-drills)");
+  run->add_option("--samples", a->samples, "Sample searches per collection (default 5)");
+  run->add_option("--parallel", a->parallel, "Concurrent downloads")->check(CLI::Range(1, 64));
+  run->add_flag("--json", a->json, "Print the report as JSON");
+  run->callback([a] {
+    if (auto s = Run(*a); !s.ok()) Fail(s);
+  });
+}

@@ -1,0 +1,212 @@
+#include "dr/drill/drill_report.h"
+
+#include <ctime>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "dr/drill/report_html.h"
+#include "dr/drill/tiers.h"
+
+#ifndef ARK_VERSION
+#define ARK_VERSION "0.1.0"
+#endif
+
+namespace ark::dr {
+
+std::string DrillStamp(uint64_t wall_micros) {
+  std::time_t t = static_cast<std::time_t>(wall_micros / 1000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+namespace {
+
+// A Markdown table cell: no pipes or line breaks from user-provided text.
+std::string Cell(std::string s) {
+  for (char& c : s) {
+    if (c == '|') c = '/';
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+std::string MsOrDash(const nlohmann::json& v) {
+  return v.is_number_unsigned() || v.is_number_integer() ? FormatDuration(v.get<uint64_t>()) : "—";
+}
+
+}  // namespace
+
+DrillReport::DrillReport(Env* env, std::string scenario)
+    : env_(env),
+      scenario_(std::move(scenario)),
+      started_micros_(env->WallMicros()),
+      started_mono_micros_(env->NowMicros()) {
+  id_ = DrillStamp(started_micros_) + "-" + scenario_;
+  for (const char* k : {"rtoMs", "rtoSearchMs", "rtoWriteMs", "rpoMs", "detectionMs", "promotionMs", "restoreMs",
+                        "lostMarkers"}) {
+    measured_[k] = nullptr;
+  }
+}
+
+uint64_t DrillReport::ElapsedMs() const { return (env_->NowMicros() - started_mono_micros_) / 1000; }
+
+void DrillReport::Event(const std::string& event, const std::string& phase, const std::string& detail) {
+  const uint64_t since = ElapsedMs();
+  spdlog::info("drill {}: +{} ms {} ({}): {}", scenario_, since, event, phase, detail);
+  std::lock_guard<std::mutex> lock(mu_);
+  timeline_.push_back({{"event", event}, {"phase", phase}, {"atMicros", env_->WallMicros()},
+                       {"sinceStartMs", since}, {"detail", detail}});
+}
+
+void DrillReport::Check(const std::string& name, bool passed, const std::string& detail) {
+  if (!passed) spdlog::warn("drill {}: check {} FAILED: {}", scenario_, name, detail);
+  std::lock_guard<std::mutex> lock(mu_);
+  checks_.push_back({{"name", name}, {"passed", passed}, {"detail", detail}});
+}
+
+void DrillReport::Fail(const Status& why) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error_.empty()) error_ = why.ToString();
+}
+
+void DrillReport::Measure(const std::string& key, uint64_t ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  measured_[key] = ms;
+}
+
+void DrillReport::SetSource(nlohmann::json source) {
+  std::lock_guard<std::mutex> lock(mu_);
+  source_ = std::move(source);
+}
+
+void DrillReport::AddCollection(nlohmann::json collection) {
+  std::lock_guard<std::mutex> lock(mu_);
+  collections_.push_back(std::move(collection));
+}
+
+bool DrillReport::passed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!error_.empty()) return false;
+  for (const auto& c : checks_) {
+    if (!c.value("passed", false)) return false;
+  }
+  for (const auto& c : collections_) {
+    if (!c.contains("verdict") || !c["verdict"].is_object()) continue;
+    const auto& v = c["verdict"];
+    if (v.value("rto", "") == "fail" || v.value("rpo", "") == "fail") return false;
+  }
+  return true;
+}
+
+std::string DrillReport::FailureSummary() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> why;
+  if (!error_.empty()) why.push_back(error_);
+  for (const auto& c : checks_) {
+    if (!c.value("passed", false)) why.push_back(c.value("name", "") + ": " + c.value("detail", ""));
+  }
+  for (const auto& c : collections_) {
+    if (!c.contains("verdict") || !c["verdict"].is_object() || !c["verdict"].contains("reasons")) continue;
+    const auto& v = c["verdict"];
+    if (v.value("rto", "") != "fail" && v.value("rpo", "") != "fail") continue;
+    for (const auto& r : v["reasons"]) {
+      if (r.is_string()) why.push_back(c.value("database", "") + "." + c.value("name", "") + ": " + r.get<std::string>());
+    }
+  }
+  std::string out;
+  for (const auto& w : why) out += (out.empty() ? "" : "; ") + w;
+  return out;
+}
+
+nlohmann::json DrillReport::ToJson() const {
+  const bool ok = passed();
+  std::lock_guard<std::mutex> lock(mu_);
+  return {{"format", "ark-drill-report"},
+          {"version", kDrillReportVersion},
+          {"id", id_},
+          {"scenario", scenario_},
+          {"arkVersion", ARK_VERSION},
+          {"startedMicros", started_micros_},
+          {"finishedMicros", env_->WallMicros()},
+          {"passed", ok},
+          {"error", error_},
+          {"source", source_},
+          {"timeline", timeline_},
+          {"measured", measured_},
+          {"collections", collections_},
+          {"checks", checks_}};
+}
+
+std::string DrillReport::ToMarkdown() const {
+  const nlohmann::json j = ToJson();
+  std::string md = fmt::format("# Drill {}: {}\n\n", j["id"].get<std::string>(),
+                               j["passed"].get<bool>() ? "PASSED" : "FAILED");
+  md += fmt::format("- Scenario: `{}`\n- Started: {}\n- Ark: {}\n", scenario_, FormatDrillTimeUtc(static_cast<int64_t>(started_micros_)),
+                    j["arkVersion"].get<std::string>());
+  if (!j["error"].get<std::string>().empty()) md += fmt::format("- **Error**: {}\n", Cell(j["error"]));
+  for (const auto& [k, v] : j["source"].items()) {
+    if (k.ends_with("Micros") && v.is_number_unsigned()) {
+      md += fmt::format("- Source {}: {}\n", k.substr(0, k.size() - 6), FormatDrillTimeUtc(static_cast<int64_t>(v.get<uint64_t>())));
+    } else if (!v.is_null() && !(v.is_string() && v.get<std::string>().empty())) {
+      md += fmt::format("- Source {}: {}\n", k, Cell(v.is_string() ? v.get<std::string>() : v.dump()));
+    }
+  }
+  const auto& m = j["measured"];
+  md += "\n## Measured\n\n| RTO | RTO (search) | RTO (write) | RPO | Restore | Detection | Promotion | Lost markers |\n"
+        "|---|---|---|---|---|---|---|---|\n";
+  md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", MsOrDash(m["rtoMs"]), MsOrDash(m["rtoSearchMs"]),
+                    MsOrDash(m["rtoWriteMs"]), MsOrDash(m["rpoMs"]), MsOrDash(m["restoreMs"]),
+                    MsOrDash(m["detectionMs"]), MsOrDash(m["promotionMs"]),
+                    m["lostMarkers"].is_null() ? "—" : m["lostMarkers"].dump());
+  md += "\n## Collections\n\n| Collection | Rows (expected) | Samples found | RTO tier | RPO tier | Verdict |\n"
+        "|---|---|---|---|---|---|\n";
+  for (const auto& c : j["collections"]) {
+    auto str = [&](const nlohmann::json& o, const char* k) {
+      return o.is_object() && o.contains(k) && o[k].is_string() ? o[k].get<std::string>() : std::string("—");
+    };
+    auto num = [&](const char* k) { return c.contains(k) && !c[k].is_null() ? c[k].dump() : std::string("—"); };
+    const nlohmann::json t = c.contains("targets") ? c["targets"] : nlohmann::json();
+    const nlohmann::json v = c.contains("verdict") ? c["verdict"] : nlohmann::json();
+    std::string verdict = "—";
+    if (v.is_object()) {
+      verdict = fmt::format("RTO {}, RPO {}", str(v, "rto"), str(v, "rpo"));
+      if (v.contains("reasons") && v["reasons"].is_array()) {
+        for (const auto& r : v["reasons"]) {
+          if (r.is_string()) verdict += "; " + r.get<std::string>();
+        }
+      }
+    }
+    md += fmt::format("| {}.{} | {} ({}) | {}/{} | {} | {} | {} |\n", Cell(str(c, "database")), Cell(str(c, "name")),
+                      num("rows"), num("expectedRows"), num("samplesFound"), num("samples"), Cell(str(t, "rtoTier")),
+                      Cell(str(t, "rpoTier")), Cell(verdict));
+  }
+  md += "\n## Timeline\n\n| +ms | Phase | Step | Detail |\n|---|---|---|---|\n";
+  for (const auto& e : j["timeline"]) {
+    md += fmt::format("| {} | {} | {} | {} |\n", e["sinceStartMs"].dump(), e["phase"].get<std::string>(),
+                      e["event"].get<std::string>(), Cell(e["detail"].get<std::string>()));
+  }
+  md += "\n## Checks\n\n| Check | Result | Detail |\n|---|---|---|\n";
+  for (const auto& c : j["checks"]) {
+    md += fmt::format("| {} | {} | {} |\n", Cell(c["name"].get<std::string>()), c["passed"].get<bool>() ? "pass" : "**FAIL**",
+                      Cell(c["detail"].get<std::string>()));
+  }
+  return md;
+}
+
+Result<std::string> DrillReport::Write(const std::string& report_dir) const {
+  const std::string dir = JoinPath(report_dir, id_);
+  ARK_RETURN_IF_ERROR(env_->CreateDirs(dir));
+  const nlohmann::json j = ToJson();
+  ARK_RETURN_IF_ERROR(env_->WriteFileAtomic(JoinPath(dir, "report.md"), ToMarkdown()));
+  ARK_RETURN_IF_ERROR(env_->WriteFileAtomic(JoinPath(dir, "report.html"), RenderDrillReportHtml(j)));
+  // Last: its presence means the drill finished.
+  ARK_RETURN_IF_ERROR(env_->WriteFileAtomic(JoinPath(dir, "report.json"), j.dump(2) + "\n"));
+  return dir;
+}
+
+}  // namespace ark::dr

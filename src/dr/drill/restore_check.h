@@ -1,0 +1,40 @@
+// `ark drill run restore-check` (docs/drills.md): the non-disruptive drill.
+// Restores the newest backup (or, with to_latest, the end of the WAL archive)
+// into a scratch directory, starts a real `ark serve` on it, verifies every
+// collection (rows against what the backup recorded; sample searches: a
+// stored row's own vector must find it), measures RTO (drill start → every
+// collection answering a correct search) and RPO (the disaster is taken to be
+// the drill's start: it loses what came after the last recovered record),
+// judges them against each database's tier (dr/drill/tiers.h), and tears the
+// scratch instance down. Touches nothing but the scratch directory: safe to
+// schedule weekly in production.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+#include "dr/drill/drill_report.h"
+#include "dr/repository/repository.h"
+#include "storage/env.h"
+
+namespace ark::dr {
+
+struct RestoreCheckOptions {
+  std::string repo_description;  // for the report (the repository's URL)
+  std::string backup;            // "" = the newest
+  bool to_latest = false;        // point-in-time restore to the end of the archive
+  std::string work_dir;          // scratch: must not exist or be empty; removed afterwards unless keep
+  bool keep = false;
+  std::string ark_binary;        // for the scratch `ark serve`
+  int samples = 5;               // sample searches per collection
+  int parallelism = 4;
+  uint64_t ready_timeout_ms = 30 * 60 * 1000;
+};
+
+// Runs the drill, recording everything in `report`. A failed step is recorded
+// (report->Fail) and ends the drill; the scratch instance is torn down either
+// way. The returned status is the drill's outcome: OK only if it passed.
+Status RunRestoreCheck(Env* env, Repository* repo, const RestoreCheckOptions& options, DrillReport* report);
+
+}  // namespace ark::dr
