@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "dr/drill/tiers.h"
 #include "server/milvus_error.h"
 #include "server/milvus_schema.h"
 
@@ -77,6 +78,11 @@ void MilvusNamespaceService::Register(HttpServer& http) {
                                                  "' must be a string, an integer or a boolean, got " +
                                                  v.dump().substr(0, 200));
       }
+    }
+    // DR tiers (ark.dr.*: docs/formats/dr-tiers.md) are checked before they
+    // are stored: a drill or `ark dr check` must never meet a tier it cannot read.
+    for (const auto& [key, value] : set) {
+      if (Status s = dr::ValidateDrProperty(key, value); !s.ok()) Throw(MilvusCode::kInvalidParameter, s.message());
     }
     ARK_RETURN_IF_ERROR(Map(db_->AlterDatabaseProperties(name, set, {}).status(), MilvusCode::kDatabaseNotFound));
     return json::object();

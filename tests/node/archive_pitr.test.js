@@ -13,7 +13,7 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { BUCKET, startS3rver, runArk, runArkOk, startServe, tempDir } = require('./helpers');
+const { BUCKET, startS3rver, runArk, runArkOk, startServe, tempDir, milvusOk, clockPast } = require('./helpers');
 
 const COLLS = ['docs', 'faq'];
 const DIM = 16;
@@ -24,14 +24,7 @@ function vec(id) {
   return v;
 }
 
-async function call(endpoint, route, body) {
-  const r = await fetch(`${endpoint}/v2/vectordb/${route}`, {
-    method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' },
-  });
-  const j = await r.json();
-  assert.equal(j.code, 0, `${route}: ${JSON.stringify(j).slice(0, 300)}`);
-  return j.data;
-}
+const call = milvusOk;
 
 // Every id of `coll` on a server, with its marker field checked.
 async function markers(endpoint, coll) {
@@ -42,11 +35,6 @@ async function markers(endpoint, coll) {
   return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
 }
 
-// Waits for the clock to pass `t` (ms): targets given by time need records
-// on either side of them to carry different times.
-async function clockPast(t) {
-  while (Date.now() <= t) await new Promise((r) => setTimeout(r, t - Date.now() + 1));
-}
 
 test('point-in-time restore from an encrypted S3 repository, by time, position and latest', async (t) => {
   const s3 = await startS3rver();

@@ -716,6 +716,15 @@ const CLI_CASES = [
   [['serve', '--data-dir', '$D', '--witness', 'http://127.0.0.1:1'], ['failover.name']],
   [['serve', '--data-dir', '$D', '--witness', 'ftp://x', '--node-name', 'a'], ['ftp://x']],
   [['serve', '--data-dir', '$D', '--witness', 'http://127.0.0.1:1', '--node-name', 'a b'], ['a b']],
+  // drills (docs/drills.md): refused before anything is restored or written
+  [['drill'], ['subcommand']],
+  [['drill', 'run'], ['scenario']],
+  [['drill', 'run', 'volcano', '--repo', '$R'], ['volcano']],
+  [['drill', 'run', 'restore-check'], ['--repo']],
+  [['drill', 'run', 'restore-check', '--repo', '$N'], ['$N']],
+  [['drill', 'run', 'restore-check', '--repo', '$F'], ['$F']],
+  [['drill', 'run', 'restore-check', '--repo', '$R', '--samples', '0'], ['--samples']],
+  [['drill', 'run', 'restore-check', '--repo', '$R', '--parallel', '0'], ['parallel']],
   [['objectstore', 'put', '$N/sub/x', '$F', '--if-absent', '--bogus'], ['bogus']],
   [['objectstore', 'rm'], ['urls', 'required']],
 ];

@@ -216,3 +216,23 @@ function rng(seed) {
   };
 }
 module.exports.rng = rng;
+
+// POSTs a Milvus REST v2 route and returns its `data`, asserting code 0 (the
+// message and the start of the answer name the route when it is not).
+async function milvusOk(endpoint, route, body) {
+  const r = await fetch(`${endpoint}/v2/vectordb/${route}`, {
+    method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' },
+  });
+  const j = await r.json();
+  require('node:assert/strict').equal(j.code, 0, `${route}: ${JSON.stringify(j).slice(0, 300)}`);
+  return j.data;
+}
+module.exports.milvusOk = milvusOk;
+
+// Waits for the wall clock to pass `t` (ms since the epoch): for tests whose
+// input is a span of time (records on either side of a target time, the data
+// age a drill must report), not for synchronisation.
+async function clockPast(t) {
+  while (Date.now() <= t) await new Promise((r) => setTimeout(r, t - Date.now() + 1));
+}
+module.exports.clockPast = clockPast;
