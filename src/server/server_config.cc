@@ -4,6 +4,7 @@
 #include "dr/backup/retention.h"
 #include "dr/repository/repository.h"
 #include "dr/schedule/cron.h"
+#include "storage/env.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -195,7 +196,18 @@ Status ReadFailover(const YAML::Node& node, const std::string& source, dr::Failo
   return r.RejectUnknown();
 }
 
+Status ReadDrills(const YAML::Node& node, const std::string& source, DrillsConfig* c) {
+  MappingReader r(node, "drills", source);
+  ARK_RETURN_IF_ERROR(r.CheckIsMap());
+  ARK_RETURN_IF_ERROR(r.Read("report_dir", &c->report_dir, "a directory"));
+  return r.RejectUnknown();
+}
+
 }  // namespace
+
+std::string ServerConfig::DrillReportDir() const {
+  return drills.report_dir.empty() ? JoinPath(data_dir, "drills") : drills.report_dir;
+}
 
 Status ParseListenAddress(const std::string& text, std::string* host, int* port) {
   auto colon = text.rfind(':');
@@ -251,6 +263,7 @@ Result<ServerConfig> ServerConfig::FromYaml(const std::string& text, const std::
   ARK_RETURN_IF_ERROR(ReadArchive(r.Child("archive"), source, &c.archive));
   ARK_RETURN_IF_ERROR(ReadReplication(r.Child("replication"), source, &c.replication));
   ARK_RETURN_IF_ERROR(ReadFailover(r.Child("failover"), source, &c.failover));
+  ARK_RETURN_IF_ERROR(ReadDrills(r.Child("drills"), source, &c.drills));
   ARK_RETURN_IF_ERROR(r.RejectUnknown());
   ARK_RETURN_IF_ERROR(c.Validate().WithContext("config " + source));
   return c;

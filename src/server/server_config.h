@@ -58,6 +58,10 @@ struct LimitsConfig {
 // Defined by the dr layer, which runs the schedules.
 using BackupScheduleConfig = dr::BackupScheduleConfig;
 
+struct DrillsConfig {
+  std::string report_dir;
+};
+
 struct ServerConfig {
   std::string data_dir = "./ark-data";
   std::string host = "127.0.0.1";
@@ -84,6 +88,12 @@ struct ServerConfig {
   dr::ReplicationConfig replication;
   // Failover (docs/failover.md): `failover:`; the leader lease at a witness.
   dr::FailoverConfig failover;
+  // Drills (docs/drills.md): `drills:`. Where their reports are kept and read
+  // from (the dashboard, `dr/status`); empty = <data_dir>/drills.
+  DrillsConfig drills;
+
+  // The drills' report directory, after the default.
+  std::string DrillReportDir() const;
 
   // Parses YAML text; `source` names the file in error messages.
   static Result<ServerConfig> FromYaml(const std::string& text, const std::string& source);

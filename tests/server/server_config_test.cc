@@ -115,7 +115,19 @@ INSTANTIATE_TEST_SUITE_P(
                                 "witness_timeout_ms 5000"},
                       BadConfig{"failover: {witness: 'etcd://m:1', name: a, etcd_prefix: x}", "etcd_prefix 'x'"},
                       BadConfig{"failover: {lease_ttl_ms: soon}", "failover.lease_ttl_ms must be"},
-                      BadConfig{"failover: {rejoin: sometimes}", "failover.rejoin 'sometimes'"}));
+                      BadConfig{"failover: {rejoin: sometimes}", "failover.rejoin 'sometimes'"},
+                      BadConfig{"drills: {report: x}", "drills.report is not a known"},
+                      BadConfig{"drills: [a]", "drills"},
+                      BadConfig{"drills: {report_dir: [a]}", "drills.report_dir must be"}));
+
+TEST(ServerConfig, ReadsTheDrillsSection) {
+  auto r = ServerConfig::FromYaml("data_dir: /var/lib/ark\ndrills: {report_dir: /srv/drills}", "ark.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->DrillReportDir(), "/srv/drills");
+  auto d = ServerConfig::FromYaml("data_dir: /var/lib/ark", "ark.yaml");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->DrillReportDir(), "/var/lib/ark/drills");
+}
 
 TEST(ServerConfig, ReadsTheFailoverSection) {
   auto r = ServerConfig::FromYaml(

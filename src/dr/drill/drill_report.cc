@@ -1,6 +1,8 @@
 #include "dr/drill/drill_report.h"
 
+#include <algorithm>
 #include <ctime>
+#include <functional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -207,6 +209,33 @@ Result<std::string> DrillReport::Write(const std::string& report_dir) const {
   // Last: its presence means the drill finished.
   ARK_RETURN_IF_ERROR(env_->WriteFileAtomic(JoinPath(dir, "report.json"), j.dump(2) + "\n"));
   return dir;
+}
+
+Result<std::vector<nlohmann::json>> ListDrillReports(Env* env, const std::string& report_dir, size_t limit) {
+  std::vector<nlohmann::json> out;
+  if (!env->FileExists(report_dir)) return out;
+  ARK_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(report_dir));
+  // Ids start with their UTC stamp: name order is time order.
+  std::sort(names.begin(), names.end(), std::greater<>());
+  for (const auto& name : names) {
+    if (out.size() >= limit) break;
+    const std::string dir = JoinPath(report_dir, name);
+    const std::string file = JoinPath(dir, "report.json");
+    if (!env->FileExists(file)) continue;  // a scratch directory, or a drill still running
+    nlohmann::json entry;
+    auto mapped = env->MapFile(file);
+    if (!mapped.ok()) {
+      entry = {{"id", name}, {"unreadable", mapped.status().message()}};
+    } else {
+      entry = nlohmann::json::parse((*mapped)->data(), nullptr, /*allow_exceptions=*/false);
+      if (entry.is_discarded() || !entry.is_object() || entry.value("format", "") != "ark-drill-report") {
+        entry = {{"id", name}, {"unreadable", fmt::format("{} is not a drill report (docs/formats/drill-report.md)", file)}};
+      }
+    }
+    entry["reportDir"] = dir;
+    out.push_back(std::move(entry));
+  }
+  return out;
 }
 
 }  // namespace ark::dr

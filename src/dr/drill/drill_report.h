@@ -66,6 +66,12 @@ class DrillReport {
   std::string error_;                                     // GUARDED_BY(mu_)
 };
 
+// The finished drills under `report_dir` (each <report_dir>/<id>/report.json),
+// newest first, at most `limit`; each is the report's JSON plus "reportDir".
+// A report.json that does not parse is listed as {"id", "reportDir",
+// "unreadable": why} rather than hiding it; a missing report_dir is empty.
+Result<std::vector<nlohmann::json>> ListDrillReports(Env* env, const std::string& report_dir, size_t limit = 100);
+
 // "20261206T230512Z" for a wall-clock time in UTC µs.
 std::string DrillStamp(uint64_t wall_micros);
 
