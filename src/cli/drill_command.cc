@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,7 @@
 
 #include "cli/command_registry.h"
 #include "dr/drill/drill_report.h"
+#include "dr/drill/failover_drill.h"
 #include "dr/drill/restore_check.h"
 #include "dr/drill/tiers.h"
 #include "dr/repository/repository_open.h"
@@ -20,7 +22,7 @@
 namespace ark::cli {
 namespace {
 
-constexpr const char* kScenarios = "restore-check";
+constexpr const char* kScenarios = "restore-check, primary-crash, switchover";
 
 struct DrillArgs {
   std::string scenario;
@@ -33,6 +35,13 @@ struct DrillArgs {
   int samples = 5;
   int parallel = 4;
   bool json = false;
+  // primary-crash, switchover
+  std::vector<std::string> endpoints;
+  std::string monitor, kill_cmd, to, token, admin_token;
+  uint32_t warmup_markers = 50;
+  bool quiesce = false;
+  uint64_t timeout_ms = 120000;
+  bool keep_probe = false;
 };
 
 Result<std::string> SelfPath() {
@@ -72,13 +81,44 @@ void PrintSummary(const nlohmann::json& j, const std::string& dir) {
   std::printf("  report: %s/report.html (also report.md, report.json)\n", dir.c_str());
 }
 
+Status Finish(const DrillArgs& a, const dr::DrillReport& report, const Status& outcome);
+
+Status RunFailoverScenario(const DrillArgs& a) {
+  if (a.endpoints.size() < 2) {
+    return Status::InvalidArgument(fmt::format("{} needs the cluster's servers: --endpoint URL at least twice", a.scenario));
+  }
+  if (a.scenario == "primary-crash" && a.kill_cmd.empty()) {
+    return Status::InvalidArgument("primary-crash needs --kill-cmd: the command that kills the primary (e.g. 'kill -9 PID'; "
+                                   "$ARK_DRILL_PRIMARY holds its URL)");
+  }
+  if (a.scenario == "switchover" && !a.kill_cmd.empty()) return Status::InvalidArgument("switchover takes no --kill-cmd");
+  Env* env = Env::Default();
+  dr::DrillReport report(env, a.scenario);
+  dr::FailoverDrillOptions o;
+  o.scenario = a.scenario;
+  o.endpoints = a.endpoints;
+  o.monitor = a.monitor;
+  o.kill_command = a.kill_cmd;
+  o.to = a.to;
+  ARK_ASSIGN_OR_RETURN(o.ark_binary, SelfPath());
+  o.token = a.token;
+  o.admin_token = a.admin_token.empty() && std::getenv("ARK_ADMIN_TOKEN") ? std::getenv("ARK_ADMIN_TOKEN") : a.admin_token;
+  o.warmup_markers = a.warmup_markers;
+  o.quiesce = a.quiesce;
+  o.timeout_ms = a.timeout_ms;
+  o.keep_probe = a.keep_probe;
+  Status outcome = dr::RunFailoverDrill(env, o, &report);
+  return Finish(a, report, outcome);
+}
+
 Status Run(const DrillArgs& a) {
-  if (a.scenario != "restore-check") {
+  if (a.scenario != "restore-check" && a.scenario != "primary-crash" && a.scenario != "switchover") {
     return Status::InvalidArgument(fmt::format("unknown drill scenario '{}': one of {}", a.scenario, kScenarios));
   }
-  if (a.repo.empty()) return Status::InvalidArgument("restore-check needs --repo: the backup repository to recover from");
   if (a.samples < 1 || a.samples > 1000) return Status::InvalidArgument(fmt::format("--samples {} must be 1..1000", a.samples));
   spdlog::set_level(a.json ? spdlog::level::err : spdlog::level::warn);
+  if (a.scenario != "restore-check") return RunFailoverScenario(a);
+  if (a.repo.empty()) return Status::InvalidArgument("restore-check needs --repo: the backup repository to recover from");
   Env* env = Env::Default();
   ARK_ASSIGN_OR_RETURN(dr::EncryptionKey key, dr::KeyFromOptions(env, a.key_file, a.passphrase_file));
   ARK_ASSIGN_OR_RETURN(auto opened, dr::OpenRepositoryUrl(env, a.repo, key, /*create=*/false));
@@ -93,6 +133,10 @@ Status Run(const DrillArgs& a) {
   o.samples = a.samples;
   o.parallelism = a.parallel;
   Status outcome = dr::RunRestoreCheck(env, opened.repo.get(), o, &report);
+  return Finish(a, report, outcome);
+}
+
+Status Finish(const DrillArgs& a, const dr::DrillReport& report, const Status& outcome) {
   ARK_ASSIGN_OR_RETURN(std::string dir, report.Write(a.report_dir));
   const nlohmann::json j = report.ToJson();
   if (a.json) {
@@ -114,8 +158,8 @@ ARK_CLI_COMMAND(drill) {
   auto* cmd = app.add_subcommand("drill", "Disaster-recovery drills that measure RTO and RPO (docs/drills.md)");
   cmd->require_subcommand(1);
   auto a = std::make_shared<DrillArgs>();
-  auto* run = cmd->add_subcommand("run", "Run a drill: restore-check (restore the newest backup into a scratch instance and verify it)");
-  run->add_option("scenario", a->scenario, "restore-check")->required();
+  auto* run = cmd->add_subcommand("run", "Run a drill: restore-check, primary-crash or switchover (docs/drills.md)");
+  run->add_option("scenario", a->scenario, kScenarios)->required();
   run->add_option("--repo", a->repo, "Backup repository: a directory, file:///path or s3://bucket/prefix?endpoint=...");
   run->add_option("--key-file", a->key_file, "Encryption key: 32 raw bytes or 64 hex characters");
   run->add_option("--passphrase-file", a->passphrase_file, "Encryption passphrase (first line; or set ARK_BACKUP_PASSPHRASE)");
@@ -127,6 +171,17 @@ ARK_CLI_COMMAND(drill) {
   run->add_option("--samples", a->samples, "Sample searches per collection (default 5)");
   run->add_option("--parallel", a->parallel, "Concurrent downloads")->check(CLI::Range(1, 64));
   run->add_flag("--json", a->json, "Print the report as JSON");
+  run->add_option("--endpoint", a->endpoints, "primary-crash, switchover: a server of the cluster (repeat for each)");
+  run->add_option("--monitor", a->monitor, "primary-crash: the ark monitor's URL (its timeline gives detection and promotion)");
+  run->add_option("--kill-cmd", a->kill_cmd, "primary-crash: shell command that kills the primary ($ARK_DRILL_PRIMARY = its URL)");
+  run->add_option("--to", a->to, "switchover: the standby to promote (default: the other endpoint)");
+  run->add_option("--token", a->token, "Milvus API credential of the servers");
+  run->add_option("--admin-token", a->admin_token, "Admin credential of the servers and monitor (or set ARK_ADMIN_TOKEN)");
+  run->add_option("--warmup-markers", a->warmup_markers, "Markers acknowledged before the disaster (default 50)")
+      ->check(CLI::Range(1, 100000));
+  run->add_flag("--quiesce", a->quiesce, "Pause writes and let every standby catch up before the disaster: RPO must be 0");
+  run->add_option("--timeout-ms", a->timeout_ms, "How long recovery may take before the drill fails (default 120000)");
+  run->add_flag("--keep-probe", a->keep_probe, "Keep the probe collection (ark_drill_probe) afterwards");
   run->callback([a] {
     if (auto s = Run(*a); !s.ok()) Fail(s);
   });

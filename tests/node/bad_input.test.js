@@ -110,6 +110,9 @@ const ROUTES = {
   'admin:failover/handover': { base: { standby: 'bi' }, required: ['standby'], kinds: { standby: 'string', timeoutMs: 'int' }, names: ['standby'] },
   'admin:failover/handover/abort': { base: {}, required: [], kinds: {}, names: [] },
   'admin:failover/handover/finish': { base: { primary: 'http://127.0.0.1:1' }, required: ['primary'], kinds: { primary: 'string' }, names: [] },
+  // DR status (admin_dr.cc, docs/formats/dr-status.md): read-only, takes no
+  // parameters; any object body (extra fields ignored) is the same question.
+  'admin:dr/status': { base: {}, required: [], kinds: {}, names: [] },
   'admin:replication/stream': { base: { version: 1, standby: 'bi', after: '1/0', epochs: [] }, extraBase: { version: 1, standby: 'no_such_standby', after: '1/0', epochs: [] }, http: [400, 401, 404, 409], required: ['version', 'standby', 'after', 'epochs'], kinds: { version: 'int', standby: 'string', after: 'string', epochs: 'array' }, names: ['standby'] },
 };
 
@@ -725,6 +728,18 @@ const CLI_CASES = [
   [['drill', 'run', 'restore-check', '--repo', '$F'], ['$F']],
   [['drill', 'run', 'restore-check', '--repo', '$R', '--samples', '0'], ['--samples']],
   [['drill', 'run', 'restore-check', '--repo', '$R', '--parallel', '0'], ['parallel']],
+  [['drill', 'run', 'primary-crash'], ['--endpoint']],
+  [['drill', 'run', 'primary-crash', '--endpoint', 'http://127.0.0.1:1', '--endpoint', 'http://127.0.0.1:2'], ['--kill-cmd']],
+  [['drill', 'run', 'primary-crash', '--endpoint', 'http://127.0.0.1:1', '--endpoint', 'http://127.0.0.1:2', '--kill-cmd', 'true',
+    '--warmup-markers', '0'], ['warmup']],
+  [['drill', 'run', 'switchover', '--endpoint', 'http://127.0.0.1:1', '--endpoint', 'http://127.0.0.1:2', '--kill-cmd', 'true'], ['kill-cmd']],
+  // ark dr check (docs/drills.md): refused before judging anything
+  [['dr'], ['subcommand']],
+  [['dr', 'check'], ['--server']],
+  [['dr', 'check', '--server', 'nonsense'], ['nonsense']],
+  [['dr', 'check', '--server', 'http://127.0.0.1:1'], ['127.0.0.1:1', 'cannot reach']],
+  [['dr', 'check', '--server', 'http://127.0.0.1:1', '--json'], ['127.0.0.1:1', 'cannot reach']],
+  [['dr', 'check', '--bogus'], ['bogus']],
   [['objectstore', 'put', '$N/sub/x', '$F', '--if-absent', '--bogus'], ['bogus']],
   [['objectstore', 'rm'], ['urls', 'required']],
 ];

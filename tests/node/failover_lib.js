@@ -63,7 +63,9 @@ class Monitor {
 }
 
 // A cluster: monitor + primary a + standby b, with a lease ttl of 2 s.
-async function cluster(t, name, { rejoinAuto = false, mode = 'async' } = {}) {
+// `viaProxy`: b streams from a through a TcpProxy child process (`proxy`:
+// {pid, port}), which a test can freeze or kill to lose what it holds.
+async function cluster(t, name, { rejoinAuto = false, mode = 'async', viaProxy = false } = {}) {
   const root = tempDir(name);
   const servers = [];
   const state = { passed: false };
@@ -89,11 +91,26 @@ async function cluster(t, name, { rejoinAuto = false, mode = 'async' } = {}) {
     return file;
   };
   a.extraArgs = ['--config', yaml('a')];
-  b.extraArgs = ['--config', yaml('b'), '--standby-of', `http://127.0.0.1:${a.port}`, '--standby-name', 'b'];
+  let proxy = null;
+  if (viaProxy) {
+    const child = spawn(process.execPath, [path.join(__dirname, 'tcp_proxy_child.js'), String(a.port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.after(() => child.kill('SIGKILL'));
+    const port = await new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c) => {
+        out += c;
+        const m = /port (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`tcp_proxy_child exited ${code}`)));
+    });
+    proxy = { pid: child.pid, port };
+  }
+  b.extraArgs = ['--config', yaml('b'), '--standby-of', `http://127.0.0.1:${proxy ? proxy.port : a.port}`, '--standby-name', 'b'];
   await a.start();
   await b.start(120000);  // before any write: in sync mode the first one waits for it
   await ok(milvus(a.endpoint, 'collections/create', { collectionName: 'c', dimension: 4 }), 'create');
-  return { root, a, b, monitor, servers, state };
+  return { root, a, b, monitor, servers, state, proxy };
 }
 
 async function caughtUp(leader, follower, what, servers) {

@@ -65,6 +65,17 @@ void DrillReport::Event(const std::string& event, const std::string& phase, cons
                        {"sinceStartMs", since}, {"detail", detail}});
 }
 
+void DrillReport::EventAt(uint64_t at_micros, const std::string& event, const std::string& phase,
+                          const std::string& detail) {
+  const uint64_t since = at_micros > started_micros_ ? (at_micros - started_micros_) / 1000 : 0;
+  spdlog::info("drill {}: +{} ms {} ({}): {}", scenario_, since, event, phase, detail);
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json e = {{"event", event}, {"phase", phase}, {"atMicros", at_micros}, {"sinceStartMs", since}, {"detail", detail}};
+  auto pos = timeline_.end();
+  while (pos != timeline_.begin() && (pos - 1)->value("atMicros", uint64_t{0}) > at_micros) --pos;
+  timeline_.insert(pos, std::move(e));
+}
+
 void DrillReport::Check(const std::string& name, bool passed, const std::string& detail) {
   if (!passed) spdlog::warn("drill {}: check {} FAILED: {}", scenario_, name, detail);
   std::lock_guard<std::mutex> lock(mu_);
@@ -84,6 +95,11 @@ void DrillReport::Measure(const std::string& key, uint64_t ms) {
 void DrillReport::SetSource(nlohmann::json source) {
   std::lock_guard<std::mutex> lock(mu_);
   source_ = std::move(source);
+}
+
+void DrillReport::SetProbe(nlohmann::json probe) {
+  std::lock_guard<std::mutex> lock(mu_);
+  probe_ = std::move(probe);
 }
 
 void DrillReport::AddCollection(nlohmann::json collection) {
@@ -138,6 +154,7 @@ nlohmann::json DrillReport::ToJson() const {
           {"passed", ok},
           {"error", error_},
           {"source", source_},
+          {"probe", probe_},
           {"timeline", timeline_},
           {"measured", measured_},
           {"collections", collections_},
@@ -165,6 +182,13 @@ std::string DrillReport::ToMarkdown() const {
                     MsOrDash(m["rtoWriteMs"]), MsOrDash(m["rpoMs"]), MsOrDash(m["restoreMs"]),
                     MsOrDash(m["detectionMs"]), MsOrDash(m["promotionMs"]),
                     m["lostMarkers"].is_null() ? "—" : m["lostMarkers"].dump());
+  if (j["probe"].is_object()) {
+    const auto& p = j["probe"];
+    md += fmt::format("\nProbe ({}): {} markers acknowledged, {} refused attempts, {} lost{}\n",
+                      p.value("collection", ""), p.value("acknowledged", 0), p.value("refusals", 0),
+                      p["lostIds"].is_array() ? p["lostIds"].size() : 0,
+                      p["lostIds"].is_array() && !p["lostIds"].empty() ? ": ids " + p["lostIds"].dump() : "");
+  }
   md += "\n## Collections\n\n| Collection | Rows (expected) | Samples found | RTO tier | RPO tier | Verdict |\n"
         "|---|---|---|---|---|---|\n";
   for (const auto& c : j["collections"]) {

@@ -32,6 +32,9 @@ class DrillReport {
   // One step of the timeline; `phase`: disaster, detection, promotion,
   // traffic, recovery, verification or teardown.
   void Event(const std::string& event, const std::string& phase, const std::string& detail);
+  // A step observed elsewhere (the monitor's timeline) at a wall-clock time;
+  // the timeline stays in time order.
+  void EventAt(uint64_t at_micros, const std::string& event, const std::string& phase, const std::string& detail);
   // One assertion the drill made.
   void Check(const std::string& name, bool passed, const std::string& detail);
   // The drill could not run to the end.
@@ -39,6 +42,8 @@ class DrillReport {
   // measured.<key> = ms (keys of the format: rtoMs, rpoMs, restoreMs, ...).
   void Measure(const std::string& key, uint64_t ms);
   void SetSource(nlohmann::json source);
+  // The probe's own figures (acknowledged, refusals, lost ids...).
+  void SetProbe(nlohmann::json probe);
   void AddCollection(nlohmann::json collection);
 
   bool passed() const;
@@ -63,6 +68,7 @@ class DrillReport {
   nlohmann::json collections_ = nlohmann::json::array();  // GUARDED_BY(mu_)
   nlohmann::json measured_;                               // GUARDED_BY(mu_)
   nlohmann::json source_ = nlohmann::json::object();      // GUARDED_BY(mu_)
+  nlohmann::json probe_;                                  // GUARDED_BY(mu_): null without a probe
   std::string error_;                                     // GUARDED_BY(mu_)
 };
 

@@ -10,6 +10,7 @@
 #include "dr/archive/archive_index.h"
 #include "dr/archive/pitr.h"
 #include "dr/backup/backup.h"
+#include "dr/drill/drill_api.h"
 #include "dr/drill/scratch_server.h"
 #include "dr/drill/tiers.h"
 #include "dr/failover/http_json.h"
@@ -23,14 +24,8 @@ struct Expected {
   uint64_t rows = 0;
 };
 
-HttpCallOptions ApiOptions() {
-  HttpCallOptions o;
-  o.timeout_ms = 60000;  // a first search may load an index
-  return o;
-}
-
 Result<nlohmann::json> Api(const std::string& url, const std::string& route, nlohmann::json body) {
-  return PostJson(url, "/v2/vectordb/" + route, body, ApiOptions());
+  return MilvusApi(url, route, body);
 }
 
 // Verifies one collection on the scratch server; fills `c` and the report's
@@ -120,33 +115,6 @@ bool VerifyCollection(const std::string& url, const Expected& e, int samples, Dr
                    : fmt::format("{}: {} of {} sample rows found by a search with their own vector; missed:{}", full,
                                  found, asked, misses));
   return ok;
-}
-
-// The tier targets of every database on the scratch server.
-std::map<std::string, DrTargets> ReadTargets(const std::string& url, const std::set<std::string>& databases,
-                                             DrillReport* report) {
-  std::map<std::string, DrTargets> out;
-  for (const auto& db : databases) {
-    auto d = Api(url, "databases/describe", {{"dbName", db}});
-    if (!d.ok()) {
-      report->Check("tiers", false, fmt::format("database {}: describe failed: {}", db, d.status().message()));
-      continue;
-    }
-    std::map<std::string, std::string> props;
-    if ((*d)["properties"].is_array()) {
-      for (const auto& p : (*d)["properties"]) {
-        if (p.is_object() && p["key"].is_string() && p["value"].is_string()) props[p["key"]] = p["value"];
-      }
-    }
-    auto t = TargetsFromProperties(props);
-    if (!t.ok()) {
-      report->Check("tiers", false, fmt::format("database {}: {}", db, t.status().message()));
-      continue;
-    }
-    t->source = "database " + db;
-    out[db] = *t;
-  }
-  return out;
 }
 
 }  // namespace

@@ -1,0 +1,39 @@
+// What the drills ask a server over its public APIs, shared by the
+// scenarios: Milvus routes as a client sees them, the tier targets of its
+// databases, and the per-collection verdicts of a drill's measured RTO/RPO.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "dr/drill/drill_report.h"
+#include "dr/drill/tiers.h"
+
+namespace ark::dr {
+
+// POST url/v2/vectordb/<route>: the envelope's data (60 s: a first search
+// may load an index).
+Result<nlohmann::json> MilvusApi(const std::string& url, const std::string& route, const nlohmann::json& body,
+                                 const std::string& token = "");
+// POST url/ark/v1/<route> with the admin credential.
+Result<nlohmann::json> AdminApi(const std::string& url, const std::string& route, const nlohmann::json& body,
+                                const std::string& token = "", uint32_t timeout_ms = 10000);
+
+// The parsed ark.dr.* targets of each database; a database whose
+// properties cannot be read or parsed is a failed check in `report`.
+std::map<std::string, DrTargets> ReadTargets(const std::string& url, const std::set<std::string>& databases,
+                                             DrillReport* report, const std::string& token = "");
+
+// Every collection of every database on `url` (except the probe's) goes
+// into the report with its row count, its database's targets and the
+// verdict of the measured figures (nullopt: not measured).
+Status JudgeCollections(const std::string& url, std::optional<uint64_t> rto_ms, std::optional<uint64_t> rpo_ms,
+                        DrillReport* report, const std::string& token = "");
+
+}  // namespace ark::dr

@@ -1,0 +1,284 @@
+#include "dr/drill/failover_drill.h"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "dr/drill/drill_api.h"
+#include "dr/drill/probe.h"
+
+extern char** environ;
+
+namespace ark::dr {
+namespace {
+
+// Polls `done` every 20 ms until it holds or timeout_ms passes (a drill
+// watches other processes: there is nothing to wait on but their answers).
+bool WaitFor(Env* env, uint64_t timeout_ms, const std::function<bool()>& done) {
+  const uint64_t deadline = env->NowMicros() + timeout_ms * 1000;
+  while (!done()) {
+    if (env->NowMicros() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+// The one endpoint that is a primary holding its lease (or without one).
+Result<std::string> FindPrimary(const FailoverDrillOptions& o) {
+  std::vector<std::string> primaries;
+  std::string seen;
+  for (const auto& e : o.endpoints) {
+    auto st = AdminApi(e, "replication/status", nlohmann::json::object(), o.admin_token, 3000);
+    if (!st.ok()) {
+      seen += fmt::format(" {}: {};", e, st.status().message());
+      continue;
+    }
+    const std::string role = (*st)["role"].is_string() ? (*st)["role"].get<std::string>() : "?";
+    bool fenced = false;
+    if ((*st)["lease"].is_object() && (*st)["lease"]["state"].is_string()) {
+      fenced = (*st)["lease"]["state"] != "held";
+    }
+    seen += fmt::format(" {}: {}{};", e, role, fenced ? " (without its lease)" : "");
+    if (role == "primary" && !fenced) primaries.push_back(e);
+  }
+  if (primaries.size() != 1) {
+    return Status::FailedPrecondition(
+        fmt::format("a drill needs exactly one primary among the endpoints, found {}:{}", primaries.size(), seen));
+  }
+  return primaries[0];
+}
+
+// Runs `command` with /bin/sh -c; its output goes to stderr (stdout may be
+// the report's JSON).
+Status RunShell(Env* env, const std::string& command, const std::string& primary, uint64_t timeout_ms) {
+  std::vector<std::string> envs;
+  for (char** e = environ; *e != nullptr; ++e) envs.emplace_back(*e);
+  envs.push_back("ARK_DRILL_PRIMARY=" + primary);
+  std::vector<char*> envp;
+  for (auto& e : envs) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string sh = "/bin/sh", dash_c = "-c", cmd = command;
+  char* argv[] = {sh.data(), dash_c.data(), cmd.data(), nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, 2, 1);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return Status::IOError(fmt::format("cannot run the kill command: {}", strerror(rc)));
+  int wstatus = 0;
+  bool exited = WaitFor(env, timeout_ms, [&] { return waitpid(pid, &wstatus, WNOHANG) == pid; });
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &wstatus, 0);
+    return Status::TimedOut(fmt::format("the kill command '{}' ran past {} ms", command, timeout_ms));
+  }
+  if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+    return Status::Internal(fmt::format("the kill command '{}' failed ({})", command,
+                                        WIFEXITED(wstatus) ? fmt::format("exit {}", WEXITSTATUS(wstatus))
+                                                           : fmt::format("signal {}", WTERMSIG(wstatus))));
+  }
+  return Status::OK();
+}
+
+// Waits until every other endpoint has applied the primary's last record.
+Status Quiesce(Env* env, const FailoverDrillOptions& o, const std::string& primary) {
+  std::string last;
+  bool ok = WaitFor(env, 30000, [&] {
+    auto p = AdminApi(primary, "replication/status", nlohmann::json::object(), o.admin_token, 3000);
+    if (!p.ok() || !(*p)["lastPosition"].is_string()) return false;
+    const std::string target = (*p)["lastPosition"];
+    for (const auto& e : o.endpoints) {
+      if (e == primary) continue;
+      auto s = AdminApi(e, "replication/status", nlohmann::json::object(), o.admin_token, 3000);
+      if (!s.ok() || (*s).value("applied", "") != target) {
+        last = fmt::format("{} applied {}, the primary is at {}", e, s.ok() ? (*s).value("applied", "?") : s.status().message(), target);
+        return false;
+      }
+    }
+    return true;
+  });
+  if (!ok) return Status::TimedOut("the standbys did not catch up within 30 s: " + last);
+  return Status::OK();
+}
+
+// The monitor's events since the disaster, as timeline steps and figures.
+void ReadMonitorTimeline(const FailoverDrillOptions& o, uint64_t disaster, DrillReport* report) {
+  auto t = AdminApi(o.monitor, "monitor/timeline", nlohmann::json::object(), o.admin_token, 5000);
+  if (!t.ok()) {
+    report->Check("monitor", false, fmt::format("cannot read the monitor's timeline at {}: {}", o.monitor, t.status().message()));
+    return;
+  }
+  const nlohmann::json& events = t->is_object() && (*t)["events"].is_array() ? (*t)["events"] : *t;
+  if (!events.is_array()) return;
+  bool detected = false, promoted = false;
+  for (const auto& e : events) {
+    if (!e.is_object() || !e["atMicros"].is_number_unsigned() || !e["event"].is_string()) continue;
+    const uint64_t at = e["atMicros"].get<uint64_t>();
+    if (at < disaster) continue;
+    const std::string kind = e["event"];
+    const uint64_t ms = (at - disaster) / 1000;
+    if (kind == "check-failed" && e.value("failure", 0) == e.value("of", -1) && !detected) {
+      detected = true;
+      report->Measure("detectionMs", ms);
+      report->EventAt(at, "failure-detected", "detection",
+                      fmt::format("the monitor's check failed {} times in a row: {}", e.value("of", 0),
+                                  e.value("reason", "")));
+    } else if (kind == "lease-expired") {
+      report->EventAt(at, "lease-expired", "promotion", "the old primary's lease has run out: it acknowledges nothing more");
+    } else if (kind == "promoted" && !promoted) {
+      promoted = true;
+      report->Measure("promotionMs", ms);
+      report->EventAt(at, "promoted", "promotion", fmt::format("{} promoted in epoch {}", e.value("name", "?"), e.value("epoch", 0)));
+    } else if (kind == "dns-updated" || kind == "hook-ran") {
+      report->EventAt(at, kind, "traffic", kind == "dns-updated" ? "DNS points at the new primary" : "the failover hook ran");
+    } else if (kind == "new-primary-ready") {
+      report->EventAt(at, "new-primary-ready", "recovery", "the new primary's /primary answers 200");
+    }
+  }
+  if (!promoted) report->Check("monitor", false, "the monitor's timeline has no promotion after the disaster");
+}
+
+}  // namespace
+
+Status RunFailoverDrill(Env* env, const FailoverDrillOptions& o, DrillReport* report) {
+  Probe probe(env, ProbeOptions{o.endpoints, o.token, "default", o.interval_ms, 100, 2000});
+  std::string new_primary;
+  auto run = [&]() -> Status {
+    if (o.endpoints.size() < 2) return Status::InvalidArgument("a failover drill needs at least two --endpoint servers");
+    if (o.scenario == "primary-crash" && o.kill_command.empty()) {
+      return Status::InvalidArgument("primary-crash needs --kill-cmd: the command that kills the primary (e.g. 'kill -9 PID')");
+    }
+    ARK_ASSIGN_OR_RETURN(std::string primary, FindPrimary(o));
+    std::string to = o.to;
+    if (o.scenario == "switchover" && to.empty()) {
+      for (const auto& e : o.endpoints) {
+        if (e != primary) {
+          to = e;
+          break;
+        }
+      }
+    }
+    report->SetSource({{"primary", primary}, {"endpoints", o.endpoints}, {"monitor", o.monitor},
+                       {"killCommand", o.kill_command}, {"switchoverTo", to}, {"quiesced", o.quiesce}});
+    ARK_RETURN_IF_ERROR(probe.Prepare(primary));
+    probe.Start();
+    report->Event("probe-started", "verification",
+                  fmt::format("writing a marker every {} ms to {}.{} on {}", o.interval_ms, "default", kProbeCollection, primary));
+    if (!WaitFor(env, 60000, [&] { return probe.AckCount() >= o.warmup_markers; })) {
+      return Status::TimedOut(fmt::format("the probe got {} of {} acknowledgements from {} in 60 s (refusals: {})",
+                                          probe.AckCount(), o.warmup_markers, primary, probe.Refusals()));
+    }
+    if (o.quiesce) {
+      probe.Pause();
+      ARK_RETURN_IF_ERROR(Quiesce(env, o, primary));
+      report->Event("quiesced", "verification", "writes paused; every standby has applied the primary's last record");
+    }
+
+    // The disaster.
+    const uint64_t disaster = env->WallMicros();
+    probe.MarkDisaster(disaster, primary);
+    if (o.scenario == "primary-crash") {
+      report->EventAt(disaster, "primary-killed", "disaster", fmt::format("{} killed: {}", primary, o.kill_command));
+      ARK_RETURN_IF_ERROR(RunShell(env, o.kill_command, primary, 60000));
+    } else {
+      report->EventAt(disaster, "switchover-started", "disaster", fmt::format("planned switchover from {} to {}", primary, to));
+      std::string cmd = fmt::format("'{}' failover switchover --server '{}' --to '{}' --json >/dev/null", o.ark_binary,
+                                    primary, to);
+      if (!o.admin_token.empty()) cmd = "ARK_ADMIN_TOKEN='" + o.admin_token + "' " + cmd;
+      if (o.quiesce) probe.Resume();
+      ARK_RETURN_IF_ERROR(RunShell(env, cmd, primary, o.timeout_ms).WithContext("ark failover switchover"));
+      report->Event("switchover-done", "promotion", fmt::format("{} is the primary", to));
+    }
+    if (o.quiesce) probe.Resume();
+
+    // Recovery, as the probe sees it.
+    if (!WaitFor(env, o.timeout_ms, [&] {
+          return probe.FirstWriteAfterDisasterMicros().has_value() && probe.FirstSearchAfterDisasterMicros().has_value();
+        })) {
+      return Status::TimedOut(fmt::format("no write was accepted and found by a search within {} ms of the disaster "
+                                          "(refusals so far: {})", o.timeout_ms, probe.Refusals()));
+    }
+    const uint64_t first_write = *probe.FirstWriteAfterDisasterMicros();
+    const uint64_t first_search = *probe.FirstSearchAfterDisasterMicros();
+    new_primary = probe.FirstWriteEndpoint();
+    report->EventAt(first_write, "first-write", "recovery", fmt::format("{} accepted a marker", new_primary));
+    report->EventAt(first_search, "first-correct-search", "verification",
+                    "a search found the newest acknowledged marker");
+    if (!o.monitor.empty()) ReadMonitorTimeline(o, disaster, report);
+    const uint64_t acked_at_recovery = probe.AckCount();
+    if (!WaitFor(env, 30000, [&] { return probe.AckCount() >= acked_at_recovery + o.after_markers; })) {
+      report->Check("writes", false, fmt::format("only {} more markers in 30 s after the recovery", probe.AckCount() - acked_at_recovery));
+    }
+    probe.Stop();
+
+    // What was lost: acknowledged markers missing on the new primary.
+    ARK_ASSIGN_OR_RETURN(std::vector<uint64_t> present, probe.PresentIds(new_primary));
+    const std::set<uint64_t> have(present.begin(), present.end());
+    std::vector<ProbeAck> lost;
+    const auto acks = probe.Acks();
+    for (const auto& a : acks) {
+      if (!have.count(a.id)) lost.push_back(a);
+    }
+    const uint64_t rto_write = (first_write - disaster) / 1000;
+    const uint64_t rto_search = (first_search - disaster) / 1000;
+    report->Measure("rtoWriteMs", rto_write);
+    report->Measure("rtoSearchMs", rto_search);
+    report->Measure("rtoMs", std::max(rto_write, rto_search));
+    report->Measure("lostMarkers", lost.size());
+    // RPO as time: the span of acknowledged writes lost, from the last
+    // acknowledgement kept before the first lost one to the last lost one
+    // (so one lost write is one write interval, never 0).
+    uint64_t rpo_ms = 0;
+    if (!lost.empty()) {
+      uint64_t kept_before = report->started_micros();
+      for (const auto& a : acks) {
+        if (a.id >= lost.front().id) break;
+        if (have.count(a.id)) kept_before = a.at_micros;
+      }
+      const uint64_t last_lost = lost.back().at_micros;
+      rpo_ms = std::max<uint64_t>(1, last_lost > kept_before ? (last_lost - kept_before) / 1000 : 0);
+    }
+    report->Measure("rpoMs", rpo_ms);
+    nlohmann::json lost_ids = nlohmann::json::array();
+    for (size_t i = 0; i < lost.size() && i < 1000; ++i) lost_ids.push_back(lost[i].id);
+    report->SetProbe({{"collection", std::string("default.") + kProbeCollection},
+                      {"acknowledged", acks.size()},
+                      {"refusals", probe.Refusals()},
+                      {"lostIds", lost_ids},
+                      {"newPrimary", new_primary}});
+    report->Check("markers", o.scenario == "switchover" || o.quiesce ? lost.empty() : true,
+                  lost.empty() ? fmt::format("all {} acknowledged markers are on the new primary {}", acks.size(), new_primary)
+                               : fmt::format("{} of {} acknowledged markers are missing on {} (the RPO: list in probe.lostIds)",
+                                             lost.size(), acks.size(), new_primary));
+    report->Event("verified", "verification", fmt::format("{} markers checked on {}", acks.size(), new_primary));
+    return JudgeCollections(new_primary, std::max(rto_write, rto_search), rpo_ms, report, o.token);
+  };
+  Status s = run();
+  probe.Stop();
+  if (!s.ok()) report->Fail(s);
+  if (!o.keep_probe && !new_primary.empty()) {
+    (void)MilvusApi(new_primary, "collections/drop", {{"collectionName", kProbeCollection}}, o.token);
+  }
+  if (o.scenario == "primary-crash" && s.ok()) {
+    report->Event("done", "teardown",
+                  fmt::format("the killed primary stays down: bring it back as a standby with `ark failover rejoin "
+                              "--data-dir DIR --primary {}` (docs/failover.md)", new_primary));
+  } else {
+    report->Event("done", "teardown", o.keep_probe ? "probe collection kept" : "probe collection dropped");
+  }
+  if (!s.ok()) return s;
+  if (!report->passed()) return Status::FailedPrecondition(report->FailureSummary());
+  return Status::OK();
+}
+
+}  // namespace ark::dr
