@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cctype>
 #include <limits>
 #include <map>
 #include <set>
@@ -13,20 +12,16 @@
 #include <vector>
 
 #include "dr/drill/report_html.h"
+#include "support/html_tags.h"
 
 namespace ark::dr {
 namespace {
 
 using nlohmann::json;
 
-size_t Count(const std::string& haystack, const std::string& needle) {
-  size_t count = 0;
-  for (size_t at = haystack.find(needle); at != std::string::npos;
-       at = haystack.find(needle, at + needle.size())) {
-    ++count;
-  }
-  return count;
-}
+using testing::CountOf;
+using testing::HtmlTag;
+using testing::HtmlTags;
 
 json Event(const std::string& name, const std::string& phase, int64_t since_ms) {
   return {{"event", name},
@@ -92,54 +87,6 @@ json FullReport() {
   };
 }
 
-// The name of every tag and of every attribute in it, read the way a
-// browser tokenises them (quoted values skipped, so escaped text inside an
-// attribute cannot pass for another attribute).
-struct Tag {
-  std::string name;
-  std::vector<std::string> attributes;
-};
-std::vector<Tag> Tags(const std::string& html) {
-  const auto lower_word = [&html](size_t& i) {
-    std::string word;
-    while (i < html.size() && (std::isalnum(static_cast<unsigned char>(html[i])) ||
-                               html[i] == '-' || html[i] == '!' || html[i] == '/')) {
-      word += static_cast<char>(std::tolower(static_cast<unsigned char>(html[i++])));
-    }
-    return word;
-  };
-  std::vector<Tag> tags;
-  for (size_t i = html.find('<'); i != std::string::npos; i = html.find('<', i)) {
-    ++i;
-    Tag tag{lower_word(i), {}};
-    while (i < html.size() && html[i] != '>') {
-      if (std::isspace(static_cast<unsigned char>(html[i]))) {
-        ++i;
-      } else if (html[i] == '=') {
-        ++i;
-        while (i < html.size() && std::isspace(static_cast<unsigned char>(html[i]))) ++i;
-        const char quote = html[i];
-        if (quote == '"' || quote == '\'') {
-          i = html.find(quote, i + 1);
-          if (i == std::string::npos) break;
-          ++i;
-        } else {
-          while (i < html.size() && !std::isspace(static_cast<unsigned char>(html[i])) &&
-                 html[i] != '>')
-            ++i;
-        }
-      } else {
-        const size_t before = i;
-        std::string attribute = lower_word(i);
-        if (i == before) ++i;  // a stray character
-        if (!attribute.empty() && attribute != "/") tag.attributes.push_back(attribute);
-      }
-    }
-    tags.push_back(std::move(tag));
-  }
-  return tags;
-}
-
 // Loads nothing and runs nothing: the page must be inert wherever it is opened.
 void ExpectSelfContained(const std::string& html) {
   EXPECT_EQ(html.find("<script"), std::string::npos);
@@ -149,9 +96,9 @@ void ExpectSelfContained(const std::string& html) {
   EXPECT_EQ(html.find("@import"), std::string::npos);
   const std::set<std::string> kFetchingTags = {
       "script", "img", "iframe", "link", "object", "embed", "image", "use", "a", "foreignobject"};
-  for (const Tag& tag : Tags(html)) {
+  for (const HtmlTag& tag : HtmlTags(html)) {
     EXPECT_EQ(kFetchingTags.count(tag.name), 0u) << "<" << tag.name << ">";
-    for (const std::string& attribute : tag.attributes) {
+    for (const auto& [attribute, value] : tag.attributes) {
       EXPECT_NE(attribute.rfind("on", 0), 0u) << "<" << tag.name << " " << attribute << ">";
       EXPECT_NE(attribute, "src") << "<" << tag.name << ">";
       EXPECT_NE(attribute, "href") << "<" << tag.name << ">";
@@ -163,15 +110,15 @@ void ExpectSelfContained(const std::string& html) {
 // Balanced enough for a browser to build the tree we meant.
 void ExpectWellFormed(const std::string& html) {
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
-  EXPECT_EQ(Count(html, "</html>"), 1u);
-  EXPECT_LE(Count(html, "<svg"), 1u);
-  EXPECT_EQ(Count(html, "<svg"), Count(html, "</svg>"));
-  EXPECT_EQ(Count(html, "<text"), Count(html, "</text>"));
-  EXPECT_EQ(Count(html, "<title>"), Count(html, "</title>"));
-  EXPECT_EQ(Count(html, "<g "), Count(html, "</g>"));
-  EXPECT_EQ(Count(html, "<table>"), Count(html, "</table>"));
-  EXPECT_EQ(Count(html, "<tr"), Count(html, "</tr>"));
-  EXPECT_EQ(Count(html, "<section>"), Count(html, "</section>"));
+  EXPECT_EQ(CountOf(html, "</html>"), 1u);
+  EXPECT_LE(CountOf(html, "<svg"), 1u);
+  EXPECT_EQ(CountOf(html, "<svg"), CountOf(html, "</svg>"));
+  EXPECT_EQ(CountOf(html, "<text"), CountOf(html, "</text>"));
+  EXPECT_EQ(CountOf(html, "<title>"), CountOf(html, "</title>"));
+  EXPECT_EQ(CountOf(html, "<g "), CountOf(html, "</g>"));
+  EXPECT_EQ(CountOf(html, "<table>"), CountOf(html, "</table>"));
+  EXPECT_EQ(CountOf(html, "<tr"), CountOf(html, "</tr>"));
+  EXPECT_EQ(CountOf(html, "<section>"), CountOf(html, "</section>"));
 }
 
 // Where each event's label is drawn: (x, y), in the report's order.
@@ -228,17 +175,17 @@ TEST(DrillReportHtmlTest, AFullReportShowsEveryFigureTheBadgeAndEachCollection) 
   EXPECT_NE(html.find("<div class=\"value\">22 s</div>"), std::string::npos);   // RPO
   EXPECT_NE(html.find("<div class=\"value\">2.1 s</div>"), std::string::npos);  // restore
   EXPECT_NE(html.find("search 3.4 s\nwrite —"), std::string::npos);
-  EXPECT_EQ(Count(html, "<div class=\"value\">—</div>"), 3u);  // detection, promotion, lost markers
+  EXPECT_EQ(CountOf(html, "<div class=\"value\">—</div>"), 3u);  // detection, promotion, lost markers
   // One marker per event, coloured by phase; the RTO band spans 0 to 3.4 s.
-  EXPECT_EQ(Count(html, "<circle"), 5u);
-  EXPECT_EQ(Count(html, "fill=\"#2e7d32\""), 2u);  // the two recovery events
+  EXPECT_EQ(CountOf(html, "<circle"), 5u);
+  EXPECT_EQ(CountOf(html, "fill=\"#2e7d32\""), 2u);  // the two recovery events
   EXPECT_NE(html.find(">RTO 3.4 s</text>"), std::string::npos);
   // The collection's row: counts, targets, verdict.
   EXPECT_NE(html.find("<code>default.company_docs</code>"), std::string::npos);
   EXPECT_NE(html.find("<td class=\"num\">300</td><td class=\"num\">300</td>"), std::string::npos);
   EXPECT_NE(html.find("5 / 5"), std::string::npos);
   EXPECT_NE(html.find("critical · ≤ 1 h"), std::string::npos);
-  EXPECT_EQ(Count(html, "<span class=\"pill pass\">pass</span>"), 2u);
+  EXPECT_EQ(CountOf(html, "<span class=\"pill pass\">pass</span>"), 2u);
   EXPECT_NE(html.find("300 rows, as the backup recorded"), std::string::npos);
   EXPECT_NE(html.find("ark-20261206-230000"), std::string::npos);
   EXPECT_NE(html.find("2026-12-06T23:04:50Z"), std::string::npos);  // reached
@@ -267,7 +214,7 @@ TEST(DrillReportHtmlTest, AFailedDrillShowsItsErrorAndFailingVerdicts) {
   EXPECT_NE(html.find("<span class=\"pill unmeasured\">not-measured</span>"), std::string::npos);
   EXPECT_NE(html.find("<li>RPO 22 s exceeds the 10 s target</li>"), std::string::npos);
   EXPECT_NE(html.find("1 passed, 1 failed"), std::string::npos);
-  EXPECT_EQ(Count(html, "<tr class=\"failed\">"), 2u);  // the collection and the check
+  EXPECT_EQ(CountOf(html, "<tr class=\"failed\">"), 2u);  // the collection and the check
 }
 
 TEST(DrillReportHtmlTest, UserTextIsEscapedEverywhere) {
@@ -295,7 +242,7 @@ TEST(DrillReportHtmlTest, UserTextIsEscapedEverywhere) {
   EXPECT_EQ(html.find("<img"), std::string::npos);
   EXPECT_EQ(html.find(hostile), std::string::npos);
   EXPECT_EQ(html.find("style=\"x"), std::string::npos);
-  EXPECT_EQ(Count(html, "<circle"), 5u);
+  EXPECT_EQ(CountOf(html, "<circle"), 5u);
   ExpectSelfContained(html);
   ExpectWellFormed(html);
 }
@@ -320,7 +267,7 @@ TEST(DrillReportHtmlTest, AnEmptyObjectAndNonObjectsRenderWithoutThrowing) {
     EXPECT_NE(html.find("No timeline events were recorded."), std::string::npos);
     EXPECT_NE(html.find("No collections were recorded."), std::string::npos);
     EXPECT_NE(html.find("No checks were recorded."), std::string::npos);
-    EXPECT_EQ(Count(html, "<circle"), 0u);
+    EXPECT_EQ(CountOf(html, "<circle"), 0u);
     ExpectSelfContained(html);
     ExpectWellFormed(html);
   }
@@ -363,7 +310,7 @@ TEST(DrillReportHtmlTest, WrongTypedFieldsRenderWhatTheyCan) {
   EXPECT_NE(html.find("<code>c</code>"), std::string::npos);
   EXPECT_NE(html.find("<td>too slow</td>"), std::string::npos);  // one reason, not a list
   EXPECT_NE(html.find("<div class=\"value\">3</div>"), std::string::npos);  // lost markers, rounded
-  EXPECT_EQ(Count(html, "<circle"), 4u);  // the string entry is not an event
+  EXPECT_EQ(CountOf(html, "<circle"), 4u);  // the string entry is not an event
   EXPECT_NE(html.find("does not say what the drill recovered from"), std::string::npos);
   ExpectSelfContained(html);
   ExpectWellFormed(html);
@@ -402,12 +349,28 @@ TEST(DrillReportHtmlTest, AnyKeyOfAnyTypeRendersWithoutThrowing) {
   EXPECT_GT(paths.size(), 60u);
 }
 
+// What other pages embed (the dashboard) is exactly what the report draws.
+TEST(DrillReportHtmlTest, TheTimelineAloneIsThePagesSvgAndLegend) {
+  const std::string svg = RenderDrillTimelineSvg(FullReport());
+  EXPECT_EQ(svg.rfind("<svg class=\"timeline\"", 0), 0u);
+  EXPECT_EQ(CountOf(svg, "<circle"), 5u);
+  EXPECT_NE(svg.find("<ul class=\"legend\">"), std::string::npos);
+  EXPECT_NE(RenderDrillReportHtml(FullReport()).find(svg), std::string::npos);
+  // A summary with only the keys it reads will do.
+  const json summary = {{"timeline", FullReport()["timeline"]}, {"measured", {{"rtoMs", 3400}}}};
+  EXPECT_EQ(RenderDrillTimelineSvg(summary), svg);
+  for (const json& nothing : {json::object(), json(), json("x"), json{{"timeline", 3}}}) {
+    EXPECT_EQ(RenderDrillTimelineSvg(nothing), "") << nothing.dump();
+  }
+  ExpectSelfContained("<!DOCTYPE html><style>" + std::string(DrillPageCss()) + "</style>");
+}
+
 TEST(DrillReportHtmlTest, OneEventGetsOneMarkerOnAnAxis) {
   json report = FullReport();
   report["timeline"] = {Event("drill-started", "disaster", 0)};
   report["measured"]["rtoMs"] = nullptr;
   const std::string html = RenderDrillReportHtml(report);
-  EXPECT_EQ(Count(html, "<circle"), 1u);
+  EXPECT_EQ(CountOf(html, "<circle"), 1u);
   EXPECT_EQ(html.find("class=\"band\""), std::string::npos);
   EXPECT_NE(html.find(">1. drill-started</text>"), std::string::npos);
   EXPECT_NE(html.find("text-anchor=\"middle\">0</text>"), std::string::npos);
@@ -418,7 +381,7 @@ TEST(DrillReportHtmlTest, NoEventsButAnRtoStillDrawsTheBand) {
   json report = FullReport();
   report["timeline"] = json::array();
   const std::string html = RenderDrillReportHtml(report);
-  EXPECT_EQ(Count(html, "<circle"), 0u);
+  EXPECT_EQ(CountOf(html, "<circle"), 0u);
   EXPECT_NE(html.find(">RTO 3.4 s</text>"), std::string::npos);
   EXPECT_NE(html.find("No timeline events were recorded."), std::string::npos);
   ExpectWellFormed(html);
@@ -431,7 +394,7 @@ TEST(DrillReportHtmlTest, EventsAtTheSameInstantStackInsteadOfOverlapping) {
     report["timeline"].push_back(Event("step-" + std::to_string(i), "recovery", 0));
   }
   const std::string html = RenderDrillReportHtml(report);
-  EXPECT_EQ(Count(html, "<circle"), 12u);
+  EXPECT_EQ(CountOf(html, "<circle"), 12u);
   const auto positions = EventLabelPositions(html);
   ASSERT_EQ(positions.size(), 12u);
   std::set<double> rows;
@@ -450,7 +413,7 @@ TEST(DrillReportHtmlTest, FiftyEventsShareRowsWithoutOverlapping) {
         Event("event-number-" + std::to_string(i), phases[i % 8], i * 1300));
   }
   const std::string html = RenderDrillReportHtml(report);
-  EXPECT_EQ(Count(html, "<circle"), 50u);
+  EXPECT_EQ(CountOf(html, "<circle"), 50u);
   EXPECT_NE(html.find(">other</li>"), std::string::npos);  // "mystery" is grey, and in the legend
   const auto positions = EventLabelPositions(html);
   ASSERT_EQ(positions.size(), 50u);

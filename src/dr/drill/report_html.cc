@@ -1,4 +1,6 @@
 #include "dr/drill/report_html.h"
+
+#include "dr/drill/html_text.h"
 #include "dr/drill/tiers.h"
 
 #include <fmt/format.h>
@@ -16,162 +18,23 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kDash = "—";
-
-// ---------------------------------------------------------------------------
-// Reading the report. It may come from a failed drill or a newer writer, so
-// every read tolerates a missing key or a value of another type; json's own
-// value()/at()/operator[] would throw or assert instead.
-
-const json& Member(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  const auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
-const json& ArrayMember(const json& object, const char* key) {
-  static const json kEmpty = json::array();
-  const json& value = Member(object, key);
-  return value.is_array() ? value : kEmpty;
-}
-
-// A string as itself; another non-null value as its JSON text (a wrong type
-// is still worth showing); null or missing as "".
-std::string Text(const json& value) {
-  if (value.is_string()) return value.get_ref<const std::string&>();
-  if (value.is_null() || value.is_discarded()) return "";
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-std::string Text(const json& object, const char* key) { return Text(Member(object, key)); }
-
-std::optional<double> Number(const json& value) {
-  if (!value.is_number()) return std::nullopt;
-  const double number = value.get<double>();
-  if (!std::isfinite(number)) return std::nullopt;
-  return number;
-}
-std::optional<double> Number(const json& object, const char* key) {
-  return Number(Member(object, key));
-}
-
-std::optional<int64_t> Integer(const json& value) {
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-  if (value.is_number_unsigned()) {
-    const uint64_t number = value.get<uint64_t>();
-    return number > static_cast<uint64_t>(kMax) ? kMax : static_cast<int64_t>(number);
-  }
-  if (value.is_number_integer()) return value.get<int64_t>();
-  const std::optional<double> number = Number(value);
-  if (!number) return std::nullopt;
-  // Clamped first: llround of a double beyond int64 is unspecified.
-  return std::llround(std::clamp(*number, -9.2e18, 9.2e18));
-}
-std::optional<int64_t> Integer(const json& object, const char* key) {
-  return Integer(Member(object, key));
-}
-
-std::optional<bool> Bool(const json& object, const char* key) {
-  const json& value = Member(object, key);
-  if (!value.is_boolean()) return std::nullopt;
-  return value.get<bool>();
-}
-
-// ---------------------------------------------------------------------------
-// Text for HTML.
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not one
-// (overlong forms, surrogates and code points past U+10FFFF included).
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto lead = static_cast<unsigned char>(s[i]);
-  if (lead < 0x80) return 1;
-  size_t length = 0;
-  unsigned char second_low = 0x80, second_high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) second_low = 0xA0;
-    if (lead == 0xED) second_high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) second_low = 0x90;
-    if (lead == 0xF4) second_high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + length > s.size()) return 0;
-  for (size_t k = 1; k < length; ++k) {
-    const auto c = static_cast<unsigned char>(s[i + k]);
-    const unsigned char low = k == 1 ? second_low : 0x80;
-    const unsigned char high = k == 1 ? second_high : 0xBF;
-    if (c < low || c > high) return 0;
-  }
-  return length;
-}
-
-// What one ASCII byte becomes in HTML text and quoted attribute values.
-std::string_view EscapeAscii(const char& c) {
-  constexpr std::pair<char, std::string_view> kEntities[] = {
-      {'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'"', "&quot;"}, {'\'', "&#39;"}};
-  for (const auto& [plain, entity] : kEntities) {
-    if (c == plain) return entity;
-  }
-  const bool control = static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
-  if (control && c != '\t' && c != '\n' && c != '\r') return "\uFFFD";
-  return std::string_view(&c, 1);
-}
-
-// Escaped for HTML text and quoted attribute values alike. Invalid UTF-8 and
-// control characters become U+FFFD, so no string can break the page.
-std::string Escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
-  for (size_t i = 0; i < text.size();) {
-    const size_t length = Utf8SequenceLength(text, i);
-    if (length == 1) {
-      out += EscapeAscii(text[i]);
-    } else if (length == 0) {
-      out += "\uFFFD";
-    } else {
-      out.append(text, i, length);
-    }
-    i += std::max<size_t>(length, 1);
-  }
-  return out;
-}
-
-// Code points, counting each invalid byte as one (as Escape shows it).
-size_t CodePoints(std::string_view text) {
-  size_t count = 0;
-  for (size_t i = 0; i < text.size(); ++count) {
-    i += std::max<size_t>(1, Utf8SequenceLength(text, i));
-  }
-  return count;
-}
-
-// At most `limit` code points, the last one "…" when something was cut.
-std::string Truncate(std::string_view text, size_t limit) {
-  if (CodePoints(text) <= limit) return std::string(text);
-  size_t i = 0;
-  for (size_t kept = 0; kept + 1 < limit && i < text.size(); ++kept) {
-    i += std::max<size_t>(1, Utf8SequenceLength(text, i));
-  }
-  return std::string(text.substr(0, i)) + "…";
-}
+// Reading the report (it may come from a failed drill or a newer writer)
+// and escaping its text: dr/drill/html_text.h, shared with the dashboard.
+using html::ArrayMember;
+using html::Bool;
+using html::CodePoints;
+using html::Escape;
+using html::FormatCount;
+using html::Integer;
+using html::kDash;
+using html::Member;
+using html::Number;
+using html::Text;
+using html::Truncate;
 
 template <typename... Args>
 void Append(std::string& out, fmt::format_string<Args...> format, Args&&... args) {
   fmt::format_to(std::back_inserter(out), format, std::forward<Args>(args)...);
-}
-
-std::string FormatCount(std::optional<int64_t> count) {
-  if (!count) return std::string(kDash);
-  const uint64_t magnitude =
-      *count < 0 ? 0 - static_cast<uint64_t>(*count) : static_cast<uint64_t>(*count);
-  std::string digits = std::to_string(magnitude);
-  for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3) digits.insert(at, ",");
-  return *count < 0 ? "-" + digits : digits;
 }
 
 std::string Plural(size_t count, std::string_view noun) {
@@ -207,13 +70,7 @@ std::string_view PhaseColor(std::string_view phase) {
 
 bool KnownPhase(std::string_view phase) { return PhaseColor(phase) != kOtherPhaseColor; }
 
-std::string_view VerdictClass(std::string_view verdict) {
-  if (verdict == "pass") return "pass";
-  if (verdict == "fail") return "fail";
-  if (verdict == "no-target") return "none";
-  if (verdict == "not-measured") return "unmeasured";
-  return "other";
-}
+std::string_view VerdictClass(std::string_view verdict) { return DrillVerdictClass(verdict); }
 
 void AppendPill(std::string& out, std::string_view css_class, std::string_view text) {
   Append(out, "<span class=\"pill {}\">{}</span>", css_class, Escape(text));
@@ -638,18 +495,26 @@ void AppendEventTable(std::string& out, const std::vector<TimelineEvent>& events
   out += "</table>\n</details>\n";
 }
 
+// The SVG and its legend; nothing when there is nothing to draw (no events
+// and no RTO band). Returns whether it drew.
+bool AppendTimelineFigure(std::string& out, const std::vector<TimelineEvent>& events,
+                          const json& report) {
+  const std::optional<double> rto_ms = Number(Member(report, "measured"), "rtoMs");
+  const bool band = rto_ms && *rto_ms > 0;
+  if (events.empty() && !band) return false;
+  AppendTimelineSvg(out, events, rto_ms);
+  AppendLegend(out, events, band);
+  return true;
+}
+
 void AppendTimeline(std::string& out, const json& report) {
   const std::vector<TimelineEvent> events = ReadTimeline(report);
-  std::optional<double> rto_ms = Number(Member(report, "measured"), "rtoMs");
-  const bool band = rto_ms && *rto_ms > 0;
   Append(out, "<section>\n<h2>Timeline <span class=\"count\">{}</span></h2>\n",
          Plural(events.size(), "event"));
-  if (events.empty() && !band) {
+  if (!AppendTimelineFigure(out, events, report)) {
     out += "<p class=\"empty\">No timeline events were recorded.</p>\n</section>\n";
     return;
   }
-  AppendTimelineSvg(out, events, rto_ms);
-  AppendLegend(out, events, band);
   if (events.empty()) {
     out += "<p class=\"empty\">No timeline events were recorded.</p>\n";
   } else {
@@ -812,6 +677,26 @@ void AppendFooter(std::string& out, const json& report) {
 }
 
 }  // namespace
+
+std::string_view DrillPageCss() { return kStyle; }
+
+std::string_view DrillVerdictClass(std::string_view verdict) {
+  if (verdict == "pass") return "pass";
+  if (verdict == "fail") return "fail";
+  if (verdict == "no-target") return "none";
+  if (verdict == "not-measured") return "unmeasured";
+  return "other";
+}
+
+std::string RenderDrillTimelineSvg(const nlohmann::json& report) {
+  std::string out;
+  try {
+    AppendTimelineFigure(out, ReadTimeline(report), report);
+  } catch (const nlohmann::json::exception&) {
+    out.clear();  // as RenderDrillReportHtml: the readers are written not to throw
+  }
+  return out;
+}
 
 std::string FormatDrillDuration(std::optional<double> ms) {
   if (!ms || !std::isfinite(*ms)) return std::string(kDash);

@@ -14,12 +14,32 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace ark::dr {
 
 // The whole page for one report. Never throws on any JSON value (not even a
 // non-object); keys it does not know are ignored, as the format asks.
 std::string RenderDrillReportHtml(const nlohmann::json& report);
+
+// The report's timeline as the page draws it, for other pages to embed (the
+// dashboard shows the newest drill's): an inline <svg class="timeline"> with
+// one marker per event of `timeline`, coloured by phase, and the RTO band of
+// `measured.rtoMs`, followed by its legend (<ul class="legend">). Reads
+// `timeline`, `startedMicros` and `measured` only, so a summary holding those
+// will do. "" when there is nothing to draw (no events and no RTO). Every
+// string is escaped; never throws. Styled by DrillPageCss().
+std::string RenderDrillTimelineSvg(const nlohmann::json& report);
+
+// The report page's style sheet (figure cards, pills, tables, the timeline
+// and its legend): a page embedding RenderDrillTimelineSvg includes it in
+// its <style>, and looks like the report. No url(), no @import.
+std::string_view DrillPageCss();
+
+// The CSS class of a verdict's pill ("pass", "fail", "none" for no-target,
+// "unmeasured" for not-measured, "other" for anything else): always one of
+// these fixed words, never report text.
+std::string_view DrillVerdictClass(std::string_view verdict);
 
 // A span in milliseconds in the largest units that matter to a person:
 // "850 ms", "4.2 s", "22 s", "12 min 5 s", "1 h 12 min", "2 d 3 h";
