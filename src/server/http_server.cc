@@ -20,6 +20,26 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+// What a page answers without a credential: how to give one.
+constexpr std::string_view kPageUnauthenticated =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<title>Ark: authentication needed</title>\n</head>\n<body>\n"
+    "<h1>Authentication needed</h1>\n"
+    "<p>This page shows the server's administrative state and needs the admin token "
+    "(<code>auth.admin_token</code>; without one, a user credential). Open the address again "
+    "with <code>?token=TOKEN</code> added, or send <code>Authorization: Bearer TOKEN</code>.</p>\n"
+    "</body>\n</html>\n";
+
+// A regular expression matching `text` and nothing else.
+std::string RegexMatchingExactly(std::string_view text) {
+  std::string pattern;
+  for (char c : text) {
+    if (std::string_view(".^$|()[]{}*+?\\").find(c) != std::string_view::npos) pattern += '\\';
+    pattern += c;
+  }
+  return pattern;
+}
+
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -235,14 +255,19 @@ void HttpServer::Reply(httplib::Response& response, int http_status,
 
 Status HttpServer::Authenticate(const httplib::Request& request, bool admin,
                                 std::string* user) const {
-  const AuthConfig& auth = config_.auth;
-  if (!auth.enabled()) return Status::OK();
+  if (!config_.auth.enabled()) return Status::OK();
   std::string header = request.get_header_value("Authorization");
   const std::string kBearer = "Bearer ";
   if (header.compare(0, kBearer.size(), kBearer) != 0) {
     return Status::PermissionDenied("user hasn't authenticated");
   }
-  std::string credential = header.substr(kBearer.size());
+  return AuthenticateCredential(header.substr(kBearer.size()), admin, user);
+}
+
+Status HttpServer::AuthenticateCredential(const std::string& credential, bool admin,
+                                          std::string* user) const {
+  const AuthConfig& auth = config_.auth;
+  if (!auth.enabled()) return Status::OK();
   if (admin && !auth.admin_token.empty()) {
     if (ConstantTimeEquals(credential, auth.admin_token)) {
       *user = "admin";
@@ -383,6 +408,69 @@ void HttpServer::RegisterProbe(const std::string& path, ProbeHandler handler) {
   probes_.emplace_back(path, std::move(handler));
 }
 
+void HttpServer::RegisterPage(const std::string& path, PageHandler handler) {
+  pages_.push_back(PageRoute{path, std::move(handler)});
+}
+
+Status HttpServer::AuthenticatePage(const httplib::Request& request, PageRequest* page) const {
+  if (!config_.auth.enabled()) return Status::OK();
+  std::string user;
+  // The header when there is one (a wrong header is not rescued by the
+  // query), else ?token=.
+  if (request.has_header("Authorization")) return Authenticate(request, /*admin=*/true, &user);
+  if (!request.has_param("token")) return Status::PermissionDenied("user hasn't authenticated");
+  const std::string token = request.get_param_value("token");
+  ARK_RETURN_IF_ERROR(AuthenticateCredential(token, /*admin=*/true, &user));
+  page->credential_query = "token=" + httplib::detail::encode_query_param(token);
+  return Status::OK();
+}
+
+void HttpServer::DispatchPage(const PageRoute& route, const httplib::Request& request,
+                              httplib::Response& response) {
+  const auto start = std::chrono::steady_clock::now();
+  // Set on every answer, refusals included: nothing here is to be cached,
+  // leak its URL (and a ?token= in it) to another site, run a script, load
+  // anything or be framed.
+  response.set_header("Cache-Control", "no-store");
+  response.set_header("Referrer-Policy", "no-referrer");
+  response.set_header("X-Content-Type-Options", "nosniff");
+  response.set_header("Content-Security-Policy",
+                      "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                      "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  auto finish = [&](const PageReply& reply) {
+    response.status = reply.http_status;
+    response.set_content(reply.body, reply.content_type);
+    if (config_.access_log) {
+      spdlog::info("{} {} {} http={} {:.3f}ms", request.remote_addr, request.method, request.path,
+                   reply.http_status, SecondsSince(start) * 1e3);
+    }
+  };
+  PageRequest page{request.path, request.remote_addr, ""};
+  if (!AuthenticatePage(request, &page).ok()) {
+    response.set_header("WWW-Authenticate", "Bearer realm=\"ark\"");
+    return finish(PageReply{401, "text/html; charset=utf-8", std::string(kPageUnauthenticated)});
+  }
+  if (!routes_open_.load(std::memory_order_acquire)) {
+    response.set_header("Retry-After", "1");
+    return finish(PageReply{503, "text/plain; charset=utf-8", "service not ready\n"});
+  }
+  struct InFlight {
+    std::atomic<int>& n;
+    ~InFlight() { n.fetch_sub(1); }
+  } in_flight{in_flight_};
+  if (in_flight_.fetch_add(1) >= static_cast<int>(config_.limits.max_concurrent_requests)) {
+    response.set_header("Retry-After", "1");
+    return finish(PageReply{503, "text/plain; charset=utf-8",
+                            "rate limited: more than limits.max_concurrent_requests requests\n"});
+  }
+  try {
+    finish(route.handler(page));
+  } catch (const std::exception& e) {
+    spdlog::error("GET {}: {}", request.path, e.what());
+    finish(PageReply{500, "text/plain; charset=utf-8", "internal error (see the server log)\n"});
+  }
+}
+
 void HttpServer::InstallRoutes() {
   for (const auto& entry : probes_) {
     // A copy, not a structured binding: clang 14 cannot capture those.
@@ -391,6 +479,14 @@ void HttpServer::InstallRoutes() {
       ProbeReply r = probe(req);
       res.status = r.http_status;
       res.set_content(r.body.dump(), "application/json");
+    });
+  }
+  for (const PageRoute& page : pages_) {
+    // httplib matches a GET pattern as a regular expression over the whole path.
+    std::string pattern = RegexMatchingExactly(page.path);
+    if (!page.path.empty() && page.path.back() == '/') pattern += ".+";
+    http_->Get(pattern, [this, page](const httplib::Request& req, httplib::Response& res) {
+      DispatchPage(page, req, res);
     });
   }
   http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {

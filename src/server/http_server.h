@@ -1,5 +1,6 @@
 // HttpServer: the HTTP front door (Milvus REST v2 under /v2/vectordb, Ark's
-// admin API under /ark/v1, and /healthz /readyz /metrics).
+// admin API under /ark/v1, /healthz /readyz /metrics, and GET pages for
+// people such as the dashboard under /ui).
 //
 // It owns the transport concerns every route shares, so handlers only see a
 // parsed request and return data or a Status:
@@ -114,6 +115,32 @@ struct ProbeReply {
 };
 using ProbeHandler = std::function<ProbeReply(const httplib::Request&)>;
 
+// A GET page for a person's browser (the dashboard, `/ui`): HTML or any
+// other content type, not a JSON envelope. The admin credential applies when
+// authentication is configured (the admin token when set, else any
+// credential, as on /ark/v1/), taken from `Authorization: Bearer` or, since
+// a browser cannot add a header to a typed address, from `?token=` (the
+// header wins when both are sent). Refused: HTTP 401 with a short HTML page
+// saying how to authenticate. Every reply carries `Cache-Control: no-store`,
+// `Referrer-Policy: no-referrer` and a Content-Security-Policy that allows
+// inline styles and nothing else (no script, no fetch, no framing), so a
+// page that escaped something badly still runs nothing. Pages share the
+// max_concurrent_requests bound (HTTP 503 beyond it) and the access log
+// (the path only, never the query); they are not counted in /metrics.
+struct PageRequest {
+  std::string path;  // decoded, without the query: "/ui/drills/<id>/report.html"
+  std::string remote;
+  // "token=<url-encoded credential>" when the credential came in the query,
+  // else "": the page adds it to its own links so that they authenticate too.
+  std::string credential_query;
+};
+struct PageReply {
+  int http_status = 200;
+  std::string content_type = "text/html; charset=utf-8";
+  std::string body;
+};
+using PageHandler = std::function<PageReply(const PageRequest&)>;
+
 // Parses a non-empty raw body for one route. Returns nullptr to leave the
 // body to the generic nlohmann parse (invalid JSON, not an object, anything
 // it does not handle). Otherwise it must set `*body` to a JSON object holding
@@ -148,6 +175,10 @@ class HttpServer {
   void RegisterRaw(const std::string& route, bool get, RawHandler handler);
   // `path` exactly ("/primary"); before Bind().
   void RegisterProbe(const std::string& path, ProbeHandler handler);
+  // A GET page (PageRequest above): `path` exactly ("/ui"), or every path
+  // below it when it ends with '/' ("/ui/drills/"). Before Bind(); not under
+  // /v2/ or /ark/.
+  void RegisterPage(const std::string& path, PageHandler handler);
   // Overrides how an internal Status maps to a Milvus error for one route.
   void SetErrorMapper(std::function<ApiError(const std::string& route, const Status&)> mapper);
 
@@ -188,6 +219,14 @@ class HttpServer {
     bool get = false;
     RawHandler handler;
   };
+  struct PageRoute {
+    std::string path;
+    PageHandler handler;
+  };
+  void DispatchPage(const PageRoute& route, const httplib::Request& request, httplib::Response& response);
+  // The admin rule for a page, from the header or ?token= (then noted in
+  // page->credential_query).
+  Status AuthenticatePage(const httplib::Request& request, PageRequest* page) const;
   void DispatchRaw(const RawRoute& route, const httplib::Request& request, const std::string& body,
                    httplib::Response& response);
   Status AuthenticateReplication(const httplib::Request& request) const;
@@ -195,6 +234,8 @@ class HttpServer {
   void Dispatch(const std::string& route, bool admin, const Route& handler,
                 const httplib::Request& request, const std::string& request_body, httplib::Response& response);
   Status Authenticate(const httplib::Request& request, bool admin, std::string* user) const;
+  // The credential alone (what follows "Bearer "), by the same rules.
+  Status AuthenticateCredential(const std::string& credential, bool admin, std::string* user) const;
   void Reply(httplib::Response& response, int http_status, const nlohmann::json& body) const;
 
   ServerConfig config_;
@@ -204,6 +245,7 @@ class HttpServer {
   std::map<std::string, Route> admin_routes_;
   std::vector<RawRoute> raw_routes_;
   std::vector<std::pair<std::string, ProbeHandler>> probes_;
+  std::vector<PageRoute> pages_;
   bool fast_parsing_ = true;  // set before Serve()
   std::function<ApiError(const std::string&, const Status&)> error_mapper_;
   std::atomic<int> in_flight_{0};
