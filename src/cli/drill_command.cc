@@ -3,6 +3,7 @@
 // (docs/formats/drill-report.md); the exit code is 0 only if the drill passed.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "dr/drill/drill_report.h"
 #include "dr/drill/failover_drill.h"
 #include "dr/drill/restore_check.h"
+#include "dr/drill/site_loss.h"
 #include "dr/drill/tiers.h"
 #include "dr/repository/repository_open.h"
 #include "storage/env.h"
@@ -22,7 +24,7 @@
 namespace ark::cli {
 namespace {
 
-constexpr const char* kScenarios = "restore-check, primary-crash, switchover";
+constexpr const char* kScenarios = "restore-check, site-loss, primary-crash, switchover";
 
 struct DrillArgs {
   std::string scenario;
@@ -83,6 +85,11 @@ void PrintSummary(const nlohmann::json& j, const std::string& dir) {
 
 Status Finish(const DrillArgs& a, const dr::DrillReport& report, const Status& outcome);
 
+std::string AdminToken(const DrillArgs& a) {
+  const char* env = std::getenv("ARK_ADMIN_TOKEN");
+  return a.admin_token.empty() && env != nullptr ? env : a.admin_token;
+}
+
 Status RunFailoverScenario(const DrillArgs& a) {
   if (a.endpoints.size() < 2) {
     return Status::InvalidArgument(fmt::format("{} needs the cluster's servers: --endpoint URL at least twice", a.scenario));
@@ -102,7 +109,7 @@ Status RunFailoverScenario(const DrillArgs& a) {
   o.to = a.to;
   ARK_ASSIGN_OR_RETURN(o.ark_binary, SelfPath());
   o.token = a.token;
-  o.admin_token = a.admin_token.empty() && std::getenv("ARK_ADMIN_TOKEN") ? std::getenv("ARK_ADMIN_TOKEN") : a.admin_token;
+  o.admin_token = AdminToken(a);
   o.warmup_markers = a.warmup_markers;
   o.quiesce = a.quiesce;
   o.timeout_ms = a.timeout_ms;
@@ -112,13 +119,26 @@ Status RunFailoverScenario(const DrillArgs& a) {
 }
 
 Status Run(const DrillArgs& a) {
-  if (a.scenario != "restore-check" && a.scenario != "primary-crash" && a.scenario != "switchover") {
+  if (a.scenario != "restore-check" && a.scenario != "site-loss" && a.scenario != "primary-crash" &&
+      a.scenario != "switchover") {
     return Status::InvalidArgument(fmt::format("unknown drill scenario '{}': one of {}", a.scenario, kScenarios));
   }
   if (a.samples < 1 || a.samples > 1000) return Status::InvalidArgument(fmt::format("--samples {} must be 1..1000", a.samples));
   spdlog::set_level(a.json ? spdlog::level::err : spdlog::level::warn);
-  if (a.scenario != "restore-check") return RunFailoverScenario(a);
-  if (a.repo.empty()) return Status::InvalidArgument("restore-check needs --repo: the backup repository to recover from");
+  if (a.scenario == "primary-crash" || a.scenario == "switchover") return RunFailoverScenario(a);
+  if (a.repo.empty()) {
+    return Status::InvalidArgument(fmt::format("{} needs --repo: the backup repository to recover from", a.scenario));
+  }
+  if (a.scenario == "site-loss") {
+    if (a.endpoints.empty()) return Status::InvalidArgument("site-loss needs --endpoint: the primary's URL");
+    if (a.kill_cmd.empty()) {
+      return Status::InvalidArgument("site-loss needs --kill-cmd: the command that kills the primary (and may destroy "
+                                     "its data directory); $ARK_DRILL_PRIMARY holds its URL");
+    }
+    if (a.to_latest || !a.backup.empty()) {
+      return Status::InvalidArgument("site-loss always recovers to the end of the archive: no --to-latest or --backup");
+    }
+  }
   Env* env = Env::Default();
   ARK_ASSIGN_OR_RETURN(dr::EncryptionKey key, dr::KeyFromOptions(env, a.key_file, a.passphrase_file));
   ARK_ASSIGN_OR_RETURN(auto opened, dr::OpenRepositoryUrl(env, a.repo, key, /*create=*/false));
@@ -132,6 +152,17 @@ Status Run(const DrillArgs& a) {
   ARK_ASSIGN_OR_RETURN(o.ark_binary, SelfPath());
   o.samples = a.samples;
   o.parallelism = a.parallel;
+  if (a.scenario == "site-loss") {
+    dr::SiteLossOptions so;
+    so.endpoints = a.endpoints;
+    so.kill_command = a.kill_cmd;
+    so.restore = o;
+    so.token = a.token;
+    so.admin_token = AdminToken(a);
+    so.warmup_markers = a.warmup_markers;
+    so.timeout_ms = std::max<uint64_t>(a.timeout_ms, 1000);
+    return Finish(a, report, dr::RunSiteLoss(env, opened.repo.get(), so, &report));
+  }
   Status outcome = dr::RunRestoreCheck(env, opened.repo.get(), o, &report);
   return Finish(a, report, outcome);
 }
@@ -158,7 +189,7 @@ ARK_CLI_COMMAND(drill) {
   auto* cmd = app.add_subcommand("drill", "Disaster-recovery drills that measure RTO and RPO (docs/drills.md)");
   cmd->require_subcommand(1);
   auto a = std::make_shared<DrillArgs>();
-  auto* run = cmd->add_subcommand("run", "Run a drill: restore-check, primary-crash or switchover (docs/drills.md)");
+  auto* run = cmd->add_subcommand("run", "Run a drill: restore-check, site-loss, primary-crash or switchover (docs/drills.md)");
   run->add_option("scenario", a->scenario, kScenarios)->required();
   run->add_option("--repo", a->repo, "Backup repository: a directory, file:///path or s3://bucket/prefix?endpoint=...");
   run->add_option("--key-file", a->key_file, "Encryption key: 32 raw bytes or 64 hex characters");
@@ -171,9 +202,10 @@ ARK_CLI_COMMAND(drill) {
   run->add_option("--samples", a->samples, "Sample searches per collection (default 5)");
   run->add_option("--parallel", a->parallel, "Concurrent downloads")->check(CLI::Range(1, 64));
   run->add_flag("--json", a->json, "Print the report as JSON");
-  run->add_option("--endpoint", a->endpoints, "primary-crash, switchover: a server of the cluster (repeat for each)");
+  run->add_option("--endpoint", a->endpoints, "primary-crash, switchover, site-loss: a server of the cluster (repeat for each)");
   run->add_option("--monitor", a->monitor, "primary-crash: the ark monitor's URL (its timeline gives detection and promotion)");
-  run->add_option("--kill-cmd", a->kill_cmd, "primary-crash: shell command that kills the primary ($ARK_DRILL_PRIMARY = its URL)");
+  run->add_option("--kill-cmd", a->kill_cmd,
+                  "primary-crash, site-loss: shell command that kills the primary ($ARK_DRILL_PRIMARY = its URL)");
   run->add_option("--to", a->to, "switchover: the standby to promote (default: the other endpoint)");
   run->add_option("--token", a->token, "Milvus API credential of the servers");
   run->add_option("--admin-token", a->admin_token, "Admin credential of the servers and monitor (or set ARK_ADMIN_TOKEN)");

@@ -199,3 +199,45 @@ test('restore-check: bad input and a corrupted repository fail with a report tha
   // The source still serves its rows.
   assert.equal((await call(ep, 'collections/get_stats', { collectionName: 'c' })).rowCount, 40);
 });
+
+test('site-loss: the primary and its data directory are destroyed; a fresh instance recovers from backup + archive', async (t) => {
+  const dir = tempDir('drill-site');
+  const repo = path.join(dir, 'repo');
+  const reports = path.join(dir, 'reports');
+  const server = await startServe('drill-site-source', { yaml: `archive:\n  repo: ${repo}\n  interval_seconds: 0.2\n` });
+  t.after(async () => {
+    await server.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const ep = server.endpoint;
+  await call(ep, 'databases/alter', { dbName: 'default', properties: { 'ark.dr.rto_tier': 'critical', 'ark.dr.rpo_tier': 'very-low' } });
+  await call(ep, 'collections/create', { collectionName: 'company_docs', dimension: DIM, metricType: 'L2' });
+  await call(ep, 'entities/insert', { collectionName: 'company_docs', data: Array.from({ length: 80 }, (_, i) => ({ id: i, vector: vec(i) })) });
+  await runArkOk(['backup', 'create', '--server', ep, '--repo', repo, '-n', 'base', '-q']);
+  // After the backup: only the archive carries these.
+  await call(ep, 'entities/insert', { collectionName: 'company_docs', data: Array.from({ length: 20 }, (_, i) => ({ id: 100 + i, vector: vec(100 + i) })) });
+
+  const r = await runArk(['drill', 'run', 'site-loss', '--repo', repo, '--endpoint', ep, '--report-dir', reports, '--json',
+    '--kill-cmd', `kill -9 ${server.pid} && rm -rf '${server.dataDir}'`, '--warmup-markers', '30']);
+  const rep = JSON.parse(r.stdout.toString());
+  assert.equal(r.status, 0, `${r.stderr}\n${JSON.stringify(rep.checks)}\n${rep.error}`);
+  assert.equal(rep.passed, true);
+  assert.ok(!fs.existsSync(server.dataDir), 'the kill command destroyed the data directory');
+  assert.equal(rep.source.pointInTime, 'latest');
+  assert.equal(rep.source.backup, 'base');
+  const docs = rep.collections.find((c) => c.name === 'company_docs');
+  assert.equal(docs.rows, 100, 'the rows written after the backup came back from the archive');
+  assert.deepEqual([docs.verdict.rto, docs.verdict.rpo], ['pass', 'pass']);
+  // Lost markers are only the newest ones (not yet archived at the kill), and few at a 0.2 s interval.
+  const m = rep.measured;
+  assert.equal(m.lostMarkers, rep.probe.lostIds.length);
+  assert.ok(m.rpoMs < 5000, JSON.stringify(m));
+  assert.ok(rep.probe.acknowledged >= 30 + 20);
+  assert.ok(m.restoreMs < m.rtoMs, JSON.stringify(m));
+  const names = rep.timeline.map((e) => e.event);
+  for (const n of ['probe-started', 'site-lost', 'source-chosen', 'restored', 'instance-ready', 'first-write', 'verified', 'torn-down']) {
+    assert.ok(names.includes(n), `${n} missing from ${names}`);
+  }
+  assert.deepEqual(fs.readdirSync(reports), [rep.id], 'the fresh instance directory is removed');
+  t.diagnostic(`site-loss: RTO ${m.rtoMs} ms (restore ${m.restoreMs} ms), RPO ${m.rpoMs} ms, ${m.lostMarkers} marker(s) lost`);
+});

@@ -1,9 +1,20 @@
 #include "dr/drill/drill_api.h"
 
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "dr/drill/probe.h"
 #include "dr/failover/http_json.h"
+
+extern char** environ;
 
 namespace ark::dr {
 
@@ -74,6 +85,70 @@ Status JudgeCollections(const std::string& url, std::optional<uint64_t> rto_ms, 
       }
       report->AddCollection(std::move(c));
     }
+  }
+  return Status::OK();
+}
+
+bool WaitFor(Env* env, uint64_t timeout_ms, const std::function<bool()>& done) {
+  const uint64_t deadline = env->NowMicros() + timeout_ms * 1000;
+  while (!done()) {
+    if (env->NowMicros() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+Result<std::string> FindPrimary(const std::vector<std::string>& endpoints, const std::string& admin_token) {
+  std::vector<std::string> primaries;
+  std::string seen;
+  for (const auto& e : endpoints) {
+    auto st = AdminApi(e, "replication/status", nlohmann::json::object(), admin_token, 3000);
+    if (!st.ok()) {
+      seen += fmt::format(" {}: {};", e, st.status().message());
+      continue;
+    }
+    const std::string role = (*st)["role"].is_string() ? (*st)["role"].get<std::string>() : "?";
+    bool fenced = false;
+    if ((*st)["lease"].is_object() && (*st)["lease"]["state"].is_string()) {
+      fenced = (*st)["lease"]["state"] != "held";
+    }
+    seen += fmt::format(" {}: {}{};", e, role, fenced ? " (without its lease)" : "");
+    if (role == "primary" && !fenced) primaries.push_back(e);
+  }
+  if (primaries.size() != 1) {
+    return Status::FailedPrecondition(
+        fmt::format("a drill needs exactly one primary among the endpoints, found {}:{}", primaries.size(), seen));
+  }
+  return primaries[0];
+}
+
+Status RunShell(Env* env, const std::string& command, const std::string& primary, uint64_t timeout_ms) {
+  std::vector<std::string> envs;
+  for (char** e = environ; *e != nullptr; ++e) envs.emplace_back(*e);
+  envs.push_back("ARK_DRILL_PRIMARY=" + primary);
+  std::vector<char*> envp;
+  for (auto& e : envs) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string sh = "/bin/sh", dash_c = "-c", cmd = command;
+  char* argv[] = {sh.data(), dash_c.data(), cmd.data(), nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, 2, 1);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return Status::IOError(fmt::format("cannot run the kill command: {}", strerror(rc)));
+  int wstatus = 0;
+  bool exited = WaitFor(env, timeout_ms, [&] { return waitpid(pid, &wstatus, WNOHANG) == pid; });
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &wstatus, 0);
+    return Status::TimedOut(fmt::format("the kill command '{}' ran past {} ms", command, timeout_ms));
+  }
+  if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+    return Status::Internal(fmt::format("the kill command '{}' failed ({})", command,
+                                        WIFEXITED(wstatus) ? fmt::format("exit {}", WEXITSTATUS(wstatus))
+                                                           : fmt::format("signal {}", WTERMSIG(wstatus))));
   }
   return Status::OK();
 }

@@ -7,13 +7,16 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "dr/drill/drill_report.h"
 #include "dr/drill/tiers.h"
+#include "storage/env.h"
 
 namespace ark::dr {
 
@@ -35,5 +38,18 @@ std::map<std::string, DrTargets> ReadTargets(const std::string& url, const std::
 // verdict of the measured figures (nullopt: not measured).
 Status JudgeCollections(const std::string& url, std::optional<uint64_t> rto_ms, std::optional<uint64_t> rpo_ms,
                         DrillReport* report, const std::string& token = "");
+
+// Polls `done` every 20 ms until it holds or timeout_ms passes (a drill
+// watches other processes: there is nothing to wait on but their answers).
+bool WaitFor(Env* env, uint64_t timeout_ms, const std::function<bool()>& done);
+
+// The one endpoint that is a primary holding its lease (or has none);
+// FailedPrecondition listing every endpoint's role otherwise.
+Result<std::string> FindPrimary(const std::vector<std::string>& endpoints, const std::string& admin_token);
+
+// Runs `command` with /bin/sh -c, $ARK_DRILL_PRIMARY set to `primary`; its
+// output goes to stderr (stdout may carry the report's JSON). It must exit 0
+// within timeout_ms.
+Status RunShell(Env* env, const std::string& command, const std::string& primary, uint64_t timeout_ms);
 
 }  // namespace ark::dr

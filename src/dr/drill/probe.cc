@@ -52,6 +52,11 @@ void Probe::Start() {
   searcher_ = std::thread([this] { SearchLoop(); });
 }
 
+void Probe::AddEndpoint(const std::string& url) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.endpoints.push_back(url);
+}
+
 void Probe::Pause() { paused_ = true; }
 void Probe::Resume() { paused_ = false; }
 

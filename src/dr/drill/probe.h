@@ -58,6 +58,8 @@ class Probe {
   // index, loaded). Markers continue from `first_id`.
   Status Prepare(const std::string& primary, uint64_t first_id = 1);
   void Start();
+  // A server the client may also write to from now on (a recovered instance).
+  void AddEndpoint(const std::string& url);
   // Stops writing (the searcher goes on) / writes again.
   void Pause();
   void Resume();

@@ -18,11 +18,6 @@
 namespace ark::dr {
 namespace {
 
-// What the drill verifies per collection, from the restore.
-struct Expected {
-  std::string database, name;
-  uint64_t rows = 0;
-};
 
 Result<nlohmann::json> Api(const std::string& url, const std::string& route, nlohmann::json body) {
   return MilvusApi(url, route, body);
@@ -30,7 +25,7 @@ Result<nlohmann::json> Api(const std::string& url, const std::string& route, nlo
 
 // Verifies one collection on the scratch server; fills `c` and the report's
 // checks. Returns whether its sample searches were correct.
-bool VerifyCollection(const std::string& url, const Expected& e, int samples, DrillReport* report, nlohmann::json* c) {
+bool VerifyCollection(const std::string& url, const RecoveredCollection& e, int samples, DrillReport* report, nlohmann::json* c) {
   const std::string full = e.database + "." + e.name;
   const nlohmann::json where = {{"dbName", e.database}, {"collectionName", e.name}};
   auto stats = Api(url, "collections/get_stats", where);
@@ -119,6 +114,93 @@ bool VerifyCollection(const std::string& url, const Expected& e, int samples, Dr
 
 }  // namespace
 
+Result<Recovery> RecoverInto(Env* env, Repository* repo, const RestoreCheckOptions& options,
+                             const std::string& data_dir, DrillReport* report) {
+  // 1. What to recover from.
+  ARK_ASSIGN_OR_RETURN(auto backups, ListBackups(repo));
+  if (backups.empty()) return Status::NotFound(fmt::format("no backup in {}", options.repo_description));
+  ARK_ASSIGN_OR_RETURN(auto index, ArchiveIndex::Load(repo));
+  if (options.to_latest && index.empty()) {
+    return Status::FailedPrecondition(
+        fmt::format("--to-latest needs a WAL archive, and {} has none (docs/archive.md)", options.repo_description));
+  }
+  std::string name = options.backup;
+  if (name.empty()) {
+    name = std::max_element(backups.begin(), backups.end(), [](const BackupManifest& a, const BackupManifest& b) {
+             return a.position_micros < b.position_micros;
+           })->name;
+  }
+  ARK_ASSIGN_OR_RETURN(BackupManifest bm, LoadBackup(repo, name));
+  nlohmann::json source = {{"repo", options.repo_description}, {"backup", bm.name},
+                           {"backupPosition", bm.position.ToString()}, {"backupTimeMicros", bm.position_micros},
+                           {"pointInTime", options.to_latest ? "latest" : ""}};
+  report->SetSource(source);
+  report->Event("source-chosen", "recovery",
+                fmt::format("backup {} (cut at {}){}", bm.name, bm.position.ToString(),
+                            options.to_latest ? ", then the archived WAL to its end" : ""));
+
+  // 2. Restore.
+  const uint64_t restore_start = report->ElapsedMs();
+  std::vector<RecoveredCollection> expected;
+  uint64_t recovered_until = bm.position_micros;
+  if (options.to_latest || !index.empty()) {
+    // With an archive, a restore records the epoch it writes in (the
+    // point-in-time path), as `ark restore` does.
+    PitrOptions p;
+    p.target.kind = options.to_latest ? PitrTarget::Kind::kLatest : PitrTarget::Kind::kPosition;
+    p.target.position = bm.position;
+    p.backup = options.to_latest ? options.backup : bm.name;
+    p.target_dir = data_dir;
+    p.parallelism = options.parallelism;
+    ARK_ASSIGN_OR_RETURN(PitrReport r, RestoreToPointInTime(env, repo, p));
+    for (const auto& c : r.restore.collections) expected.push_back({c.database, c.name, c.live_rows});
+    recovered_until = std::max(recovered_until, r.reached_micros);
+    source["backup"] = r.backup;
+    source["reachedPosition"] = r.reached.ToString();
+    source["reachedTimeMicros"] = r.reached_micros;
+    report->SetSource(source);
+    report->Event("restored", "recovery",
+                  fmt::format("backup {} + {} archived records, to {}: {} files, {} bytes", r.backup,
+                              r.archived_records, r.reached.ToString(), r.restore.files, r.restore.bytes));
+  } else {
+    RestoreOptions o;
+    o.name = bm.name;
+    o.target_dir = data_dir;
+    o.parallelism = options.parallelism;
+    ARK_ASSIGN_OR_RETURN(RestoreReport r, RestoreBackup(env, repo, o));
+    for (const auto& c : r.collections) expected.push_back({c.database, c.name, c.live_rows});
+    report->Event("restored", "recovery", fmt::format("backup {}: {} files, {} bytes", bm.name, r.files, r.bytes));
+  }
+  report->Measure("restoreMs", report->ElapsedMs() - restore_start);
+  // The restore checked every blob's hash and the rows at open; the rows
+  // served are checked against the source's record: the backup's for a
+  // plain restore, the replayed database's for a point in time.
+  if (options.to_latest || !index.empty()) {
+    // (expected already holds the replayed counts)
+  } else {
+    for (auto& e : expected) {
+      for (const auto& bc : bm.collections) {
+        if (e.database == bc.database && e.name == bc.name) e.rows = bc.rows;
+      }
+    }
+  }
+  return Recovery{std::move(expected), recovered_until};
+}
+
+Status StartScratchServer(const RestoreCheckOptions& options, const std::string& data_dir, ScratchServer* server,
+                          DrillReport* report) {
+  ScratchServerOptions so;
+  so.ark_binary = options.ark_binary;
+  so.data_dir = data_dir;
+  so.log_file = JoinPath(options.work_dir, "serve.log");
+  so.extra_args = {"--log-level", "warn"};
+  ARK_RETURN_IF_ERROR(server->Start(so));
+  report->Event("instance-started", "recovery", fmt::format("ark serve on {} (pid {})", server->url(), server->pid()));
+  ARK_RETURN_IF_ERROR(server->WaitReady(options.ready_timeout_ms));
+  report->Event("instance-ready", "recovery", fmt::format("{}/readyz answers 200", server->url()));
+  return Status::OK();
+}
+
 Status RunRestoreCheck(Env* env, Repository* repo, const RestoreCheckOptions& options, DrillReport* report) {
   report->Event("drill-started", "disaster",
                 fmt::format("restore-check of {}: the site is taken as lost now; recovering into the scratch directory {}",
@@ -130,88 +212,15 @@ Status RunRestoreCheck(Env* env, Repository* repo, const RestoreCheckOptions& op
   const std::string data_dir = JoinPath(options.work_dir, "data");
   ScratchServer server(env);
   auto run = [&]() -> Status {
-    // 1. What to recover from.
-    ARK_ASSIGN_OR_RETURN(auto backups, ListBackups(repo));
-    if (backups.empty()) return Status::NotFound(fmt::format("no backup in {}", options.repo_description));
-    ARK_ASSIGN_OR_RETURN(auto index, ArchiveIndex::Load(repo));
-    if (options.to_latest && index.empty()) {
-      return Status::FailedPrecondition(
-          fmt::format("--to-latest needs a WAL archive, and {} has none (archive: docs/archiving.md)", options.repo_description));
-    }
-    std::string name = options.backup;
-    if (name.empty()) {
-      name = std::max_element(backups.begin(), backups.end(), [](const BackupManifest& a, const BackupManifest& b) {
-               return a.position_micros < b.position_micros;
-             })->name;
-    }
-    ARK_ASSIGN_OR_RETURN(BackupManifest bm, LoadBackup(repo, name));
-    nlohmann::json source = {{"repo", options.repo_description}, {"backup", bm.name},
-                             {"backupPosition", bm.position.ToString()}, {"backupTimeMicros", bm.position_micros},
-                             {"pointInTime", options.to_latest ? "latest" : ""}};
-    report->SetSource(source);
-    report->Event("source-chosen", "recovery",
-                  fmt::format("backup {} (cut at {}){}", bm.name, bm.position.ToString(),
-                              options.to_latest ? ", then the archived WAL to its end" : ""));
-
-    // 2. Restore.
-    const uint64_t restore_start = report->ElapsedMs();
-    std::vector<Expected> expected;
-    uint64_t recovered_until = bm.position_micros;
-    if (options.to_latest || !index.empty()) {
-      // With an archive, a restore records the epoch it writes in (the
-      // point-in-time path), as `ark restore` does.
-      PitrOptions p;
-      p.target.kind = options.to_latest ? PitrTarget::Kind::kLatest : PitrTarget::Kind::kPosition;
-      p.target.position = bm.position;
-      p.backup = options.to_latest ? options.backup : bm.name;
-      p.target_dir = data_dir;
-      p.parallelism = options.parallelism;
-      ARK_ASSIGN_OR_RETURN(PitrReport r, RestoreToPointInTime(env, repo, p));
-      for (const auto& c : r.restore.collections) expected.push_back({c.database, c.name, c.live_rows});
-      recovered_until = std::max(recovered_until, r.reached_micros);
-      source["backup"] = r.backup;
-      source["reachedPosition"] = r.reached.ToString();
-      source["reachedTimeMicros"] = r.reached_micros;
-      report->SetSource(source);
-      report->Event("restored", "recovery",
-                    fmt::format("backup {} + {} archived records, to {}: {} files, {} bytes", r.backup,
-                                r.archived_records, r.reached.ToString(), r.restore.files, r.restore.bytes));
-    } else {
-      RestoreOptions o;
-      o.name = bm.name;
-      o.target_dir = data_dir;
-      o.parallelism = options.parallelism;
-      ARK_ASSIGN_OR_RETURN(RestoreReport r, RestoreBackup(env, repo, o));
-      for (const auto& c : r.collections) expected.push_back({c.database, c.name, c.live_rows});
-      report->Event("restored", "recovery", fmt::format("backup {}: {} files, {} bytes", bm.name, r.files, r.bytes));
-    }
-    report->Measure("restoreMs", report->ElapsedMs() - restore_start);
-    // The restore checked every blob's hash and the rows at open; the rows
-    // served are checked against the source's record: the backup's for a
-    // plain restore, the replayed database's for a point in time.
-    if (options.to_latest || !index.empty()) {
-      // (expected already holds the replayed counts)
-    } else {
-      for (auto& e : expected) {
-        for (const auto& bc : bm.collections) {
-          if (e.database == bc.database && e.name == bc.name) e.rows = bc.rows;
-        }
-      }
-    }
+    ARK_ASSIGN_OR_RETURN(Recovery recovery, RecoverInto(env, repo, options, data_dir, report));
+    std::vector<RecoveredCollection>& expected = recovery.expected;
+    const uint64_t recovered_until = recovery.recovered_until_micros;
     const uint64_t rpo_ms = report->started_micros() > recovered_until
                                 ? (report->started_micros() - recovered_until) / 1000 : 0;
     report->Measure("rpoMs", rpo_ms);
 
     // 3. A real server on the restored data.
-    ScratchServerOptions so;
-    so.ark_binary = options.ark_binary;
-    so.data_dir = data_dir;
-    so.log_file = JoinPath(options.work_dir, "serve.log");
-    so.extra_args = {"--log-level", "warn"};
-    ARK_RETURN_IF_ERROR(server.Start(so));
-    report->Event("instance-started", "recovery", fmt::format("ark serve on {} (pid {})", server.url(), server.pid()));
-    ARK_RETURN_IF_ERROR(server.WaitReady(options.ready_timeout_ms));
-    report->Event("instance-ready", "recovery", fmt::format("{}/readyz answers 200", server.url()));
+    ARK_RETURN_IF_ERROR(StartScratchServer(options, data_dir, &server, report));
 
     // 4. Verify every collection; the service counts as restored when all
     // of them answer correct searches.

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "dr/drill/drill_report.h"
@@ -31,6 +32,28 @@ struct RestoreCheckOptions {
   int parallelism = 4;
   uint64_t ready_timeout_ms = 30 * 60 * 1000;
 };
+
+// The restore steps, shared with site-loss. What a recovery restored: each
+// collection with the rows the source recorded (the backup's count, or the
+// replayed database's for a point in time), and the time of the last
+// record recovered.
+struct RecoveredCollection {
+  std::string database, name;
+  uint64_t rows = 0;
+};
+struct Recovery {
+  std::vector<RecoveredCollection> expected;
+  uint64_t recovered_until_micros = 0;
+};
+// Picks the backup (options.backup or the newest), restores it (to the end
+// of the archive with options.to_latest) into data_dir; events, source and
+// restoreMs go into the report.
+Result<Recovery> RecoverInto(Env* env, Repository* repo, const RestoreCheckOptions& options,
+                             const std::string& data_dir, DrillReport* report);
+// Starts `ark serve` on data_dir (log in options.work_dir) and waits until ready.
+class ScratchServer;
+Status StartScratchServer(const RestoreCheckOptions& options, const std::string& data_dir, ScratchServer* server,
+                          DrillReport* report);
 
 // Runs the drill, recording everything in `report`. A failed step is recorded
 // (report->Fail) and ends the drill; the scratch instance is torn down either
