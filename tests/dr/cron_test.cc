@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <limits>
@@ -213,6 +214,100 @@ TEST(CronTest, RejectedExpressionsTable) {
     EXPECT_NE(parsed.status().message().find(c.message_part), std::string::npos)
         << "message: " << parsed.status().message();
   }
+}
+
+// ---- MaxGapSeconds ----------------------------------------------------------
+
+constexpr int64_t kMinute = 60;
+constexpr int64_t kHour = 3600;
+constexpr int64_t kDay = 86400;
+
+struct GapCase {
+  const char* expr;
+  const char* from;
+  int64_t expected_gap;
+};
+
+// Worked out from a calendar; MaxGapMatchesAWalkOfEveryFireTime checks the
+// same schedules (and more) against a plain walk of NextAfter.
+const GapCase kGapCases[] = {
+    {"* * * * *", "2026-01-01 00:00", kMinute},
+    {"*/15 * * * *", "2026-01-01 00:07", 15 * kMinute},
+    {"0 2 * * *", "2026-03-15 12:00", kDay},
+    {"@hourly", "2026-03-15 12:00", kHour},
+    {"0 */6 * * *", "2026-03-15 12:00", 6 * kHour},
+    // Office hours: 17:00 to the next day's 09:00.
+    {"0 9-17 * * *", "2026-03-15 12:00", 16 * kHour},
+    // Weekdays only: Friday to Monday.
+    {"0 2 * * 1-5", "2026-03-15 12:00", 3 * kDay},
+    {"30 1 * * MON-FRI", "2026-03-15 12:00", 3 * kDay},
+    // Office hours on weekdays: Friday 17:00 to Monday 09:00.
+    {"0 9-17 * * 1-5", "2026-03-15 12:00", 2 * kDay + 16 * kHour},
+    {"@weekly", "2026-03-15 12:00", 7 * kDay},
+    // The longest month within the year.
+    {"@monthly", "2026-03-15 12:00", 31 * kDay},
+    // Both day fields restricted (OR): the 1st or any Monday, never more than a week.
+    {"0 0 1 * MON", "2026-03-15 12:00", 7 * kDay},
+    // The 31st: from 2026-08-31 to 2026-10-31 (September has none).
+    {"0 0 31 * *", "2026-03-15 12:00", 61 * kDay},
+    // January only: 2026-01-31 to 2027-01-01.
+    {"0 0 * 1 *", "2026-01-05 00:00", 335 * kDay},
+    // Yearly: 2027 has 365 days, 2028 (leap) 366.
+    {"@yearly", "2026-06-01 00:00", 365 * kDay},
+    {"@yearly", "2027-06-01 00:00", 366 * kDay},
+    // The first fire lies beyond the horizon: the gap after it still counts.
+    {"0 0 29 2 *", "2026-03-01 00:00", 4 * 365 * kDay + kDay},
+};
+
+TEST(CronTest, MaxGapTable) {
+  for (const GapCase& c : kGapCases) {
+    SCOPED_TRACE(std::string(c.expr) + " from " + c.from);
+    ASSERT_OK_AND_ASSIGN(CronSchedule schedule, CronSchedule::Parse(c.expr));
+    EXPECT_EQ(schedule.MaxGapSeconds(At(c.from)), c.expected_gap);
+  }
+}
+
+TEST(CronTest, MaxGapOnlyCountsGapsStartingWithinTheHorizon) {
+  // Every day in January: 1 day within January, 335 days once the horizon
+  // reaches January 31.
+  ASSERT_OK_AND_ASSIGN(CronSchedule january, CronSchedule::Parse("0 0 * 1 *"));
+  EXPECT_EQ(january.MaxGapSeconds(At("2026-01-05 00:00"), 10 * kDay), kDay);
+  EXPECT_EQ(january.MaxGapSeconds(At("2026-01-05 00:00"), 26 * kDay - 1), kDay);
+  EXPECT_EQ(january.MaxGapSeconds(At("2026-01-05 00:00"), 26 * kDay), 335 * kDay);
+  // A zero horizon still measures the gap after the first fire time.
+  ASSERT_OK_AND_ASSIGN(CronSchedule weekdays, CronSchedule::Parse("0 2 * * 1-5"));
+  EXPECT_EQ(weekdays.MaxGapSeconds(At("2026-03-13 00:00"), 0), 3 * kDay);  // Friday
+  EXPECT_EQ(weekdays.MaxGapSeconds(At("2026-03-16 00:00"), 0), kDay);      // Monday
+}
+
+TEST(CronTest, MaxGapMatchesAWalkOfEveryFireTime) {
+  // The same answer as stepping NextAfter from fire time to fire time.
+  for (const char* expr : {"*/7 3-5 * * *", "0 0 13 * FRI", "15 */6 1-7 * SUN", "0 9-17 * * 1-5",
+                           "5,55 0,23 * * *", "0 12 29-31 * *", "*/20 * 1 1,7 *"}) {
+    SCOPED_TRACE(expr);
+    ASSERT_OK_AND_ASSIGN(CronSchedule schedule, CronSchedule::Parse(expr));
+    const int64_t from = At("2026-02-10 10:10");
+    const int64_t end = from + CronSchedule::kYearSeconds;
+    int64_t walked = 0;
+    std::optional<int64_t> t = schedule.NextAfter(from);
+    ASSERT_TRUE(t.has_value());
+    bool first = true;
+    while (first || *t <= end) {
+      const std::optional<int64_t> next = schedule.NextAfter(*t);
+      ASSERT_TRUE(next.has_value());
+      walked = std::max(walked, *next - *t);
+      t = next;
+      first = false;
+    }
+    EXPECT_EQ(schedule.MaxGapSeconds(from), walked);
+  }
+}
+
+TEST(CronTest, MaxGapNeedsTwoFireTimesBeforeYear10000) {
+  ASSERT_OK_AND_ASSIGN(CronSchedule yearly, CronSchedule::Parse("@yearly"));
+  EXPECT_EQ(yearly.MaxGapSeconds(At("9998-06-01 00:00")), std::nullopt);  // only 9999-01-01
+  EXPECT_EQ(yearly.MaxGapSeconds(At("9999-06-01 00:00")), std::nullopt);
+  EXPECT_EQ(yearly.MaxGapSeconds(At("9997-06-01 00:00")), 365 * kDay);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cctype>
@@ -351,6 +352,45 @@ int CronSchedule::CountFiresBetween(int64_t from_exclusive, int64_t to_inclusive
     t = *next;
   }
   return count;
+}
+
+std::optional<int64_t> CronSchedule::MaxGapSeconds(int64_t unix_seconds,
+                                                   int64_t horizon_seconds) const {
+  // A day that matches fires at every hour x minute pair, the same on every
+  // such day: within a day the next fire time is the next of these offsets,
+  // without a calendar search.
+  std::vector<int64_t> offsets;  // seconds into the day, ascending
+  for (int h = NextBit(hours_, 0); h >= 0; h = NextBit(hours_, h + 1)) {
+    for (int m = NextBit(minutes_, 0); m >= 0; m = NextBit(minutes_, m + 1)) {
+      offsets.push_back(int64_t{h} * 3600 + int64_t{m} * 60);
+    }
+  }
+  std::optional<int64_t> fire = NextAfter(unix_seconds);
+  if (!fire.has_value() || offsets.empty()) return std::nullopt;
+  const int64_t end = unix_seconds + std::max<int64_t>(horizon_seconds, 0);
+  auto index_in_day = [&offsets](int64_t t) {
+    const int64_t offset = t - FloorDiv(t, kSecondsPerDay) * kSecondsPerDay;
+    return static_cast<size_t>(std::lower_bound(offsets.begin(), offsets.end(), offset) -
+                               offsets.begin());
+  };
+  size_t index = index_in_day(*fire);
+  std::optional<int64_t> longest;
+  int64_t t = *fire;
+  while (!longest.has_value() || t <= end) {
+    int64_t next = 0;
+    if (index + 1 < offsets.size()) {
+      next = t - offsets[index] + offsets[index + 1];
+      ++index;
+    } else {
+      const std::optional<int64_t> after = NextAfter(t);
+      if (!after.has_value()) break;
+      next = *after;
+      index = index_in_day(next);
+    }
+    longest = std::max(longest.value_or(0), next - t);
+    t = next;
+  }
+  return longest;
 }
 
 std::string CronSchedule::ToString() const { return text_; }

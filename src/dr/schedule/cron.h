@@ -49,6 +49,19 @@ class CronSchedule {
   // report how many runs were missed while the server was down.
   int CountFiresBetween(int64_t from_exclusive, int64_t to_inclusive, int cap) const;
 
+  // The longest time, in seconds, between two consecutive fire times: every
+  // gap that starts at a fire time t with unix_seconds < t <= unix_seconds +
+  // horizon_seconds counts (its end may lie beyond the horizon). If the first
+  // fire time lies beyond the horizon ("0 0 29 2 *"), the gap after it is
+  // still counted. This is what bounds the data lost by restoring from a
+  // schedule's backups: a weekday-only schedule gives 3 days, "@yearly" 365
+  // or 366. nullopt only when fewer than two fire times remain before the end
+  // of year 9999. Cost: one NextAfter per day with fire times, plus a few
+  // integer operations per fire time (a year of "* * * * *": milliseconds).
+  static constexpr int64_t kYearSeconds = 366 * 86400;
+  std::optional<int64_t> MaxGapSeconds(int64_t unix_seconds,
+                                       int64_t horizon_seconds = kYearSeconds) const;
+
   // The expression as parsed, with whitespace between fields normalised to
   // one space and macros lower-cased ("0 3 * * MON", "@daily").
   std::string ToString() const;
