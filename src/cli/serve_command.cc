@@ -26,6 +26,7 @@
 #include "dr/failover/failover_config.h"
 #include "dr/failover/lease_keeper.h"
 #include "server/admin_backup.h"
+#include "server/admin_dr.h"
 #include "server/admin_failover.h"
 #include "dr/failover/rejoin.h"
 #include "server/admin_replication.h"
@@ -350,6 +351,8 @@ Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
   replication.AddMetrics(&metrics);
   server::RegisterReplicationRoutes(http, db.get(), &replication, standby.get(), lease.get());
   server::RegisterFailoverRoutes(http, db.get(), &replication, lease.get(), restart_as_standby);
+  server::RegisterDrRoutes(http, {&config, db.get(), &scheduler, archiver.get(), &replication, standby.get(),
+                                  lease.get(), env});
   if (standby) {
     standby->AddMetrics(&metrics);
     standby->Start(db.get());

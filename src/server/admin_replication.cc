@@ -76,6 +76,22 @@ RawReply Error(int http_status, const Status& status, const std::string& action 
 
 }  // namespace
 
+nlohmann::json ReplicationStatusJson(Database* db, dr::ReplicationSource* source, dr::Standby* standby,
+                                     dr::LeaseKeeper* lease) {
+  nlohmann::json j = source->GetStatus();
+  j["role"] = db->IsFollower() ? "standby" : "primary";
+  if (standby) {
+    nlohmann::json own = standby->GetStatus();  // named: items() of a temporary dangles
+    for (auto& [k, v] : own.items()) j[k] = v;
+  }
+  j["lastPosition"] = db->wal()->LastPosition().ToString();
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& e : db->EpochHistory()) history.push_back({{"epoch", e.epoch}, {"start", e.first.ToString()}});
+  j["epochs"] = history;
+  if (lease) j["lease"] = lease->StatusJson();
+  return j;
+}
+
 void RegisterReplicationRoutes(HttpServer& http, Database* db, dr::ReplicationSource* source, dr::Standby* standby,
                                dr::LeaseKeeper* lease) {
   http.RegisterReplication("replication/bootstrap", [source](RequestContext& ctx) -> Result<nlohmann::json> {
@@ -134,18 +150,7 @@ void RegisterReplicationRoutes(HttpServer& http, Database* db, dr::ReplicationSo
     return r;
   });
   http.RegisterAdmin("replication/status", [db, source, standby, lease](RequestContext&) -> Result<nlohmann::json> {
-    nlohmann::json j = source->GetStatus();
-    j["role"] = db->IsFollower() ? "standby" : "primary";
-    if (standby) {
-      nlohmann::json own = standby->GetStatus();  // named: items() of a temporary dangles
-      for (auto& [k, v] : own.items()) j[k] = v;
-    }
-    j["lastPosition"] = db->wal()->LastPosition().ToString();
-    nlohmann::json history = nlohmann::json::array();
-    for (const auto& e : db->EpochHistory()) history.push_back({{"epoch", e.epoch}, {"start", e.first.ToString()}});
-    j["epochs"] = history;
-    if (lease) j["lease"] = lease->StatusJson();
-    return j;
+    return ReplicationStatusJson(db, source, standby, lease);
   });
   // Manual failover (docs/failover.md): a standby becomes a primary.
   http.RegisterAdmin("failover/promote", [db, standby, lease](RequestContext& ctx) -> Result<nlohmann::json> {

@@ -18,6 +18,13 @@
 
 namespace ark::server {
 
+// The replication/status document: this server's role, positions, epoch
+// history and lease, the standbys it feeds (ReplicationSource::GetStatus) and,
+// on a standby, its own stream's state. Shared with dr/status
+// (admin_dr.h), which carries it as it is. Thread-safe.
+nlohmann::json ReplicationStatusJson(Database* db, dr::ReplicationSource* source, dr::Standby* standby,
+                                     dr::LeaseKeeper* lease);
+
 // `standby` is null on a primary; `lease` is null without a failover
 // witness. Everything must outlive `http`.
 void RegisterReplicationRoutes(HttpServer& http, Database* db, dr::ReplicationSource* source,

@@ -433,6 +433,7 @@ nlohmann::json ReplicationSource::GetStatus() const {
   return {{"mode", config_.mode},
           {"syncPolicy", config_.sync_policy},
           {"syncTimeoutMs", config_.sync_timeout_ms},
+          {"periodSeconds", config_.period_seconds},
           {"last", last.ToString()},
           {"durable", seam_.DurablePosition().ToString()},
           {"epoch", seam_.CurrentEpoch()},
