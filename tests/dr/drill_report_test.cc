@@ -68,8 +68,12 @@ TEST_F(DrillReportTest, WritesThreeFilesAndListsReportsNewestFirst) {
   ASSERT_OK(clock_.CreateDirs(reports + "/20261206T230700Z-restore-check"));
   ASSERT_OK(clock_.WriteFileAtomic(reports + "/20261206T230700Z-restore-check/report.json", "{not json"));
 
+  ASSERT_OK(clock_.CreateDirs(reports + "/20261206T230650Z-restore-check"));
+  ASSERT_OK(clock_.WriteFileAtomic(reports + "/20261206T230650Z-restore-check/report.json", R"({"format": 1})"));
   ASSERT_OK_AND_ASSIGN(auto listed, ListDrillReports(&clock_, reports));
-  ASSERT_EQ(listed.size(), 3u);
+  ASSERT_EQ(listed.size(), 4u);
+  EXPECT_TRUE(listed[1].contains("unreadable")) << "a wrong-typed format is listed, not thrown";
+  listed.erase(listed.begin() + 1);
   EXPECT_EQ(listed[0]["id"], "20261206T230700Z-restore-check");
   EXPECT_TRUE(listed[0].contains("unreadable"));
   EXPECT_EQ(listed[1]["id"], second.id());

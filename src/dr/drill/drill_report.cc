@@ -252,7 +252,9 @@ Result<std::vector<nlohmann::json>> ListDrillReports(Env* env, const std::string
       entry = {{"id", name}, {"unreadable", mapped.status().message()}};
     } else {
       entry = nlohmann::json::parse((*mapped)->data(), nullptr, /*allow_exceptions=*/false);
-      if (entry.is_discarded() || !entry.is_object() || entry.value("format", "") != "ark-drill-report") {
+      // (value() would throw on a non-string format: compare the element.)
+      if (entry.is_discarded() || !entry.is_object() || !entry.contains("format") ||
+          entry["format"] != "ark-drill-report") {
         entry = {{"id", name}, {"unreadable", fmt::format("{} is not a drill report (docs/formats/drill-report.md)", file)}};
       }
     }
