@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/command_registry.h"
+#include "cli/demo_dr.h"
 #include "engine/database.h"
 #include "storage/env.h"
 
@@ -145,7 +146,9 @@ ARK_CLI_COMMAND(demo) {
   auto* cmd = app.add_subcommand("demo", "Run the storage engine end to end on a data directory");
   auto dir = std::make_shared<std::string>("./ark-data");
   cmd->add_option("--data-dir", *dir, "data directory (created if missing)");
-  cmd->callback([dir] {
+  ark::cli::AddDemoDrCommand(cmd);
+  cmd->callback([cmd, dir] {
+    if (cmd->got_subcommand("dr")) return;  // `ark demo dr` ran instead
     ark::Status s = ark::cli::RunDemo(*dir);
     if (!s.ok()) ark::cli::Fail(s);
   });

@@ -45,10 +45,14 @@ ScratchServer::~ScratchServer() { (void)Stop(); }
 Status ScratchServer::Start(const ScratchServerOptions& options) {
   if (pid_ > 0) return Status::FailedPrecondition("the scratch server is already running");
   options_ = options;
-  ARK_ASSIGN_OR_RETURN(int port, FreeLoopbackPort());
+  int port = options.port;
+  if (port == 0) {
+    ARK_ASSIGN_OR_RETURN(port, FreeLoopbackPort());
+  }
   url_ = fmt::format("http://127.0.0.1:{}", port);
-  std::vector<std::string> args = {options.ark_binary, "serve", "--data-dir", options.data_dir, "--listen",
-                                   fmt::format("127.0.0.1:{}", port), "--no-access-log"};
+  std::vector<std::string> args = {options.ark_binary, options.subcommand, "--data-dir", options.data_dir, "--listen",
+                                   fmt::format("127.0.0.1:{}", port)};
+  if (options.subcommand == "serve") args.push_back("--no-access-log");
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -59,6 +63,10 @@ Status ScratchServer::Start(const ScratchServerOptions& options) {
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, options.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  // Nothing else: started from `ark serve` (a scheduled drill), the child
+  // would hold the server's listening and client sockets (cpp-httplib does
+  // not set close-on-exec) open until it exits.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   pid_t pid = 0;
   int rc = posix_spawn(&pid, options.ark_binary.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);

@@ -17,6 +17,8 @@ namespace ark::dr {
 
 struct ScratchServerOptions {
   std::string ark_binary;   // the `ark` executable
+  std::string subcommand = "serve";  // or "monitor" (both take --data-dir and --listen)
+  int port = 0;             // 0: a free loopback port
   std::string data_dir;
   std::string log_file;     // the child's stdout and stderr
   std::vector<std::string> extra_args;
@@ -30,7 +32,7 @@ class ScratchServer {
   ScratchServer(const ScratchServer&) = delete;
   ScratchServer& operator=(const ScratchServer&) = delete;
 
-  // Starts it on a free loopback port.
+  // Starts it on options.port, or a free loopback port.
   Status Start(const ScratchServerOptions& options);
   // Polls /readyz until 200, the child exits (its log's tail is in the
   // error) or timeout_ms passes.
