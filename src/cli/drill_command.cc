@@ -24,7 +24,7 @@
 namespace ark::cli {
 namespace {
 
-constexpr const char* kScenarios = "restore-check, site-loss, primary-crash, switchover";
+constexpr const char* kScenarios = "restore-check, site-loss, primary-crash, network-partition, switchover";
 
 struct DrillArgs {
   std::string scenario;
@@ -39,7 +39,7 @@ struct DrillArgs {
   bool json = false;
   // primary-crash, switchover
   std::vector<std::string> endpoints;
-  std::string monitor, kill_cmd, to, token, admin_token;
+  std::string monitor, kill_cmd, fault_cmd, heal_cmd, to, token, admin_token;
   uint32_t warmup_markers = 50;
   bool quiesce = false;
   uint64_t timeout_ms = 120000;
@@ -99,13 +99,21 @@ Status RunFailoverScenario(const DrillArgs& a) {
                                    "$ARK_DRILL_PRIMARY holds its URL)");
   }
   if (a.scenario == "switchover" && !a.kill_cmd.empty()) return Status::InvalidArgument("switchover takes no --kill-cmd");
+  if (a.scenario == "network-partition" && (a.fault_cmd.empty() || a.heal_cmd.empty())) {
+    return Status::InvalidArgument("network-partition needs --fault-cmd (cuts the primary from the witness and the "
+                                   "monitor, not from clients) and --heal-cmd (undoes it)");
+  }
+  if (a.scenario != "network-partition" && (!a.fault_cmd.empty() || !a.heal_cmd.empty())) {
+    return Status::InvalidArgument("--fault-cmd and --heal-cmd are for network-partition");
+  }
   Env* env = Env::Default();
   dr::DrillReport report(env, a.scenario);
   dr::FailoverDrillOptions o;
   o.scenario = a.scenario;
   o.endpoints = a.endpoints;
   o.monitor = a.monitor;
-  o.kill_command = a.kill_cmd;
+  o.kill_command = a.scenario == "network-partition" ? a.fault_cmd : a.kill_cmd;
+  o.heal_command = a.heal_cmd;
   o.to = a.to;
   ARK_ASSIGN_OR_RETURN(o.ark_binary, SelfPath());
   o.token = a.token;
@@ -120,12 +128,14 @@ Status RunFailoverScenario(const DrillArgs& a) {
 
 Status Run(const DrillArgs& a) {
   if (a.scenario != "restore-check" && a.scenario != "site-loss" && a.scenario != "primary-crash" &&
-      a.scenario != "switchover") {
+      a.scenario != "network-partition" && a.scenario != "switchover") {
     return Status::InvalidArgument(fmt::format("unknown drill scenario '{}': one of {}", a.scenario, kScenarios));
   }
   if (a.samples < 1 || a.samples > 1000) return Status::InvalidArgument(fmt::format("--samples {} must be 1..1000", a.samples));
   spdlog::set_level(a.json ? spdlog::level::err : spdlog::level::warn);
-  if (a.scenario == "primary-crash" || a.scenario == "switchover") return RunFailoverScenario(a);
+  if (a.scenario == "primary-crash" || a.scenario == "network-partition" || a.scenario == "switchover") {
+    return RunFailoverScenario(a);
+  }
   if (a.repo.empty()) {
     return Status::InvalidArgument(fmt::format("{} needs --repo: the backup repository to recover from", a.scenario));
   }
@@ -189,7 +199,7 @@ ARK_CLI_COMMAND(drill) {
   auto* cmd = app.add_subcommand("drill", "Disaster-recovery drills that measure RTO and RPO (docs/drills.md)");
   cmd->require_subcommand(1);
   auto a = std::make_shared<DrillArgs>();
-  auto* run = cmd->add_subcommand("run", "Run a drill: restore-check, site-loss, primary-crash or switchover (docs/drills.md)");
+  auto* run = cmd->add_subcommand("run", "Run a drill: restore-check, site-loss, primary-crash, network-partition or switchover (docs/drills.md)");
   run->add_option("scenario", a->scenario, kScenarios)->required();
   run->add_option("--repo", a->repo, "Backup repository: a directory, file:///path or s3://bucket/prefix?endpoint=...");
   run->add_option("--key-file", a->key_file, "Encryption key: 32 raw bytes or 64 hex characters");
@@ -206,6 +216,9 @@ ARK_CLI_COMMAND(drill) {
   run->add_option("--monitor", a->monitor, "primary-crash: the ark monitor's URL (its timeline gives detection and promotion)");
   run->add_option("--kill-cmd", a->kill_cmd,
                   "primary-crash, site-loss: shell command that kills the primary ($ARK_DRILL_PRIMARY = its URL)");
+  run->add_option("--fault-cmd", a->fault_cmd,
+                  "network-partition: shell command that cuts the primary from the witness ($ARK_DRILL_PRIMARY = its URL)");
+  run->add_option("--heal-cmd", a->heal_cmd, "network-partition: shell command that undoes the cut");
   run->add_option("--to", a->to, "switchover: the standby to promote (default: the other endpoint)");
   run->add_option("--token", a->token, "Milvus API credential of the servers");
   run->add_option("--admin-token", a->admin_token, "Admin credential of the servers and monitor (or set ARK_ADMIN_TOKEN)");

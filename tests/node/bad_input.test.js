@@ -730,6 +730,8 @@ const CLI_CASES = [
   [['drill', 'run', 'restore-check', '--repo', '$R', '--parallel', '0'], ['parallel']],
   [['drill', 'run', 'primary-crash'], ['--endpoint']],
   [['drill', 'run', 'site-loss', '--repo', '$R'], ['--endpoint']],
+  [['drill', 'run', 'network-partition', '--endpoint', 'http://127.0.0.1:1', '--endpoint', 'http://127.0.0.1:2', '--fault-cmd', 'true'], ['--heal-cmd']],
+  [['drill', 'run', 'primary-crash', '--endpoint', 'http://127.0.0.1:1', '--endpoint', 'http://127.0.0.1:2', '--kill-cmd', 'true', '--heal-cmd', 'true'], ['network-partition']],
   [['drill', 'run', 'site-loss', '--repo', '$R', '--endpoint', 'http://127.0.0.1:1'], ['--kill-cmd']],
   [['drill', 'run', 'site-loss', '--repo', '$R', '--endpoint', 'http://127.0.0.1:1', '--kill-cmd', 'true', '--to-latest'], ['site-loss always']],
   [['drill', 'run', 'site-loss', '--endpoint', 'http://127.0.0.1:1', '--kill-cmd', 'true'], ['--repo']],

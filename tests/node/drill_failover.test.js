@@ -99,6 +99,29 @@ test('primary-crash under load: the markers the drill reports lost are the ones 
   state.passed = true;
 });
 
+test('network-partition: the primary cut from its witness stops acknowledging before the standby is promoted, and stays fenced', async (t) => {
+  const { root, a, b, monitor, servers, state, partition } = await cluster(t, 'drill-partition', { partitionable: true });
+  await ok(insert(a, [1]), 'first insert');
+  await caughtUp(a, b, 'before', servers);
+  const pids = partition.pids.join(' ');
+  const r = await drill('network-partition', ['--endpoint', a.endpoint, '--endpoint', b.endpoint, '--monitor', monitor.endpoint,
+    '--fault-cmd', `kill -STOP ${pids}`, '--heal-cmd', `kill -CONT ${pids}`, '--warmup-markers', '30'], path.join(root, 'reports'));
+  assert.equal(r.status, 0, `${r.stderr}\n${JSON.stringify(r.report.checks)}\n${r.report.error}`);
+  const checks = Object.fromEntries(r.report.checks.map((c) => [c.name, c]));
+  assert.equal(checks['split-brain'].passed, true, checks['split-brain'].detail);
+  assert.equal(checks.fenced.passed, true, checks.fenced.detail);
+  assert.match(checks.fenced.detail, /fenced/);
+  assert.equal(r.report.probe.newPrimary, b.endpoint);
+  // Clients still reached a during the cut: it refused them once its lease lapsed.
+  assert.ok(r.report.probe.refusals > 0);
+  const names = r.report.timeline.map((e) => e.event);
+  for (const n of ['partitioned', 'failure-detected', 'lease-expired', 'promoted', 'first-write', 'healed']) {
+    assert.ok(names.includes(n), `${n} missing from ${names}`);
+  }
+  t.diagnostic(`partition: RTO ${r.report.measured.rtoMs} ms, ${r.report.measured.lostMarkers} marker(s) lost; ${checks['split-brain'].detail}`);
+  state.passed = true;
+});
+
 test('switchover drill: nothing lost, writes move to the standby', async (t) => {
   const { root, a, b, servers, state } = await cluster(t, 'drill-switchover');
   await ok(insert(a, [1]), 'first insert');

@@ -62,10 +62,30 @@ class Monitor {
   status() { return ok(admin(this.endpoint, 'monitor/status', {}), 'monitor/status'); }
 }
 
+// The fault-injecting proxy as a child process (tcp_proxy_child.js) in front
+// of `targetPort`: {pid, port}; SIGSTOP freezes it, SIGKILL loses what it holds.
+async function startProxyChild(t, targetPort) {
+  const child = spawn(process.execPath, [path.join(__dirname, 'tcp_proxy_child.js'), String(targetPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => { child.kill('SIGCONT'); child.kill('SIGKILL'); });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+      const m = /port (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`tcp_proxy_child exited ${code}`)));
+  });
+  return { pid: child.pid, port };
+}
+
 // A cluster: monitor + primary a + standby b, with a lease ttl of 2 s.
 // `viaProxy`: b streams from a through a TcpProxy child process (`proxy`:
 // {pid, port}), which a test can freeze or kill to lose what it holds.
-async function cluster(t, name, { rejoinAuto = false, mode = 'async', viaProxy = false } = {}) {
+// `partitionable`: the monitor reaches a, and a reaches its witness (the
+// monitor), only through two proxy children (`partition`: {pids}); freezing
+// them cuts a from the witness but not from clients.
+async function cluster(t, name, { rejoinAuto = false, mode = 'async', viaProxy = false, partitionable = false } = {}) {
   const root = tempDir(name);
   const servers = [];
   const state = { passed: false };
@@ -78,12 +98,16 @@ async function cluster(t, name, { rejoinAuto = false, mode = 'async', viaProxy =
   const b = new ArkServer(path.join(root, 'b'), [], { keepPort: true });
   a.port = await freePort();
   b.port = await freePort();
-  const monitor = new Monitor(path.join(root, 'monitor'), { a, b });
+  const toA = partitionable ? await startProxyChild(t, a.port) : null;
+  const monitor = new Monitor(path.join(root, 'monitor'), { a: toA || a, b });
   servers.push(monitor, a, b);
   await monitor.start();
+  const toMonitor = partitionable ? await startProxyChild(t, monitor.port) : null;
+  const witnessOf = (node) => (node === 'a' && toMonitor ? `http://127.0.0.1:${toMonitor.port}` : monitor.endpoint);
+  const partition = partitionable ? { pids: [toA.pid, toMonitor.pid] } : null;
   const yaml = (node) => {
     const file = path.join(root, `${node}.yaml`);
-    fs.writeFileSync(file, `failover:\n  witness: ${monitor.endpoint}\n  name: ${node}\n  lease_ttl_ms: 2000\n` +
+    fs.writeFileSync(file, `failover:\n  witness: ${witnessOf(node)}\n  name: ${node}\n  lease_ttl_ms: 2000\n` +
       `  rejoin: ${rejoinAuto ? 'auto' : 'manual'}\n` +
       // The primary's replication mode (sync: its writes wait for b); b,
       // once promoted, has no standby to wait for.
@@ -91,26 +115,12 @@ async function cluster(t, name, { rejoinAuto = false, mode = 'async', viaProxy =
     return file;
   };
   a.extraArgs = ['--config', yaml('a')];
-  let proxy = null;
-  if (viaProxy) {
-    const child = spawn(process.execPath, [path.join(__dirname, 'tcp_proxy_child.js'), String(a.port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    t.after(() => child.kill('SIGKILL'));
-    const port = await new Promise((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (c) => {
-        out += c;
-        const m = /port (\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`tcp_proxy_child exited ${code}`)));
-    });
-    proxy = { pid: child.pid, port };
-  }
+  const proxy = viaProxy ? await startProxyChild(t, a.port) : null;
   b.extraArgs = ['--config', yaml('b'), '--standby-of', `http://127.0.0.1:${proxy ? proxy.port : a.port}`, '--standby-name', 'b'];
   await a.start();
   await b.start(120000);  // before any write: in sync mode the first one waits for it
   await ok(milvus(a.endpoint, 'collections/create', { collectionName: 'c', dimension: 4 }), 'create');
-  return { root, a, b, monitor, servers, state, proxy };
+  return { root, a, b, monitor, servers, state, proxy, partition };
 }
 
 async function caughtUp(leader, follower, what, servers) {

@@ -15,6 +15,7 @@
 
 #include "dr/drill/drill_api.h"
 #include "dr/drill/probe.h"
+#include "dr/drill/tiers.h"
 
 extern char** environ;
 
@@ -89,6 +90,9 @@ Status RunFailoverDrill(Env* env, const FailoverDrillOptions& o, DrillReport* re
     if (o.scenario == "primary-crash" && o.kill_command.empty()) {
       return Status::InvalidArgument("primary-crash needs --kill-cmd: the command that kills the primary (e.g. 'kill -9 PID')");
     }
+    if (o.scenario == "network-partition" && (o.kill_command.empty() || o.heal_command.empty())) {
+      return Status::InvalidArgument("network-partition needs --fault-cmd (cuts the primary from the witness) and --heal-cmd");
+    }
     ARK_ASSIGN_OR_RETURN(std::string primary, FindPrimary(o.endpoints, o.admin_token));
     std::string to = o.to;
     if (o.scenario == "switchover" && to.empty()) {
@@ -121,6 +125,10 @@ Status RunFailoverDrill(Env* env, const FailoverDrillOptions& o, DrillReport* re
     if (o.scenario == "primary-crash") {
       report->EventAt(disaster, "primary-killed", "disaster", fmt::format("{} killed: {}", primary, o.kill_command));
       ARK_RETURN_IF_ERROR(RunShell(env, o.kill_command, primary, 60000));
+    } else if (o.scenario == "network-partition") {
+      report->EventAt(disaster, "partitioned", "disaster",
+                      fmt::format("{} cut from the witness: {}", primary, o.kill_command));
+      ARK_RETURN_IF_ERROR(RunShell(env, o.kill_command, primary, 60000).WithContext("the fault command"));
     } else {
       report->EventAt(disaster, "switchover-started", "disaster", fmt::format("planned switchover from {} to {}", primary, to));
       std::string cmd = fmt::format("'{}' failover switchover --server '{}' --to '{}' --json >/dev/null", o.ark_binary,
@@ -146,6 +154,42 @@ Status RunFailoverDrill(Env* env, const FailoverDrillOptions& o, DrillReport* re
     report->EventAt(first_search, "first-correct-search", "verification",
                     "a search found the newest acknowledged marker");
     if (!o.monitor.empty()) ReadMonitorTimeline(o, disaster, report);
+    if (o.scenario == "network-partition") {
+      // No write may be acknowledged on two histories: the cut-off primary's
+      // last acknowledgement must come before the new primary's first.
+      uint64_t last_old = 0;
+      for (const auto& a : probe.Acks()) {
+        if (a.endpoint == primary && a.at_micros >= disaster) last_old = std::max(last_old, a.at_micros);
+      }
+      report->Check("split-brain", last_old < first_write,
+                    last_old == 0 ? fmt::format("{} acknowledged nothing after the cut", primary)
+                    : last_old < first_write
+                        ? fmt::format("{}'s last acknowledgement came {} before the new primary's first", primary,
+                                      FormatDuration((first_write - last_old) / 1000))
+                        : fmt::format("{} acknowledged a write {} after the new primary's first: two histories",
+                                      primary, FormatDuration((last_old - first_write) / 1000)));
+      ARK_RETURN_IF_ERROR(RunShell(env, o.heal_command, primary, 60000).WithContext("the heal command"));
+      report->Event("healed", "recovery", fmt::format("{}: {}", primary, o.heal_command));
+      // Healed, the old primary learns of the new epoch and stays fenced.
+      std::string answer;
+      const bool fenced = WaitFor(env, 30000, [&] {
+        auto st = AdminApi(primary, "replication/status", nlohmann::json::object(), o.admin_token, 3000);
+        if (!st.ok()) {
+          answer = st.status().message();
+          return false;
+        }
+        answer = st->dump().substr(0, 300);
+        return (*st)["lease"].is_object() && (*st)["lease"].value("state", "") == "fenced";
+      });
+      auto w = MilvusApi(primary, "entities/upsert",
+                         {{"collectionName", kProbeCollection}, {"data", {{{"id", 0}, {"vector", Probe::MarkerVector(0)}}}}},
+                         o.token);
+      report->Check("fenced", fenced && !w.ok(),
+                    fenced && !w.ok() ? fmt::format("after the heal {} is fenced and refuses writes: {}", primary,
+                                                    w.status().message())
+                                      : fmt::format("after the heal {} is not fenced (status: {}; a write: {})", primary,
+                                                    answer, w.ok() ? "acknowledged" : w.status().message()));
+    }
     const uint64_t acked_at_recovery = probe.AckCount();
     if (!WaitFor(env, 30000, [&] { return probe.AckCount() >= acked_at_recovery + o.after_markers; })) {
       report->Check("writes", false, fmt::format("only {} more markers in 30 s after the recovery", probe.AckCount() - acked_at_recovery));

@@ -2,6 +2,11 @@
 //   primary-crash — the primary is killed (an operator-given command, e.g.
 //                   `kill -9`, `systemctl kill -s KILL`, `kubectl delete pod
 //                   --grace-period=0`); automatic failover must recover;
+//   network-partition — the primary is cut from the witness (and the
+//                   monitor) but not from clients by an operator-given fault
+//                   command; it must stop acknowledging writes before the
+//                   standby is promoted (no write acknowledged on two
+//                   histories), and after the heal command it stays fenced;
 //   switchover    — a planned switchover to a standby (`ark failover
 //                   switchover`); nothing may be lost.
 // A probe (probe.h) writes markers and searches for them throughout; the
@@ -20,10 +25,13 @@
 namespace ark::dr {
 
 struct FailoverDrillOptions {
-  std::string scenario;                // primary-crash | switchover
+  std::string scenario;                // primary-crash | network-partition | switchover
   std::vector<std::string> endpoints;  // every server of the cluster (base URLs)
   std::string monitor;                 // `ark monitor` URL ("" = none: no detection/promotion figures)
-  std::string kill_command;            // primary-crash: run by /bin/sh -c, with $ARK_DRILL_PRIMARY = the primary's URL
+  // primary-crash: kills the primary; network-partition: cuts it from the
+  // witness. Run by /bin/sh -c, with $ARK_DRILL_PRIMARY = the primary's URL.
+  std::string kill_command;
+  std::string heal_command;            // network-partition: undoes the cut (required)
   std::string to;                      // switchover: the standby to promote ("" = the first other endpoint)
   std::string ark_binary;              // switchover runs `ark failover switchover`
   std::string token;                   // Milvus API credential
