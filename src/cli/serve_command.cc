@@ -23,6 +23,7 @@
 #include "engine/database.h"
 #include "engine/database_maintenance.h"
 #include "dr/archive/archiver.h"
+#include "dr/drill/drill_scheduler.h"
 #include "dr/failover/failover_config.h"
 #include "dr/failover/lease_keeper.h"
 #include "server/admin_backup.h"
@@ -80,6 +81,14 @@ DatabaseOptions OptionsFor(const server::ServerConfig& config) {
   options.seal_age_micros = static_cast<uint64_t>(config.seal_age_seconds * 1e6);
   options.wal.segment_size_bytes = config.wal_segment_bytes;
   return options;
+}
+
+// The running `ark` executable ("" if unknown): scheduled drills start their
+// scratch server from it, so it is the same version as this server.
+std::string SelfExecutable() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
 // Often enough that a collection is sealed soon after its seal age, rarely
@@ -337,6 +346,10 @@ Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
   server::RegisterBackupRoutes(http, env, db.get(), &jobs);
   dr::BackupScheduler scheduler(env, db.get(), &jobs, &metrics, config.schedules);
   ARK_RETURN_IF_ERROR(scheduler.Start());
+  // Scheduled drills (docs/drills.md): restore-checks on the timer's thread;
+  // theirs and the report directory's results on /metrics.
+  dr::DrillScheduler drills(env, &metrics, {config.DrillReportDir(), SelfExecutable()}, config.drills.schedules);
+  ARK_RETURN_IF_ERROR(drills.Start());
   DatabaseMaintenance maintenance(db.get(), MaintenanceInterval(config));
   maintenance.Start();
   std::unique_ptr<dr::Archiver> archiver;
@@ -358,6 +371,7 @@ Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
     standby->Start(db.get());
   }
   if (!config.schedules.empty()) spdlog::info("{} backup schedule(s) active", config.schedules.size());
+  if (!config.drills.schedules.empty()) spdlog::info("{} drill schedule(s) active", config.drills.schedules.size());
   early.Stop();
   ARK_RETURN_IF_ERROR(http.Bind());
   // Not ready while the database refuses writes (a failed WAL or manifest
@@ -408,6 +422,7 @@ Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
   replication.Stop();
   if (standby) standby->Stop();
   scheduler.Stop();
+  drills.Stop();  // waits for a drill in progress (it cannot be cancelled)
   maintenance.Stop();
   if (archiver) archiver->Stop();  // ships what is durable once more
   if (lease) lease->Stop();  // the lease is kept: a restart renews it (or the monitor fails over)

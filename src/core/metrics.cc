@@ -12,6 +12,7 @@ constexpr size_t kBucketCount = sizeof(kBuckets) / sizeof(kBuckets[0]);
 
 std::string FormatNumber(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (std::isnan(v)) return "NaN";  // the exposition format's spelling (to_chars writes "nan")
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof(buf), v);  // shortest round-trip form
   return std::string(buf, r.ptr);

@@ -196,10 +196,38 @@ Status ReadFailover(const YAML::Node& node, const std::string& source, dr::Failo
   return r.RejectUnknown();
 }
 
+Status ReadDrillSchedules(const YAML::Node& node, const std::string& source, std::vector<DrillScheduleConfig>* out) {
+  if (!node || node.IsNull()) return Status::OK();
+  if (!node.IsSequence()) {
+    return Status::InvalidArgument("config " + source + ": drills.schedules must be a list of drill schedules");
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string path = "drills.schedules[" + std::to_string(i) + "]";
+    MappingReader r(node[i], path, source);
+    if (!node[i].IsMap()) return r.Error(path, "must be a mapping");
+    DrillScheduleConfig s;
+    ARK_RETURN_IF_ERROR(r.Read("name", &s.name, "a name"));
+    ARK_RETURN_IF_ERROR(r.Read("scenario", &s.scenario, "a drill scenario (restore-check)"));
+    ARK_RETURN_IF_ERROR(r.Read("cron", &s.cron, "a cron expression"));
+    ARK_RETURN_IF_ERROR(r.Read("repo", &s.repo, "a repository URL"));
+    ARK_RETURN_IF_ERROR(r.Read("key_file", &s.key_file, "a path"));
+    ARK_RETURN_IF_ERROR(r.Read("passphrase_file", &s.passphrase_file, "a path"));
+    ARK_RETURN_IF_ERROR(r.Read("to_latest", &s.to_latest, "true or false"));
+    ARK_RETURN_IF_ERROR(r.Read("samples", &s.samples, "a count"));
+    ARK_RETURN_IF_ERROR(r.RejectUnknown());
+    for (const char* key : {"name", "scenario", "cron", "repo"}) {
+      if (!node[i][key]) return r.Error(path, std::string("needs ") + key + " (name, scenario, cron and repo are required)");
+    }
+    out->push_back(std::move(s));
+  }
+  return Status::OK();
+}
+
 Status ReadDrills(const YAML::Node& node, const std::string& source, DrillsConfig* c) {
   MappingReader r(node, "drills", source);
   ARK_RETURN_IF_ERROR(r.CheckIsMap());
   ARK_RETURN_IF_ERROR(r.Read("report_dir", &c->report_dir, "a directory"));
+  ARK_RETURN_IF_ERROR(ReadDrillSchedules(r.Child("schedules"), source, &c->schedules));
   return r.RejectUnknown();
 }
 
@@ -337,6 +365,15 @@ Status ServerConfig::Validate() const {
     dr::RetentionPolicy p{s.keep_last, s.keep_days, s.keep_daily, s.keep_weekly, s.keep_monthly};
     if (!p.empty()) {
       if (auto d = dr::DecideRetention(p, {}, 0); !d.ok()) return d.status().WithContext(where + " retention");
+    }
+  }
+  std::set<std::string> drill_names;
+  for (size_t i = 0; i < drills.schedules.size(); ++i) {
+    const DrillScheduleConfig& s = drills.schedules[i];
+    const std::string where = "drills.schedules[" + std::to_string(i) + "]";
+    ARK_RETURN_IF_ERROR(dr::ValidateDrillSchedule(s, where));
+    if (!drill_names.insert(s.name).second) {
+      return Status::InvalidArgument(where + ".name '" + s.name + "' is defined twice");
     }
   }
   return Status::OK();

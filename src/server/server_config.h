@@ -14,6 +14,7 @@
 
 #include "core/status.h"
 #include "dr/archive/archiver.h"
+#include "dr/drill/drill_schedule_config.h"
 #include "dr/failover/failover_config.h"
 #include "dr/replication/replication_config.h"
 #include "dr/schedule/schedule_config.h"
@@ -58,8 +59,13 @@ struct LimitsConfig {
 // Defined by the dr layer, which runs the schedules.
 using BackupScheduleConfig = dr::BackupScheduleConfig;
 
+// Scheduled drills (docs/drills.md, "Scheduled drills"): `drills.schedules:`.
+// Defined by the dr layer, which runs them.
+using DrillScheduleConfig = dr::DrillScheduleConfig;
+
 struct DrillsConfig {
   std::string report_dir;
+  std::vector<DrillScheduleConfig> schedules;
 };
 
 struct ServerConfig {
@@ -89,7 +95,8 @@ struct ServerConfig {
   // Failover (docs/failover.md): `failover:`; the leader lease at a witness.
   dr::FailoverConfig failover;
   // Drills (docs/drills.md): `drills:`. Where their reports are kept and read
-  // from (the dashboard, `dr/status`); empty = <data_dir>/drills.
+  // from (the dashboard, `dr/status`); empty = <data_dir>/drills. And the
+  // drills `ark serve` runs on a schedule (restore-check only).
   DrillsConfig drills;
 
   // The drills' report directory, after the default.

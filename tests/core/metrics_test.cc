@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace ark {
 namespace {
 
@@ -22,6 +24,16 @@ TEST(Metrics, RendersPrometheusText) {
   EXPECT_NE(text.find("ark_latency_seconds_bucket{le=\"0.005\"} 1"), std::string::npos);
   EXPECT_NE(text.find("ark_latency_seconds_bucket{le=\"+Inf\"} 2"), std::string::npos);
   EXPECT_NE(text.find("ark_latency_seconds_count 2"), std::string::npos);
+}
+
+TEST(Metrics, NotANumberIsSpelledAsTheFormatSays) {
+  // A drill's RTO when the drill did not measure one (dr/drill/drill_scheduler.h).
+  MetricsRegistry m;
+  m.SetGauge("ark_drill_last_rto_seconds", {}, std::numeric_limits<double>::quiet_NaN());
+  m.SetGauge("ark_up", {}, std::numeric_limits<double>::infinity());
+  const std::string text = m.Render();
+  EXPECT_NE(text.find("ark_drill_last_rto_seconds NaN\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("ark_up +Inf\n"), std::string::npos) << text;
 }
 
 TEST(Metrics, CollectorsRunAtScrapeTime) {

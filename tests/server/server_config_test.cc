@@ -118,7 +118,44 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"failover: {rejoin: sometimes}", "failover.rejoin 'sometimes'"},
                       BadConfig{"drills: {report: x}", "drills.report is not a known"},
                       BadConfig{"drills: [a]", "drills"},
-                      BadConfig{"drills: {report_dir: [a]}", "drills.report_dir must be"}));
+                      BadConfig{"drills: {report_dir: [a]}", "drills.report_dir must be"},
+                      BadConfig{"drills: {schedules: {name: x}}", "drills.schedules must be a list"},
+                      BadConfig{"drills: {schedules: [x]}", "drills.schedules[0] must be a mapping"},
+                      BadConfig{"drills: {schedules: [{name: w, scenario: restore-check, cron: '@weekly', repo: /r, "
+                                "keep: 1}]}",
+                                "drills.schedules[0].keep is not a known setting"},
+                      BadConfig{"drills: {schedules: [{name: w, cron: '@weekly', repo: /r}]}",
+                                "drills.schedules[0] needs scenario"},
+                      BadConfig{"drills: {schedules: [{name: w, scenario: restore-check, repo: /r}]}",
+                                "drills.schedules[0] needs cron"},
+                      BadConfig{"drills: {schedules: [{name: w, scenario: restore-check, cron: '@weekly'}]}",
+                                "drills.schedules[0] needs repo"},
+                      BadConfig{"drills: {schedules: [{name: w, scenario: site-loss, cron: '@weekly', repo: /r}]}",
+                                "drills.schedules[0].scenario 'site-loss' cannot be scheduled: it is disruptive and "
+                                "breaks production (an operator's --kill-cmd kills the primary and destroys its data "
+                                "directory)"},
+                      BadConfig{"drills: {schedules: [{name: w, scenario: primary-crash, cron: '@weekly', repo: /r}]}",
+                                "drills.schedules[0].scenario 'primary-crash' cannot be scheduled"},
+                      BadConfig{"drills: {schedules: [{name: w, scenario: switchover, cron: '@weekly', repo: /r}]}",
+                                "drills.schedules[0].scenario 'switchover' cannot be scheduled"},
+                      BadConfig{"drills: {schedules: [{name: w, scenario: quake, cron: '@weekly', repo: /r}]}",
+                                "drills.schedules[0].scenario 'quake' is not a drill scenario"},
+                      BadConfig{"drills: {schedules: [{name: w, scenario: restore-check, cron: '0 3 * * 8', repo: /r}]}",
+                                "drills.schedules[0].cron: "},
+                      BadConfig{"drills: {schedules: [{name: 'a b', scenario: restore-check, cron: '@weekly', repo: /r}]}",
+                                "drills.schedules[0].name 'a b' must be"},
+                      BadConfig{"drills: {schedules: [{name: w, scenario: restore-check, cron: '@weekly', repo: /r, "
+                                "samples: 0}]}",
+                                "drills.schedules[0].samples must be 1..1000, got 0"},
+                      BadConfig{"drills: {schedules: [{name: w, scenario: restore-check, cron: '@weekly', repo: /r, "
+                                "samples: many}]}",
+                                "drills.schedules[0].samples must be a count"},
+                      BadConfig{"drills: {schedules: [{name: w, scenario: restore-check, cron: '@weekly', repo: /r, "
+                                "to_latest: maybe}]}",
+                                "drills.schedules[0].to_latest must be true or false"},
+                      BadConfig{"drills: {schedules: [{name: w, scenario: restore-check, cron: '@weekly', repo: /r}, "
+                                "{name: w, scenario: restore-check, cron: '@daily', repo: /s}]}",
+                                "drills.schedules[1].name 'w' is defined twice"}));
 
 TEST(ServerConfig, ReadsTheDrillsSection) {
   auto r = ServerConfig::FromYaml("data_dir: /var/lib/ark\ndrills: {report_dir: /srv/drills}", "ark.yaml");
@@ -127,6 +164,40 @@ TEST(ServerConfig, ReadsTheDrillsSection) {
   auto d = ServerConfig::FromYaml("data_dir: /var/lib/ark", "ark.yaml");
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->DrillReportDir(), "/var/lib/ark/drills");
+}
+
+TEST(ServerConfig, ReadsDrillSchedules) {
+  auto r = ServerConfig::FromYaml(R"(
+drills:
+  report_dir: /srv/drills
+  schedules:
+    - {name: weekly, scenario: restore-check, cron: "0 3 * * 0", repo: "s3://b/ark?endpoint=http://s3:9000",
+       key_file: /etc/ark/key, to_latest: true, samples: 20}
+    - {name: daily-local, scenario: restore-check, cron: "@daily", repo: /srv/ark-backups}
+)", "ark.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->drills.schedules.size(), 2u);
+  const DrillScheduleConfig& w = r->drills.schedules[0];
+  EXPECT_EQ(w.name, "weekly");
+  EXPECT_EQ(w.scenario, "restore-check");
+  EXPECT_EQ(w.cron, "0 3 * * 0");
+  EXPECT_EQ(w.repo, "s3://b/ark?endpoint=http://s3:9000");
+  EXPECT_EQ(w.key_file, "/etc/ark/key");
+  EXPECT_TRUE(w.to_latest);
+  EXPECT_EQ(w.samples, 20);
+  const DrillScheduleConfig& d = r->drills.schedules[1];
+  EXPECT_FALSE(d.to_latest);
+  EXPECT_EQ(d.samples, 5);
+  EXPECT_EQ(d.passphrase_file, "");
+  // The whole message, file included.
+  auto bad = ServerConfig::FromYaml("drills:\n  schedules:\n    - {name: q, scenario: site-loss, cron: '@weekly', repo: /r}",
+                                    "ark.yaml");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message().rfind("config ark.yaml: drills.schedules[0].scenario 'site-loss' cannot be "
+                                         "scheduled", 0),
+            0u)
+      << bad.status().message();
+  EXPECT_NE(bad.status().message().find("`ark drill run site-loss`"), std::string::npos);
 }
 
 TEST(ServerConfig, ReadsTheFailoverSection) {

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "dr/backup/backup.h"
 #include "engine/dr_seam.h"
@@ -27,7 +26,7 @@ BackupScheduler::BackupScheduler(Env* env, Database* db, JobManager* jobs, Metri
 
 BackupScheduler::~BackupScheduler() { Stop(); }
 
-int64_t BackupScheduler::NowSeconds() const { return static_cast<int64_t>(env_->WallMicros() / 1000000); }
+int64_t BackupScheduler::NowSeconds() const { return WallSeconds(env_); }
 
 Status BackupScheduler::Start(bool timer) {
   const int64_t now = NowSeconds();
@@ -71,26 +70,13 @@ Status BackupScheduler::Start(bool timer) {
     metrics_->Describe("ark_backup_next_run_timestamp_seconds", "Unix time of the schedule's next run");
     metrics_->AddCollector([this](MetricsRegistry& m) { Collect(m); });
   }
-  if (timer) thread_ = std::thread([this] { Run(); });
+  if (timer) timer_.Start();
   return Status::OK();
 }
 
-void BackupScheduler::Poke() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    poked_ = true;
-  }
-  cv_.notify_all();
-}
+void BackupScheduler::Poke() { timer_.Poke(); }
 
-void BackupScheduler::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void BackupScheduler::Stop() { timer_.Stop(); }
 
 int64_t BackupScheduler::RunDue() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -102,28 +88,13 @@ int64_t BackupScheduler::RunDueLocked() {
   int64_t next = 0;
   for (auto& [name, s] : schedules_) {
     if (!s.cron) continue;  // not started
-    if (s.stats.next_run != 0 && s.stats.next_run <= now) {
+    if (TakeDueRuns(*s.cron, now, &s.stats.next_run) > 0) {
       auto r = FireLocked(s);
       if (!r.ok()) spdlog::error("schedule '{}': {}", name, r.status().ToString());
-      s.stats.next_run = s.cron->NextAfter(now).value_or(0);
     }
     if (s.stats.next_run != 0 && (next == 0 || s.stats.next_run < next)) next = s.stats.next_run;
   }
   return next;
-}
-
-void BackupScheduler::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    const int64_t next = RunDueLocked();
-    const int64_t now = NowSeconds();
-    // Wake at the next fire time (re-checked against the clock, so a clock
-    // step or a spurious wake-up only costs a loop).
-    auto wait = std::chrono::seconds(next == 0 ? 3600 : std::max<int64_t>(1, next - now));
-    cv_.wait_for(lock, std::min<std::chrono::seconds>(wait, std::chrono::seconds(60)),
-                 [this] { return stop_ || poked_; });
-    poked_ = false;
-  }
 }
 
 Result<std::string> BackupScheduler::Fire(const std::string& name) {

@@ -16,25 +16,24 @@
 //
 // Time: "what time is it" always comes from the injected Env's wall clock
 // (UTC; cron times are wall-clock times), so a test with a FakeClockEnv puts
-// the scheduler at any instant. The timer thread sleeps in real time until
-// the next fire time or a Poke(); tests can instead drive it by hand with
-// RunDue(), the step the thread repeats.
+// the scheduler at any instant. The timer thread (dr/schedule/schedule_timer.h)
+// sleeps in real time until the next fire time or a Poke(); tests can instead
+// drive it by hand with RunDue(), the step the thread repeats.
 //
 // Thread-safety: Start/Stop from one thread; the rest may be called from any.
 #pragma once
 
-#include <condition_variable>
 #include <map>
 #include <optional>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/metrics.h"
 #include "dr/jobs/job_manager.h"
 #include "dr/schedule/cron.h"
 #include "dr/schedule/schedule_config.h"
+#include "dr/schedule/schedule_timer.h"
 #include "engine/database.h"
 #include "storage/env.h"
 
@@ -86,7 +85,6 @@ class BackupScheduler {
     std::optional<CronSchedule> cron;
     Stats stats;
   };
-  void Run();
   int64_t RunDueLocked();                       // mu_ held
   int64_t NowSeconds() const;                   // the Env's wall clock
   Result<std::string> FireLocked(Schedule& s);  // mu_ held
@@ -97,11 +95,9 @@ class BackupScheduler {
   JobManager* jobs_;
   MetricsRegistry* metrics_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  bool poked_ = false;
   std::map<std::string, Schedule> schedules_;
-  std::thread thread_;
+  // Declared last: destroyed (stopped) first, before what its steps use.
+  ScheduleTimer timer_{env_, [this] { return RunDue(); }};
 };
 
 }  // namespace ark::dr
