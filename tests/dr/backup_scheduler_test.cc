@@ -73,6 +73,30 @@ TEST(BackupSchedulerTest, NextRunAndFiresComeFromTheInjectedClock) {
   scheduler.Stop();
 }
 
+// The job runner outlives the scheduler in `ark serve`: a scheduled backup
+// still running when the scheduler goes must be cancelled and waited for
+// (under ASan, a job finishing after it would be a use after free).
+TEST(BackupSchedulerTest, StoppingWaitsForItsRunningBackup) {
+  TempDir dir;
+  FakeClockEnv clock(Env::Default(), static_cast<uint64_t>(kStart) * kSecond);
+  auto db = OpenDb(Env::Default(), dir.Sub("data"));
+  ASSERT_NE(db, nullptr);
+  JobManager jobs(&clock);
+  BackupScheduleConfig sc;
+  sc.name = "hourly";
+  sc.cron = "@hourly";
+  sc.repo = dir.Sub("repo");
+  std::string id;
+  {
+    BackupScheduler scheduler(&clock, db.get(), &jobs, nullptr, {sc});
+    ASSERT_OK(scheduler.Start(/*timer=*/false));
+    ASSERT_OK_AND_ASSIGN(id, scheduler.Fire("hourly"));
+    ASSERT_FALSE(id.empty());
+  }  // destroyed at once, the job possibly still running
+  ASSERT_OK_AND_ASSIGN(auto job, jobs.Get(id));
+  EXPECT_NE(job["state"], "running") << "the scheduler returned before its job ended: " << job.dump();
+}
+
 TEST(JobManagerTest, TimesAndWaitDeadlinesComeFromTheInjectedClock) {
   FakeClockEnv clock(Env::Default(), static_cast<uint64_t>(kStart) * kSecond);
   JobManager jobs(&clock);

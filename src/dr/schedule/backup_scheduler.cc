@@ -76,7 +76,24 @@ Status BackupScheduler::Start(bool timer) {
 
 void BackupScheduler::Poke() { timer_.Poke(); }
 
-void BackupScheduler::Stop() { timer_.Stop(); }
+void BackupScheduler::Stop() {
+  timer_.Stop();
+  // A scheduled backup still running updates this scheduler when it ends,
+  // and the job runner outlives it (ark serve): cancel it and wait, so no
+  // job ever touches a destroyed scheduler.
+  std::vector<std::string> running;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, s] : schedules_) {
+      if (!s.stats.running_job.empty()) running.push_back(s.stats.running_job);
+    }
+  }
+  for (const auto& id : running) {
+    (void)jobs_->Cancel(id);  // a finished job: nothing to cancel
+    auto done = jobs_->Wait(id, std::chrono::minutes(10));
+    if (!done.ok()) spdlog::warn("schedule: job {} did not end at shutdown: {}", id, done.status().ToString());
+  }
+}
 
 int64_t BackupScheduler::RunDue() {
   std::lock_guard<std::mutex> lock(mu_);
