@@ -30,6 +30,7 @@ BUILD_PACKAGES=(
   libldns-dev                         # DNS dynamic update (RFC 2136) with TSIG, for failover
   etcd-server                         # failover witness in tests (v3 JSON gateway)
   bind9 bind9-dnsutils                # DNS server + dig/nsupdate: failover's traffic switch in tests
+  chromium fonts-liberation           # headless browser for the dashboard test (tests/node/dashboard.test.js) and its screenshot
 )
 BENCH_PACKAGES=(postgresql-15 pgbackrest patroni)
 

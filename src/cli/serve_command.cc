@@ -37,6 +37,7 @@
 #include "server/http_server.h"
 #include "server/milvus_namespace.h"
 #include "server/milvus_service.h"
+#include "server/ui_routes.h"
 
 namespace ark::cli {
 namespace {
@@ -364,8 +365,12 @@ Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
   replication.AddMetrics(&metrics);
   server::RegisterReplicationRoutes(http, db.get(), &replication, standby.get(), lease.get());
   server::RegisterFailoverRoutes(http, db.get(), &replication, lease.get(), restart_as_standby);
-  server::RegisterDrRoutes(http, {&config, db.get(), &scheduler, archiver.get(), &replication, standby.get(),
-                                  lease.get(), env});
+  const server::DrStatusSources dr_sources{&config, db.get(), &scheduler, archiver.get(), &replication,
+                                           standby.get(), lease.get(), env};
+  server::RegisterDrRoutes(http, dr_sources);
+  // The dashboard (docs/drills.md#dashboard) draws the same document.
+  server::RegisterUiRoutes(http, [dr_sources] { return server::DrStatusJson(dr_sources); },
+                           config.DrillReportDir(), env);
   if (standby) {
     standby->AddMetrics(&metrics);
     standby->Start(db.get());

@@ -59,7 +59,7 @@ std::string Relative(const Context& c, std::optional<int64_t> micros) {
 // Escaped: the UTC time, with how long ago under it.
 std::string TimeHtml(const Context& c, std::optional<int64_t> micros) {
   if (!micros) return std::string(kDash);
-  std::string out = Escape(dr::FormatDrillTimeUtc(*micros));
+  std::string out = "<span class=\"when\">" + Escape(dr::FormatDrillTimeUtc(*micros)) + "</span>";
   const std::string relative = Relative(c, micros);
   if (!relative.empty()) out += "<span class=\"sub\">" + Escape(relative) + "</span>";
   return out;
@@ -156,10 +156,14 @@ ul.alerts li.warning{background:#fff8c5;border:1px solid #d4a72c}
 p.allgood{margin:16px 0 0;padding:8px 12px;border-radius:6px;background:#dafbe1;border:1px solid #4ac26b}
 .figure.warn .value{color:#9a6700}
 td .sub,dd .sub{display:block;color:var(--muted);font-size:12px}
-.columns{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:0 36px}
+.columns{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:0 36px}
+.columns>section{min-width:0}
+section.summary{margin-top:18px}
+.figures{grid-template-columns:repeat(auto-fit,minmax(180px,1fr))}
 h3{font-size:15px;margin:22px 0 10px;display:flex;align-items:center;gap:10px;flex-wrap:wrap}
 a{color:#0969da;text-decoration:none}a:hover{text-decoration:underline}
 td .pill{margin:1px 4px 1px 0}
+.when{white-space:nowrap}
 )css";
 
 std::string_view HealthBadge(const json& doc, const std::vector<DrAlert>& alerts) {
@@ -362,7 +366,7 @@ void AppendDrillFigure(std::string& out, const Context& c) {
 }
 
 void AppendFigures(std::string& out, const Context& c) {
-  out += "<section>\n<div class=\"figures\">\n";
+  out += "<section class=\"summary\">\n<div class=\"figures\">\n";
   AppendReplicationFigures(out, c.doc);
   AppendArchiveFigure(out, c.doc);
   AppendBackupFigure(out, c);
@@ -474,19 +478,25 @@ void AppendArchive(std::string& out, const Context& c) {
 // ---------------------------------------------------------------------------
 // Backups, failover, tiers.
 
+// The schedule's state, and "running" beside it while a run is under way.
 std::string BackupStatePill(const Context& c, const json& schedule) {
-  if (Bool(schedule, "running") == true) return Pill(Tone::kNeutral, "running");
+  std::string cell;
   switch (JudgeBackupSchedule(schedule, c.now_micros)) {
     case BackupScheduleState::kOnTime:
-      return Pill(Tone::kGood, "on time");
+      cell = Pill(Tone::kGood, "on time");
+      break;
     case BackupScheduleState::kOverdue:
-      return Pill(Tone::kBad, "overdue");
+      cell = Pill(Tone::kBad, "overdue");
+      break;
     case BackupScheduleState::kNever:
-      return Pill(Tone::kNeutral, "no backup yet");
+      cell = Pill(Tone::kNeutral, "no backup yet");
+      break;
     case BackupScheduleState::kUnknown:
+      cell = std::string(kDash);
       break;
   }
-  return std::string(kDash);
+  if (Bool(schedule, "running") == true) cell += " " + Pill(Tone::kNeutral, "running");
+  return cell;
 }
 
 void AppendScheduleRow(std::string& out, const Context& c, const json& schedule) {
@@ -729,16 +739,14 @@ void AppendPage(std::string& out, const Context& c) {
   AppendHead(out, c, health);
   AppendHeader(out, c, alerts, health);
   AppendFigures(out, c);
-  out += "<div class=\"columns\">\n";
   AppendReplication(out, c);
+  out += "<div class=\"columns\">\n";
   AppendArchive(out, c);
+  AppendFailover(out, c);
   out += "</div>\n";
   AppendSchedules(out, c);
   AppendDrills(out, c);
-  out += "<div class=\"columns\">\n";
   AppendTiers(out, c);
-  AppendFailover(out, c);
-  out += "</div>\n";
   AppendFooter(out, c.doc);
 }
 

@@ -110,9 +110,10 @@ module.exports = { BUCKET, arkBin, freePort, startS3rver, runArk, runArkOk, temp
 // Starts `ark serve` on a free loopback port with a temp data dir (or
 // `dataDir`) and, when `yaml` is given, a config file. Resolves once /readyz
 // answers 200; rejects (with the server's output) if it exits first.
-// `env` adds variables to the server's environment.
+// `env` adds variables to the server's environment, `args` arguments to
+// `ark serve` (e.g. ['--standby-of', URL]).
 // Returns { endpoint, port, pid, dir, dataDir, output(), alive(), exited, stop(), cleanup() }.
-async function startServe(name, { yaml, dataDir, accessLog = false, timeoutMs = 60000, env } = {}) {
+async function startServe(name, { yaml, dataDir, accessLog = false, timeoutMs = 60000, env, args: extraArgs = [] } = {}) {
   const dir = tempDir(name);
   const port = await freePort();
   const data = dataDir || path.join(dir, 'data');
@@ -123,6 +124,7 @@ async function startServe(name, { yaml, dataDir, accessLog = false, timeoutMs = 
     args.push('--config', configFile);
   }
   if (!accessLog) args.push('--no-access-log');
+  args.push(...extraArgs);
   const child = spawn(arkBin(), args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
   const chunks = [];
   let kept = 0;

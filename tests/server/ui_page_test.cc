@@ -204,6 +204,10 @@ TEST(DashboardPageTest, ASampleDocumentShowsEveryFigure) {
       Has(html, "<span class=\"pill pass\">on time</span></td><td class=\"num\">24 h</td>"));
   EXPECT_TRUE(Has(html, "<span class=\"sub\">in 3 h</span>"));
   EXPECT_TRUE(Has(html, "<td class=\"num\">12 / 0 / 0</td>"));
+  json running = SampleStatus();
+  running["schedules"][0]["running"] = true;
+  EXPECT_TRUE(Has(RenderDashboardHtml(running),
+                  "<span class=\"pill pass\">on time</span> <span class=\"pill none\">running</span>"));
   // Tiers, with the collections counted per database.
   EXPECT_TRUE(Has(html,
                   "<tr><td><code>kb</code></td><td>critical · ≤ 1 h</td><td>very-low · ≤ 1 h</td>"
