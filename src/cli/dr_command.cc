@@ -21,12 +21,14 @@
 
 #include "cli/admin_client.h"
 #include "cli/command_registry.h"
+#include "dr/drill/dr_check.h"
 #include "dr/drill/tiers.h"
 
 namespace ark::cli {
 namespace {
 
 using nlohmann::json;
+using namespace dr::drjson;
 
 // The dr/status format version this reader understands.
 constexpr int64_t kDrStatusVersion = 1;
@@ -38,146 +40,6 @@ struct DrCheckArgs {
   std::string monitor_token;
   bool json = false;
 };
-
-// ---- reading the documents (typed, never throwing) --------------------------
-
-const json* Find(const json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::string Str(const json& j, const char* key, std::string fallback = "") {
-  const json* v = Find(j, key);
-  return v != nullptr && v->is_string() ? v->get<std::string>() : fallback;
-}
-
-bool Bool(const json& j, const char* key, bool fallback) {
-  const json* v = Find(j, key);
-  return v != nullptr && v->is_boolean() ? v->get<bool>() : fallback;
-}
-
-// A non-negative number (integer or not), rounded up: a duration or a count.
-std::optional<uint64_t> Count(const json& j, const char* key, double scale = 1) {
-  const json* v = Find(j, key);
-  if (v == nullptr || !v->is_number()) return std::nullopt;
-  const double d = v->get<double>() * scale;
-  if (!(d >= 0) || d > 1e18) return std::nullopt;
-  return static_cast<uint64_t>(std::ceil(d));
-}
-
-const json& Array(const json& j, const char* key) {
-  static const json kEmpty = json::array();
-  const json* v = Find(j, key);
-  return v != nullptr && v->is_array() ? *v : kEmpty;
-}
-
-// ---- the facts ----------------------------------------------------------------
-
-std::vector<dr::BackupScheduleFact> ScheduleFacts(const json& status) {
-  std::vector<dr::BackupScheduleFact> out;
-  for (const auto& s : Array(status, "schedules")) {
-    dr::BackupScheduleFact f;
-    f.name = Str(s, "name", "?");
-    f.interval_seconds = Count(s, "maxGapSeconds").value_or(0);
-    f.retention = Str(s, "retention");
-    f.last_success_micros = Count(s, "lastSuccessMicros");
-    out.push_back(std::move(f));
-  }
-  return out;
-}
-
-dr::WalArchiveFact ArchiveFact(const json& status) {
-  dr::WalArchiveFact f;
-  static const json kNone = json::object();
-  const json* a = Find(status, "archive");
-  f.enabled = Bool(a ? *a : kNone, "enabled", false);
-  if (f.enabled)
-    f.interval_seconds = std::max<uint64_t>(1, Count(*a, "intervalSeconds").value_or(1));
-  return f;
-}
-
-dr::ReplicationFact ReplicationFactOf(const json& status) {
-  dr::ReplicationFact f;
-  static const json kNone = json::object();
-  const json* r = Find(status, "replication");
-  const json& rep = r ? *r : kNone;
-  const json& standbys = Array(rep, "standbys");
-  // The mode is configured on every server (async by default); it replicates
-  // only once a standby has a slot here.
-  f.mode = standbys.empty() ? "none" : Str(rep, "mode", "none");
-  f.sync_policy = Str(rep, "syncPolicy", f.sync_policy);
-  f.period_seconds = std::max<uint64_t>(1, Count(rep, "periodSeconds").value_or(f.period_seconds));
-  f.standbys = static_cast<uint32_t>(standbys.size());
-  for (const auto& s : standbys) {
-    if (!Bool(s, "connected", false)) continue;
-    ++f.connected_standbys;
-    if (auto lag = Count(s, "lagSeconds", 1000.0)) f.lag_ms = std::max(f.lag_ms.value_or(0), *lag);
-  }
-  return f;
-}
-
-// A drill report's summary; nullopt (with the reason) when it cannot count.
-std::optional<dr::DrillFact> DrillFactOf(const json& d, std::string* why) {
-  if (const json* u = Find(d, "unreadable")) {
-    *why = u->is_string() ? u->get<std::string>() : "unreadable";
-    return std::nullopt;
-  }
-  const std::optional<uint64_t> finished = Count(d, "finishedMicros");
-  if (Str(d, "scenario").empty() || !finished) {
-    *why = "it names no scenario or finish time";
-    return std::nullopt;
-  }
-  dr::DrillFact f;
-  f.scenario = Str(d, "scenario");
-  f.finished_micros = *finished;
-  f.passed = Bool(d, "passed", false);
-  static const json kNone = json::object();
-  const json* m = Find(d, "measured");
-  f.rto_ms = Count(m ? *m : kNone, "rtoMs");
-  f.rpo_ms = Count(m ? *m : kNone, "rpoMs");
-  return f;
-}
-
-// The drills that count; a report that cannot is named on stderr.
-std::vector<dr::DrillFact> DrillFacts(const json& status) {
-  std::vector<dr::DrillFact> out;
-  static const json kNone = json::object();
-  const json* drills = Find(status, "drills");
-  const json& d = drills ? *drills : kNone;
-  if (const json* e = Find(d, "error"); e && e->is_string()) {
-    std::fprintf(stderr, "warning: %s (drills not counted)\n", e->get<std::string>().c_str());
-  }
-  for (const auto& r : Array(d, "recent")) {
-    std::string why;
-    if (auto f = DrillFactOf(r, &why)) {
-      out.push_back(std::move(*f));
-    } else {
-      std::fprintf(stderr, "warning: drill report %s is not counted: %s\n",
-                   Str(r, "reportDir", Str(r, "id", "?")).c_str(), why.c_str());
-    }
-  }
-  return out;
-}
-
-std::optional<uint64_t> U64OrNull(const json& j, const char* key) {
-  const json* v = Find(j, key);
-  return v != nullptr && v->is_number_unsigned() ? std::optional<uint64_t>(v->get<uint64_t>())
-                                                 : std::nullopt;
-}
-
-// DrTargets from its ToJson() form (docs/formats/dr-tiers.md).
-dr::DrTargets TargetsOf(const json& t) {
-  dr::DrTargets out;
-  out.rto_tier = Str(t, "rtoTier");
-  out.rpo_tier = Str(t, "rpoTier");
-  out.rto_target_ms = U64OrNull(t, "rtoTargetMs");
-  out.rpo_target_ms = U64OrNull(t, "rpoTargetMs");
-  out.rto_target_custom = Bool(t, "rtoTargetCustom", false);
-  out.rpo_target_custom = Bool(t, "rpoTargetCustom", false);
-  out.source = Str(t, "source");
-  return out;
-}
 
 // ---- fetching ----------------------------------------------------------------
 
@@ -218,68 +80,16 @@ Result<json> FetchStatus(const DrCheckArgs& a) {
 
 // The monitor's settings, after checking it watches this server.
 Result<dr::FailoverFact> FetchMonitor(const DrCheckArgs& a, const json& status) {
-  const json* failover = Find(status, "failover");
-  if (failover == nullptr) {
-    return Status::InvalidArgument(
-        fmt::format("--monitor {}: the server {} has no failover: section (no witness, no leader "
-                    "lease), so no monitor can fail "
-                    "it over; configure failover: or drop --monitor",
-                    a.monitor, a.server));
+  if (Find(status, "failover") == nullptr) {
+    return dr::FailoverFactFromMonitor(json::object(), status, a.monitor);  // names the missing section
   }
   auto got = CallAdmin(a.monitor, a.monitor_token.empty() ? a.token : a.monitor_token,
                        "monitor/status", json::object());
   if (!got.ok()) return got.status().WithContext("reading the monitor status of " + a.monitor);
-  const json& m = *got;
-  const std::optional<uint64_t> interval = Count(m, "checkIntervalMs");
-  const std::optional<uint64_t> failures = Count(m, "failuresToFailOver");
-  if (!interval || !failures || !Find(m, "autoFailover")) {
-    return Status::InvalidArgument(
-        fmt::format("--monitor {}: monitor/status lacks checkIntervalMs, failuresToFailOver or "
-                    "autoFailover: is it an ark monitor?",
-                    a.monitor));
-  }
-  const std::string name = Str(*failover, "name");
-  std::string names;
-  bool watched = false;
-  for (const auto& n : Array(m, "nodes")) {
-    names += fmt::format("{}{}", names.empty() ? "" : ", ", Str(n, "name", "?"));
-    watched = watched || Str(n, "name") == name;
-  }
-  if (!watched) {
-    return Status::InvalidArgument(
-        fmt::format("--monitor {} watches {}, not this server ('{}', failover.name of {})",
-                    a.monitor, names.empty() ? "no node" : names, name, a.server));
-  }
-  dr::FailoverFact f;
-  f.monitor = true;
-  f.auto_failover = Bool(m, "autoFailover", true);
-  f.check_interval_ms = *interval;
-  f.failures = static_cast<uint32_t>(*failures);
-  f.lease_ttl_ms = Count(*failover, "leaseTtlMs").value_or(f.lease_ttl_ms);
-  return f;
+  return dr::FailoverFactFromMonitor(*got, status, a.monitor);
 }
 
-// ---- judging and printing ------------------------------------------------------
-
-std::vector<dr::Finding> JudgeDatabases(const json& status, const dr::DrFacts& facts) {
-  std::vector<dr::Finding> findings;
-  for (const auto& t : Array(status, "tiers")) {
-    const std::string database = Str(t, "database", "?");
-    if (const std::string error = Str(t, "error"); !error.empty()) {
-      findings.push_back(
-          {"fail", "tier", database,
-           fmt::format(
-               "its ark.dr.* properties cannot be read ({}); fix them with databases/alter.",
-               error)});
-      continue;
-    }
-    const json* targets = Find(t, "targets");
-    dr::DrTargets parsed = targets ? TargetsOf(*targets) : dr::DrTargets{};
-    if (parsed.source.empty()) parsed.source = "database " + database;
-    for (auto& f : dr::CheckTargets({{database, parsed}}, facts)) findings.push_back(std::move(f));
-  }
-  return findings;
-}
+// ---- printing ------------------------------------------------------------------
 
 std::string Upper(const std::string& s) {
   std::string out = s;
@@ -319,13 +129,9 @@ Status Check(const DrCheckArgs& a) {
   if (a.server.empty())
     return Status::InvalidArgument("--server: the server to check (http://HOST:PORT) is required");
   ARK_ASSIGN_OR_RETURN(json status, FetchStatus(a));
-  dr::DrFacts facts;
-  facts.backup_schedules = ScheduleFacts(status);
-  facts.archive = ArchiveFact(status);
-  facts.replication = ReplicationFactOf(status);
-  if (const json* f = Find(status, "failover")) {
-    facts.failover.lease_ttl_ms = Count(*f, "leaseTtlMs").value_or(facts.failover.lease_ttl_ms);
-  }
+  std::vector<std::string> notes;
+  dr::DrFacts facts = dr::FactsFromStatus(status, &notes);
+  for (const auto& n : notes) std::fprintf(stderr, "warning: %s\n", n.c_str());
   if (!a.monitor.empty()) {
     ARK_ASSIGN_OR_RETURN(facts.failover, FetchMonitor(a, status));
   } else if (const json* f = Find(status, "failover"); f != nullptr &&
@@ -337,9 +143,7 @@ Status Check(const DrCheckArgs& a) {
                  "automatic failover counts\n",
                  Str(*f, "witness").c_str(), Str(*f, "witness").c_str());
   }
-  facts.drills = DrillFacts(status);
-  facts.now_micros = Count(status, "nowMicros").value_or(0);
-  const std::vector<dr::Finding> findings = JudgeDatabases(status, facts);
+  const std::vector<dr::Finding> findings = dr::JudgeStatus(status, facts);
   if (a.json) {
     std::printf("%s\n", dr::FindingsToJson(findings).dump(2).c_str());
   } else {

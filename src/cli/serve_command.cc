@@ -28,6 +28,7 @@
 #include "dr/failover/lease_keeper.h"
 #include "server/admin_backup.h"
 #include "server/admin_dr.h"
+#include "server/dr_check_runner.h"
 #include "server/admin_failover.h"
 #include "dr/failover/rejoin.h"
 #include "server/admin_replication.h"
@@ -371,6 +372,16 @@ Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
   // The dashboard (docs/drills.md#dashboard) draws the same document.
   server::RegisterUiRoutes(http, [dr_sources] { return server::DrStatusJson(dr_sources); },
                            config.DrillReportDir(), env);
+  // The server's own `ark dr check`, on its status and its monitor's settings.
+  server::DrCheckRunnerOptions check_options;
+  check_options.interval_seconds = static_cast<uint64_t>(config.drills.check_interval_seconds);
+  if (config.failover.enabled() && config.failover.witness.rfind("http", 0) == 0) {
+    check_options.monitor_url = config.failover.witness;
+    ARK_ASSIGN_OR_RETURN(check_options.monitor_token, dr::WitnessToken(config.failover));
+  }
+  server::DrCheckRunner dr_check(env, [dr_sources] { return server::DrStatusJson(dr_sources); }, check_options);
+  dr_check.AddMetrics(&metrics);
+  dr_check.Start();
   if (standby) {
     standby->AddMetrics(&metrics);
     standby->Start(db.get());

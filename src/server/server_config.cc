@@ -6,6 +6,7 @@
 #include "dr/schedule/cron.h"
 #include "storage/env.h"
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -228,7 +229,13 @@ Status ReadDrills(const YAML::Node& node, const std::string& source, DrillsConfi
   ARK_RETURN_IF_ERROR(r.CheckIsMap());
   ARK_RETURN_IF_ERROR(r.Read("report_dir", &c->report_dir, "a directory"));
   ARK_RETURN_IF_ERROR(ReadDrillSchedules(r.Child("schedules"), source, &c->schedules));
-  return r.RejectUnknown();
+  ARK_RETURN_IF_ERROR(r.Read("check_interval_seconds", &c->check_interval_seconds, "a number of seconds"));
+  ARK_RETURN_IF_ERROR(r.RejectUnknown());
+  if (!(c->check_interval_seconds == 0 || (c->check_interval_seconds >= 1 && c->check_interval_seconds <= 86400))) {
+    return r.Error("drills.check_interval_seconds",
+                   fmt::format("{} must be 0 (off) or 1..86400", c->check_interval_seconds));
+  }
+  return Status::OK();
 }
 
 }  // namespace

@@ -66,6 +66,9 @@ using DrillScheduleConfig = dr::DrillScheduleConfig;
 struct DrillsConfig {
   std::string report_dir;
   std::vector<DrillScheduleConfig> schedules;
+  // `ark dr check` run by the server itself this often (0: never); its last
+  // result is on /metrics and in the log.
+  double check_interval_seconds = 300;
 };
 
 struct ServerConfig {

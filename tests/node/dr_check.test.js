@@ -218,3 +218,34 @@ test('dr check: async replication cannot meet a zero RPO; the monitor makes a cr
   assert.match(wrong.stderr, new RegExp(`reading the monitor status of ${a.endpoint}`));
   state.passed = true;
 });
+
+test('the server checks itself: drills.check_interval_seconds puts the verdict on /metrics and follows a tier change', async (t) => {
+  const dir = tempDir('dr-check-self');
+  const repo = path.join(dir, 'repo');
+  const server = await startServe('dr-check-self', { yaml: `${schedule(repo)}drills:\n  check_interval_seconds: 1\n` });
+  t.after(async () => {
+    await server.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const ep = server.endpoint;
+  const metric = async (name) => {
+    const text = await (await fetch(`${ep}/metrics`)).text();
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : null;
+  };
+  const alive = { alive: () => server.alive(), endpoint: ep, dataDir: server.dataDir, exit: server.exit() };
+  // A daily backup cannot meet a very-low RPO: the server's own check says so.
+  await seedKb(ep, { 'ark.dr.rpo_tier': 'very-low' });
+  await waitUntil('the check fails', 15000, [alive], async () => {
+    const passed = await metric('ark_dr_check_passed');
+    return { done: passed === 0 && (await metric('ark_dr_check_findings\\{severity="fail"\\}')) >= 1, seen: passed };
+  });
+  // Relaxed to a tier the daily schedule meets: the next check passes.
+  await milvusOk(ep, 'databases/alter', { dbName: 'kb', properties: { 'ark.dr.rpo_tier': 'low' } });
+  const before = await metric('ark_dr_check_last_run_timestamp_seconds');
+  await waitUntil('the check passes', 15000, [alive], async () => {
+    const passed = await metric('ark_dr_check_passed');
+    return { done: passed === 1 && (await metric('ark_dr_check_last_run_timestamp_seconds')) > before, seen: passed };
+  });
+  assert.match(server.output(), /dr check: kb rpo target not met/);
+});

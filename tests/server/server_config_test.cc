@@ -117,6 +117,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"failover: {lease_ttl_ms: soon}", "failover.lease_ttl_ms must be"},
                       BadConfig{"failover: {rejoin: sometimes}", "failover.rejoin 'sometimes'"},
                       BadConfig{"drills: {report: x}", "drills.report is not a known"},
+                      BadConfig{"drills: {check_interval_seconds: 0.5}", "drills.check_interval_seconds 0.5 must be 0 (off)"},
+                      BadConfig{"drills: {check_interval_seconds: soon}", "drills.check_interval_seconds must be"},
                       BadConfig{"drills: [a]", "drills"},
                       BadConfig{"drills: {report_dir: [a]}", "drills.report_dir must be"},
                       BadConfig{"drills: {schedules: {name: x}}", "drills.schedules must be a list"},

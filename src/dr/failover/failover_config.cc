@@ -67,16 +67,18 @@ Result<std::unique_ptr<Witness>> OpenWitness(const FailoverConfig& c) {
   HttpCallOptions o;
   o.timeout_ms = timeout;
   o.ca_file = c.witness_ca_file;
-  o.token = c.witness_token;
-  if (!c.witness_token_file.empty()) {
-    std::string text;
-    ARK_RETURN_IF_ERROR(Env::Default()->ReadFileToString(c.witness_token_file, &text).WithContext(
-        "failover.witness_token_file"));
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-    if (text.empty()) return Status::InvalidArgument("failover.witness_token_file " + c.witness_token_file + " is empty");
-    o.token = text;
-  }
+  ARK_ASSIGN_OR_RETURN(o.token, WitnessToken(c));
   return OpenMonitorWitness(c.witness, o);
+}
+
+Result<std::string> WitnessToken(const FailoverConfig& c) {
+  if (c.witness_token_file.empty()) return c.witness_token;
+  std::string text;
+  ARK_RETURN_IF_ERROR(Env::Default()->ReadFileToString(c.witness_token_file, &text).WithContext(
+      "failover.witness_token_file"));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  if (text.empty()) return Status::InvalidArgument("failover.witness_token_file " + c.witness_token_file + " is empty");
+  return text;
 }
 
 }  // namespace ark::dr

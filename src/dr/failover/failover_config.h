@@ -37,5 +37,8 @@ struct FailoverConfig {
 
 // The witness the config names (monitor or etcd), with its credential read.
 Result<std::unique_ptr<Witness>> OpenWitness(const FailoverConfig& config);
+// The credential for an `ark monitor` witness: witness_token, or the first
+// line of witness_token_file.
+Result<std::string> WitnessToken(const FailoverConfig& config);
 
 }  // namespace ark::dr
