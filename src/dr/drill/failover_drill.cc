@@ -197,46 +197,16 @@ Status RunFailoverDrill(Env* env, const FailoverDrillOptions& o, DrillReport* re
     probe.Stop();
 
     // What was lost: acknowledged markers missing on the new primary.
-    ARK_ASSIGN_OR_RETURN(std::vector<uint64_t> present, probe.PresentIds(new_primary));
-    const std::set<uint64_t> have(present.begin(), present.end());
-    std::vector<ProbeAck> lost;
-    const auto acks = probe.Acks();
-    for (const auto& a : acks) {
-      if (!have.count(a.id)) lost.push_back(a);
-    }
-    const uint64_t rto_write = (first_write - disaster) / 1000;
-    const uint64_t rto_search = (first_search - disaster) / 1000;
-    report->Measure("rtoWriteMs", rto_write);
-    report->Measure("rtoSearchMs", rto_search);
-    report->Measure("rtoMs", std::max(rto_write, rto_search));
-    report->Measure("lostMarkers", lost.size());
-    // RPO as time: the span of acknowledged writes lost, from the last
-    // acknowledgement kept before the first lost one to the last lost one
-    // (so one lost write is one write interval, never 0).
-    uint64_t rpo_ms = 0;
-    if (!lost.empty()) {
-      uint64_t kept_before = report->started_micros();
-      for (const auto& a : acks) {
-        if (a.id >= lost.front().id) break;
-        if (have.count(a.id)) kept_before = a.at_micros;
-      }
-      const uint64_t last_lost = lost.back().at_micros;
-      rpo_ms = std::max<uint64_t>(1, last_lost > kept_before ? (last_lost - kept_before) / 1000 : 0);
-    }
-    report->Measure("rpoMs", rpo_ms);
-    nlohmann::json lost_ids = nlohmann::json::array();
-    for (size_t i = 0; i < lost.size() && i < 1000; ++i) lost_ids.push_back(lost[i].id);
-    report->SetProbe({{"collection", std::string("default.") + kProbeCollection},
-                      {"acknowledged", acks.size()},
-                      {"refusals", probe.Refusals()},
-                      {"lostIds", lost_ids},
-                      {"newPrimary", new_primary}});
+    ARK_ASSIGN_OR_RETURN(ProbeOutcome outcome,
+                         RecordProbeOutcome(probe, new_primary, disaster, first_write, first_search, report));
+    const auto& acks = outcome.acks;
+    const auto& lost = outcome.lost;
     report->Check("markers", o.scenario == "switchover" || o.quiesce ? lost.empty() : true,
                   lost.empty() ? fmt::format("all {} acknowledged markers are on the new primary {}", acks.size(), new_primary)
                                : fmt::format("{} of {} acknowledged markers are missing on {} (the RPO: list in probe.lostIds)",
                                              lost.size(), acks.size(), new_primary));
     report->Event("verified", "verification", fmt::format("{} markers checked on {}", acks.size(), new_primary));
-    return JudgeCollections(new_primary, std::max(rto_write, rto_search), rpo_ms, report, o.token);
+    return JudgeCollections(new_primary, outcome.rto_ms, outcome.rpo_ms, report, o.token);
   };
   Status s = run();
   probe.Stop();

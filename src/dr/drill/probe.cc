@@ -193,4 +193,43 @@ Result<std::vector<uint64_t>> Probe::PresentIds(const std::string& endpoint) con
   return ids;
 }
 
+Result<ProbeOutcome> RecordProbeOutcome(const Probe& probe, const std::string& recovered, uint64_t disaster,
+                                        uint64_t first_write, uint64_t first_search, DrillReport* report) {
+  ProbeOutcome out;
+  ARK_ASSIGN_OR_RETURN(std::vector<uint64_t> present, probe.PresentIds(recovered));
+  out.present.insert(present.begin(), present.end());
+  out.acks = probe.Acks();
+  for (const auto& a : out.acks) {
+    if (!out.present.count(a.id)) out.lost.push_back(a);
+  }
+  // RPO as time: the span of acknowledged writes lost, from the last
+  // acknowledgement kept before the first lost one to the last lost one
+  // (so one lost write is one write interval, never 0).
+  if (!out.lost.empty()) {
+    uint64_t kept_before = report->started_micros();
+    for (const auto& a : out.acks) {
+      if (a.id >= out.lost.front().id) break;
+      if (out.present.count(a.id)) kept_before = a.at_micros;
+    }
+    const uint64_t last_lost = out.lost.back().at_micros;
+    out.rpo_ms = std::max<uint64_t>(1, last_lost > kept_before ? (last_lost - kept_before) / 1000 : 0);
+  }
+  const uint64_t rto_write = (first_write - disaster) / 1000;
+  const uint64_t rto_search = (first_search - disaster) / 1000;
+  out.rto_ms = std::max(rto_write, rto_search);
+  report->Measure("rtoWriteMs", rto_write);
+  report->Measure("rtoSearchMs", rto_search);
+  report->Measure("rtoMs", out.rto_ms);
+  report->Measure("rpoMs", out.rpo_ms);
+  report->Measure("lostMarkers", out.lost.size());
+  nlohmann::json lost_ids = nlohmann::json::array();
+  for (size_t i = 0; i < out.lost.size() && i < 1000; ++i) lost_ids.push_back(out.lost[i].id);
+  report->SetProbe({{"collection", std::string("default.") + kProbeCollection},
+                    {"acknowledged", out.acks.size()},
+                    {"refusals", probe.Refusals()},
+                    {"lostIds", lost_ids},
+                    {"newPrimary", recovered}});
+  return out;
+}
+
 }  // namespace ark::dr

@@ -17,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "dr/drill/drill_report.h"
 #include "storage/env.h"
 
 namespace ark::dr {
@@ -103,5 +105,21 @@ class Probe {
   std::optional<uint64_t> first_write_after_, first_search_after_;  // GUARDED_BY(mu_)
   std::string first_write_endpoint_;         // GUARDED_BY(mu_)
 };
+
+// What the probe says after a recovery, as the drill report records it.
+struct ProbeOutcome {
+  std::vector<ProbeAck> acks;   // every acknowledgement, in order
+  std::set<uint64_t> present;   // marker ids on the recovered primary
+  std::vector<ProbeAck> lost;   // acknowledged, not present
+  uint64_t rto_ms = 0;          // disaster -> the later of first write and first correct search
+  uint64_t rpo_ms = 0;          // the span of lost acknowledgements (>= 1 ms when any is lost)
+};
+
+// Reads the markers on `recovered` (the probe stopped) and records the
+// figures in `report`: rtoWriteMs, rtoSearchMs, rtoMs, rpoMs, lostMarkers
+// and the probe block. `first_write`/`first_search` are the probe's
+// wall-clock instants after `disaster`.
+Result<ProbeOutcome> RecordProbeOutcome(const Probe& probe, const std::string& recovered, uint64_t disaster,
+                                        uint64_t first_write, uint64_t first_search, DrillReport* report);
 
 }  // namespace ark::dr

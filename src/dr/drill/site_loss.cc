@@ -86,32 +86,11 @@ Status RunSiteLoss(Env* env, Repository* repo, const SiteLossOptions& o, DrillRe
     }
     probe.Stop();
 
-    ARK_ASSIGN_OR_RETURN(std::vector<uint64_t> present, probe.PresentIds(server.url()));
-    const std::set<uint64_t> have(present.begin(), present.end());
-    const auto acks = probe.Acks();
-    std::vector<ProbeAck> lost;
-    for (const auto& a : acks) {
-      if (!have.count(a.id)) lost.push_back(a);
-    }
-    uint64_t rpo_ms = 0;
-    if (!lost.empty()) {
-      uint64_t kept_before = report->started_micros();
-      for (const auto& a : acks) {
-        if (a.id >= lost.front().id) break;
-        if (have.count(a.id)) kept_before = a.at_micros;
-      }
-      rpo_ms = std::max<uint64_t>(1, lost.back().at_micros > kept_before ? (lost.back().at_micros - kept_before) / 1000 : 0);
-    }
-    const uint64_t rto_write = (first_write - disaster) / 1000, rto_search = (first_search - disaster) / 1000;
-    report->Measure("rtoWriteMs", rto_write);
-    report->Measure("rtoSearchMs", rto_search);
-    report->Measure("rtoMs", std::max(rto_write, rto_search));
-    report->Measure("rpoMs", rpo_ms);
-    report->Measure("lostMarkers", lost.size());
-    nlohmann::json lost_ids = nlohmann::json::array();
-    for (size_t i = 0; i < lost.size() && i < 1000; ++i) lost_ids.push_back(lost[i].id);
-    report->SetProbe({{"collection", std::string("default.") + kProbeCollection}, {"acknowledged", acks.size()},
-                      {"refusals", probe.Refusals()}, {"lostIds", lost_ids}, {"newPrimary", server.url()}});
+    ARK_ASSIGN_OR_RETURN(ProbeOutcome outcome,
+                         RecordProbeOutcome(probe, server.url(), disaster, first_write, first_search, report));
+    const auto& acks = outcome.acks;
+    const auto& lost = outcome.lost;
+    const auto& have = outcome.present;
     // Only markers acknowledged after the archive's end may be lost: a lost
     // marker older than a present one means the restore skipped records.
     uint64_t newest_recovered = 0;  // of the markers acknowledged before the disaster
@@ -131,7 +110,7 @@ Status RunSiteLoss(Env* env, Repository* repo, const SiteLossOptions& o, DrillRe
     for (const auto& c : recovery.expected) recovered.insert(c.database + "." + c.name);
     report->Event("verified", "verification",
                   fmt::format("{} markers checked on {}; {} collection(s) recovered", acks.size(), server.url(), recovered.size()));
-    return JudgeCollections(server.url(), std::max(rto_write, rto_search), rpo_ms, report, o.token);
+    return JudgeCollections(server.url(), outcome.rto_ms, outcome.rpo_ms, report, o.token);
   };
   Status s = run();
   probe.Stop();
