@@ -35,17 +35,23 @@ void LeaseKeeper::Activate(uint64_t epoch) {
 }
 
 Status LeaseKeeper::RenewOnce() {
-  LeaderClaim claim;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!active_ || fenced_ || relinquished_) return Status::OK();
-    claim = LeaderClaim{options_.holder, options_.url, epoch_, options_.ttl_ms};
-  }
-  const uint64_t sent = env_->NowMicros();
-  Result<ClaimAnswer> answer = witness_->Claim(claim);
   bool newly_fenced = false;
-  Status s = Apply(claim, sent, answer, &newly_fenced);
-  if (newly_fenced && on_fenced_) on_fenced_(answer->record);
+  LeaderRecord fenced_by;
+  Status s;
+  {
+    std::lock_guard<std::mutex> witness_lock(witness_mu_);
+    LeaderClaim claim;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!active_ || fenced_ || relinquished_) return Status::OK();
+      claim = LeaderClaim{options_.holder, options_.url, epoch_, options_.ttl_ms};
+    }
+    const uint64_t sent = env_->NowMicros();
+    Result<ClaimAnswer> answer = witness_->Claim(claim);
+    s = Apply(claim, sent, answer, &newly_fenced);
+    if (newly_fenced) fenced_by = answer->record;
+  }
+  if (newly_fenced && on_fenced_) on_fenced_(fenced_by);
   return s;
 }
 
@@ -166,6 +172,7 @@ Status LeaseKeeper::ClaimForPromotion(uint64_t epoch) {
 }
 
 Status LeaseKeeper::Relinquish(const std::string& why) {
+  std::lock_guard<std::mutex> witness_lock(witness_mu_);  // after any renewal in flight
   uint64_t epoch;
   {
     std::lock_guard<std::mutex> lock(mu_);

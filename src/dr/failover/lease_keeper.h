@@ -92,6 +92,10 @@ class LeaseKeeper {
   LeaseKeeperOptions options_;
   std::function<void(const LeaderRecord&)> on_fenced_;
 
+  // Held across a claim at the witness and across a release, so a renewal
+  // already in flight cannot reach the witness after Relinquish released
+  // the lease (it would grant it again for a whole ttl).
+  std::mutex witness_mu_;
   std::mutex mu_;
   bool active_ = false;              // GUARDED_BY(mu_)
   bool relinquished_ = false;        // GUARDED_BY(mu_)
