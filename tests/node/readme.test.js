@@ -15,8 +15,8 @@
 // credentials, the s3 bucket) and the --to-time moment (the README's date
 // names no moment of this run). Relative paths (./ark-data, ./standby) stay:
 // each scenario runs in its own temp directory. Long-running commands
-// (serve, monitor) are started with `exec` in their own process group and
-// stopped in t.after. README_DEBUG=1 prints each command and its output.
+// (serve, monitor) are started with `exec` and stopped when their test
+// ends, whether it passed or not. README_DEBUG=1 prints each command and its output.
 //
 // Skipped: `make run` and `make test` (SKIPPED below says why). The yaml
 // block is not commands; its own test serves with it.
@@ -213,18 +213,21 @@ function localize(text, ctx = {}) {
 }
 
 // Runs a (localized) command to completion: { status, stdout, stderr }.
-function sh(command, cwd) {
+// A command still running after `timeoutMs` is killed (status null).
+function sh(command, cwd, timeoutMs = 120000) {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, AWS_REGION: 'us-east-1' };
     const child = spawn('bash', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = [];
     const err = [];
+    const timer = setTimeout(() => { err.push(Buffer.from(`\n(killed after ${timeoutMs} ms)`)); child.kill('SIGKILL'); }, timeoutMs);
     child.stdout.on('data', (c) => out.push(c));
     child.stderr.on('data', (c) => err.push(c));
     child.on('error', reject);
-    child.on('close', (status) => resolve({
-      status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(),
-    }));
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
   });
 }
 
@@ -248,11 +251,12 @@ async function curl(readmeText, ctx, cwd) {
   return j.data;
 }
 
-// Starts a long-running README command (serve, monitor) in its own process
-// group; `ready(output)` resolves true once it is up. Stopped by stop().
+// Starts a long-running README command (serve, monitor); `exec`, so the
+// child is the ark process itself (and a Ctrl-C of the test reaches it).
+// `ready()` resolves true once it is up. Stopped by stop() and at the end of the test.
 async function start(t, readmeText, ctx, cwd, ready, timeoutMs = 60000) {
   const command = localize(readmeText, ctx);
-  const child = spawn('bash', ['-c', `exec ${command}`], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-c', `exec ${command}`], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (c) => { output = (output + c.toString()).slice(-64 * 1024); };
   child.stdout.on('data', keep);
@@ -264,15 +268,15 @@ async function start(t, readmeText, ctx, cwd, ready, timeoutMs = 60000) {
     exited,
     stop: async () => {
       if (exit === null) {
-        try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
-        const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 20000);
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
         await exited;
         clearTimeout(timer);
       }
       return exit;
     },
   };
-  t.after(proc.stop);
+  defer(t, proc.stop);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (exit !== null) assert.fail(`README command exited during startup (${JSON.stringify(exit)}):\n${command}\n${output}`);
@@ -289,9 +293,29 @@ const readyz = (port) => async () => {
   } catch { return false; }
 };
 
+// Cleanups of a test, run last-registered first (t.after runs in
+// registration order, which would remove a directory before the server
+// using it stops). Every one runs; the first error is rethrown.
+const stacks = new WeakMap();
+function defer(t, fn) {
+  let stack = stacks.get(t);
+  if (!stack) {
+    stack = [];
+    stacks.set(t, stack);
+    t.after(async () => {
+      let first = null;
+      while (stack.length) {
+        try { await stack.pop()(); } catch (e) { first = first || e; }
+      }
+      if (first) throw first;
+    });
+  }
+  stack.push(fn);
+}
+
 async function scenarioDir(t, name) {
   const dir = tempDir(`readme-${name}`);
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  defer(t, () => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -408,7 +432,7 @@ test('the README\'s backups, restore, archive, point-in-time restore and drill',
   const repo = path.join(dir, 'srv-ark-backups');
   // The source server (not a README line): the README's archive: config.
   const source = await startServe('readme-backup-source', { yaml: `archive:\n  repo: ${repo}\n  interval_seconds: 0.2\n` });
-  t.after(() => source.cleanup());
+  defer(t, () => source.cleanup());
   ctx.portA = source.port;
   const ep = source.endpoint;
   const row = (id) => ({ id, vector: [id, 1, 2, 3], title: `row ${id}` });
@@ -448,7 +472,7 @@ test('the README\'s backups, restore, archive, point-in-time restore and drill',
   ctx.toTime = new Date(at).toISOString();
   await run(BACKUP.pitr, ctx, dir);
   const pitr = await startServe('readme-pitr', { dataDir: path.join(dir, 'pitr') });
-  t.after(() => pitr.cleanup());
+  defer(t, () => pitr.cleanup());
   assert.deepEqual(await ids(pitr.endpoint), [1, 2, 3, 4], `restore --to-time ${ctx.toTime}`);
   await pitr.stop();
   assert.match(await run(BACKUP.archiveVerify, ctx, dir), /archive is intact/);
@@ -474,7 +498,7 @@ test('the README\'s ark demo dr', async (t) => {
   const dir = await scenarioDir(t, 'demo-dr');
   const r = await sh(localize(DEMO_DR), dir);
   const where = r.stdout.match(/ark demo dr in (\S+)/);
-  if (where) t.after(() => fs.rmSync(where[1], { recursive: true, force: true }));
+  if (where) defer(t, () => fs.rmSync(where[1], { recursive: true, force: true }));
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /primary-crash: PASSED/);
   assert.match(r.stdout, /restore-check: PASSED/);
@@ -500,7 +524,7 @@ test('the README\'s storage engine demo and inspect commands', async (t) => {
 test('the README\'s object-store commands, local and on S3', async (t) => {
   const dir = await scenarioDir(t, 'objectstore');
   const s3 = await startS3rver();
-  t.after(() => s3.stop());
+  defer(t, () => s3.stop());
   const ctx = { dir, s3Port: s3.port };
   const repo = path.join(dir, 'srv-repo');
   fs.mkdirSync(repo);
