@@ -1,7 +1,10 @@
 // CollectionSnapshot's search, query, count and delete-by-filter scan.
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <queue>
+#include <system_error>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -38,6 +41,29 @@ const VectorIndex* CollectionIndexes::Built(const std::string& segment,
 }
 
 namespace {
+
+// The first search after a lazy open (docs/engine.md, "Opening a database")
+// loads the graphs it needs. With several to load they load side by side,
+// one thread per core, instead of one after another. Load errors are left
+// for each segment's own search to report, naming its file.
+void LoadIndexesInParallel(const std::vector<const VectorIndex*>& cold) {
+  if (cold.size() < 2) return;
+  const size_t threads = std::min<size_t>(cold.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::atomic<size_t> next{0};
+  auto work = [&next, &cold] {
+    for (size_t i = next.fetch_add(1); i < cold.size(); i = next.fetch_add(1)) (void)cold[i]->MakeResident();
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) {
+    try {
+      helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no thread to spare: this one loads the rest
+    }
+  }
+  work();
+  for (auto& h : helpers) h.join();
+}
 
 // Bits of the rows of `block` visible at `lsn`; returns how many.
 size_t VisibleBits(const RowBlock& block, uint64_t lsn, expr::Bitmap* out) {
@@ -172,6 +198,14 @@ Result<SearchResponse> CollectionSnapshot::Search(const SearchRequest& req) cons
     uint32_t row;
     bool operator<(const Hit& o) const { return cost != o.cost ? cost < o.cost : seq < o.seq; }
   };
+  if (req.filter.empty() && scope_.empty()) {  // every sealed segment will be searched
+    std::vector<const VectorIndex*> cold;
+    for (const auto& block : *sealed_) {
+      const VectorIndex* index = indexes_->Built(block->file(), fs.name);
+      if (index != nullptr && index->spec().metric == metric && !index->resident()) cold.push_back(index);
+    }
+    LoadIndexesInParallel(cold);
+  }
   const bool larger_closer = LargerIsCloser(metric);
   std::vector<std::priority_queue<Hit>> heaps(req.num_queries);
   uint64_t block_seq = 0;

@@ -76,6 +76,11 @@ struct DatabaseOptions {
   // tests call RunIndexBuild()) and threads used inside one build.
   int index_build_threads = 1;
   int index_build_inner_threads = 1;
+  // Index files are opened lazily (header checked; the graph is checksummed
+  // and loaded by the first search that needs it). True loads every graph
+  // at open instead, as before lazy opening: a slower open, a flat first
+  // search, and a damaged graph found (and rebuilt) at open.
+  bool load_indexes_at_open = false;
   // Compaction (Compact): segment size target in live rows (0 = seal_rows)
   // and the deleted fraction that makes a segment worth rewriting.
   uint64_t compaction_target_rows = 0;

@@ -16,6 +16,7 @@
 #include "engine/database.h"
 #include "engine/database_collection.h"
 #include "engine/wal_codec.h"
+#include "index/lazy_vector_index.h"
 #include "index/vector_index.h"
 
 namespace ark {
@@ -304,30 +305,30 @@ void Database::LoadIndexFilesLocked(Collection* c) {
         s = Status::Corruption("no index definition for the field");
       } else {
         const std::string path = JoinPath(FilesDir(), it->second.front());
-        // Mapped, not read into a string: a string is zero-filled and then
-        // copied into (two passes over fresh memory, expensive page faults
-        // on a VM), and Load copies what it keeps anyway.
-        auto mapped = env_->MapFile(path);
-        s = mapped.status();
+        // Opened lazily: only the header is read and checked here; the graph
+        // is checksummed and loaded by the first search that needs it
+        // (docs/engine.md, "Opening a database").
+        auto opened = LazyVectorIndex::Open(env_, path);
+        s = opened.status();
+        if (s.ok() && (*opened)->num_rows() != entry.rows) {
+          s = Status::Corruption(fmt::format("index file {} has {} rows, segment {} has {}", path,
+                                             (*opened)->num_rows(), entry.file, entry.rows));
+        } else if (s.ok() && options_.load_indexes_at_open) {
+          s = (*opened)->MakeResident();
+        }
         if (s.ok()) {
-          auto loaded = VectorIndex::Load((*mapped)->data(), path);
-          if (loaded.ok() && (*loaded)->num_rows() != entry.rows) {
-            s = Status::Corruption(fmt::format("index file {} has {} rows, segment {} has {}", path,
-                                               (*loaded)->num_rows(), entry.file, entry.rows));
-          } else if (loaded.ok()) {
-            next->built[entry.file][field] = std::shared_ptr<const VectorIndex>(std::move(loaded).value());
-            next->files[entry.file][field] = it->second.front();
-          } else {
-            s = loaded.status();
-          }
+          next->built[entry.file][field] = std::shared_ptr<const VectorIndex>(std::move(opened).value());
+          next->files[entry.file][field] = it->second.front();
         }
       }
       if (s.ok()) {
         ++it;
         continue;
       }
-      // The segment file is the source of truth: an unreadable index is
-      // dropped from the manifest and rebuilt, never served.
+      // The segment file is the source of truth: an index found unusable at
+      // open (missing, a bad header, a wrong size) is dropped from the
+      // manifest and rebuilt, never served. A damaged payload is found by the
+      // first search, which fails with Corruption naming the file.
       spdlog::error("collection '{}': index of segment {} field '{}' is unusable and will be rebuilt: {}",
                     c->name, entry.file.substr(0, 12), field, s.ToString());
       it = entry.index_files.erase(it);

@@ -94,7 +94,7 @@ Result<std::string> VectorIndex::Serialize() const {
   return out;
 }
 
-Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(std::string_view bytes, std::string_view name) {
+Result<IndexFileHeader> VectorIndex::ParseHeader(std::string_view bytes, std::string_view name) {
   auto corrupt = [&](size_t offset, const std::string& what) {
     return Status::Corruption(fmt::format("index file {} offset {}: {}", name, offset, what));
   };
@@ -115,11 +115,12 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(std::string_view bytes, s
   if (header_size != kIndexHeaderSize) {
     return corrupt(kIndexOffsetHeaderSize, fmt::format("header size {}, expected {}", header_size, kIndexHeaderSize));
   }
-  IndexSpec spec;
+  IndexFileHeader header;
+  IndexSpec& spec = header.spec;
   spec.type = static_cast<IndexType>(static_cast<uint8_t>(h[kIndexOffsetType]));
   spec.metric = static_cast<Metric>(static_cast<uint8_t>(h[kIndexOffsetMetric]));
   spec.dim = DecodeFixed32(h + kIndexOffsetDim);
-  uint64_t rows = DecodeFixed64(h + kIndexOffsetRows);
+  header.num_rows = DecodeFixed64(h + kIndexOffsetRows);
   spec.hnsw_m = DecodeFixed32(h + kIndexOffsetParams);
   spec.hnsw_ef_construction = DecodeFixed32(h + kIndexOffsetParams + 4);
   spec.nlist = DecodeFixed32(h + kIndexOffsetParams + 8);
@@ -132,20 +133,27 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(std::string_view bytes, s
     return Status::NotSupported(fmt::format("index file {}: {} payload written by library {} is not readable here",
                                             name, IndexTypeName(spec.type), static_cast<int>(library)));
   }
-  uint64_t payload_size = DecodeFixed64(h + kIndexOffsetPayloadSize);
-  if (payload_size != bytes.size() - kIndexHeaderSize) {
+  header.payload_size = DecodeFixed64(h + kIndexOffsetPayloadSize);
+  if (header.payload_size != bytes.size() - kIndexHeaderSize) {
     return corrupt(kIndexOffsetPayloadSize, fmt::format("payload size {} but {} bytes follow the header",
-                                                        payload_size, bytes.size() - kIndexHeaderSize));
+                                                        header.payload_size, bytes.size() - kIndexHeaderSize));
   }
+  header.payload_checksum = DecodeFixed64(h + kIndexOffsetPayloadChecksum);
+  return header;
+}
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(std::string_view bytes, std::string_view name) {
+  ARK_ASSIGN_OR_RETURN(IndexFileHeader header, ParseHeader(bytes, name));
   std::string_view payload = bytes.substr(kIndexHeaderSize);
-  if (Xxh3_64(payload) != DecodeFixed64(h + kIndexOffsetPayloadChecksum)) {
-    return corrupt(kIndexHeaderSize, "payload checksum mismatch");
+  if (Xxh3_64(payload) != header.payload_checksum) {
+    return Status::Corruption(
+        fmt::format("index file {} offset {}: payload checksum mismatch", name, kIndexHeaderSize));
   }
-  if (spec.type == IndexType::kHnsw) {
-    ARK_ASSIGN_OR_RETURN(auto index, HnswIndex::LoadPayload(spec, rows, payload, name));
+  if (header.spec.type == IndexType::kHnsw) {
+    ARK_ASSIGN_OR_RETURN(auto index, HnswIndex::LoadPayload(header.spec, header.num_rows, payload, name));
     return std::unique_ptr<VectorIndex>(std::move(index));
   }
-  ARK_ASSIGN_OR_RETURN(auto index, FaissIndex::LoadPayload(spec, rows, payload, name));
+  ARK_ASSIGN_OR_RETURN(auto index, FaissIndex::LoadPayload(header.spec, header.num_rows, payload, name));
   return std::unique_ptr<VectorIndex>(std::move(index));
 }
 

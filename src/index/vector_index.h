@@ -87,6 +87,14 @@ struct BuildOptions {
   const std::atomic<bool>* cancel = nullptr;
 };
 
+// An index file's header (docs/formats/index.md), parsed and verified.
+struct IndexFileHeader {
+  IndexSpec spec;
+  uint64_t num_rows = 0;
+  uint64_t payload_size = 0;
+  uint64_t payload_checksum = 0;  // XXH3-64 of the payload
+};
+
 class VectorIndex {
  public:
   virtual ~VectorIndex() = default;
@@ -101,6 +109,16 @@ class VectorIndex {
   // messages. Corruption naming `name` and the offset for a bad magic,
   // version, checksum or payload; NotSupported for a newer format version.
   static Result<std::unique_ptr<VectorIndex>> Load(std::string_view bytes, std::string_view name);
+  // The header checks of Load() alone: `bytes` is the whole file, of which
+  // only the header is read (its size is checked against payload_size).
+  // Reads no payload byte, so it costs the same for any index size.
+  static Result<IndexFileHeader> ParseHeader(std::string_view bytes, std::string_view name);
+
+  // Whether the index structures are in memory. Indexes opened lazily
+  // (LazyVectorIndex) load them on first Search; MakeResident loads them
+  // now and returns the load's error (Corruption naming the file).
+  virtual bool resident() const { return true; }
+  virtual Status MakeResident() const { return Status::OK(); }
 
   // Searches num_queries queries of dim floats at `queries`. `filter`, if not
   // null, restricts results to allowed local ids (its num_rows should equal

@@ -88,6 +88,10 @@ class Env {
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) = 0;
   virtual Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) = 0;
+  // Maps `path` without reading it in: pages are read on first touch (and
+  // may be dropped again under memory pressure). For files most of which a
+  // caller may never read (an index opened lazily). Defaults to MapFile.
+  virtual Result<std::unique_ptr<MappedFile>> MapFileLazily(const std::string& path) { return MapFile(path); }
 
   virtual bool FileExists(const std::string& path) = 0;
   virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;

@@ -29,6 +29,9 @@ class EnvWrapper : public Env {
     return target_->NewRandomAccessFile(path);
   }
   Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) override { return target_->MapFile(path); }
+  Result<std::unique_ptr<MappedFile>> MapFileLazily(const std::string& path) override {
+    return target_->MapFileLazily(path);
+  }
   bool FileExists(const std::string& path) override { return target_->FileExists(path); }
   Result<uint64_t> GetFileSize(const std::string& path) override { return target_->GetFileSize(path); }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override { return target_->ListDir(dir); }

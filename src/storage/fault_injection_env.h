@@ -82,6 +82,9 @@ class FaultInjectionEnv final : public Env {
   Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) override {
     return base_->MapFile(path);
   }
+  Result<std::unique_ptr<MappedFile>> MapFileLazily(const std::string& path) override {
+    return base_->MapFileLazily(path);
+  }
   bool FileExists(const std::string& path) override { return base_->FileExists(path); }
   Result<uint64_t> GetFileSize(const std::string& path) override {
     return base_->GetFileSize(path);

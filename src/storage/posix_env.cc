@@ -228,7 +228,9 @@ class PosixEnv final : public Env {
     if (fd < 0) return PosixError("open " + path, errno);
     return std::unique_ptr<RandomAccessFile>(new PosixRandomAccessFile(path, fd));
   }
-  Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) override {
+  Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) override { return Map(path, true); }
+  Result<std::unique_ptr<MappedFile>> MapFileLazily(const std::string& path) override { return Map(path, false); }
+  Result<std::unique_ptr<MappedFile>> Map(const std::string& path, bool populate) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return PosixError("open " + path, errno);
     struct stat st;
@@ -242,7 +244,7 @@ class PosixEnv final : public Env {
     if (size > 0) {
       // MAP_POPULATE: map every page up front (one pass in the kernel)
       // instead of one page fault per 4 KiB as the caller reads it through.
-      addr = ::mmap(nullptr, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+      addr = ::mmap(nullptr, size, PROT_READ, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd, 0);
       if (addr == MAP_FAILED) {
         int err = errno;
         ::close(fd);

@@ -11,6 +11,7 @@
 
 #include "engine/database.h"
 #include "engine/manifest.h"
+#include "index/lazy_vector_index.h"
 #include "engine_test_util.h"
 #include "support/test_util.h"
 
@@ -339,7 +340,9 @@ TEST_F(SearchTest, TooSmallSegmentForIvfIsSearchedExactlyAndReported) {
   EXPECT_EQ(Keys(res.queries[0]), want);
 }
 
-TEST_F(SearchTest, CorruptIndexFileIsRebuiltNotServed) {
+TEST_F(SearchTest, CorruptIndexFileIsRebuiltNotServedWhenLoadedAtOpen) {
+  options_.load_indexes_at_open = true;
+  Reopen();
   LoadThreeSegments();
   ASSERT_OK(db_->CreateIndex("", "docs", "", "embedding", "FLAT", "L2", {}).status());
   while (db_->RunIndexBuild()) {
@@ -358,6 +361,106 @@ TEST_F(SearchTest, CorruptIndexFileIsRebuiltNotServed) {
   EXPECT_TRUE(db_->RunIndexBuild());
   ASSERT_OK_AND_ASSIGN(infos, db_->ListIndexes("", "docs"));
   EXPECT_EQ(infos[0].indexed_segments, 2u);
+}
+
+class LazyOpenTest : public SearchTest {
+ protected:
+  // Two sealed segments with HNSW graphs and a growing one; closes the
+  // database and returns the index file of the first segment.
+  std::string BuildGraphsAndClose() {
+    LoadThreeSegments();
+    EXPECT_OK(db_->CreateIndex("", "docs", "", "embedding", "HNSW", "L2", {{"M", 8}, {"efConstruction", 32}})
+                  .status());
+    while (db_->RunIndexBuild()) {
+    }
+    Manifest m = db_->CurrentManifest();
+    std::string file = m.collections[0].segments[0].index_files.at("embedding").front();
+    db_.reset();
+    return JoinPath(JoinPath(dir_.path(), "files"), file);
+  }
+  std::vector<int64_t> SearchKeys(uint32_t seed) {
+    auto res = Snap()->Search(Req(Query(seed), 10));
+    EXPECT_TRUE(res.ok()) << res.status().ToString();
+    return res.ok() ? Keys(res->queries[0]) : std::vector<int64_t>{};
+  }
+};
+
+TEST_F(LazyOpenTest, OpenReadsNoGraphAndTheFirstSearchLoadsEachOnce) {
+  BuildGraphsAndClose();
+  options_.load_indexes_at_open = true;
+  Reopen();
+  const std::vector<int64_t> want = SearchKeys(5);
+  ASSERT_EQ(want.size(), 10u);
+  options_.load_indexes_at_open = false;
+  const uint64_t before = LazyVectorIndex::PayloadLoads();
+  Reopen();
+  EXPECT_EQ(LazyVectorIndex::PayloadLoads(), before);  // open read headers only
+  for (const auto& [segment, fields] : Snap()->indexes().built) {
+    EXPECT_FALSE(fields.at("embedding")->resident()) << segment;
+  }
+  EXPECT_EQ(SearchKeys(5), want);
+  EXPECT_EQ(LazyVectorIndex::PayloadLoads(), before + 2);  // one per segment
+  EXPECT_EQ(SearchKeys(6).size(), 10u);
+  EXPECT_EQ(LazyVectorIndex::PayloadLoads(), before + 2);  // and never again
+}
+
+TEST_F(LazyOpenTest, ConcurrentFirstSearchesLoadEachGraphOnceAndAgree) {
+  BuildGraphsAndClose();
+  options_.load_indexes_at_open = true;
+  Reopen();
+  const std::vector<int64_t> want = SearchKeys(9);
+  options_.load_indexes_at_open = false;
+  Reopen();
+  const uint64_t before = LazyVectorIndex::PayloadLoads();
+  auto snap = Snap();
+  std::atomic<int> ready{0};
+  std::vector<std::vector<int64_t>> got(8);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < got.size(); ++t) {
+    threads.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() < static_cast<int>(got.size())) {
+      }  // start together
+      auto res = snap->Search(Req(Query(9), 10));
+      if (res.ok()) got[t] = Keys(res->queries[0]);
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const auto& g : got) EXPECT_EQ(g, want);
+  EXPECT_EQ(LazyVectorIndex::PayloadLoads(), before + 2);
+}
+
+TEST_F(LazyOpenTest, CorruptGraphOpensAndFailsTheFirstSearchNamingTheFile) {
+  const std::string path = BuildGraphsAndClose();
+  std::string data;
+  ASSERT_OK(Env::Default()->ReadFileToString(path, &data));
+  data[data.size() / 2] ^= 0x40;  // the payload: its checksum no longer holds
+  ASSERT_OK(Env::Default()->WriteFileAtomic(path, data));
+  Reopen();  // open does not read the graph, so it does not notice
+  ASSERT_OK_AND_ASSIGN(auto infos, db_->ListIndexes("", "docs"));
+  EXPECT_EQ(infos[0].indexed_segments, 2u);
+  for (int attempt = 0; attempt < 2; ++attempt) {  // the failure is remembered, not a crash
+    auto res = Snap()->Search(Req(Query(3), 10));
+    ASSERT_FALSE(res.ok());
+    EXPECT_TRUE(res.status().IsCorruption()) << res.status().ToString();
+    EXPECT_THAT(res.status().message(), HasSubstr(path));
+    EXPECT_THAT(res.status().message(), HasSubstr("checksum"));
+  }
+  // Reads that need no graph still work.
+  ASSERT_OK_AND_ASSIGN(uint64_t n, Snap()->Count("", nullptr));
+  EXPECT_GT(n, 0u);
+}
+
+TEST_F(LazyOpenTest, TruncatedGraphIsStillFoundAtOpenAndRebuilt) {
+  const std::string path = BuildGraphsAndClose();
+  std::string data;
+  ASSERT_OK(Env::Default()->ReadFileToString(path, &data));
+  ASSERT_OK(Env::Default()->WriteFileAtomic(path, data.substr(0, data.size() - 100)));
+  Reopen();  // the header's payload size no longer matches: dropped, rebuilt
+  ASSERT_OK_AND_ASSIGN(auto infos, db_->ListIndexes("", "docs"));
+  EXPECT_EQ(infos[0].indexed_segments, 1u);
+  EXPECT_TRUE(db_->RunIndexBuild());
+  EXPECT_EQ(SearchKeys(4).size(), 10u);
 }
 
 TEST(SearchConcurrencyTest, ConcurrentSearchesWhileWritingSealingAndBuilding) {
