@@ -10,6 +10,15 @@
 # only when node_modules is missing or the lock file changed. The C++ S3
 # tests find s3rver through ARK_NODE_MODULES (exported here) and FAIL if it
 # is missing, unless ARK_SKIP_S3=1 (which also skips the Node suites).
+#
+# Last, when ARK_RELEASE_DIR names a configured release tree (`make test`
+# passes build/release, configured as `make build`/`make bench` do): every
+# target of it is compiled (-O3 -march=native -Werror: the ark binary, the
+# test binaries and the benchmarks), because a warning only the optimizer
+# sees once broke `make bench` while the sanitizer tree compiled
+# (docs/README.md, "Building and testing", has the cost). ARK_SKIP_RELEASE=1
+# skips it. Every step runs even when an earlier one failed; the last lines
+# name the steps that failed.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=$(cd "${1:-build/asan}" && pwd)
@@ -27,8 +36,8 @@ if [ -z "${ARK_SKIP_S3:-}" ]; then
   export ARK_NODE_MODULES="$NODE_DIR/node_modules"
 fi
 
-status=0
-(cd "$BUILD_DIR" && ctest --output-on-failure -j"$(nproc)" --timeout 900) || status=1
+failed=()
+(cd "$BUILD_DIR" && ctest --output-on-failure -j"$(nproc)" --timeout 900) || failed+=("CTest suites in $BUILD_DIR")
 
 # Fuzzing (docs/reliability.md): every committed seed and regression input is
 # replayed (deterministic). Fuzzing itself is off by default here because the
@@ -40,10 +49,26 @@ if [ -z "${ARK_SKIP_FUZZ:-}" ]; then
   # index_fuzz is replayed only: fuzzing it reaches heap overflows inside
   # FAISS 1.7.3's own payload reader (open-* inputs, docs/reliability.md).
   ARK_FUZZ_SEED=${ARK_FUZZ_SEED:-1} ARK_FUZZ_REPLAY_ONLY=${ARK_FUZZ_REPLAY_ONLY-index_fuzz} \
-    "$ROOT/scripts/run-fuzz.sh" "${ARK_FUZZ_SECONDS:-0}" || status=1
+    "$ROOT/scripts/run-fuzz.sh" "${ARK_FUZZ_SECONDS:-0}" || failed+=("fuzz replay (scripts/run-fuzz.sh)")
 fi
 
 if [ -z "${ARK_SKIP_S3:-}" ]; then
-  (cd "$NODE_DIR" && ARK_BIN="$BUILD_DIR/ark" node --test) || status=1
+  (cd "$NODE_DIR" && ARK_BIN="$BUILD_DIR/ark" node --test) || failed+=("Node suites in tests/node")
 fi
-exit $status
+
+if [ -n "${ARK_RELEASE_DIR:-}" ] && [ -z "${ARK_SKIP_RELEASE:-}" ]; then
+  echo "== release tree $ARK_RELEASE_DIR: compiling every target (-O3 -march=native -Werror)"
+  start=$(date +%s)
+  if ninja -C "$ARK_RELEASE_DIR" -j"$(nproc)"; then
+    echo "== release tree compiled in $(( $(date +%s) - start )) s"
+  else
+    failed+=("release tree $ARK_RELEASE_DIR does not compile (-Werror): the compiler's message is above ninja's FAILED line")
+  fi
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "== FAILED:" >&2
+  printf '   %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+echo "== every step passed"
