@@ -187,7 +187,7 @@ const OBJECTS = {
 
 // The README command as this run types it (see the header).
 function localize(text, ctx = {}) {
-  let s = text.replaceAll('build/release/ark', arkBin());
+  let s = text.replaceAll('build/release/ark', path.resolve(arkBin()));
   const ports = { 19530: ctx.portA, 19531: ctx.portB, 19600: ctx.portM, 9000: ctx.s3Port };
   for (const [readmePort, port] of Object.entries(ports)) {
     if (!port) continue;
@@ -481,7 +481,7 @@ test('the README\'s backups, restore, archive, point-in-time restore and drill',
   const alter = JSON.parse(await run(BACKUP.tiers, ctx, dir));
   assert.equal(alter.code, 0, JSON.stringify(alter));
   // The drill restores the newest backup: one taken after the tiers were set.
-  const withTiers = await sh(`${arkBin()} backup create --server ${ep} --repo ${repo} -n with-tiers`, dir);
+  const withTiers = await sh(`${path.resolve(arkBin())} backup create --server ${ep} --repo ${repo} -n with-tiers`, dir);
   assert.equal(withTiers.status, 0, withTiers.stderr);
   const drill = await run(BACKUP.drill, ctx, dir);
   // (judged against the tiers: a collection without them reads "no tier")
@@ -534,7 +534,7 @@ test('the README\'s object-store commands, local and on S3', async (t) => {
   assert.deepEqual(fs.readFileSync(path.join(repo, 'some', 'key')), bytes, 'put stored other bytes');
   assert.match(await run(OBJECTS.ls, ctx, dir), /key/);
   // The old order still works, saying what to type instead; stdin with one argument.
-  const bin = arkBin();
+  const bin = path.resolve(arkBin());
   const old = await sh(`${bin} objectstore put ${repo}/old ${dir}/file.bin`, dir);
   assert.equal(old.status, 0, old.stderr);
   assert.match(old.stderr, /deprecated; use put .*file\.bin .*old/, old.stderr);
@@ -571,7 +571,7 @@ test('the README\'s config file serves as written (TLS, auth, schedules, archive
     req.on('timeout', () => req.destroy());
     req.end('{}');
   });
-  const server = await start(t, `${arkBin()} serve --config ark.yaml`, {}, dir,
+  const server = await start(t, `${path.resolve(arkBin())} serve --config ark.yaml`, {}, dir,
     async () => (await get('/v2/vectordb/collections/list', 'secret'))?.status === 200);
   const ok = JSON.parse((await get('/v2/vectordb/collections/list', 'secret')).body);
   assert.equal(ok.code, 0, JSON.stringify(ok));
