@@ -27,6 +27,7 @@
 #include "dr/failover/failover_config.h"
 #include "dr/failover/lease_keeper.h"
 #include "server/admin_backup.h"
+#include "server/admin_checksum.h"
 #include "server/admin_dr.h"
 #include "server/dr_check_runner.h"
 #include "server/admin_failover.h"
@@ -346,6 +347,7 @@ Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
   // jobs, once no request can reach them.
   dr::JobManager jobs(env);
   server::RegisterBackupRoutes(http, env, db.get(), &jobs);
+  server::RegisterChecksumRoutes(http, db.get());
   dr::BackupScheduler scheduler(env, db.get(), &jobs, &metrics, config.schedules);
   ARK_RETURN_IF_ERROR(scheduler.Start());
   // Scheduled drills (docs/drills.md): restore-checks on the timer's thread;

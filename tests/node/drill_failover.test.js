@@ -58,6 +58,16 @@ test('primary-crash with writes paused before the kill: RPO 0, figures agree wit
   // The user's collection is judged against its tier: zero RPO met, critical RTO met.
   const c = rep.collections.find((x) => x.name === 'c');
   assert.deepEqual([c.verdict.rto, c.verdict.rpo], ['pass', 'pass']);
+  // Data verification: the user's rows on b are a's rows, byte for byte, and
+  // their sample searches find the same neighbours.
+  const checks = Object.fromEntries(rep.checks.map((x) => [x.name, x]));
+  assert.equal(checks.content.passed, true, checks.content.detail);
+  assert.equal(checks.searches.passed, true, checks.searches.detail);
+  assert.match(c.checksumBefore, /^v1:[0-9a-f]{32}$/);
+  assert.equal(c.checksumAfter, c.checksumBefore);
+  assert.equal(c.contentMatches, true);
+  assert.equal(c.sampleSearches, 3);
+  assert.equal(c.sampleSearchesSame, 3);
   assert.ok(!rep.collections.some((x) => x.name === 'ark_drill_probe'));
   // The probe collection is dropped afterwards.
   assert.equal((await milvusOk(b.endpoint, 'collections/has', { collectionName: 'ark_drill_probe' })).has, false);

@@ -34,6 +34,38 @@ Result<nlohmann::json> AdminApi(const std::string& url, const std::string& route
   return PostJson(url, "/ark/v1/" + route, body, o);
 }
 
+namespace {
+
+// The {key, value} list of a describe answer as a map (other entries ignored).
+std::map<std::string, std::string> PropertiesOf(const nlohmann::json& describe) {
+  std::map<std::string, std::string> props;
+  if (describe.is_object() && describe["properties"].is_array()) {
+    for (const auto& p : describe["properties"]) {
+      if (p.is_object() && p["key"].is_string() && p["value"].is_string()) props[p["key"]] = p["value"];
+    }
+  }
+  return props;
+}
+
+}  // namespace
+
+DrTargets CollectionTargets(const std::string& url, const std::string& database_name, const std::string& name,
+                            const DrTargets& database, DrillReport* report, const std::string& token) {
+  auto d = MilvusApi(url, "collections/describe", {{"dbName", database_name}, {"collectionName", name}}, token);
+  if (!d.ok()) {
+    report->Check("tiers", false,
+                  fmt::format("collection {}.{}: describe failed: {}", database_name, name, d.status().message()));
+    return database;
+  }
+  auto t = TargetsFromProperties(PropertiesOf(*d));
+  if (!t.ok()) {
+    report->Check("tiers", false, fmt::format("collection {}.{}: {}", database_name, name, t.status().message()));
+    return database;
+  }
+  t->source = fmt::format("collection {}.{}", database_name, name);
+  return MergeTargets(database, *t);
+}
+
 std::map<std::string, DrTargets> ReadTargets(const std::string& url, const std::set<std::string>& databases,
                                              DrillReport* report, const std::string& token) {
   std::map<std::string, DrTargets> out;
@@ -43,13 +75,7 @@ std::map<std::string, DrTargets> ReadTargets(const std::string& url, const std::
       report->Check("tiers", false, fmt::format("database {}: describe failed: {}", db, d.status().message()));
       continue;
     }
-    std::map<std::string, std::string> props;
-    if ((*d)["properties"].is_array()) {
-      for (const auto& p : (*d)["properties"]) {
-        if (p.is_object() && p["key"].is_string() && p["value"].is_string()) props[p["key"]] = p["value"];
-      }
-    }
-    auto t = TargetsFromProperties(props);
+    auto t = TargetsFromProperties(PropertiesOf(*d));
     if (!t.ok()) {
       report->Check("tiers", false, fmt::format("database {}: {}", db, t.status().message()));
       continue;
@@ -61,7 +87,8 @@ std::map<std::string, DrTargets> ReadTargets(const std::string& url, const std::
 }
 
 Status JudgeCollections(const std::string& url, std::optional<uint64_t> rto_ms, std::optional<uint64_t> rpo_ms,
-                        DrillReport* report, const std::string& token) {
+                        DrillReport* report, const std::string& token,
+                        const std::map<std::pair<std::string, std::string>, nlohmann::json>* extra) {
   ARK_ASSIGN_OR_RETURN(nlohmann::json dbs, MilvusApi(url, "databases/list", nlohmann::json::object(), token));
   std::set<std::string> databases;
   if (dbs.is_array()) {
@@ -79,9 +106,15 @@ Status JudgeCollections(const std::string& url, std::optional<uint64_t> rto_ms, 
       auto stats = MilvusApi(url, "collections/get_stats", {{"dbName", db}, {"collectionName", n}}, token);
       if (stats.ok() && (*stats)["rowCount"].is_number_unsigned()) c["rows"] = (*stats)["rowCount"];
       auto t = targets.find(db);
-      if (t != targets.end() && !t->second.empty()) {
-        c["targets"] = t->second.ToJson();
-        c["verdict"] = Judge(t->second, rto_ms, rpo_ms).ToJson();
+      const DrTargets merged =
+          CollectionTargets(url, db, n.get<std::string>(), t != targets.end() ? t->second : DrTargets{}, report, token);
+      if (!merged.empty()) {
+        c["targets"] = merged.ToJson();
+        c["verdict"] = Judge(merged, rto_ms, rpo_ms).ToJson();
+      }
+      if (extra != nullptr) {
+        auto found = extra->find({db, n.get<std::string>()});
+        if (found != extra->end()) c.update(found->second);
       }
       report->AddCollection(std::move(c));
     }

@@ -9,6 +9,7 @@
 #include <set>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -33,11 +34,21 @@ Result<nlohmann::json> AdminApi(const std::string& url, const std::string& route
 std::map<std::string, DrTargets> ReadTargets(const std::string& url, const std::set<std::string>& databases,
                                              DrillReport* report, const std::string& token = "");
 
+// One collection's targets: its own ark.dr.* properties (collections/
+// describe) over its database's `database` targets (MergeTargets). A
+// describe or parse failure is a failed "tiers" check in `report`, and the
+// database's targets apply.
+DrTargets CollectionTargets(const std::string& url, const std::string& database_name, const std::string& name,
+                            const DrTargets& database, DrillReport* report, const std::string& token = "");
+
 // Every collection of every database on `url` (except the probe's) goes
 // into the report with its row count, its database's targets and the
-// verdict of the measured figures (nullopt: not measured).
+// verdict of the measured figures (nullopt: not measured). `extra`, keyed
+// by (database, name), is merged into each collection's entry (the data
+// verification's findings, data_check.h).
 Status JudgeCollections(const std::string& url, std::optional<uint64_t> rto_ms, std::optional<uint64_t> rpo_ms,
-                        DrillReport* report, const std::string& token = "");
+                        DrillReport* report, const std::string& token = "",
+                        const std::map<std::pair<std::string, std::string>, nlohmann::json>* extra = nullptr);
 
 // Polls `done` every 20 ms until it holds or timeout_ms passes (a drill
 // watches other processes: there is nothing to wait on but their answers).

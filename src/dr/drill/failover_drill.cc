@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "dr/drill/data_check.h"
 #include "dr/drill/drill_api.h"
 #include "dr/drill/probe.h"
 #include "dr/drill/tiers.h"
@@ -102,6 +103,15 @@ Status RunFailoverDrill(Env* env, const FailoverDrillOptions& o, DrillReport* re
           break;
         }
       }
+    }
+    DataFingerprint before;
+    if (o.verify_content) {
+      ARK_ASSIGN_OR_RETURN(before, TakeFingerprint(primary, o.token, o.admin_token, {kProbeCollection}));
+      size_t samples = 0;
+      for (const auto& c : before.collections) samples += c.samples.size();
+      report->Event("fingerprinted", "verification",
+                    fmt::format("{} collection(s) checksummed and {} sample search(es) run on {}",
+                                before.collections.size(), samples, primary));
     }
     report->SetSource({{"primary", primary}, {"endpoints", o.endpoints}, {"monitor", o.monitor},
                        {"killCommand", o.kill_command}, {"switchoverTo", to}, {"quiesced", o.quiesce}});
@@ -206,7 +216,9 @@ Status RunFailoverDrill(Env* env, const FailoverDrillOptions& o, DrillReport* re
                                : fmt::format("{} of {} acknowledged markers are missing on {} (the RPO: list in probe.lostIds)",
                                              lost.size(), acks.size(), new_primary));
     report->Event("verified", "verification", fmt::format("{} markers checked on {}", acks.size(), new_primary));
-    return JudgeCollections(new_primary, outcome.rto_ms, outcome.rpo_ms, report, o.token);
+    CollectionFindings findings;
+    if (o.verify_content) findings = CompareFingerprint(new_primary, before, o.token, o.admin_token, report);
+    return JudgeCollections(new_primary, outcome.rto_ms, outcome.rpo_ms, report, o.token, &findings);
   };
   Status s = run();
   probe.Stop();

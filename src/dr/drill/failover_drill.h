@@ -42,6 +42,10 @@ struct FailoverDrillOptions {
   uint64_t timeout_ms = 120000;        // for the recovery
   uint32_t interval_ms = 20;           // probe write interval
   bool keep_probe = false;             // keep the probe collection afterwards
+  // Checksum every collection (but the probe's) and run sample searches on
+  // the primary before the disaster, and compare on the new primary after
+  // (data_check.h). Off when other clients write during the drill.
+  bool verify_content = true;
 };
 
 // Runs the drill into `report`; OK only if it passed.
