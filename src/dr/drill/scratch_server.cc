@@ -94,6 +94,15 @@ Status ScratchServer::WaitReady(uint64_t timeout_ms) {
     int wstatus = 0;
     if (waitpid(pid_, &wstatus, WNOHANG) == pid_) {
       pid_ = -1;
+      // A port we picked (bound and released) can be taken by another
+      // process before the child binds it; then pick another. The child's
+      // exit status does not tell a bind failure apart, its log does.
+      if (options_.port == 0 && port_retries_ < kPortRetries &&
+          LogTail().find("cannot listen on") != std::string::npos) {
+        ++port_retries_;
+        ARK_RETURN_IF_ERROR(Start(options_));
+        continue;
+      }
       return Status::Internal(fmt::format("the scratch server ({}) exited before it was ready ({}); its log ends: {}",
                                           url_, WIFEXITED(wstatus) ? fmt::format("exit {}", WEXITSTATUS(wstatus))
                                                                    : fmt::format("signal {}", WTERMSIG(wstatus)),

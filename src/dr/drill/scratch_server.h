@@ -35,7 +35,9 @@ class ScratchServer {
   // Starts it on options.port, or a free loopback port.
   Status Start(const ScratchServerOptions& options);
   // Polls /readyz until 200, the child exits (its log's tail is in the
-  // error) or timeout_ms passes.
+  // error) or timeout_ms passes. On a port Start picked, a child that could
+  // not bind it (another process took it meanwhile) is restarted on a new
+  // port, up to kPortRetries times; url() follows.
   Status WaitReady(uint64_t timeout_ms);
   // SIGTERM, then SIGKILL after grace_ms; idempotent.
   Status Stop(uint64_t grace_ms = 10000);
@@ -49,6 +51,8 @@ class ScratchServer {
   ScratchServerOptions options_;
   std::string url_;
   pid_t pid_ = -1;
+  static constexpr int kPortRetries = 5;
+  int port_retries_ = 0;
 };
 
 // A TCP port on 127.0.0.1 nothing listens on now (bound and released).
