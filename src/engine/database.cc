@@ -131,6 +131,8 @@ Status Database::LoadCollection(const ManifestCollection& mc) {
   c->tombstone_files = mc.tombstone_files;
   c->partitions = std::make_shared<const PartitionMap>(mc.partitions.begin(), mc.partitions.end());
   c->next_partition_id = mc.next_partition_id;
+  c->properties = mc.properties;
+  c->load = mc.load;
   {
     auto indexes = std::make_shared<CollectionIndexes>();
     indexes->definitions = mc.indexes;
@@ -361,6 +363,8 @@ CollectionInfo Database::InfoLocked(const Collection& c) const {
   info.live_rows = c.live.size();
   info.sealed_segments = c.sealed.size();
   info.growing_rows = c.growing->rows + (c.frozen ? c.frozen->rows : 0);
+  info.properties = c.properties;
+  info.load = c.load;
   return info;
 }
 

@@ -46,6 +46,7 @@
 
 #include "core/position.h"
 #include "core/status.h"
+#include "engine/collection_load_state.h"
 #include "engine/collection_snapshot.h"
 #include "engine/file_change.h"
 #include "engine/index_definition.h"
@@ -120,6 +121,8 @@ struct CollectionInfo {
   uint64_t live_rows = 0;
   uint64_t sealed_segments = 0;
   uint64_t growing_rows = 0;
+  std::map<std::string, std::string> properties;  // Milvus collection properties
+  CollectionLoadState load;
 };
 
 struct WriteResult {
@@ -165,6 +168,28 @@ class Database {
   // ---- databases and aliases (database_namespace.cc) -------------------------
   // Milvus databases: "default" always exists; a collection can only be
   // created in an existing database; a database with collections cannot be
+  // ---- collection properties and load state (database_collection_state.cc) ----
+  // Both are DDL of one collection (an alias names it too), durable (WAL ops
+  // 108-109, manifest version 5), follow the collection through a rename and
+  // vanish with it. FailedPrecondition on a follower, like every write.
+  //
+  // Milvus collection properties (string key -> string value), shown in
+  // CollectionInfo::properties: sets `set`, then removes `drop`. Keys are 1..256
+  // bytes, values at most 64 KiB (InvalidArgument naming the collection and
+  // key); their meaning is the caller's (the server checks `ark.dr.*`).
+  Result<Position> AlterCollectionProperties(const std::string& database, const std::string& name,
+                                             const std::map<std::string, std::string>& set,
+                                             const std::vector<std::string>& drop);
+  // Replaces the collection's load state (CollectionInfo::load). A
+  // partition list naming every partition is stored as "fully loaded"; an
+  // unknown partition is NotFound "partition not found[partition=X]";
+  // released with partitions is InvalidArgument. A state equal to the
+  // current one logs nothing (and so also succeeds on a follower), returning
+  // the WAL's last position. Partitions created while the collection is
+  // partly loaded are loaded; dropping the last loaded one releases it.
+  Result<Position> SetLoadState(const std::string& database, const std::string& name,
+                                const CollectionLoadState& state);
+
   // dropped (FailedPrecondition), nor can "default".
   Result<Position> CreateDatabase(const std::string& database);
   Result<Position> DropDatabase(const std::string& database);
@@ -375,6 +400,9 @@ class Database {
   Status ApplyCreateIndex(Collection* c, IndexDefinition def);
   // The apply path (database_apply.cc).
   struct PreparedFiles;
+  Status ApplyCollectionStateRecord(const WalRecord& record);  // mu_ held; ops 108-109
+  // Appends a collection-state record for `c` and applies it (mu_ held).
+  Result<Position> LogCollectionStateLocked(Collection* c, uint16_t op, const std::string& body);
   Result<PreparedFiles> PrepareRecord(const WalRecord& record);
   Status ApplyRecordLocked(const WalRecord& record, PreparedFiles* prepared);  // mu_ held
   Status ApplyIndexRecordLocked(const WalRecord& record);                      // mu_ held

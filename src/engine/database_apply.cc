@@ -209,6 +209,10 @@ Status Database::ApplyRecordLocked(const WalRecord& record, PreparedFiles* prepa
     if (at <= manifest_applied_) return Status::OK();
     return ApplyAlterDatabase(record);
   }
+  if (record.op == kOpAlterCollection || record.op == kOpSetLoadState) {
+    if (at <= manifest_applied_) return Status::OK();
+    return ApplyCollectionStateRecord(record);
+  }
   if (record.op == kOpCreatePartition || record.op == kOpDropPartition) {
     // Applies its own skip rules (a drop is DDL and a delete of rows).
     return ApplyPartitionRecord(record);

@@ -58,6 +58,9 @@ struct Database::Collection {
 
   bool compacting = false;  // GUARDED_BY(mu_)
 
+  std::map<std::string, std::string> properties;  // GUARDED_BY(mu_)
+  CollectionLoadState load;                       // GUARDED_BY(mu_)
+
   // Partitions besides "_default": replaced as a whole with mu_ and view_mu_
   // both held; read under either. next_partition_id GUARDED_BY(mu_).
   std::shared_ptr<const PartitionMap> partitions = std::make_shared<const PartitionMap>();

@@ -144,6 +144,15 @@ Status Database::ApplyPartitionRecord(const WalRecord& record) {
       }
       next->erase(it);
     }
+    // The load state: a partition created in a partly loaded collection is
+    // loaded (Milvus does this); dropping its last loaded one releases it.
+    if (!c->load.FullyLoaded() && !c->load.released) {
+      if (record.op == kOpCreatePartition) {
+        c->load.partitions.insert(partition);
+      } else if (c->load.partitions.erase(partition) > 0 && c->load.partitions.empty()) {
+        c->load.released = true;
+      }
+    }
     std::lock_guard<std::mutex> view(view_mu_);
     c->partitions = std::move(next);
   }

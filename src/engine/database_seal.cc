@@ -177,6 +177,8 @@ Manifest Database::BuildManifestLocked() {
     mc.indexes = c->indexes->definitions;
     mc.partitions.insert(c->partitions->begin(), c->partitions->end());
     mc.next_partition_id = c->next_partition_id;
+    mc.properties = c->properties;
+    mc.load = c->load;
     m.checkpoint = std::min(m.checkpoint, c->flushed);
     m.collections.push_back(std::move(mc));
   }

@@ -21,6 +21,37 @@ Position PositionFromJson(const json& j) {
   return Position{JsonUnsigned<uint64_t>(j.at("epoch")), JsonUnsigned<uint64_t>(j.at("lsn"))};
 }
 
+// A collection's "properties" and "loadState" (version 5; absent: none, and
+// fully loaded). A message naming what is wrong otherwise.
+Status CollectionStateFromJson(const json& cj, ManifestCollection* c) {
+  const std::string where = "collection '" + c->name + "': ";
+  if (auto p = cj.find("properties"); p != cj.end()) {
+    if (!p->is_object()) return Status::Corruption(where + "properties is not an object");
+    for (auto it = p->begin(); it != p->end(); ++it) {
+      if (!it.value().is_string()) return Status::Corruption(where + "property '" + it.key() + "' is not a string");
+      c->properties[it.key()] = it.value().get<std::string>();
+    }
+  }
+  auto l = cj.find("loadState");
+  if (l == cj.end()) return Status::OK();
+  if (!l->is_object() || !l->contains("released") || !(*l)["released"].is_boolean() ||
+      !l->contains("partitions") || !(*l)["partitions"].is_array()) {
+    return Status::Corruption(where + "loadState is not {released: bool, partitions: [name]}");
+  }
+  c->load.released = (*l)["released"].get<bool>();
+  for (const auto& p : (*l)["partitions"]) {
+    const std::string name = p.is_string() ? p.get<std::string>() : std::string();
+    if (name != kDefaultPartition && !c->partitions.count(name)) {
+      return Status::Corruption(where + "loadState names " + p.dump() + ", which is not a partition");
+    }
+    c->load.partitions.insert(name);
+  }
+  if (c->load.released && !c->load.partitions.empty()) {
+    return Status::Corruption(where + "loadState is released yet lists loaded partitions");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 std::set<std::string> Manifest::LiveFiles() const {
@@ -80,6 +111,10 @@ json ManifestToJson(const Manifest& m) {
     if (!c.partitions.empty() || c.next_partition_id != 1) {
       cj["partitions"] = c.partitions;
       cj["nextPartitionId"] = c.next_partition_id;
+    }
+    if (!c.properties.empty()) cj["properties"] = c.properties;
+    if (!c.load.FullyLoaded()) {
+      cj["loadState"] = {{"released", c.load.released}, {"partitions", c.load.partitions}};
     }
     cols.push_back(std::move(cj));
   }
@@ -207,6 +242,7 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& name) 
         }
         c.next_partition_id = JsonInt64(cj.at("nextPartitionId"));
       }
+      if (Status s = CollectionStateFromJson(cj, &c); !s.ok()) return corrupt(mf::kHeaderSize, s.message());
       for (const auto& s : c.segments) {
         for (const auto& [field, files] : s.index_files) {
           for (const auto& f : files) {

@@ -25,6 +25,7 @@
 
 #include "core/position.h"
 #include "core/status.h"
+#include "engine/collection_load_state.h"
 #include "engine/index_definition.h"
 #include "engine/schema.h"
 #include "storage/env.h"
@@ -55,6 +56,8 @@ struct ManifestCollection {
   std::vector<IndexDefinition> indexes;       // one per indexed vector field
   std::map<std::string, int64_t> partitions;  // besides "_default" (version 3)
   int64_t next_partition_id = 1;              // (version 3)
+  std::map<std::string, std::string> properties;  // Milvus collection properties (version 5)
+  CollectionLoadState load;                       // (version 5; older: fully loaded)
   bool operator==(const ManifestCollection&) const = default;
 };
 

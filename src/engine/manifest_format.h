@@ -10,7 +10,9 @@ namespace ark::manifest_format {
 inline constexpr char kMagic[8] = {'A', 'R', 'K', 'M', 'A', 'N', 'I', 'F'};
 // 1: initial. 2: collections carry "indexes" (index definitions).
 // 3: collections carry "partitions" and "nextPartitionId".
-inline constexpr uint32_t kVersion = 4;  // 4: "retired" files held for WAL consumers
+// 4: "retired" files held for WAL consumers.
+// 5: collections carry "properties" and "loadState".
+inline constexpr uint32_t kVersion = 5;
 inline constexpr uint32_t kMinVersion = 1;  // still read
 // magic(8) version(4) flags(4) body_length(8) body_xxh3(8)
 inline constexpr uint32_t kHeaderSize = 32;

@@ -198,6 +198,8 @@ std::string_view EngineOpName(uint16_t op) {
     case kOpDropPartition: return "drop_partition";
     case kOpAlterDatabase: return "alter_database";
     case 107: return "file_change";  // kOpFileChange (engine/file_change.h)
+    case kOpAlterCollection: return "alter_collection";
+    case kOpSetLoadState: return "set_load_state";
     default: return WalOpName(op);
   }
 }

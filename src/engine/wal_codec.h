@@ -40,6 +40,13 @@ inline constexpr uint16_t kOpCreatePartition = 104;
 inline constexpr uint16_t kOpDropPartition = 105;
 // {"database", "set": {key: value}, "drop": [key]}: database properties.
 inline constexpr uint16_t kOpAlterDatabase = 106;
+// 107 is kOpFileChange (engine/file_change.h).
+// Collection ops with the collection id in the frame:
+// {"set": {key: value}, "drop": [key]}: collection properties.
+inline constexpr uint16_t kOpAlterCollection = 108;
+// {"released": bool, "partitions": [name]}: the whole load state
+// (CollectionLoadState) that holds from this record on.
+inline constexpr uint16_t kOpSetLoadState = 109;
 
 // The name of an operation for inspection: the WAL's own names, and the
 // engine-defined ones ("create_database" ... "file_change").

@@ -177,6 +177,49 @@ TEST_P(BackupTest, RestoreEqualsSourceRowForRowAndSearchesWithItsIndexes) {
   EXPECT_GT(w.position, m.position);
 }
 
+// Collection properties and load state ride in the manifest and the WAL tail
+// (ops 108-109), so a restore has them, also of the collections it keeps
+// when it keeps only some and renames them.
+TEST_P(BackupTest, RestoreKeepsCollectionPropertiesAndLoadState) {
+  CollectionSchema s = TestSchema(kDim);
+  s.partition_column = true;
+  ASSERT_OK(db_->CreateCollection("", "docs", s).status());
+  ASSERT_OK(db_->CreatePartition("", "docs", "jan").status());
+  ASSERT_OK(db_->AlterCollectionProperties("", "docs", {{"ark.dr.rpo_tier", "low"}}, {}).status());
+  ASSERT_OK(db_->Insert("", "docs", TestRows(s, 0, 10)).status());
+  ASSERT_OK(db_->Flush("", "docs"));  // the manifest has the properties
+  CollectionLoadState partly;
+  partly.partitions = {"jan"};
+  ASSERT_OK(db_->SetLoadState("", "docs", partly).status());  // in the WAL tail
+  ASSERT_OK(db_->CreateCollection("", "other", s).status());
+  CollectionLoadState released;
+  released.released = true;
+  ASSERT_OK(db_->SetLoadState("", "other", released).status());
+  ASSERT_OK(db_->AlterCollectionProperties("", "other", {{"k", "v"}}, {}).status());
+  Backup("state");
+
+  ASSERT_OK(Restore("state", dir_.Sub("all")).status());
+  auto all = OpenDb(dir_.Sub("all"));
+  ASSERT_NE(all, nullptr);
+  ASSERT_OK_AND_ASSIGN(CollectionInfo docs, all->DescribeCollection("", "docs"));
+  EXPECT_EQ(docs.properties, (std::map<std::string, std::string>{{"ark.dr.rpo_tier", "low"}}));
+  EXPECT_EQ(docs.load, partly);
+  ASSERT_OK_AND_ASSIGN(CollectionInfo other, all->DescribeCollection("", "other"));
+  EXPECT_EQ(other.properties, (std::map<std::string, std::string>{{"k", "v"}}));
+  EXPECT_EQ(other.load, released);
+
+  StateFilter f;
+  f.select = {{"default", "other"}};
+  f.rename[{"default", "other"}] = {"default", "other_copy"};
+  ASSERT_OK(Restore("state", dir_.Sub("one"), f).status());
+  auto one = OpenDb(dir_.Sub("one"));
+  ASSERT_NE(one, nullptr);
+  ASSERT_OK_AND_ASSIGN(CollectionInfo copy, one->DescribeCollection("", "other_copy"));
+  EXPECT_EQ(copy.properties, (std::map<std::string, std::string>{{"k", "v"}}));
+  EXPECT_EQ(copy.load, released);
+  EXPECT_FALSE(one->DescribeCollection("", "docs").ok());
+}
+
 TEST_P(BackupTest, RestoreChosenCollectionsUnderNewNames) {
   Populate(db_.get());
   auto orders = Dump(db_.get(), "sales", "orders");
