@@ -77,12 +77,12 @@ json KeyJson(const PrimaryKey& key, bool int64_as_string) {
 Result<std::shared_ptr<const CollectionSnapshot>> MilvusService::LoadedSnapshot(
     RequestContext& ctx, std::string* name, CollectionInfo* info) {
   ARK_ASSIGN_OR_RETURN(*info, Find(ctx, name));
-  if (!IsLoaded(ctx.db_name, *name)) {
+  if (info->load.released) {
     ThrowApi(MilvusCode::kCollectionNotLoaded,
              "collection not loaded[database=" + ctx.db_name + "][collection=" + *name + "]");
   }
   ARK_ASSIGN_OR_RETURN(auto snap, db_->GetSnapshot(ctx.db_name, *name));
-  return ScopeToPartitions(ctx, *name, std::move(snap));  // partitionNames
+  return ScopeToPartitions(ctx, info->load, std::move(snap));  // partitionNames
 }
 
 // Reads a search's query vectors once the field's dim is known.

@@ -2,8 +2,8 @@
 
 #include <functional>
 
-#include "dr/drill/tiers.h"
 #include "server/milvus_error.h"
+#include "server/milvus_properties.h"
 #include "server/milvus_schema.h"
 
 namespace ark::server {
@@ -53,55 +53,17 @@ void MilvusNamespaceService::Register(HttpServer& http) {
     for (const auto& [k, v] : props) properties.push_back({{"key", k}, {"value", v}});
     return json{{"dbName", name}, {"dbID", id}, {"properties", properties}};
   });
-  // databases/alter {dbName, properties: {key: value}}: values may be strings,
-  // numbers or booleans (kept as their text, like Milvus's key-value pairs).
+  // databases/alter {dbName, properties: {key: value}} (milvus_properties.h).
   http.RegisterMilvus("databases/alter", [this](RequestContext& ctx) -> Result<json> {
     ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "dbName"));
-    auto p = ctx.body.find("properties");
-    if (p == ctx.body.end() || p->is_null()) {
-      throw HandlerError{{MilvusCode::kMissingParameter,
-                          "missing required parameters, error: properties is required", 200}};
-    }
-    if (!p->is_object() || p->empty()) {
-      Throw(MilvusCode::kInvalidParameter, "properties must be a non-empty object of key: value, got " +
-                                               p->dump().substr(0, 200));
-    }
-    std::map<std::string, std::string> set;
-    for (auto it = p->begin(); it != p->end(); ++it) {
-      const json& v = it.value();
-      if (v.is_string()) {
-        set[it.key()] = v.get<std::string>();
-      } else if (v.is_number_integer() || v.is_boolean()) {
-        set[it.key()] = v.dump();
-      } else {
-        Throw(MilvusCode::kInvalidParameter, "property '" + it.key() +
-                                                 "' must be a string, an integer or a boolean, got " +
-                                                 v.dump().substr(0, 200));
-      }
-    }
-    // DR tiers (ark.dr.*: docs/formats/dr-tiers.md) are checked before they
-    // are stored: a drill or `ark dr check` must never meet a tier it cannot read.
-    for (const auto& [key, value] : set) {
-      if (Status s = dr::ValidateDrProperty(key, value); !s.ok()) Throw(MilvusCode::kInvalidParameter, s.message());
-    }
+    auto set = PropertiesFromBody(ctx.body);
     ARK_RETURN_IF_ERROR(Map(db_->AlterDatabaseProperties(name, set, {}).status(), MilvusCode::kDatabaseNotFound));
     return json::object();
   });
   // databases/drop_properties {dbName, propertyKeys: [key]}
   http.RegisterMilvus("databases/drop_properties", [this](RequestContext& ctx) -> Result<json> {
     ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "dbName"));
-    auto k = ctx.body.find("propertyKeys");
-    if (k == ctx.body.end() || k->is_null()) {
-      throw HandlerError{{MilvusCode::kMissingParameter,
-                          "missing required parameters, error: propertyKeys is required", 200}};
-    }
-    std::vector<std::string> keys;
-    bool valid = k->is_array() && !k->empty();
-    for (size_t i = 0; valid && i < k->size(); ++i) {
-      valid = (*k)[i].is_string();
-      if (valid) keys.push_back((*k)[i].get<std::string>());
-    }
-    if (!valid) Throw(MilvusCode::kInvalidParameter, "propertyKeys must be a non-empty array of strings");
+    auto keys = PropertyKeysFromBody(ctx.body);
     ARK_RETURN_IF_ERROR(Map(db_->AlterDatabaseProperties(name, {}, keys).status(), MilvusCode::kDatabaseNotFound));
     return json::object();
   });

@@ -8,10 +8,12 @@
 //   partitions/release   {collectionName, partitionNames: []} -> {}
 //   partitions/get_stats {collectionName, partitionName}      -> {rowCount}
 //
-// Load state (not durable, like the collections'): a collection is released
-// (released_), partly loaded (partial_: only these partitions), or loaded.
-// Reads of a partly loaded collection see only its loaded partitions; naming
-// a released partition in partitionNames is code 201 (partition not loaded).
+// Load state (the engine's durable CollectionLoadState): a collection is
+// released, partly loaded (only these partitions), or loaded. Reads of a
+// partly loaded collection see only its loaded partitions; naming a released
+// partition in partitionNames is code 201 (partition not loaded). A partition
+// created while the collection is partly loaded is loaded (the engine does it,
+// as Milvus 2.4 does).
 #include <algorithm>
 
 #include "server/milvus_request.h"
@@ -77,26 +79,21 @@ void MilvusService::RegisterPartitions(HttpServer& http) {
       ThrowApi(MilvusCode::kInvalidParameter, r.status().message());
     }
     ARK_RETURN_IF_ERROR(r.status());
-    // A new partition of a loaded collection is loaded (Milvus 2.4 does this).
-    std::lock_guard lock(mu_);
-    if (auto it = partial_.find({ctx.db_name, name}); it != partial_.end()) it->second.insert(partition);
     return json::object();
   });
   http.RegisterMilvus("partitions/drop", [this](RequestContext& ctx) -> Result<json> {
     std::string name;
-    ARK_RETURN_IF_ERROR(Find(ctx, &name).status());
+    ARK_ASSIGN_OR_RETURN(CollectionInfo info, Find(ctx, &name));
     ARK_ASSIGN_OR_RETURN(std::string partition, RequiredString(ctx.body, "partitionName"));
     ARK_ASSIGN_OR_RETURN(auto snap, db_->GetSnapshot(ctx.db_name, name));
     ARK_RETURN_IF_ERROR(MapPartitionStatus(snap->PartitionId(partition).status()));
     if (partition == kDefaultPartition) ThrowApi(MilvusCode::kInvalidParameter, "default partition cannot be deleted");
-    if (PartitionLoaded(ctx.db_name, name, partition)) {
+    if (info.load.PartitionLoaded(partition)) {
       ThrowApi(MilvusCode::kInvalidParameter,
                "partition cannot be dropped, partition is loaded, please release it first[partition=" +
                    partition + "]");
     }
     ARK_RETURN_IF_ERROR(MapPartitionStatus(db_->DropPartition(ctx.db_name, name, partition).status()));
-    std::lock_guard lock(mu_);
-    if (auto it = partial_.find({ctx.db_name, name}); it != partial_.end()) it->second.erase(partition);
     return json::object();
   });
   http.RegisterMilvus("partitions/has", [this](RequestContext& ctx) -> Result<json> {
@@ -128,69 +125,46 @@ void MilvusService::RegisterPartitions(HttpServer& http) {
     ARK_ASSIGN_OR_RETURN(auto parts, PartitionNames(ctx.body, "partitionNames", true));
     ARK_ASSIGN_OR_RETURN(auto snap, db_->GetSnapshot(ctx.db_name, name));
     for (const auto& p : parts) ARK_RETURN_IF_ERROR(MapPartitionStatus(snap->PartitionId(p).status()));
-    const std::pair<std::string, std::string> key{ctx.db_name, name};
-    std::lock_guard lock(mu_);
-    auto partial = partial_.find(key);
-    const bool released = released_.count(key) > 0;
-    if (load) {
-      if (partial != partial_.end()) {
-        partial->second.insert(parts.begin(), parts.end());
-      } else if (released) {
-        released_.erase(key);
-        partial_[key] = std::set<std::string>(parts.begin(), parts.end());
-      }
-      // Fully loaded already: nothing to do.
-      if (auto it = partial_.find(key); it != partial_.end()) {
-        auto all = snap->PartitionNames();
-        if (std::all_of(all.begin(), all.end(), [&](const std::string& p) { return it->second.count(p); })) {
-          partial_.erase(it);  // every partition loaded: the collection is loaded
+    auto all = snap->PartitionNames();
+    ARK_RETURN_IF_ERROR(MapPartitionStatus(ChangeLoadState(ctx, name, [&](CollectionLoadState* state) {
+      // The loaded set, spelled out; the engine stores "every partition" as fully loaded.
+      std::set<std::string> loaded;
+      if (!state->released) {
+        if (state->partitions.empty()) {
+          loaded.insert(all.begin(), all.end());
+        } else {
+          loaded = state->partitions;
         }
       }
-    } else {
-      if (released) return json::object();
-      std::set<std::string> loaded;
-      if (partial != partial_.end()) {
-        loaded = partial->second;
-      } else {
-        auto all = snap->PartitionNames();
-        loaded.insert(all.begin(), all.end());
+      for (const auto& p : parts) {
+        if (load) {
+          loaded.insert(p);
+        } else {
+          loaded.erase(p);
+        }
       }
-      for (const auto& p : parts) loaded.erase(p);
-      if (loaded.empty()) {
-        partial_.erase(key);
-        released_.insert(key);
-      } else {
-        partial_[key] = std::move(loaded);
-      }
-    }
+      state->released = loaded.empty();
+      state->partitions = std::move(loaded);
+      return Status::OK();
+    })));
     return json::object();
   };
   http.RegisterMilvus("partitions/load", [set_loaded](RequestContext& c) { return set_loaded(c, true); });
   http.RegisterMilvus("partitions/release", [set_loaded](RequestContext& c) { return set_loaded(c, false); });
 }
 
-bool MilvusService::PartitionLoaded(const std::string& db, const std::string& name,
-                                    const std::string& partition) {
-  std::lock_guard lock(mu_);
-  if (released_.count({db, name})) return false;
-  auto it = partial_.find({db, name});
-  return it == partial_.end() || it->second.count(partition) > 0;
-}
-
 Result<std::shared_ptr<const CollectionSnapshot>> MilvusService::ScopeToPartitions(
-    RequestContext& ctx, const std::string& name, std::shared_ptr<const CollectionSnapshot> snap,
+    RequestContext& ctx, const CollectionLoadState& load, std::shared_ptr<const CollectionSnapshot> snap,
     const char* key) {
   ARK_ASSIGN_OR_RETURN(auto parts, PartitionNames(ctx.body, key, false));
   if (parts.empty()) {
     // Only the loaded partitions of a partly loaded collection.
-    std::lock_guard lock(mu_);
-    auto it = partial_.find({ctx.db_name, name});
-    if (it == partial_.end()) return snap;
-    parts.assign(it->second.begin(), it->second.end());
+    if (load.partitions.empty()) return snap;
+    parts.assign(load.partitions.begin(), load.partitions.end());
   } else {
     for (const auto& p : parts) {
       ARK_RETURN_IF_ERROR(MapPartitionStatus(snap->PartitionId(p).status()));
-      if (!PartitionLoaded(ctx.db_name, name, p)) {
+      if (!load.PartitionLoaded(p)) {
         ThrowApi(kPartitionNotLoaded, "partition not loaded[partition=" + p + "]");
       }
     }

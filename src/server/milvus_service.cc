@@ -36,6 +36,8 @@ void MilvusService::Register(HttpServer& http) {
                       [this](RequestContext& c) { return SetLoaded(c, true); });
   http.RegisterMilvus("collections/release",
                       [this](RequestContext& c) { return SetLoaded(c, false); });
+  http.RegisterMilvus("collections/alter_properties", bind(&MilvusService::AlterProperties));
+  http.RegisterMilvus("collections/drop_properties", bind(&MilvusService::DropProperties));
   // The hot routes parse their bodies with simdjson (milvus_fast_request.h).
   http.RegisterMilvusFast("entities/insert", ParseWriteBody,
                           [this](RequestContext& c) { return Write(c, WriteKind::kInsert); });
@@ -81,11 +83,6 @@ Result<CollectionInfo> MilvusService::Find(RequestContext& ctx, std::string* nam
   return info;
 }
 
-bool MilvusService::IsLoaded(const std::string& db, const std::string& name) {
-  std::lock_guard lock(mu_);
-  return released_.count({db, name}) == 0;
-}
-
 Result<json> MilvusService::CreateCollection(RequestContext& ctx) {
   ARK_ASSIGN_OR_RETURN(std::string name, RequiredString(ctx.body, "collectionName"));
   ARK_ASSIGN_OR_RETURN(CollectionSchema schema, SchemaFromCreateRequest(ctx.body, name));
@@ -112,10 +109,7 @@ Result<json> MilvusService::CreateCollection(RequestContext& ctx) {
                                          r.metric, r.params)
                             .status());
   }
-  std::lock_guard lock(mu_);
-  released_.erase({ctx.db_name, name});
-  partial_.erase({ctx.db_name, name});
-  return json::object();
+  return json::object();  // a new collection is loaded (the engine's default)
 }
 
 // An unknown dbName is 800, as Milvus answers, not an empty list.
@@ -141,8 +135,11 @@ Result<json> MilvusService::HasCollection(RequestContext& ctx) {
 Result<json> MilvusService::DescribeCollection(RequestContext& ctx) {
   std::string name;
   ARK_ASSIGN_OR_RETURN(CollectionInfo info, Find(ctx, &name));
-  json out = DescribeCollectionJson(info, IsLoaded(ctx.db_name, name));
+  json out = DescribeCollectionJson(info, !info.load.released);
   out["indexes"] = IndexesJson(ctx.db_name, name);
+  json properties = json::array();
+  for (const auto& [k, v] : info.properties) properties.push_back({{"key", k}, {"value", v}});
+  out["properties"] = std::move(properties);
   return out;
 }
 
@@ -150,9 +147,6 @@ Result<json> MilvusService::DropCollection(RequestContext& ctx) {
   std::string name;
   ARK_RETURN_IF_ERROR(Find(ctx, &name).status());
   ARK_RETURN_IF_ERROR(db_->DropCollection(ctx.db_name, name).status());
-  std::lock_guard lock(mu_);
-  released_.erase({ctx.db_name, name});
-  partial_.erase({ctx.db_name, name});
   return json::object();
 }
 
@@ -179,28 +173,35 @@ Result<json> MilvusService::GetStats(RequestContext& ctx) {
 Result<json> MilvusService::SetLoaded(RequestContext& ctx, bool loaded) {
   std::string name;
   ARK_RETURN_IF_ERROR(Find(ctx, &name).status());
-  std::lock_guard lock(mu_);
-  partial_.erase({ctx.db_name, name});
-  if (loaded) {
-    released_.erase({ctx.db_name, name});
-  } else {
-    released_.insert({ctx.db_name, name});
-  }
+  ARK_RETURN_IF_ERROR(ChangeLoadState(ctx, name, [loaded](CollectionLoadState* state) {
+    *state = CollectionLoadState{};
+    state->released = !loaded;
+    return Status::OK();
+  }));
   return json::object();
+}
+
+Status MilvusService::ChangeLoadState(RequestContext& ctx, const std::string& name,
+                                      const std::function<Status(CollectionLoadState*)>& change) {
+  std::lock_guard lock(load_mu_);
+  ARK_ASSIGN_OR_RETURN(CollectionInfo info, db_->DescribeCollection(ctx.db_name, name));
+  CollectionLoadState state = info.load;
+  ARK_RETURN_IF_ERROR(change(&state));
+  return db_->SetLoadState(ctx.db_name, name, state).status();
 }
 
 Result<json> MilvusService::GetLoadState(RequestContext& ctx) {
   std::string name;
-  ARK_RETURN_IF_ERROR(Find(ctx, &name).status());
+  ARK_ASSIGN_OR_RETURN(CollectionInfo info, Find(ctx, &name));
   ARK_ASSIGN_OR_RETURN(auto parts, PartitionNamesFromBody(ctx.body, "partitionNames"));
-  bool loaded = IsLoaded(ctx.db_name, name);
+  bool loaded = !info.load.released;
   if (loaded && !parts.empty()) {
     ARK_ASSIGN_OR_RETURN(auto snap, db_->GetSnapshot(ctx.db_name, name));
     for (const auto& p : parts) {
       if (!snap->PartitionId(p).ok()) {
         ThrowApi(static_cast<MilvusCode>(200), "partition not found[partition=" + p + "]");
       }
-      loaded = loaded && PartitionLoaded(ctx.db_name, name, p);
+      loaded = loaded && info.load.PartitionLoaded(p);
     }
   }
   if (loaded) {

@@ -4,17 +4,19 @@
 // way Milvus does (see the reference notes on REST v2). Collections are
 // namespaced by dbName. Ark keeps every collection's data in memory or mapped,
 // so load/release only flip the load state that Milvus clients expect to see;
-// that state is not durable (a restart reports every collection loaded).
+// that state is the engine's (CollectionLoadState: durable, so a restart, a
+// restore and a standby report what the primary did).
 //
 // Search answers one flat list of hits ({id, distance, outputFields...})
 // with "topks" beside "data" in the envelope; query with count(*) answers
 // [{"count(*)": N}]; entities/get applies outputFields (all fields when
 // absent). See docs/server.md for every route's semantics and limits.
 //
-// Thread-safety: handlers run concurrently; the Database is thread-safe and
-// the load-state set has its own mutex.
+// Thread-safety: handlers run concurrently; the Database is thread-safe;
+// load-state changes (read, change, write back) are serialised by load_mu_.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -41,6 +43,9 @@ class MilvusService {
   Result<nlohmann::json> RenameCollection(RequestContext& ctx);
   Result<nlohmann::json> GetStats(RequestContext& ctx);
   Result<nlohmann::json> SetLoaded(RequestContext& ctx, bool loaded);
+  // collections/alter_properties and drop_properties.
+  Result<nlohmann::json> AlterProperties(RequestContext& ctx);
+  Result<nlohmann::json> DropProperties(RequestContext& ctx);
   Result<nlohmann::json> GetLoadState(RequestContext& ctx);
   Result<nlohmann::json> Flush(RequestContext& ctx);
   Result<nlohmann::json> Write(RequestContext& ctx, WriteKind kind);
@@ -57,16 +62,19 @@ class MilvusService {
   Result<nlohmann::json> DropIndex(RequestContext& ctx);
   // milvus_partitions.cc
   void RegisterPartitions(HttpServer& http);
-  bool PartitionLoaded(const std::string& db, const std::string& name, const std::string& partition);
   // `key` (partitionNames) of the body: an array of names (empty if absent).
   static Result<std::vector<std::string>> PartitionNamesFromBody(const nlohmann::json& body,
                                                                  const char* key);
   // `snap` restricted to the partitions named by `key` in the body (code 200
   // for an unknown one, 201 for a released one) or, without them, to the
-  // loaded partitions of a partly loaded collection.
+  // loaded partitions of a partly loaded collection (`load`).
   Result<std::shared_ptr<const CollectionSnapshot>> ScopeToPartitions(
-      RequestContext& ctx, const std::string& name, std::shared_ptr<const CollectionSnapshot> snap,
+      RequestContext& ctx, const CollectionLoadState& load, std::shared_ptr<const CollectionSnapshot> snap,
       const char* key = "partitionNames");
+  // Stores the load state of the collection named in the body: `change`
+  // turns its current state into the new one; load_mu_ is held throughout.
+  Status ChangeLoadState(RequestContext& ctx, const std::string& name,
+                         const std::function<Status(CollectionLoadState*)>& change);
   // describe's `indexes`: [{fieldName, indexName, metricType}].
   nlohmann::json IndexesJson(const std::string& db, const std::string& name) const;
 
@@ -80,16 +88,12 @@ class MilvusService {
 
   // The collection named in the body, or code 100 naming database and collection.
   Result<CollectionInfo> Find(RequestContext& ctx, std::string* name);
-  bool IsLoaded(const std::string& db, const std::string& name);
   // Code 800 "database not found[database=D]" unless ctx.db_name exists.
   void RequireDatabase(const RequestContext& ctx);
 
   Database* db_;
   LimitsConfig limits_;
-  std::mutex mu_;
-  std::set<std::pair<std::string, std::string>> released_;  // GUARDED_BY(mu_)
-  // Partly loaded collections: the partitions loaded. GUARDED_BY(mu_)
-  std::map<std::pair<std::string, std::string>, std::set<std::string>> partial_;
+  std::mutex load_mu_;  // serialises load-state changes
 };
 
 }  // namespace ark::server

@@ -49,6 +49,8 @@ const ROUTES = {
   'collections/load': { base: { collectionName: 'docs' }, required: ['collectionName'], kinds: { collectionName: 'string' }, names: ['collectionName'] },
   'collections/refresh_load': { base: { collectionName: 'docs' }, required: ['collectionName'], kinds: { collectionName: 'string' }, names: ['collectionName'] },
   'collections/release': { base: { collectionName: 'victim' }, required: ['collectionName'], kinds: { collectionName: 'string' }, names: ['collectionName'] },
+  'collections/alter_properties': { base: { collectionName: 'docs', properties: { 'bi.owner': 'bad-input' } }, required: ['collectionName', 'properties'], kinds: { collectionName: 'string', properties: 'object' }, names: ['collectionName'] },
+  'collections/drop_properties': { base: { collectionName: 'docs', propertyKeys: ['bi.owner'] }, required: ['collectionName', 'propertyKeys'], kinds: { collectionName: 'string', propertyKeys: 'strings' }, names: ['collectionName'] },
   'collections/compact': { base: { collectionName: 'docs' }, required: ['collectionName'], kinds: { collectionName: 'string' }, names: ['collectionName'] },
   'collections/get_compaction_state': { base: { compactionID: 1 }, required: ['compactionID'], kinds: { compactionID: 'int' }, names: [] },
   'entities/insert': { base: { collectionName: 'docs', data: [{ id: 1000, tag: 'n', vec: vec(1000) }] }, required: ['collectionName', 'data'], kinds: { collectionName: 'string', data: 'rows' }, names: ['collectionName'] },
