@@ -402,7 +402,10 @@ Result<std::shared_ptr<const CollectionSnapshot>> Database::GetSnapshot(
   // file under view_mu_ only after applied_lsn_ covers the seal point.
   // Not past the durable lsn: a row applied but not yet durable is not
   // acknowledged, and is never shown if its WAL write or sync fails.
-  uint64_t lsn = std::min(applied_lsn_.load(std::memory_order_acquire), wal_->DurableLsn());
+  return SnapshotLocked(c, std::min(applied_lsn_.load(std::memory_order_acquire), wal_->DurableLsn()));
+}
+
+std::shared_ptr<const CollectionSnapshot> Database::SnapshotLocked(const Collection& c, uint64_t lsn) const {
   std::vector<CollectionSnapshot::GrowingView> growing;
   if (c.published_frozen) growing.push_back({c.published_frozen, c.published_frozen->count()});
   growing.push_back({c.published_growing, c.published_growing->count()});

@@ -138,6 +138,9 @@ struct ConsistentCut {
   Manifest manifest;
   Position position;
   std::vector<CollectionInfo> collections;
+  // A read view of each collection at exactly `position`, in the order of
+  // `collections` (what a backup checksums: docs/formats/content-checksum.md).
+  std::vector<std::shared_ptr<const CollectionSnapshot>> snapshots;
 };
 
 struct PinInfo {
@@ -165,9 +168,6 @@ class Database {
   Result<CollectionInfo> DescribeCollection(const std::string& database,
                                             const std::string& name) const;
 
-  // ---- databases and aliases (database_namespace.cc) -------------------------
-  // Milvus databases: "default" always exists; a collection can only be
-  // created in an existing database; a database with collections cannot be
   // ---- collection properties and load state (database_collection_state.cc) ----
   // Both are DDL of one collection (an alias names it too), durable (WAL ops
   // 108-109, manifest version 5), follow the collection through a rename and
@@ -190,6 +190,9 @@ class Database {
   Result<Position> SetLoadState(const std::string& database, const std::string& name,
                                 const CollectionLoadState& state);
 
+  // ---- databases and aliases (database_namespace.cc) -------------------------
+  // Milvus databases: "default" always exists; a collection can only be
+  // created in an existing database; a database with collections cannot be
   // dropped (FailedPrecondition), nor can "default".
   Result<Position> CreateDatabase(const std::string& database);
   Result<Position> DropDatabase(const std::string& database);
@@ -397,12 +400,12 @@ class Database {
   Status ApplyNamespaceRecord(const WalRecord& record);  // mu_ held
   Status ApplyPartitionRecord(const WalRecord& record);  // mu_ held
   Status ApplyAlterDatabase(const WalRecord& record);    // mu_ held
-  Status ApplyCreateIndex(Collection* c, IndexDefinition def);
-  // The apply path (database_apply.cc).
-  struct PreparedFiles;
   Status ApplyCollectionStateRecord(const WalRecord& record);  // mu_ held; ops 108-109
   // Appends a collection-state record for `c` and applies it (mu_ held).
   Result<Position> LogCollectionStateLocked(Collection* c, uint16_t op, const std::string& body);
+  Status ApplyCreateIndex(Collection* c, IndexDefinition def);
+  // The apply path (database_apply.cc).
+  struct PreparedFiles;
   Result<PreparedFiles> PrepareRecord(const WalRecord& record);
   Status ApplyRecordLocked(const WalRecord& record, PreparedFiles* prepared);  // mu_ held
   Status ApplyIndexRecordLocked(const WalRecord& record);                      // mu_ held
@@ -444,6 +447,8 @@ class Database {
   void LoadIndexFilesLocked(Collection* c);  // mu_ held, at open
   void DeleteRow(Collection* c, const PrimaryKey& key, RowRef ref, uint64_t lsn);
   void Publish(Collection* c);  // view_mu_ taken inside
+  // A snapshot of `c`'s published state at `lsn`; view_mu_ held.
+  std::shared_ptr<const CollectionSnapshot> SnapshotLocked(const Collection& c, uint64_t lsn) const;
 
   CollectionInfo InfoLocked(const Collection& c) const;
   // By name or, when allow_alias, by alias. mu_ (or view_mu_) held.

@@ -285,9 +285,16 @@ Result<ConsistentCut> Database::GetConsistentCut(const std::string& pin_name, ui
     // are exactly the state at that position.
     std::lock_guard<std::mutex> lock(mu_);
     cut.position = wal_->LastPosition();
-    for (const auto& [id, c] : collections_) cut.collections.push_back(InfoLocked(*c));
+    if (cut.position < cut.manifest.applied) cut.position = cut.manifest.applied;
+    // Writers publish under mu_, so the published views hold exactly the
+    // rows applied up to the position; the snapshots read at it (durable by
+    // the time the cut is returned, below).
+    std::lock_guard<std::mutex> view(view_mu_);
+    for (const auto& [id, c] : collections_) {
+      cut.collections.push_back(InfoLocked(*c));
+      cut.snapshots.push_back(SnapshotLocked(*c, cut.position.lsn));
+    }
   }
-  if (cut.position < cut.manifest.applied) cut.position = cut.manifest.applied;
   // Every record up to the position was appended; wait until it is durable
   // so that the cut never names a position a crash could still lose.
   ARK_RETURN_IF_ERROR(wal_->WaitDurable(cut.position));

@@ -85,6 +85,15 @@ test('restore-check: restores the newest backup, verifies, measures, judges the 
   assert.equal(byName['kb.company_docs'].expectedRows, 60);
   assert.equal(byName['default.faq_docs'].rows, 25);
   for (const c of rep.collections) assert.equal(c.samplesFound, 5, JSON.stringify(c));
+  // Content: each restored collection's checksum is the one the backup recorded at its cut.
+  for (const c of rep.collections) {
+    assert.match(c.checksumExpected, /^v1:[0-9a-f]{32}$/, JSON.stringify(c));
+    assert.equal(c.checksum, c.checksumExpected);
+    assert.equal(c.contentMatches, true);
+  }
+  assert.equal(rep.checks.find((c) => c.name === 'content').passed, true);
+  const recorded = JSON.parse(fs.readFileSync(path.join(repo, 'backups', 'base.json'), 'utf8'));
+  assert.equal(recorded.collections.find((c) => c.name === 'company_docs').checksum, byName['kb.company_docs'].checksum);
   assert.equal(byName['kb.company_docs'].targets.rtoTier, 'critical');
   assert.equal(byName['kb.company_docs'].targets.rpoTier, 'very-low');
   assert.deepEqual([byName['kb.company_docs'].verdict.rto, byName['kb.company_docs'].verdict.rpo], ['pass', 'pass']);
@@ -175,6 +184,30 @@ test('restore-check: bad input and a corrupted repository fail with a report tha
   assert.equal(busy.status, 1);
   assert.match(busy.report.error, /not empty|exists/);
   assert.equal(fs.readFileSync(path.join(scratch, 'precious'), 'utf8'), 'x', 'a non-empty work dir is left alone');
+
+  // A backup whose recorded content checksum disagrees with what it restores
+  // (as a lost or altered row would): the content check fails, naming it.
+  const manifestPath = path.join(repo, 'backups', 'b1.json');
+  const original = fs.readFileSync(manifestPath, 'utf8');
+  const altered = JSON.parse(original);
+  const realSum = altered.collections[0].checksum;
+  altered.collections[0].checksum = `v1:${'0'.repeat(32)}`;
+  fs.writeFileSync(manifestPath, JSON.stringify(altered, null, 2));
+  const differs = await drill(['--repo', repo, '--report-dir', reports]);
+  assert.equal(differs.status, 1, differs.stderr);
+  const content = differs.report.checks.find((c) => c.name === 'content');
+  assert.ok(content, JSON.stringify(differs.report));
+  assert.equal(content.passed, false);
+  assert.match(content.detail, new RegExp(`default\\.c: ${realSum} \\(the backup recorded v1:0{32}\\)`));
+  assert.equal(differs.report.collections[0].contentMatches, false);
+  fs.writeFileSync(manifestPath, original);
+  // An unreadable recorded checksum is refused when the manifest is read.
+  altered.collections[0].checksum = 'sha1:abc';
+  fs.writeFileSync(manifestPath, JSON.stringify(altered, null, 2));
+  const unreadable = await drill(['--repo', repo, '--report-dir', reports]);
+  assert.equal(unreadable.status, 1, unreadable.stderr);
+  assert.match(unreadable.report.error, /checksum/);
+  fs.writeFileSync(manifestPath, original);
 
   // Flip a byte in the biggest blob: the restore refuses it.
   const files = [];

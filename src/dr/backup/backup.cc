@@ -1,5 +1,6 @@
 #include "dr/backup/backup.h"
 
+#include "engine/content_checksum.h"
 #include "engine/dr_seam.h"
 
 #include <fmt/format.h>
@@ -160,6 +161,8 @@ Result<BackupManifest> CreateBackupImpl(Database* db, Repository* repo, const Ba
   }
   std::map<uint64_t, CollectionInfo> infos;
   for (const auto& c : cut.collections) infos[c.id] = c;
+  std::map<uint64_t, const CollectionSnapshot*> snapshots;
+  for (const auto& s : cut.snapshots) snapshots[s->collection_id()] = s.get();
   ARK_ASSIGN_OR_RETURN(auto names, CollectionsAtPosition(kept));
   for (const auto& [id, n] : names) {
     BackupCollection bc;
@@ -167,6 +170,9 @@ Result<BackupManifest> CreateBackupImpl(Database* db, Repository* repo, const Ba
     bc.database = n.database;
     bc.name = n.name;
     if (auto it = infos.find(id); it != infos.end()) bc.rows = it->second.live_rows;
+    // What a restore must hold, value for value: restore-check drills
+    // compare it (one pass over the collection's rows, in memory).
+    if (auto it = snapshots.find(id); it != snapshots.end()) bc.checksum = ComputeContentChecksum(*it->second).checksum;
     for (const auto& mc : kept.manifest.collections) {
       if (mc.id != id) continue;
       bc.segments = mc.segments.size();

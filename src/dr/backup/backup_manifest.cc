@@ -71,8 +71,10 @@ const BackupBlobRef* BackupManifest::Find(const std::string& kind) const {
 json BackupManifestToJson(const BackupManifest& m) {
   json collections = json::array();
   for (const auto& c : m.collections) {
-    collections.push_back({{"id", c.id}, {"database", c.database}, {"name", c.name}, {"rows", c.rows},
-                           {"segments", c.segments}, {"indexFiles", c.index_files}, {"bytes", c.bytes}});
+    json cj = {{"id", c.id},           {"database", c.database},       {"name", c.name}, {"rows", c.rows},
+               {"segments", c.segments}, {"indexFiles", c.index_files}, {"bytes", c.bytes}};
+    if (!c.checksum.empty()) cj["checksum"] = c.checksum;
+    collections.push_back(std::move(cj));
   }
   json blobs = json::array();
   for (const auto& b : m.blobs) {
@@ -136,6 +138,12 @@ Result<BackupManifest> BackupManifestFromJson(const json& j, const std::string& 
       bc.segments = Unsigned<uint64_t>(c, "segments");
       bc.index_files = Unsigned<uint64_t>(c, "indexFiles");
       bc.bytes = Unsigned<uint64_t>(c, "bytes");
+      if (c.contains("checksum")) {
+        bc.checksum = String(c, "checksum");
+        if (bc.checksum.rfind("v", 0) != 0 || bc.checksum.find(':') == std::string::npos) {
+          throw std::invalid_argument("collection '" + bc.name + "': 'checksum' is not a content checksum (v<N>:<hex>)");
+        }
+      }
       m.collections.push_back(std::move(bc));
     }
     std::set<std::string> seen;

@@ -38,6 +38,9 @@ struct BackupCollection {
   uint64_t segments = 0;      // sealed segments in the backup
   uint64_t index_files = 0;   // built index files in the backup
   uint64_t bytes = 0;         // plaintext bytes of its files
+  // The content checksum of its rows at the cut (docs/formats/
+  // content-checksum.md); "" in backups made before it was recorded.
+  std::string checksum;
   bool operator==(const BackupCollection&) const = default;
 };
 

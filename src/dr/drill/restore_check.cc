@@ -6,6 +6,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "dr/archive/archive_index.h"
 #include "dr/archive/pitr.h"
@@ -153,7 +154,16 @@ Result<Recovery> RecoverInto(Env* env, Repository* repo, const RestoreCheckOptio
     p.target_dir = data_dir;
     p.parallelism = options.parallelism;
     ARK_ASSIGN_OR_RETURN(PitrReport r, RestoreToPointInTime(env, repo, p));
-    for (const auto& c : r.restore.collections) expected.push_back({c.database, c.name, c.live_rows});
+    for (const auto& c : r.restore.collections) {
+      RecoveredCollection e{c.database, c.name, c.live_rows, ""};
+      // Nothing replayed after the backup: the state is the backup's cut.
+      if (r.archived_records == 0) {
+        for (const auto& bc : bm.collections) {
+          if (bc.database == c.database && bc.name == c.name) e.checksum = bc.checksum;
+        }
+      }
+      expected.push_back(std::move(e));
+    }
     recovered_until = std::max(recovered_until, r.reached_micros);
     source["backup"] = r.backup;
     source["reachedPosition"] = r.reached.ToString();
@@ -168,7 +178,7 @@ Result<Recovery> RecoverInto(Env* env, Repository* repo, const RestoreCheckOptio
     o.target_dir = data_dir;
     o.parallelism = options.parallelism;
     ARK_ASSIGN_OR_RETURN(RestoreReport r, RestoreBackup(env, repo, o));
-    for (const auto& c : r.collections) expected.push_back({c.database, c.name, c.live_rows});
+    for (const auto& c : r.collections) expected.push_back({c.database, c.name, c.live_rows, ""});
     report->Event("restored", "recovery", fmt::format("backup {}: {} files, {} bytes", bm.name, r.files, r.bytes));
   }
   report->Measure("restoreMs", report->ElapsedMs() - restore_start);
@@ -180,11 +190,54 @@ Result<Recovery> RecoverInto(Env* env, Repository* repo, const RestoreCheckOptio
   } else {
     for (auto& e : expected) {
       for (const auto& bc : bm.collections) {
-        if (e.database == bc.database && e.name == bc.name) e.rows = bc.rows;
+        if (e.database == bc.database && e.name == bc.name) {
+          e.rows = bc.rows;
+          e.checksum = bc.checksum;
+        }
       }
     }
   }
   return Recovery{std::move(expected), recovered_until};
+}
+
+// The restored rows against the content checksums the backup recorded at
+// its cut: the "content" check, and checksum/contentMatches per collection.
+static void CompareContent(const std::string& url, const std::vector<RecoveredCollection>& expected, DrillReport* report,
+                    std::vector<nlohmann::json>* collections) {
+  size_t recorded = 0;
+  for (const auto& e : expected) recorded += e.checksum.empty() ? 0 : 1;
+  if (recorded == 0) {
+    report->Event("content-not-compared", "verification",
+                  "no content checksum to compare: the backup predates them, or archived records were replayed "
+                  "after it (rows and sample searches were checked)");
+    return;
+  }
+  auto sums = AdminApi(url, "collections/checksum", nlohmann::json::object(), "", 600000);
+  if (!sums.ok() || !(*sums)["collections"].is_array()) {
+    report->Check("content", false, fmt::format("cannot read the restored copy's checksums: {}",
+                                                sums.ok() ? "no collections in the answer" : sums.status().message()));
+    return;
+  }
+  std::map<std::pair<std::string, std::string>, std::string> got;
+  for (const auto& j : (*sums)["collections"]) got[{j.value("database", ""), j.value("name", "")}] = j.value("checksum", "");
+  std::vector<std::string> bad;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const RecoveredCollection& e = expected[i];
+    if (e.checksum.empty()) continue;
+    auto it = got.find({e.database, e.name});
+    const std::string sum = it == got.end() ? "" : it->second;
+    (*collections)[i]["checksumExpected"] = e.checksum;
+    (*collections)[i]["checksum"] = sum;
+    (*collections)[i]["contentMatches"] = sum == e.checksum;
+    if (sum != e.checksum) {
+      bad.push_back(fmt::format("{}.{}: {} (the backup recorded {})", e.database, e.name,
+                                sum.empty() ? "missing" : sum, e.checksum));
+    }
+  }
+  report->Check("content", bad.empty(),
+                bad.empty() ? fmt::format("{} collection(s) hold exactly the rows the backup recorded (content checksums)",
+                                          recorded)
+                            : fmt::format("restored content differs from the backup: {}", fmt::join(bad, "; ")));
 }
 
 Status StartScratchServer(const RestoreCheckOptions& options, const std::string& data_dir, ScratchServer* server,
@@ -239,17 +292,21 @@ Status RunRestoreCheck(Env* env, Repository* repo, const RestoreCheckOptions& op
     report->Event("verified", "verification",
                   all_ok ? fmt::format("{} collection(s): rows and sample searches correct", expected.size())
                          : "verification failed (see the checks)");
+    CompareContent(server.url(), expected, report, &collections);
 
-    // 5. Verdicts against each database's tier.
+    // 5. Verdicts against each collection's tier (its own, over its database's).
     std::set<std::string> databases;
     for (const auto& e : expected) databases.insert(e.database);
     auto targets = ReadTargets(server.url(), databases, report);
     for (auto& c : collections) {
-      auto t = targets.find(c["database"].get<std::string>());
-      if (t != targets.end() && !t->second.empty()) {
-        c["targets"] = t->second.ToJson();
+      const std::string database = c["database"].get<std::string>();
+      auto t = targets.find(database);
+      const DrTargets merged = CollectionTargets(server.url(), database, c["name"].get<std::string>(),
+                                                 t != targets.end() ? t->second : DrTargets{}, report);
+      if (!merged.empty()) {
+        c["targets"] = merged.ToJson();
         std::optional<uint64_t> rto = all_ok ? std::optional<uint64_t>(rto_ms) : std::nullopt;
-        c["verdict"] = Judge(t->second, rto, rpo_ms).ToJson();
+        c["verdict"] = Judge(merged, rto, rpo_ms).ToJson();
       }
       report->AddCollection(std::move(c));
     }

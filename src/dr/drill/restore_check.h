@@ -40,6 +40,10 @@ struct RestoreCheckOptions {
 struct RecoveredCollection {
   std::string database, name;
   uint64_t rows = 0;
+  // The content checksum the backup recorded for exactly the state restored
+  // (docs/formats/content-checksum.md); "" when there is none to compare:
+  // an older backup, or archived records replayed after it.
+  std::string checksum;
 };
 struct Recovery {
   std::vector<RecoveredCollection> expected;
