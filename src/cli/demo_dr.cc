@@ -1,8 +1,10 @@
 // `ark demo dr`: starts `ark monitor`, a primary `a` (archiving its WAL to a
 // local repository, holding its lease at the monitor) and a standby `b` on
 // loopback, loads the seed's enterprise knowledge base — company_docs,
-// product_docs and faq_docs in database `kb`, tiered RTO critical / RPO
-// very-low — takes a backup, then runs the primary-crash drill (SIGKILL of
+// product_docs and faq_docs in database `kb`, each with its tier (database
+// kb: RTO important, RPO low; company_docs: critical / very-low;
+// product_docs: important / very-low; faq_docs: general RTO, the
+// database's RPO) — takes a backup, then runs the primary-crash drill (SIGKILL of
 // a under the probe; the monitor fails over to b) and a restore-check of the
 // backup, and prints the measured RTO and RPO with the reports' paths.
 // Everything runs as child processes of this binary in one directory;
@@ -60,11 +62,20 @@ nlohmann::json Doc(const std::string& collection, int id) {
   return {{"id", id}, {"title", fmt::format("{} #{}", collection, id)}, {"vector", v}};
 }
 
+// The seed's classes: the company handbook is critical, product docs
+// important, the FAQ general; an RPO of its own for the first two, the
+// database's (low) for the FAQ.
+nlohmann::json TierOf(const std::string& collection) {
+  if (collection == "company_docs") return {{dr::kRtoTierKey, "critical"}, {dr::kRpoTierKey, "very-low"}};
+  if (collection == "product_docs") return {{dr::kRtoTierKey, "important"}, {dr::kRpoTierKey, "very-low"}};
+  return {{dr::kRtoTierKey, "general"}};
+}
+
 Status LoadKnowledgeBase(const std::string& url, int rows) {
   ARK_RETURN_IF_ERROR(dr::MilvusApi(url, "databases/create", {{"dbName", "kb"}}).status());
   ARK_RETURN_IF_ERROR(dr::MilvusApi(url, "databases/alter",
                                     {{"dbName", "kb"},
-                                     {"properties", {{dr::kRtoTierKey, "critical"}, {dr::kRpoTierKey, "very-low"}}}})
+                                     {"properties", {{dr::kRtoTierKey, "important"}, {dr::kRpoTierKey, "low"}}}})
                           .status());
   for (const char* c : kCollections) {
     nlohmann::json schema = {
@@ -78,6 +89,9 @@ Status LoadKnowledgeBase(const std::string& url, int rows) {
                              {"indexType", "HNSW"}, {"params", {{"M", 16}, {"efConstruction", 100}}}}};
     ARK_RETURN_IF_ERROR(dr::MilvusApi(url, "collections/create",
                                       {{"dbName", "kb"}, {"collectionName", c}, {"schema", schema}, {"indexParams", index}})
+                            .status());
+    ARK_RETURN_IF_ERROR(dr::MilvusApi(url, "collections/alter_properties",
+                                      {{"dbName", "kb"}, {"collectionName", c}, {"properties", TierOf(c)}})
                             .status());
     for (int first = 0; first < rows; first += 100) {
       nlohmann::json data = nlohmann::json::array();
@@ -169,8 +183,9 @@ Status RunDemoDr(const DemoArgs& args) {
   bo.extra_args = {"--config", JoinPath(dir, "b.yaml"), "--standby-of", a_url, "--standby-name", "b", "--log-level", "warn"};
   ARK_RETURN_IF_ERROR(start(&b, "standby", bo));
 
-  std::printf("loading the knowledge base: kb.{company_docs, product_docs, faq_docs}, %d documents each, "
-              "tier RTO critical (< 1 h), RPO very-low (< 1 h)\n", args.rows);
+  std::printf("loading the knowledge base: kb.{company_docs, product_docs, faq_docs}, %d documents each; tiers "
+              "RTO/RPO: company_docs critical/very-low, product_docs important/very-low, faq_docs general/low "
+              "(the database's RPO)\n", args.rows);
   ARK_RETURN_IF_ERROR(LoadKnowledgeBase(a_url, args.rows));
   ARK_RETURN_IF_ERROR(dr::RunShell(env, fmt::format("'{}' backup create --server '{}' --repo '{}' -n kb-daily -q >/dev/null",
                                                     ark, a_url, repo),

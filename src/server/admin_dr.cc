@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -111,7 +112,9 @@ nlohmann::json FailoverJson(const DrStatusSources& s) {
           {"lease", s.lease != nullptr ? s.lease->StatusJson() : nlohmann::json(nullptr)}};
 }
 
-nlohmann::json TierJson(Database* db, const std::string& database) {
+// A database's tiers entry; its parsed targets go to *out (empty when it has
+// none or they do not parse).
+nlohmann::json TierJson(Database* db, const std::string& database, dr::DrTargets* out) {
   nlohmann::json j = {{"database", database}, {"targets", nullptr}, {"error", ""}};
   auto props = db->DatabaseProperties(database);
   if (!props.ok()) {
@@ -124,7 +127,27 @@ nlohmann::json TierJson(Database* db, const std::string& database) {
   } else if (!targets->empty()) {
     targets->source = "database " + database;
     j["targets"] = targets->ToJson();
+    *out = *targets;
   }
+  return j;
+}
+
+// A collection with ark.dr.* properties of its own: its targets over its
+// database's (MergeTargets); null for a collection without any.
+nlohmann::json CollectionTierJson(const CollectionInfo& c, const dr::DrTargets& database) {
+  std::map<std::string, std::string> own;
+  for (const auto& [key, value] : c.properties) {
+    if (key.rfind("ark.dr.", 0) == 0) own[key] = value;
+  }
+  if (own.empty()) return nullptr;
+  nlohmann::json j = {{"database", c.database}, {"name", c.name}, {"targets", nullptr}, {"error", ""}};
+  auto targets = dr::TargetsFromProperties(own);
+  if (!targets.ok()) {
+    j["error"] = targets.status().message();
+    return j;
+  }
+  targets->source = fmt::format("collection {}.{}", c.database, c.name);
+  j["targets"] = dr::MergeTargets(database, *targets).ToJson();
   return j;
 }
 
@@ -191,14 +214,17 @@ nlohmann::json DrStatusJson(const DrStatusSources& s) {
     schedules.push_back(ScheduleJson(s, c, static_cast<int64_t>(now_micros / 1'000'000)));
   }
   nlohmann::json tiers = nlohmann::json::array();
+  nlohmann::json collection_tiers = nlohmann::json::array();
   nlohmann::json collections = nlohmann::json::array();
   for (const auto& database : s.db->ListDatabases()) {
-    tiers.push_back(TierJson(s.db, database));
+    dr::DrTargets database_targets;
+    tiers.push_back(TierJson(s.db, database, &database_targets));
     for (const auto& c : s.db->ListCollections(database)) {
       // What reads see, as ark_collection_rows reports it.
       auto snap = s.db->GetSnapshot(c.database, c.name);
       const uint64_t rows = snap.ok() ? (*snap)->CountRows() : c.live_rows;
       collections.push_back({{"database", c.database}, {"name", c.name}, {"rows", rows}});
+      if (auto t = CollectionTierJson(c, database_targets); !t.is_null()) collection_tiers.push_back(std::move(t));
     }
   }
   nlohmann::json j = {{"format", "ark-dr-status"},
@@ -213,6 +239,7 @@ nlohmann::json DrStatusJson(const DrStatusSources& s) {
   j["schedules"] = std::move(schedules);
   j["failover"] = FailoverJson(s);
   j["tiers"] = std::move(tiers);
+  j["collectionTiers"] = std::move(collection_tiers);
   j["collections"] = std::move(collections);
   j["drills"] = DrillsJson(s);
   return j;

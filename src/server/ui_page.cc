@@ -562,15 +562,6 @@ void AppendFailover(std::string& out, const Context& c) {
   out += "</dl>\n</section>\n";
 }
 
-std::string TargetCell(const json& targets, const char* tier_key, const char* target_key) {
-  const std::string tier = Text(targets, tier_key);
-  const std::optional<double> target = Number(targets, target_key);
-  if (tier.empty() && !target) return std::string(kDash);
-  std::string cell = Escape(tier);
-  if (target) cell += (cell.empty() ? "≤ " : " · ≤ ") + Escape(Duration(target));
-  return cell;
-}
-
 struct DatabaseFigures {
   size_t collections = 0;
   int64_t rows = 0;
@@ -600,14 +591,32 @@ void AppendTiers(std::string& out, const Context& c) {
     const auto figures = databases.find(database);
     Append(out, "<tr{}><td><code>{}</code></td><td>{}</td><td>{}</td>",
            error.empty() ? "" : " class=\"failed\"", Escape(database),
-           TargetCell(targets, "rtoTier", "rtoTargetMs"),
-           TargetCell(targets, "rpoTier", "rpoTargetMs"));
+           dr::TargetCellHtml(targets, "rtoTier", "rtoTargetMs"),
+           dr::TargetCellHtml(targets, "rpoTier", "rpoTargetMs"));
     Append(out, "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
            figures == databases.end() ? "0" : std::to_string(figures->second.collections),
            figures == databases.end() ? "0" : FormatCount(figures->second.rows),
            !error.empty()        ? Escape(error)
            : targets.is_object() ? TextOrDash(Text(targets, "source"))
                                  : "<span class=\"empty\">no tier</span>");
+    // Its collections with tiers of their own, under it.
+    for (const json& ct : ArrayMember(c.doc, "collectionTiers")) {
+      if (Text(ct, "database") != database) continue;
+      const std::string name = Text(ct, "name");
+      const json& own = Member(ct, "targets");
+      const std::string own_error = Text(ct, "error");
+      int64_t own_rows = 0;
+      for (const json& collection : ArrayMember(c.doc, "collections")) {
+        if (Text(collection, "database") == database && Text(collection, "name") == name) {
+          own_rows = std::max<int64_t>(0, Integer(collection, "rows").value_or(0));
+        }
+      }
+      Append(out, "<tr class=\"collection-tier{}\"><td>↳ <code>{}</code></td><td>{}</td><td>{}</td>",
+             own_error.empty() ? "" : " failed", Escape(name), dr::TargetCellHtml(own, "rtoTier", "rtoTargetMs"),
+             dr::TargetCellHtml(own, "rpoTier", "rpoTargetMs"));
+      Append(out, "<td class=\"num\">1</td><td class=\"num\">{}</td><td>{}</td></tr>\n", FormatCount(own_rows),
+             !own_error.empty() ? Escape(own_error) : TextOrDash(Text(own, "source")));
+    }
   }
   out += "</table>\n</section>\n";
 }

@@ -184,7 +184,7 @@ TEST(DrillReportHtmlTest, AFullReportShowsEveryFigureTheBadgeAndEachCollection) 
   EXPECT_NE(html.find("<code>default.company_docs</code>"), std::string::npos);
   EXPECT_NE(html.find("<td class=\"num\">300</td><td class=\"num\">300</td>"), std::string::npos);
   EXPECT_NE(html.find("5 / 5"), std::string::npos);
-  EXPECT_NE(html.find("critical · ≤ 1 h"), std::string::npos);
+  EXPECT_NE(html.find("critical · &lt; 1 h"), std::string::npos);  // strictly under the hour
   EXPECT_EQ(CountOf(html, "<span class=\"pill pass\">pass</span>"), 2u);
   EXPECT_NE(html.find("300 rows, as the backup recorded"), std::string::npos);
   EXPECT_NE(html.find("ark-20261206-230000"), std::string::npos);

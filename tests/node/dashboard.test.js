@@ -189,7 +189,7 @@ test('dashboard: Chromium shows what dr/status says, and the drill link opens it
   assert.match(scheduleRow, /<span class="pill pass">on time<\/span>( <span class="pill none">running<\/span>)?<\/td><td class="num">1 min<\/td>/);
   assert.match(dom, /id="figure-last-backup"><div class="label">Last backup<\/div><div class="value">[^<]* ago<\/div><div class="sub">schedule every-minute<\/div>/);
   assert.match(dom, /<dt>State<\/dt><dd><span class="pill (pass|none)">(archiving|starting)<\/span><\/dd>/);
-  assert.match(dom, /<code>kb<\/code><\/td><td>critical · ≤ 1 h<\/td><td>very-low · ≤ 1 h<\/td><td class="num">2<\/td><td class="num">85<\/td>/);
+  assert.match(dom, /<code>kb<\/code><\/td><td>critical · &lt; 1 h<\/td><td>very-low · &lt; 1 h<\/td><td class="num">2<\/td><td class="num">85<\/td>/);
   const drillRow = rowWith(dom, `data-drill="${report.id}"`);
   assert.match(drillRow, /<span class="badge passed small">PASSED<\/span>/);
   assert.ok(drillRow.includes(`<td class="num rto">${rtoText}</td>`), `RTO ${rtoText} in ${drillRow}`);

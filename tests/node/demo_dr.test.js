@@ -20,7 +20,10 @@ test('ark demo dr: the knowledge base survives a primary crash, and its backup r
   assert.equal(r.status, 0, `${r.stderr}\n${out}`);
   assert.match(out, /primary-crash: PASSED/);
   assert.match(out, /restore-check: PASSED/);
+  // Each collection is judged against its own tier; faq_docs takes its RPO from database kb.
   assert.match(out, /kb\.company_docs +tier RTO critical +RPO very-low +-> RTO pass, RPO pass/);
+  assert.match(out, /kb\.product_docs +tier RTO important +RPO very-low +-> RTO pass, RPO pass/);
+  assert.match(out, /kb\.faq_docs +tier RTO general +RPO low +-> RTO pass, RPO pass/);
   // The processes it started are gone.
   const pids = [...out.matchAll(/\(pid (\d+),/g)].map((m) => Number(m[1]));
   assert.equal(pids.length, 3, out);
@@ -34,6 +37,13 @@ test('ark demo dr: the knowledge base survives a primary crash, and its backup r
   assert.ok(out.includes(`(${crash.measured.lostMarkers} acknowledged marker(s) lost)`), out);
   const docs = crash.collections.filter((c) => c.database === 'kb').map((c) => [c.name, c.rows]).sort();
   assert.deepEqual(docs, [['company_docs', 150], ['faq_docs', 150], ['product_docs', 150]]);
+  const faq = crash.collections.find((c) => c.name === 'faq_docs');
+  assert.equal(faq.targets.source, 'collection kb.faq_docs (RTO), database kb (RPO)');
+  // The data verification compared every knowledge-base collection before and after.
+  for (const c of crash.collections.filter((x) => x.database === 'kb')) {
+    assert.equal(c.contentMatches, true, JSON.stringify(c));
+    assert.equal(c.checksumAfter, c.checksumBefore);
+  }
   const check = JSON.parse(fs.readFileSync(path.join(reports[1], 'report.json')));
   assert.equal(check.scenario, 'restore-check');
   assert.equal(check.source.backup, 'kb-daily');

@@ -177,6 +177,26 @@ test('dr check: the WAL archive beside a schedule meets a very-low RPO; warnings
   assert.equal(low.report.counts.fail, 0);
   assert.ok(low.report.counts.warn > 0);
   assert.equal(low.find('kb', 'drill')[0].severity, 'warn');
+
+  // A collection's own tier overrides its database's on that scale: kb.docs
+  // asks for a zero RPO, which a 1 s archive cannot meet; its RTO (unset)
+  // stays the database's.
+  await milvusOk(ep, 'collections/alter_properties', { dbName: 'kb', collectionName: 'docs', properties: { 'ark.dr.rpo_tier': 'zero' } });
+  const own = (await drStatus(ep)).collectionTiers;
+  assert.equal(own.length, 1, JSON.stringify(own));
+  assert.deepEqual([own[0].database, own[0].name, own[0].error], ['kb', 'docs', '']);
+  assert.equal(own[0].targets.rpoTier, 'zero');
+  assert.equal(own[0].targets.source, 'collection kb.docs');
+  const zero = await check(['--server', ep]);
+  assert.equal(zero.status, 1, JSON.stringify(zero.report.findings));
+  const [docsRpo] = zero.find('kb.docs', 'rpo');
+  assert.equal(docsRpo.severity, 'fail', JSON.stringify(docsRpo));
+  assert.match(docsRpo.message, /zero/);
+  assert.equal(zero.find('kb', 'rpo')[0].severity, 'ok', 'the database itself is still met');
+  // Dropping the property puts the collection back under its database.
+  await milvusOk(ep, 'collections/drop_properties', { dbName: 'kb', collectionName: 'docs', propertyKeys: ['ark.dr.rpo_tier'] });
+  assert.deepEqual((await drStatus(ep)).collectionTiers, []);
+  assert.equal((await check(['--server', ep])).status, 0);
 });
 
 test('dr check: async replication cannot meet a zero RPO; the monitor makes a critical RTO automatic', async (t) => {

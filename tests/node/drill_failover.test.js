@@ -11,6 +11,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const path = require('node:path');
 const { runArk, milvusOk } = require('./helpers');
 const { admin } = require('./kill_loop_lib');
@@ -68,6 +69,10 @@ test('primary-crash with writes paused before the kill: RPO 0, figures agree wit
   assert.equal(c.contentMatches, true);
   assert.equal(c.sampleSearches, 3);
   assert.equal(c.sampleSearchesSame, 3);
+  // The Markdown and the HTML show it per collection.
+  const md = fs.readFileSync(path.join(rep.reportDir, 'report.md'), 'utf8');
+  assert.match(md, /\| default\.c \| 3 \(3\) \| 3\/3 \| same checksum \|/);
+  assert.match(fs.readFileSync(path.join(rep.reportDir, 'report.html'), 'utf8'), /<span class="pill pass">same checksum<\/span>/);
   assert.ok(!rep.collections.some((x) => x.name === 'ark_drill_probe'));
   // The probe collection is dropped afterwards.
   assert.equal((await milvusOk(b.endpoint, 'collections/has', { collectionName: 'ark_drill_probe' })).has, false);

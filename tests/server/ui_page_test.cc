@@ -94,6 +94,16 @@ json SampleStatus() {
            {"rpoTargetMs", 3600000},
            {"source", "database kb"}}}},
         {{"database", "default"}, {"targets", nullptr}, {"error", ""}}}},
+      {"collectionTiers",
+       {{{"database", "kb"},
+         {"name", "product_docs"},
+         {"error", ""},
+         {"targets",
+          {{"rtoTier", "important"},
+           {"rpoTier", "very-low"},
+           {"rtoTargetMs", 4 * 3600000},
+           {"rpoTargetMs", 3600000},
+           {"source", "collection kb.product_docs (RTO), database kb (RPO)"}}}}}},
       {"collections",
        {{{"database", "kb"}, {"name", "company_docs"}, {"rows", 300}},
         {{"database", "kb"}, {"name", "product_docs"}, {"rows", 1200}},
@@ -210,8 +220,13 @@ TEST(DashboardPageTest, ASampleDocumentShowsEveryFigure) {
                   "<span class=\"pill pass\">on time</span> <span class=\"pill none\">running</span>"));
   // Tiers, with the collections counted per database.
   EXPECT_TRUE(Has(html,
-                  "<tr><td><code>kb</code></td><td>critical · ≤ 1 h</td><td>very-low · ≤ 1 h</td>"
+                  "<tr><td><code>kb</code></td><td>critical · &lt; 1 h</td><td>very-low · &lt; 1 h</td>"
                   "<td class=\"num\">2</td><td class=\"num\">1,500</td><td>database kb</td></tr>"));
+  // A collection with a tier of its own, under its database.
+  EXPECT_TRUE(Has(html,
+                  "<tr class=\"collection-tier\"><td>↳ <code>product_docs</code></td><td>important · ≤ 4 h</td>"
+                  "<td>very-low · &lt; 1 h</td><td class=\"num\">1</td><td class=\"num\">1,200</td>"
+                  "<td>collection kb.product_docs (RTO), database kb (RPO)</td></tr>"));
   EXPECT_TRUE(
       Has(html, "<td><code>default</code></td><td>—</td><td>—</td><td class=\"num\">1</td>"));
   // Failover.

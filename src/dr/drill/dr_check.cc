@@ -207,22 +207,35 @@ Result<FailoverFact> FailoverFactFromMonitor(const json& m, const json& status, 
   return f;
 }
 
+namespace {
+
+// The findings of one tiers[] or collectionTiers[] entry named `name`;
+// `route` is where its properties are fixed.
+void JudgeTier(const json& t, const std::string& name, const std::string& source, const char* route,
+               const DrFacts& facts, std::vector<Finding>* findings) {
+  if (const std::string error = Str(t, "error"); !error.empty()) {
+    findings->push_back({"fail", "tier", name,
+                         fmt::format("its ark.dr.* properties cannot be read ({}); fix them with {}.", error, route)});
+    return;
+  }
+  const json* targets = Find(t, "targets");
+  DrTargets parsed = targets ? TargetsOf(*targets) : DrTargets{};
+  if (parsed.source.empty()) parsed.source = source;
+  for (auto& f : CheckTargets({{name, parsed}}, facts)) findings->push_back(std::move(f));
+}
+
+}  // namespace
+
 std::vector<Finding> JudgeStatus(const json& status, const DrFacts& facts) {
   std::vector<Finding> findings;
   for (const auto& t : Array(status, "tiers")) {
     const std::string database = Str(t, "database", "?");
-    if (const std::string error = Str(t, "error"); !error.empty()) {
-      findings.push_back(
-          {"fail", "tier", database,
-           fmt::format(
-               "its ark.dr.* properties cannot be read ({}); fix them with databases/alter.",
-               error)});
-      continue;
-    }
-    const json* targets = Find(t, "targets");
-    DrTargets parsed = targets ? TargetsOf(*targets) : DrTargets{};
-    if (parsed.source.empty()) parsed.source = "database " + database;
-    for (auto& f : CheckTargets({{database, parsed}}, facts)) findings.push_back(std::move(f));
+    JudgeTier(t, database, "database " + database, "databases/alter", facts, &findings);
+  }
+  // Collections with tiers of their own (already merged over their database's).
+  for (const auto& t : Array(status, "collectionTiers")) {
+    const std::string name = fmt::format("{}.{}", Str(t, "database", "?"), Str(t, "name", "?"));
+    JudgeTier(t, name, "collection " + name, "collections/alter_properties", facts, &findings);
   }
   return findings;
 }

@@ -189,8 +189,8 @@ std::string DrillReport::ToMarkdown() const {
                       p["lostIds"].is_array() ? p["lostIds"].size() : 0,
                       p["lostIds"].is_array() && !p["lostIds"].empty() ? ": ids " + p["lostIds"].dump() : "");
   }
-  md += "\n## Collections\n\n| Collection | Rows (expected) | Samples found | RTO tier | RPO tier | Verdict |\n"
-        "|---|---|---|---|---|---|\n";
+  md += "\n## Collections\n\n| Collection | Rows (expected) | Samples found | Content | RTO tier | RPO tier | Verdict |\n"
+        "|---|---|---|---|---|---|---|\n";
   for (const auto& c : j["collections"]) {
     auto str = [&](const nlohmann::json& o, const char* k) {
       return o.is_object() && o.contains(k) && o[k].is_string() ? o[k].get<std::string>() : std::string("—");
@@ -207,8 +207,15 @@ std::string DrillReport::ToMarkdown() const {
         }
       }
     }
-    md += fmt::format("| {}.{} | {} ({}) | {}/{} | {} | {} | {} |\n", Cell(str(c, "database")), Cell(str(c, "name")),
-                      num("rows"), num("expectedRows"), num("samplesFound"), num("samples"), Cell(str(t, "rtoTier")),
+    // Failover drills count the sample searches that found the same as before.
+    const bool same_searches = c.contains("sampleSearches");
+    const std::string content = !c.contains("contentMatches") || !c["contentMatches"].is_boolean()
+                                    ? std::string("—")
+                                    : c["contentMatches"].get<bool>() ? "same checksum" : "**differs**";
+    md += fmt::format("| {}.{} | {} ({}) | {}/{} | {} | {} | {} | {} |\n", Cell(str(c, "database")), Cell(str(c, "name")),
+                      num("rows"), num(same_searches ? "rowsBefore" : "expectedRows"),
+                      num(same_searches ? "sampleSearchesSame" : "samplesFound"),
+                      num(same_searches ? "sampleSearches" : "samples"), content, Cell(str(t, "rtoTier")),
                       Cell(str(t, "rpoTier")), Cell(verdict));
   }
   md += "\n## Timeline\n\n| +ms | Phase | Step | Detail |\n|---|---|---|---|\n";

@@ -526,15 +526,6 @@ void AppendTimeline(std::string& out, const json& report) {
 // ---------------------------------------------------------------------------
 // Collections, checks and the source.
 
-std::string TargetCell(const json& targets, const char* tier_key, const char* target_key) {
-  const std::string tier = Text(targets, tier_key);
-  const std::optional<double> target = Number(targets, target_key);
-  if (tier.empty() && !target) return std::string(kDash);
-  std::string cell = tier.empty() ? "" : Escape(tier);
-  if (target) cell += (cell.empty() ? "≤ " : " · ≤ ") + Escape(FormatDrillDuration(target));
-  return cell;
-}
-
 void AppendVerdict(std::string& out, const json& verdict) {
   out += "<td><div class=\"verdict\">";
   if (verdict.is_string()) {
@@ -577,18 +568,26 @@ void AppendCollectionRow(std::string& out, const json& collection) {
   const std::string full = database.empty() ? name : database + "." + name;
   Append(out, "<tr{}><td><code>{}</code></td>", VerdictFailed(verdict) ? " class=\"failed\"" : "",
          full.empty() ? std::string(kDash) : Escape(full));
-  const std::optional<int64_t> expected = Integer(collection, "expectedRows");
+  // Failover drills: rows and sample searches before the disaster against
+  // after; restore-check: the backup's record against the restored copy.
+  const bool before_after = collection.is_object() && collection.contains("sampleSearches");
+  const std::optional<int64_t> expected = Integer(collection, before_after ? "rowsBefore" : "expectedRows");
   const std::optional<int64_t> rows = Integer(collection, "rows");
   Append(out, "<td class=\"num\">{}</td><td class=\"num{}\">{}</td>", FormatCount(expected),
          expected && rows && *expected != *rows ? " bad" : "", FormatCount(rows));
-  const std::optional<int64_t> samples = Integer(collection, "samples");
-  const std::optional<int64_t> found = Integer(collection, "samplesFound");
+  const std::optional<int64_t> samples = Integer(collection, before_after ? "sampleSearches" : "samples");
+  const std::optional<int64_t> found = Integer(collection, before_after ? "sampleSearchesSame" : "samplesFound");
   Append(out, "<td class=\"num{}\">{} / {}</td>",
          samples && found && *found < *samples ? " bad" : "", FormatCount(found),
          FormatCount(samples));
+  const std::optional<bool> same = Bool(collection, "contentMatches");
+  Append(out, "<td>{}</td>",
+         !same   ? std::string(kDash)
+         : *same ? "<span class=\"pill pass\">same checksum</span>"
+                 : "<span class=\"pill fail\">differs</span>");
   Append(out, "<td title=\"{0}\">{1}</td><td title=\"{0}\">{2}</td>",
-         Escape(Text(targets, "source")), TargetCell(targets, "rtoTier", "rtoTargetMs"),
-         TargetCell(targets, "rpoTier", "rpoTargetMs"));
+         Escape(Text(targets, "source")), TargetCellHtml(targets, "rtoTier", "rtoTargetMs"),
+         TargetCellHtml(targets, "rpoTier", "rpoTargetMs"));
   AppendVerdict(out, verdict);
   AppendReasons(out, Member(verdict, "reasons"));
   out += "</tr>\n";
@@ -604,7 +603,7 @@ void AppendCollections(std::string& out, const json& report) {
   }
   out +=
       "<table>\n<tr><th>Collection</th><th>Expected rows</th><th>Rows</th><th>Samples found</th>"
-      "<th>RTO tier · target</th><th>RPO tier · target</th><th>Verdict</th><th>Reasons</th></tr>\n";
+      "<th>Content</th><th>RTO tier · target</th><th>RPO tier · target</th><th>Verdict</th><th>Reasons</th></tr>\n";
   for (const json& collection : collections) AppendCollectionRow(out, collection);
   out += "</table>\n</section>\n";
 }
@@ -752,6 +751,22 @@ std::string RenderDrillReportHtml(const nlohmann::json& report) {
         Escape(e.what()) + "</p>\n</body>\n</html>\n";
   }
   return out;
+}
+
+std::string TargetCellHtml(const nlohmann::json& targets, const char* tier_key, const char* target_key) {
+  using html::Bool;
+  using html::Escape;
+  using html::Number;
+  using html::Text;
+  const std::string tier = Text(targets, tier_key);
+  const std::optional<double> target = Number(targets, target_key);
+  if (tier.empty() && !target) return std::string(html::kDash);
+  std::string cell = Escape(tier);
+  // "rto" or "rpo" + "TargetCustom": a custom target is met at most at it.
+  const std::string custom_key = std::string(tier_key).substr(0, 3) + "TargetCustom";
+  const bool strict = (tier == "critical" || tier == "very-low") && !Bool(targets, custom_key.c_str()).value_or(false);
+  if (target) cell += (cell.empty() ? "" : " · ") + std::string(strict ? "&lt; " : "≤ ") + Escape(FormatDrillDuration(target));
+  return cell;
 }
 
 }  // namespace ark::dr

@@ -47,6 +47,12 @@ std::string_view DrillVerdictClass(std::string_view verdict);
 // Shared so the Markdown report can say the same thing the same way.
 std::string FormatDrillDuration(std::optional<double> ms);
 
+// A tier's cell ("critical · < 1 h", "general · ≤ 24 h", "≤ 5 min"), HTML
+// escaped, from DrTargets::ToJson(); "—" without tier or target. The
+// critical and very-low tiers are met only under their target
+// (docs/formats/dr-tiers.md): "<"; the others and custom targets "≤".
+std::string TargetCellHtml(const nlohmann::json& targets, const char* tier_key, const char* target_key);
+
 // Microseconds since the Unix epoch as UTC ISO-8601:
 // "2026-12-06T23:05:12Z", with ".mmm" only when the milliseconds are not 0.
 std::string FormatDrillTimeUtc(int64_t micros);
