@@ -22,7 +22,12 @@ Result<std::string> OptionalString(const json& body, const char* key) {
 }
 
 Result<json> ChecksumOf(Database* db, const std::string& database, const std::string& name) {
-  ARK_ASSIGN_OR_RETURN(auto snapshot, db->GetSnapshot(database, name));
+  auto found = db->GetSnapshot(database, name);
+  if (!found.ok()) {
+    return found.status().WithContext(
+        fmt::format("collectionName '{}', dbName '{}'", name, database.empty() ? "default" : database));
+  }
+  const auto& snapshot = *found;
   const ContentChecksum c = ComputeContentChecksum(*snapshot);
   return json{{"database", snapshot->database()},
               {"name", snapshot->name()},
@@ -50,7 +55,7 @@ void RegisterChecksumRoutes(HttpServer& http, Database* db) {
     } else {
       bool known = false;
       for (const auto& d : db->ListDatabases()) known = known || d == database;
-      if (!known) return Status::NotFound(fmt::format("database not found[database={}]", database));
+      if (!known) return Status::NotFound(fmt::format("dbName '{}': database not found", database));
       databases.push_back(database);
     }
     for (const auto& d : databases) {

@@ -115,6 +115,7 @@ const ROUTES = {
   // DR status (admin_dr.cc, docs/formats/dr-status.md): read-only, takes no
   // parameters; any object body (extra fields ignored) is the same question.
   'admin:dr/status': { base: {}, required: [], kinds: {}, names: [] },
+  'admin:collections/checksum': { base: { collectionName: 'docs' }, required: [], kinds: { dbName: 'string', collectionName: 'string' }, names: ['collectionName', 'dbName'] },
   'admin:replication/stream': { base: { version: 1, standby: 'bi', after: '1/0', epochs: [] }, extraBase: { version: 1, standby: 'no_such_standby', after: '1/0', epochs: [] }, http: [400, 401, 404, 409], required: ['version', 'standby', 'after', 'epochs'], kinds: { version: 'int', standby: 'string', after: 'string', epochs: 'array' }, names: ['standby'] },
 };
 
