@@ -173,6 +173,7 @@ Status Run(const DrillArgs& a) {
     so.admin_token = AdminToken(a);
     so.warmup_markers = a.warmup_markers;
     so.timeout_ms = std::max<uint64_t>(a.timeout_ms, 1000);
+    so.verify_content = !a.no_verify_content;
     return Finish(a, report, dr::RunSiteLoss(env, opened.repo.get(), so, &report));
   }
   Status outcome = dr::RunRestoreCheck(env, opened.repo.get(), o, &report);
@@ -230,7 +231,7 @@ ARK_CLI_COMMAND(drill) {
   run->add_option("--timeout-ms", a->timeout_ms, "How long recovery may take before the drill fails (default 120000)");
   run->add_flag("--keep-probe", a->keep_probe, "Keep the probe collection (ark_drill_probe) afterwards");
   run->add_flag("--no-verify-content", a->no_verify_content,
-                "Failover drills: skip comparing each collection's content checksum and sample searches before and "
+                "Failover and site-loss drills: skip comparing each collection's content checksum and sample searches before and "
                 "after (for a drill while other clients write)");
   run->callback([a] {
     if (auto s = Run(*a); !s.ok()) Fail(s);

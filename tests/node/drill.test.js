@@ -261,6 +261,14 @@ test('site-loss: the primary and its data directory are destroyed; a fresh insta
   const docs = rep.collections.find((c) => c.name === 'company_docs');
   assert.equal(docs.rows, 100, 'the rows written after the backup came back from the archive');
   assert.deepEqual([docs.verdict.rto, docs.verdict.rpo], ['pass', 'pass']);
+  // Data verification: the fresh instance holds the primary's rows value for
+  // value (backup + archive), and its searches find what the primary found.
+  assert.equal(docs.contentMatches, true, JSON.stringify(docs));
+  assert.equal(docs.checksumAfter, docs.checksumBefore);
+  assert.equal(docs.rowsBefore, 100);
+  assert.equal(docs.sampleSearchesSame, 3);
+  assert.equal(rep.checks.find((c) => c.name === 'content').passed, true);
+  assert.equal(rep.checks.find((c) => c.name === 'searches').passed, true);
   // Lost markers are only the newest ones (not yet archived at the kill), and few at a 0.2 s interval.
   const m = rep.measured;
   assert.equal(m.lostMarkers, rep.probe.lostIds.length);
@@ -268,7 +276,7 @@ test('site-loss: the primary and its data directory are destroyed; a fresh insta
   assert.ok(rep.probe.acknowledged >= 30 + 20);
   assert.ok(m.restoreMs < m.rtoMs, JSON.stringify(m));
   const names = rep.timeline.map((e) => e.event);
-  for (const n of ['probe-started', 'site-lost', 'source-chosen', 'restored', 'instance-ready', 'first-write', 'verified', 'torn-down']) {
+  for (const n of ['fingerprinted', 'probe-started', 'site-lost', 'source-chosen', 'restored', 'instance-ready', 'first-write', 'verified', 'torn-down']) {
     assert.ok(names.includes(n), `${n} missing from ${names}`);
   }
   assert.deepEqual(fs.readdirSync(reports), [rep.id], 'the fresh instance directory is removed');

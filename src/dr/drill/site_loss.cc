@@ -7,6 +7,7 @@
 
 #include "dr/archive/pitr.h"
 #include "dr/backup/backup.h"
+#include "dr/drill/data_check.h"
 #include "dr/drill/drill_api.h"
 #include "dr/drill/probe.h"
 #include "dr/drill/scratch_server.h"
@@ -31,6 +32,13 @@ Status RunSiteLoss(Env* env, Repository* repo, const SiteLossOptions& o, DrillRe
     }
     ARK_ASSIGN_OR_RETURN(std::string primary, FindPrimary(o.endpoints, o.admin_token));
     report->SetSource({{"primary", primary}, {"repo", ro.repo_description}, {"killCommand", o.kill_command}});
+    DataFingerprint before;
+    if (o.verify_content) {
+      ARK_ASSIGN_OR_RETURN(before, TakeFingerprint(primary, o.token, o.admin_token, {kProbeCollection}));
+      report->Event("fingerprinted", "verification",
+                    fmt::format("{} collection(s) checksummed and sample searches run on {}", before.collections.size(),
+                                primary));
+    }
     ARK_RETURN_IF_ERROR(probe.Prepare(primary));
     // The probe collection must be in the archive, or the recovered
     // instance could not take the probe's writes at all.
@@ -110,7 +118,9 @@ Status RunSiteLoss(Env* env, Repository* repo, const SiteLossOptions& o, DrillRe
     for (const auto& c : recovery.expected) recovered.insert(c.database + "." + c.name);
     report->Event("verified", "verification",
                   fmt::format("{} markers checked on {}; {} collection(s) recovered", acks.size(), server.url(), recovered.size()));
-    return JudgeCollections(server.url(), outcome.rto_ms, outcome.rpo_ms, report, o.token);
+    CollectionFindings findings;
+    if (o.verify_content) findings = CompareFingerprint(server.url(), before, o.token, "", report);
+    return JudgeCollections(server.url(), outcome.rto_ms, outcome.rpo_ms, report, o.token, &findings);
   };
   Status s = run();
   probe.Stop();

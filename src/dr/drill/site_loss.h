@@ -28,6 +28,11 @@ struct SiteLossOptions {
   uint32_t after_markers = 20;
   uint32_t interval_ms = 20;
   uint64_t timeout_ms = 600000;        // for the whole recovery
+  // Fingerprint every collection (but the probe's) on the primary before the
+  // probe starts, and compare the recovered instance with it (data_check.h).
+  // Everything fingerprinted is archived before the disaster (the drill
+  // waits for the probe collection's creation, which comes after it).
+  bool verify_content = true;
 };
 
 // Runs the drill into `report`; OK only if it passed. The fresh instance is
