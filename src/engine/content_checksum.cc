@@ -2,6 +2,8 @@
 
 #include <cstring>
 #include <map>
+#include <mutex>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -71,42 +73,126 @@ void EncodeColumnValue(const Column& c, size_t row, std::string* out) {
   }
 }
 
+// Lane sums over a set of rows; subtraction undoes an addition (mod 2^64).
+struct Lanes {
+  uint64_t a = 0, b = 0, rows = 0;
+  void Add(const Lanes& o) {
+    a += o.a;
+    b += o.b;
+    rows += o.rows;
+  }
+};
+
+// Hashes rows of one collection canonically (see the header).
+class RowHasher {
+ public:
+  explicit RowHasher(const CollectionSnapshot& snapshot) : schema_(snapshot.schema()) {
+    const uint64_t seed = Xxh3_64(SchemaDescriptor(schema_));
+    seed0_ = seed ^ 0x9E3779B97F4A7C15ull;
+    seed1_ = seed ^ 0xC2B2AE3D27D4EB4Full;
+    std::string names;
+    for (const auto& name : snapshot.PartitionNames()) {
+      auto id = snapshot.PartitionId(name);
+      if (!id.ok()) continue;
+      partition_names_[*id] = name;
+      names += fmt::format("{}={}\n", *id, name);
+    }
+    // What a block's cached sums depend on besides its content.
+    key_ = fmt::format("{:016x}{:016x}", seed, Xxh3_64(names));
+  }
+  const std::string& key() const { return key_; }
+
+  void AddRow(const RowBlock& block, size_t row, Lanes* lanes, bool subtract = false) {
+    bytes_.clear();
+    const RowBatch& rows = block.rows();
+    const int partition_column = schema_.PartitionColumn();
+    for (size_t c = 0; c < schema_.NumColumns(); ++c) {
+      if (static_cast<int>(c) == partition_column) {
+        auto it = partition_names_.find(rows.columns[c].ints[row]);
+        PutBytes(&bytes_, it == partition_names_.end() ? fmt::format("#{}", rows.columns[c].ints[row]) : it->second);
+        continue;
+      }
+      EncodeColumnValue(rows.columns[c], row, &bytes_);
+    }
+    const uint64_t h0 = Xxh3_64(bytes_.data(), bytes_.size(), seed0_);
+    const uint64_t h1 = Xxh3_64(bytes_.data(), bytes_.size(), seed1_);
+    if (subtract) {
+      lanes->a -= h0;
+      lanes->b -= h1;
+      lanes->rows -= 1;
+    } else {
+      lanes->a += h0;
+      lanes->b += h1;
+      lanes->rows += 1;
+    }
+  }
+
+ private:
+  const CollectionSchema& schema_;
+  uint64_t seed0_ = 0, seed1_ = 0;
+  std::map<int64_t, std::string> partition_names_;
+  std::string key_;
+  std::string bytes_;
+};
+
+// The sums over every row of a sealed segment, deleted or not. A segment
+// file never changes (it is named by its content's hash), so its sums under
+// one schema and partition map never do either: computed once, they make a
+// checksum cost a pass over the growing rows and the deleted ones only, and
+// an incremental backup stays incremental. Bounded: cleared when full.
+class SealedSums {
+ public:
+  static SealedSums& Get() {
+    static SealedSums* cache = new SealedSums();  // never destroyed: used from any thread until exit
+    return *cache;
+  }
+  Lanes Of(const RowBlock& block, RowHasher* hasher) {
+    const std::string key = block.file() + hasher->key();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = sums_.find(key);
+      if (it != sums_.end()) return it->second;
+    }
+    Lanes lanes;  // computed outside the lock: concurrent first uses compute twice, harmlessly
+    for (size_t r = 0; r < block.num_rows(); ++r) hasher->AddRow(block, r, &lanes);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sums_.size() >= kMaxEntries) sums_.clear();
+    sums_.emplace(key, lanes);
+    return lanes;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 1 << 16;
+  std::mutex mu_;
+  std::unordered_map<std::string, Lanes> sums_;  // GUARDED_BY(mu_)
+};
+
 }  // namespace
 
 ContentChecksum ComputeContentChecksum(const CollectionSnapshot& snapshot) {
-  const CollectionSchema& schema = snapshot.schema();
-  const uint64_t schema_seed = Xxh3_64(SchemaDescriptor(schema));
-  const uint64_t seed0 = schema_seed ^ 0x9E3779B97F4A7C15ull;
-  const uint64_t seed1 = schema_seed ^ 0xC2B2AE3D27D4EB4Full;
-  // Partitions enter by name: ids are an internal detail of one database.
-  std::map<int64_t, std::string> partition_names;
-  for (const auto& name : snapshot.PartitionNames()) {
-    auto id = snapshot.PartitionId(name);
-    if (id.ok()) partition_names[*id] = name;
+  RowHasher hasher(snapshot);
+  Lanes lanes;
+  if (snapshot.restricted()) {
+    // A partition-scoped view: hash what it shows.
+    snapshot.ForEachVisibleRow([&](const RowBlock& block, size_t row) { hasher.AddRow(block, row, &lanes); });
+  } else {
+    // Sealed segments: every row's cached sums, minus the rows not visible
+    // in this snapshot (deleted at or before it, written after it).
+    for (const auto& block : snapshot.sealed()) {
+      lanes.Add(SealedSums::Get().Of(*block, &hasher));
+      for (size_t r = 0; r < block->num_rows(); ++r) {
+        if (!block->VisibleAt(r, snapshot.lsn())) hasher.AddRow(*block, r, &lanes, /*subtract=*/true);
+      }
+    }
+    // The growing (and being sealed) blocks, row by row.
+    snapshot.ForEachVisibleRow([&](const RowBlock& block, size_t row) {
+      if (!block.sealed()) hasher.AddRow(block, row, &lanes);
+    });
   }
-  const int partition_column = schema.PartitionColumn();
-  const size_t columns = schema.NumColumns();
-
   ContentChecksum out;
   out.lsn = snapshot.lsn();
-  uint64_t lane0 = 0, lane1 = 0;
-  std::string row_bytes;
-  snapshot.ForEachVisibleRow([&](const RowBlock& block, size_t row) {
-    row_bytes.clear();
-    const RowBatch& rows = block.rows();
-    for (size_t c = 0; c < columns; ++c) {
-      if (static_cast<int>(c) == partition_column) {
-        auto it = partition_names.find(rows.columns[c].ints[row]);
-        PutBytes(&row_bytes, it == partition_names.end() ? fmt::format("#{}", rows.columns[c].ints[row]) : it->second);
-        continue;
-      }
-      EncodeColumnValue(rows.columns[c], row, &row_bytes);
-    }
-    lane0 += Xxh3_64(row_bytes.data(), row_bytes.size(), seed0);
-    lane1 += Xxh3_64(row_bytes.data(), row_bytes.size(), seed1);
-    ++out.rows;
-  });
-  out.checksum = fmt::format("v{}:{:016x}{:016x}", kContentChecksumVersion, lane0, lane1);
+  out.rows = lanes.rows;
+  out.checksum = fmt::format("v{}:{:016x}{:016x}", kContentChecksumVersion, lanes.a, lanes.b);
   return out;
 }
 

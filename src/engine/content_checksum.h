@@ -30,8 +30,11 @@ struct ContentChecksum {
   std::string checksum;   // "v1:" + 32 lowercase hex characters (lane 0, then lane 1)
 };
 
-// Reads every visible row of `snapshot` once (no locks; writers are not
-// blocked). Costs about one pass over the collection's bytes.
+// Never blocks writers. The first checksum of a sealed segment hashes all
+// its rows; the sums are then cached per segment file (immutable, named by
+// its content), so later checksums hash only the growing rows and the rows
+// not visible in the snapshot (deleted, or written after it). A snapshot
+// restricted to partitions hashes what it shows. Thread-safe.
 ContentChecksum ComputeContentChecksum(const CollectionSnapshot& snapshot);
 
 }  // namespace ark
