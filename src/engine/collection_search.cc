@@ -267,6 +267,11 @@ Result<SearchResponse> CollectionSnapshot::Search(const SearchRequest& req) cons
     std::reverse(hits.begin(), hits.end());
     SearchHits& sh = out.queries[q];
     sh.rows = RowBatch::Empty(*schema_);
+    // Sized once: appending row by row would regrow the vector column
+    // (limit x dim floats) several times over, copying it each time.
+    const size_t returned = hits.size() > req.offset ? hits.size() - req.offset : 0;
+    sh.scores.reserve(returned);
+    for (Column& c : sh.rows.columns) c.Reserve(returned);
     for (size_t i = req.offset; i < hits.size(); ++i) {
       sh.scores.push_back(larger_closer ? -hits[i].cost : hits[i].cost);
       sh.rows.AppendRow(hits[i].block->rows(), hits[i].row);
