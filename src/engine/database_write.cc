@@ -113,7 +113,9 @@ Result<WriteResult> Database::Write(const std::string& database, const std::stri
   if (rows.num_rows == 0) {
     return Status::InvalidArgument(fmt::format("collection '{}': no rows to write", name));
   }
-  std::string body = EncodeRows(rows);
+  // Encoded under the lock straight into the WAL's buffer (AppendInPlace):
+  // the batch's bytes are copied once, not into a body and then a frame.
+  const size_t body_size = EncodedRowsSize(rows);
   WriteResult result;
   result.count = rows.num_rows;
   result.keys.reserve(rows.num_rows);
@@ -143,7 +145,9 @@ Result<WriteResult> Database::Write(const std::string& database, const std::stri
       }
     }
     WalOp op = kind == WriteKind::kInsert ? WalOp::kInsert : WalOp::kUpsert;
-    ARK_ASSIGN_OR_RETURN(result.position, wal_->Append(op, id, body));
+    ARK_ASSIGN_OR_RETURN(result.position, wal_->AppendInPlace(op, id, body_size, [&](char* dst) {
+                           EncodeRowsTo(*shared, dst);
+                         }));
     ARK_RETURN_IF_ERROR(ApplyRows(c, kind, std::move(shared), result.position));
     seal = options_.auto_seal && ShouldSealLocked(*c);
   }

@@ -1,6 +1,9 @@
 #include "engine/validation.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -8,6 +11,25 @@
 namespace ark {
 
 namespace {
+
+// True if no element is NaN or +-Inf (all exponent bits set). One branch per
+// block rather than per element, so the compiler vectorises it: a batch of
+// 1000 x 768 floats is scanned at memory speed.
+bool AllFinite(const float* v, size_t n) {
+  constexpr uint32_t kExponent = 0x7f800000u;
+  size_t i = 0;
+  while (i < n) {
+    const size_t end = std::min(n, i + 4096);
+    uint32_t bad = 0;
+    for (; i < end; ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, v + i, 4);
+      bad |= static_cast<uint32_t>((bits & kExponent) == kExponent);
+    }
+    if (bad != 0) return false;
+  }
+  return true;
+}
 
 Status ColumnError(std::string_view collection, std::string_view field, const std::string& what) {
   return Status::InvalidArgument(
@@ -30,11 +52,13 @@ Status ValidateColumn(std::string_view collection, std::string_view field, DataT
                          fmt::format("expected {} floats ({} rows x dim {}), got {}", rows * dim,
                                      rows, dim, c.floats.size()));
     }
-    for (size_t i = 0; i < c.floats.size(); ++i) {
-      if (!std::isfinite(c.floats[i])) {
-        return ColumnError(collection, field,
-                           fmt::format("row {}, element {}: vectors must be finite, got {}",
-                                       i / dim, i % dim, c.floats[i]));
+    if (!AllFinite(c.floats.data(), c.floats.size())) {
+      for (size_t i = 0; i < c.floats.size(); ++i) {
+        if (!std::isfinite(c.floats[i])) {
+          return ColumnError(collection, field,
+                             fmt::format("row {}, element {}: vectors must be finite, got {}",
+                                         i / dim, i % dim, c.floats[i]));
+        }
       }
     }
     return Status::OK();

@@ -54,34 +54,84 @@ Result<RenameCollectionBody> DecodeRenameCollection(std::string_view body, Posit
   return RenameCollectionBody{j["database"].get<std::string>(), j["name"].get<std::string>()};
 }
 
-std::string EncodeRows(const RowBatch& batch) {
-  std::string out;
-  out.reserve(batch.ByteSize() + 64);
-  PutFixed32(&out, kWalBodyVersion);
-  PutFixed64(&out, batch.num_rows);
-  PutFixed32(&out, static_cast<uint32_t>(batch.columns.size()));
+namespace {
+
+constexpr size_t kRowsHeaderSize = 4 + 8 + 4;    // version, rows, columns
+constexpr size_t kColumnHeaderSize = 1 + 4 + 8;  // type, dim, byte length
+
+size_t ColumnBodySize(const Column& c) {
+  switch (c.type) {
+    case DataType::kFloatVector:
+      return c.floats.size() * 4;
+    case DataType::kVarChar:
+    case DataType::kJson: {
+      size_t n = 0;
+      for (const auto& s : c.strings) n += 4 + s.size();
+      return n;
+    }
+    case DataType::kFloat:
+    case DataType::kDouble:
+      return c.doubles.size() * 8;
+    default:
+      return c.ints.size() * 8;
+  }
+}
+
+}  // namespace
+
+size_t EncodedRowsSize(const RowBatch& batch) {
+  size_t n = kRowsHeaderSize;
+  for (const auto& c : batch.columns) n += kColumnHeaderSize + ColumnBodySize(c);
+  return n;
+}
+
+void EncodeRowsTo(const RowBatch& batch, char* dst) {
+  char* p = dst;
+  EncodeFixed32(p, kWalBodyVersion);
+  EncodeFixed64(p + 4, batch.num_rows);
+  EncodeFixed32(p + 12, static_cast<uint32_t>(batch.columns.size()));
+  p += kRowsHeaderSize;
   for (const auto& c : batch.columns) {
-    out.push_back(static_cast<char>(c.type));
-    PutFixed32(&out, c.dim);
-    size_t len_at = out.size();
-    PutFixed64(&out, 0);
+    const size_t len = ColumnBodySize(c);
+    p[0] = static_cast<char>(c.type);
+    EncodeFixed32(p + 1, c.dim);
+    EncodeFixed64(p + 5, len);
+    p += kColumnHeaderSize;
     switch (c.type) {
       case DataType::kFloatVector:
-        out.append(reinterpret_cast<const char*>(c.floats.data()), c.floats.size() * 4);
+        // Little-endian hosts only (as the rest of the codec): f32 as stored.
+        if (len > 0) std::memcpy(p, c.floats.data(), len);
+        p += len;
         break;
       case DataType::kVarChar:
       case DataType::kJson:
-        for (const auto& s : c.strings) PutBytes32(&out, s);
+        for (const auto& s : c.strings) {
+          EncodeFixed32(p, static_cast<uint32_t>(s.size()));
+          if (!s.empty()) std::memcpy(p + 4, s.data(), s.size());
+          p += 4 + s.size();
+        }
         break;
       case DataType::kFloat:
       case DataType::kDouble:
-        for (double d : c.doubles) PutDouble(&out, d);
+        for (double d : c.doubles) {
+          uint64_t bits;
+          std::memcpy(&bits, &d, 8);
+          EncodeFixed64(p, bits);
+          p += 8;
+        }
         break;
       default:
-        for (int64_t v : c.ints) PutFixed64(&out, static_cast<uint64_t>(v));
+        for (int64_t v : c.ints) {
+          EncodeFixed64(p, static_cast<uint64_t>(v));
+          p += 8;
+        }
     }
-    EncodeFixed64(out.data() + len_at, out.size() - len_at - 8);
   }
+}
+
+std::string EncodeRows(const RowBatch& batch) {
+  std::string out(EncodedRowsSize(batch), '\0');
+  EncodeRowsTo(batch, out.data());
   return out;
 }
 

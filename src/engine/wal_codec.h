@@ -68,6 +68,12 @@ std::string EncodeRenameCollection(const RenameCollectionBody& b);
 Result<RenameCollectionBody> DecodeRenameCollection(std::string_view body, Position at);
 
 std::string EncodeRows(const RowBatch& batch);
+// EncodeRows in two steps, for encoding straight into the WAL's buffer
+// (Wal::AppendInPlace): the body's exact size, then the body written to
+// dst[0, EncodedRowsSize(batch)). The batch must be valid (ValidateBatch):
+// each column holds num_rows values of its type.
+size_t EncodedRowsSize(const RowBatch& batch);
+void EncodeRowsTo(const RowBatch& batch, char* dst);
 Result<RowBatch> DecodeRows(std::string_view body, Position at);
 
 std::string EncodeKeys(DataType key_type, const std::vector<PrimaryKey>& keys);

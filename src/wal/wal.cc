@@ -19,7 +19,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 
 #include "wal/wal.h"
@@ -41,8 +43,37 @@ using Segment = WalSegmentInfo;
 std::string SlotFloorName(const std::string& slot) { return "slot/" + slot; }
 
 // Records framed but not yet written: one group-commit batch.
+// The bytes of a batch of frames: grows without zero-filling (a frame is
+// written in full right after its room is made), keeps its capacity.
+class FrameBuffer {
+ public:
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  char* data() { return data_.get(); }
+  void clear() { size_ = 0; }
+  // Room for n more bytes at the end; returns where they start.
+  char* Extend(size_t n) {
+    if (size_ + n > capacity_) {
+      size_t cap = std::max(size_ + n, capacity_ * 2);
+      auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+      if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_);
+      data_ = std::move(bigger);
+      capacity_ = cap;
+    }
+    char* at = data_.get() + size_;
+    size_ += n;
+    return at;
+  }
+  std::string_view view() const { return {data_.get(), size_}; }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 struct Batch {
-  std::string data;
+  FrameBuffer data;
   std::vector<size_t> frames;  // offset of each frame in data
   Position first;
   Position last;
@@ -73,6 +104,8 @@ class WalImpl final : public Wal, public WalTailSource {
   Status InstallSlots();
 
   Result<Position> Append(WalOp op, uint64_t collection_id, std::string_view body) override;
+  Result<Position> AppendInPlace(WalOp op, uint64_t collection_id, size_t body_size,
+                                 const std::function<void(char* body)>& fill) override;
   Status WaitDurable(Position upto) override { return SyncUpTo(upto.lsn, false); }
   Position LastPosition() const override {
     std::lock_guard<std::mutex> l(mu_);
@@ -160,6 +193,11 @@ class WalImpl final : public Wal, public WalTailSource {
   // mu_ held: frames one record at `pos` into buffer_.
   void BufferLocked(Position pos, uint64_t timestamp_micros, uint16_t op, uint64_t collection_id,
                     std::string_view body);
+  // mu_ held: the same, with `fill` writing the body_size bytes of the body
+  // into buffer_ (no copy of a caller's body).
+  void BufferInPlaceLocked(Position pos, uint64_t timestamp_micros, uint16_t op,
+                           uint64_t collection_id, size_t body_size,
+                           const std::function<void(char*)>& fill);
   // Appends the first record of epoch `epoch` (> current; InvalidArgument
   // otherwise) after writing out the records buffered for the old epoch, so
   // that the next round rotates to a new segment for it. `required_lsn`: 0,
@@ -360,8 +398,15 @@ Status WalImpl::Recover() {
 }
 
 Result<Position> WalImpl::Append(WalOp op, uint64_t collection_id, std::string_view body) {
-  if (body.size() > kMaxBodySize) {
-    return Status::InvalidArgument("WAL record body of " + std::to_string(body.size()) +
+  return AppendInPlace(op, collection_id, body.size(), [&](char* dst) {
+    if (!body.empty()) std::memcpy(dst, body.data(), body.size());
+  });
+}
+
+Result<Position> WalImpl::AppendInPlace(WalOp op, uint64_t collection_id, size_t body_size,
+                                        const std::function<void(char*)>& fill) {
+  if (body_size > kMaxBodySize) {
+    return Status::InvalidArgument("WAL record body of " + std::to_string(body_size) +
                                    " bytes exceeds the limit of " + std::to_string(kMaxBodySize) +
                                    " bytes");
   }
@@ -369,15 +414,25 @@ Result<Position> WalImpl::Append(WalOp op, uint64_t collection_id, std::string_v
   std::lock_guard<std::mutex> l(mu_);
   if (!error_.ok()) return error_;
   Position pos{epoch_, next_lsn_};
-  BufferLocked(pos, now, static_cast<uint16_t>(op), collection_id, body);
+  BufferInPlaceLocked(pos, now, static_cast<uint16_t>(op), collection_id, body_size, fill);
   return pos;
 }
 
 void WalImpl::BufferLocked(Position pos, uint64_t timestamp_micros, uint16_t op,
                            uint64_t collection_id, std::string_view body) {
+  BufferInPlaceLocked(pos, timestamp_micros, op, collection_id, body.size(), [&](char* dst) {
+    if (!body.empty()) std::memcpy(dst, body.data(), body.size());
+  });
+}
+
+void WalImpl::BufferInPlaceLocked(Position pos, uint64_t timestamp_micros, uint16_t op,
+                                  uint64_t collection_id, size_t body_size,
+                                  const std::function<void(char*)>& fill) {
   if (buffer_.empty()) buffer_.first = pos;
   buffer_.frames.push_back(buffer_.data.size());
-  AppendWalFrame(&buffer_.data, pos, timestamp_micros, op, collection_id, body);
+  char* frame = buffer_.data.Extend(WalFrameSize(body_size));
+  if (body_size > 0) fill(frame + kWalFrameBodyOffset);
+  FinishWalFrame(frame, pos, timestamp_micros, op, collection_id, body_size);
   buffer_.last = pos;
   last_ = pos;
   next_lsn_ = pos.lsn + 1;
@@ -427,7 +482,7 @@ Status WalImpl::WriteBatch(Batch* batch, uint64_t sync_base, bool sync, uint64_t
       ARK_RETURN_IF_ERROR(CreateSegment(batch->first.epoch, batch->first.lsn));
     }
     for (size_t off : batch->frames) SetWalFrameSyncBase(batch->data.data() + off, sync_base);
-    ARK_RETURN_IF_ERROR(file_->Append(batch->data));
+    ARK_RETURN_IF_ERROR(file_->Append(batch->data.view()));
   }
   if (sync) {
     uint64_t t0 = env_->NowMicros();

@@ -114,6 +114,16 @@ class Wal {
   virtual ~Wal() = default;
 
   virtual Result<Position> Append(WalOp op, uint64_t collection_id, std::string_view body) = 0;
+  // Append() without a body copy: `fill` writes the body, exactly body_size
+  // bytes, straight into the record's place in the WAL's buffer. It runs
+  // under the Wal's lock (it must not call the Wal) and only if the append
+  // succeeds. Same contract and same bytes on disk as Append().
+  virtual Result<Position> AppendInPlace(WalOp op, uint64_t collection_id, size_t body_size,
+                                         const std::function<void(char* body)>& fill) {
+    std::string body(body_size, '\0');
+    if (body_size > 0) fill(body.data());
+    return Append(op, collection_id, body);
+  }
   virtual Status WaitDurable(Position upto) = 0;
 
   // Last position assigned / last position known durable. A new empty log

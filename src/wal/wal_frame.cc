@@ -53,24 +53,31 @@ Result<WalSegmentHeader> DecodeWalSegmentHeader(std::string_view b, const std::s
 void AppendWalFrame(std::string* dst, Position position, uint64_t timestamp_micros, uint16_t op,
                     uint64_t collection_id, std::string_view body) {
   size_t frame_start = dst->size();
-  uint32_t payload_length = static_cast<uint32_t>(kPayloadFixedSize + body.size());
-  dst->resize(frame_start + kFrameHeaderSize);
-  size_t payload_start = dst->size();
-  PutFixed64(dst, position.epoch);
-  PutFixed64(dst, position.lsn);
-  PutFixed64(dst, timestamp_micros);
-  PutFixed16(dst, op);
-  PutFixed16(dst, 0);
-  PutFixed64(dst, collection_id);
+  dst->resize(frame_start + kWalFrameBodyOffset);
   dst->append(body);
-  char* h = dst->data() + frame_start;
-  EncodeFixed32(h, payload_length);
-  h[4] = static_cast<char>(kFrameTypeRecord & 0xff);
-  h[5] = static_cast<char>(kFrameTypeRecord >> 8);
-  h[6] = 0;
-  h[7] = 0;
-  EncodeFixed64(h + 16, Xxh3_64(dst->data() + payload_start, payload_length));
-  SetWalFrameSyncBase(h, 0);
+  FinishWalFrame(dst->data() + frame_start, position, timestamp_micros, op, collection_id,
+                 body.size());
+}
+
+void FinishWalFrame(char* frame, Position position, uint64_t timestamp_micros, uint16_t op,
+                    uint64_t collection_id, size_t body_size) {
+  const uint32_t payload_length = static_cast<uint32_t>(kPayloadFixedSize + body_size);
+  char* p = frame + kFrameHeaderSize;
+  EncodeFixed64(p, position.epoch);
+  EncodeFixed64(p + 8, position.lsn);
+  EncodeFixed64(p + 16, timestamp_micros);
+  p[24] = static_cast<char>(op & 0xff);
+  p[25] = static_cast<char>(op >> 8);
+  p[26] = 0;
+  p[27] = 0;
+  EncodeFixed64(p + 28, collection_id);
+  EncodeFixed32(frame, payload_length);
+  frame[4] = static_cast<char>(kFrameTypeRecord & 0xff);
+  frame[5] = static_cast<char>(kFrameTypeRecord >> 8);
+  frame[6] = 0;
+  frame[7] = 0;
+  EncodeFixed64(frame + 16, Xxh3_64(p, payload_length));
+  SetWalFrameSyncBase(frame, 0);
 }
 
 void SetWalFrameSyncBase(char* frame, uint64_t sync_base_lsn) {

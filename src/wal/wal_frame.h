@@ -30,6 +30,16 @@ Result<WalSegmentHeader> DecodeWalSegmentHeader(std::string_view bytes, const st
 // The body must be at most wal_format::kMaxBodySize bytes.
 void AppendWalFrame(std::string* dst, Position position, uint64_t timestamp_micros, uint16_t op,
                     uint64_t collection_id, std::string_view body);
+// The frame of a body of `body_size` bytes is WalFrameSize(body_size) bytes;
+// its body starts kWalFrameBodyOffset bytes into the frame.
+inline constexpr size_t kWalFrameBodyOffset = wal_format::kFrameHeaderSize + wal_format::kPayloadFixedSize;
+inline constexpr size_t WalFrameSize(size_t body_size) { return kWalFrameBodyOffset + body_size; }
+// Completes a frame in place whose body (`body_size` bytes) the caller has
+// already written at frame + kWalFrameBodyOffset: writes the header (sync base
+// 0, as AppendWalFrame) and the payload's fixed fields, then checksums the
+// payload. The bytes are identical to AppendWalFrame's for the same record.
+void FinishWalFrame(char* frame, Position position, uint64_t timestamp_micros, uint16_t op,
+                    uint64_t collection_id, size_t body_size);
 // Rewrites the sync_base_lsn field and the header checksum of the frame that
 // starts at `frame` (kFrameHeaderSize writable bytes).
 void SetWalFrameSyncBase(char* frame, uint64_t sync_base_lsn);

@@ -1,6 +1,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "core/hash.h"
 #include "core/coding.h"
 #include "engine/content_file.h"
@@ -245,6 +247,70 @@ TEST(WalBodies, RowCountWhoseByteSizeWrapsIsCorruptionNotOutOfMemory) {
   auto r = DecodeRows(body, Position{1, 1});
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().Is(StatusCode::kCorruption)) << r.status().ToString();
+}
+
+// The rows body as docs/formats/manifest.md ("WAL bodies") specifies it,
+// built field by field: EncodeRows (EncodedRowsSize + EncodeRowsTo, the path
+// that encodes straight into the WAL's buffer) must produce exactly these bytes
+// for every column type, and DecodeRows must give the batch back.
+TEST(WalCodec, RowsBodyIsByteExactForEveryColumnType) {
+  RowBatch b;
+  b.num_rows = 2;
+  auto col = [&](DataType t, uint32_t dim = 0) -> Column& {
+    b.columns.emplace_back();
+    b.columns.back().type = t;
+    b.columns.back().dim = dim;
+    return b.columns.back();
+  };
+  col(DataType::kInt64).ints = {-5, int64_t{1} << 40};
+  col(DataType::kBool).ints = {1, 0};
+  col(DataType::kDouble).doubles = {0.25, -1e300};
+  col(DataType::kFloat).doubles = {1.5, -0.0};
+  col(DataType::kVarChar).strings = {"", "h\xc3\xa9llo"};
+  col(DataType::kJson).strings = {"{}", "{\"a\":[1,2]}"};
+  col(DataType::kFloatVector, 3).floats = {1.0f, -2.5f, 3e-39f, 0.0f, 7.0f, -0.0f};
+
+  std::string want;
+  PutFixed32(&want, kWalBodyVersion);
+  PutFixed64(&want, 2);
+  PutFixed32(&want, static_cast<uint32_t>(b.columns.size()));
+  for (const auto& c : b.columns) {
+    std::string data;
+    if (c.type == DataType::kFloatVector) {
+      for (float f : c.floats) {
+        uint32_t bits;
+        std::memcpy(&bits, &f, 4);
+        PutFixed32(&data, bits);
+      }
+    } else if (c.type == DataType::kVarChar || c.type == DataType::kJson) {
+      for (const auto& s : c.strings) PutBytes32(&data, s);
+    } else if (c.type == DataType::kDouble || c.type == DataType::kFloat) {
+      for (double d : c.doubles) PutDouble(&data, d);
+    } else {
+      for (int64_t v : c.ints) PutFixed64(&data, static_cast<uint64_t>(v));
+    }
+    want.push_back(static_cast<char>(c.type));
+    PutFixed32(&want, c.dim);
+    PutFixed64(&want, data.size());
+    want += data;
+  }
+  EXPECT_EQ(EncodedRowsSize(b), want.size());
+  std::string got = EncodeRows(b);
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want) << "encoded rows body differs from the documented layout";
+  std::string in_place(want.size(), '\x5a');
+  EncodeRowsTo(b, in_place.data());
+  EXPECT_TRUE(in_place == want);
+
+  ASSERT_OK_AND_ASSIGN(RowBatch back, DecodeRows(got, Position{1, 1}));
+  ASSERT_EQ(back.num_rows, 2u);
+  ASSERT_EQ(back.columns.size(), b.columns.size());
+  EXPECT_EQ(back.columns[0].ints, b.columns[0].ints);
+  EXPECT_EQ(back.columns[2].doubles, b.columns[2].doubles);
+  EXPECT_EQ(back.columns[4].strings, b.columns[4].strings);
+  EXPECT_EQ(back.columns[5].strings, b.columns[5].strings);
+  EXPECT_EQ(back.columns[6].dim, 3u);
+  EXPECT_EQ(back.columns[6].floats, b.columns[6].floats);
 }
 
 TEST(Coding, SizeFitsNeverOverflows) {

@@ -1,6 +1,8 @@
 #include <cmath>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -154,6 +156,34 @@ TEST(Validation, NanAndInfInVectorsAreRejected) {
   EXPECT_THAT(st.message(), HasSubstr("collection 'docs', field 'embedding': row 1, element 2: vectors must be finite, got nan"));
   b.columns[4].floats[6] = std::numeric_limits<float>::infinity();
   EXPECT_THAT(ValidateBatch(s, "docs", b).message(), HasSubstr("got inf"));
+}
+
+// The finite check runs in blocks (vectorised): a bad value anywhere — first
+// element, last element, either side of a block boundary — is still found
+// and named by row and element, and extreme finite values pass.
+TEST(Validation, NonFiniteIsFoundAnywhereInALargeBatch) {
+  auto s = testing::TestSchema(768);
+  auto b = testing::TestRows(s, 1, 20);  // 15360 floats: several blocks
+  auto& f = b.columns[4].floats;
+  f[0] = std::numeric_limits<float>::max();
+  f[1] = -std::numeric_limits<float>::max();
+  f[2] = std::numeric_limits<float>::denorm_min();
+  f[3] = -0.0f;
+  ASSERT_OK(ValidateBatch(s, "docs", b));
+  const float bad[] = {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                       std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
+  for (size_t at : {size_t{0}, size_t{4095}, size_t{4096}, size_t{8191}, f.size() - 1}) {
+    for (float v : bad) {
+      const float keep = f[at];
+      f[at] = v;
+      Status st = ValidateBatch(s, "docs", b);
+      EXPECT_TRUE(st.Is(StatusCode::kInvalidArgument)) << "at " << at;
+      EXPECT_THAT(st.message(), HasSubstr(fmt::format("row {}, element {}: vectors must be finite",
+                                                      at / 768, at % 768)));
+      f[at] = keep;
+    }
+  }
+  ASSERT_OK(ValidateBatch(s, "docs", b));
 }
 
 TEST(Validation, VarCharTooLong) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -92,6 +93,64 @@ TEST(Wal, RoundTripSurvivesReopen) {
   // Appends continue after the recovered end.
   ASSERT_OK_AND_ASSIGN(Position p, wal->Append(WalOp::kDelete, 1, "x"));
   EXPECT_EQ(p, (Position{1, 51}));
+}
+
+// AppendInPlace (the engine's path: the body encoded straight into the WAL's
+// buffer) writes the same records as Append: interleaved with Append, across
+// a buffer that must grow while records are in it, they replay identically
+// after a reopen, and the file holds exactly one frame per record.
+TEST(Wal, AppendInPlaceWritesTheSameRecordsAsAppend) {
+  testing::TempDir dir;
+  std::string path = dir.Sub("wal");
+  std::vector<std::string> bodies;
+  {
+    ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(Env::Default(), path, {}));
+    for (uint64_t i = 1; i <= 40; ++i) {
+      // Sizes from empty to 1 MiB, so the buffer grows under buffered frames.
+      const size_t size = i == 1 ? 0 : (i * 7919) % (1u << 20);
+      bodies.push_back(BodyFor(i, size));
+      const std::string& body = bodies.back();
+      Position p;
+      if (i % 2 == 0) {
+        ASSERT_OK_AND_ASSIGN(p, wal->AppendInPlace(WalOp::kUpsert, i, body.size(), [&](char* dst) {
+          std::memcpy(dst, body.data(), body.size());
+        }));
+      } else {
+        ASSERT_OK_AND_ASSIGN(p, wal->Append(WalOp::kUpsert, i, body));
+      }
+      EXPECT_EQ(p, (Position{1, i}));
+      if (i % 10 == 0) ASSERT_OK(wal->WaitDurable(p));
+    }
+    ASSERT_OK(wal->WaitDurable({1, 40}));
+  }
+  ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(Env::Default(), path, {}));
+  auto records = ReplayAll(*wal);
+  ASSERT_EQ(records.size(), 40u);
+  uint64_t frame_bytes = 0;
+  for (uint64_t i = 1; i <= 40; ++i) {
+    const auto& r = records[i - 1];
+    EXPECT_EQ(r.position, (Position{1, i}));
+    EXPECT_EQ(r.op, static_cast<uint16_t>(WalOp::kUpsert));
+    EXPECT_EQ(r.collection_id, i);
+    EXPECT_EQ(r.body, bodies[i - 1]) << "record " << i;
+    frame_bytes += wal_format::kFrameHeaderSize + wal_format::kPayloadFixedSize + r.body.size();
+  }
+  auto files = wal->SegmentFiles();
+  ASSERT_EQ(files.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(uint64_t size, Env::Default()->GetFileSize(files[0]));
+  EXPECT_EQ(size, wal_format::kSegmentHeaderSize + frame_bytes);
+}
+
+TEST(Wal, AppendInPlaceOverTheLimitIsRejectedWithoutCallingFill) {
+  testing::TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto wal, Wal::Open(Env::Default(), dir.Sub("wal"), {}));
+  bool called = false;
+  auto r = wal->AppendInPlace(WalOp::kInsert, 1, wal_format::kMaxBodySize + 1,
+                              [&](char*) { called = true; });
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().Is(StatusCode::kInvalidArgument)) << r.status().ToString();
+  EXPECT_FALSE(called);
+  EXPECT_EQ(wal->LastPosition(), (Position{1, 0}));
 }
 
 TEST(Wal, AppendIsNotDurableUntilWaitDurable) {
