@@ -57,6 +57,13 @@ Status Database::Recover() {
       if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) (void)env_->RemoveFile(JoinPath(FilesDir(), n));
     }
   }
+  // A restore into the running server that a crash interrupted: its staging
+  // directory (never referenced by the manifest) goes.
+  if (auto names = env_->ListDir(dir_); names.ok()) {
+    for (const auto& n : *names) {
+      if (n.rfind(mf::kRestoreStagingPrefix, 0) == 0) (void)env_->RemoveAll(JoinPath(dir_, n));
+    }
+  }
   std::string current;
   Manifest m;
   auto loaded = LoadCurrentManifest(env_, dir_, &current);
@@ -141,6 +148,7 @@ Status Database::LoadCollection(const ManifestCollection& mc) {
   const size_t pk = mc.schema.PrimaryKeyIndex();
   for (const auto& seg : mc.segments) {
     ARK_ASSIGN_OR_RETURN(auto block, LoadSegmentFile(seg.file, mc.schema, mc.name));
+    if (seg.row_lsn != 0) block->OverrideRowLsns(seg.row_lsn);  // imported (database_import.cc)
     c->sealed.push_back(std::move(block));
   }
   // key -> delete lsns (sorted): a row dies at the first delete after its insert.

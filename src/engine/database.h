@@ -330,6 +330,27 @@ class Database {
   Result<Position> Promote(uint64_t epoch = 0);
   Manifest CurrentManifest() const;
 
+  // ---- restore into a running server (database_import.cc) -----------------
+  // Brings whole collections from another database's files into this one
+  // while it serves: each entry (its database and name the new ones) with its
+  // sealed segments and index files in `source_files_dir` (named by SHA-256;
+  // hard-linked into files/, copied where links fail). One WAL record per
+  // collection (FileChange "import") and one manifest commit make each appear
+  // at once with all its rows and indexes; standbys, the WAL archive and
+  // recovery replay the record. Entries must name no tombstone files
+  // (InvalidArgument). Refused before anything changes — AlreadyExists naming
+  // the collection if a collection or alias has a target name, NotFound for a
+  // database that does not exist, FailedPrecondition on a follower. If it
+  // fails or is cancelled (Cancelled) before the records are logged, no
+  // collection appears and the linked files are unreferenced (the next
+  // manifest commit removes them). Returns each record's position.
+  Result<std::vector<Position>> ImportCollections(const std::vector<ManifestCollection>& collections,
+                                                  const std::string& source_files_dir,
+                                                  const std::atomic<bool>* cancelled = nullptr);
+  // The refusal ImportCollections gives for these target names (database,
+  // name), checked now: OK if every one is free and its database exists.
+  Status CheckImportTargets(const std::vector<std::pair<std::string, std::string>>& targets) const;
+
   // The one apply path: turns a WAL record into state. Recovery replays
   // through it, AppendReplicated applies through it, and a live seal, index
   // build or compaction applies its own file-change record through it.
@@ -415,6 +436,10 @@ class Database {
   Status ApplyIndexBuiltLocked(Collection* c, const FileChange& change, Position at,
                                PreparedFiles* prepared);
   Status ApplyCompactLocked(Collection* c, const FileChange& change, Position at, PreparedFiles* prepared);
+  // Import (database_import.cc): reads the entry's files; applies it. mu_ held for the Locked ones.
+  Status PrepareImport(const FileChange& change, Position at, PreparedFiles* prepared);
+  Status ApplyImportLocked(uint64_t id, const FileChange& change, Position at, PreparedFiles* prepared);
+  Status CheckImportTargetsLocked(const std::vector<std::pair<std::string, std::string>>& targets) const;
   Result<std::shared_ptr<RowBlock>> TakePreparedSegment(PreparedFiles* prepared, const std::string& file,
                                                         Position at);
   Result<std::shared_ptr<const VectorIndex>> TakePreparedIndex(PreparedFiles* prepared, const std::string& file,

@@ -74,6 +74,18 @@ Result<Database::PreparedFiles> Database::PrepareRecord(const WalRecord& record)
   PreparedFiles prepared;
   if (record.op != kOpFileChange) return prepared;
   ARK_ASSIGN_OR_RETURN(FileChange change, DecodeFileChange(record.body, record.position));
+  if (change.kind == FileChangeKind::kImport) {  // a new collection: database_import.cc
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (record.position <= manifest_applied_) return prepared;
+    }
+    for (const auto& file : change.Added()) {
+      ARK_RETURN_IF_ERROR(EnsureFile(file).WithContext(fmt::format(
+          "WAL record at {} (import of collection '{}')", record.position.ToString(), change.imported.name)));
+    }
+    ARK_RETURN_IF_ERROR(PrepareImport(change, record.position, &prepared));
+    return prepared;
+  }
   std::shared_ptr<const CollectionSchema> schema;
   std::string name;
   {
@@ -124,6 +136,8 @@ Result<Database::PreparedFiles> Database::PrepareRecord(const WalRecord& record)
       ARK_ASSIGN_OR_RETURN(prepared.indexes[change.index_file], LoadIndexFile(change.index_file, rows));
       break;
     }
+    case FileChangeKind::kImport:
+      break;  // handled above
   }
   return prepared;
 }
@@ -192,6 +206,7 @@ Status Database::ApplyRecordLocked(const WalRecord& record, PreparedFiles* prepa
   if (record.op == kOpFileChange) {
     if (at <= manifest_applied_) return Status::OK();
     ARK_ASSIGN_OR_RETURN(FileChange change, DecodeFileChange(record.body, at));
+    if (change.kind == FileChangeKind::kImport) return ApplyImportLocked(record.collection_id, change, at, prepared);
     Collection* c = FindByIdLocked(record.collection_id);
     if (c == nullptr) {
       return Status::Corruption(fmt::format("WAL record at {}: {} of unknown collection id {}", at.ToString(),
@@ -259,6 +274,8 @@ Status Database::ApplyFileChangeLocked(Collection* c, const FileChange& change, 
       return ApplyIndexBuiltLocked(c, change, at, prepared);
     case FileChangeKind::kCompact:
       return ApplyCompactLocked(c, change, at, prepared);
+    case FileChangeKind::kImport:
+      break;  // not a change of an existing collection: ApplyImportLocked
   }
   return Status::OK();
 }

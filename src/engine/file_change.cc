@@ -17,6 +17,8 @@ std::string_view FileChangeKindName(FileChangeKind kind) {
       return "index";
     case FileChangeKind::kCompact:
       return "compact";
+    case FileChangeKind::kImport:
+      return "import";
   }
   return "?";
 }
@@ -38,6 +40,9 @@ std::vector<std::string> FileChange::Added() const {
     case FileChangeKind::kCompact:
       for (const auto& s : segments) add_segment(s);
       break;
+    case FileChangeKind::kImport:
+      for (const auto& s : imported.segments) add_segment(s);
+      break;
   }
   return out;
 }
@@ -55,6 +60,8 @@ std::vector<std::string> FileChange::Removed() const {
       // segments (a consumer drops what its manifest no longer lists).
       out = replaced;
       out.insert(out.end(), dropped_tombstones.begin(), dropped_tombstones.end());
+      break;
+    case FileChangeKind::kImport:
       break;
   }
   return out;
@@ -84,6 +91,9 @@ std::string EncodeFileChange(const FileChange& c) {
       j["droppedTombstones"] = c.dropped_tombstones;
       break;
     }
+    case FileChangeKind::kImport:
+      j["collection"] = ManifestCollectionToJson(c.imported);
+      break;
   }
   j["added"] = c.Added();
   j["removed"] = c.Removed();
@@ -135,6 +145,12 @@ Result<FileChange> DecodeFileChangeJson(const json& j) {
       c.segments.push_back(std::move(s));
     }
     c.dropped_tombstones = HexList(j, "droppedTombstones");
+  } else if (kind == "import") {
+    c.kind = FileChangeKind::kImport;
+    ARK_ASSIGN_OR_RETURN(c.imported, ManifestCollectionFromJson(j.at("collection")));
+    if (!c.imported.tombstone_files.empty()) {
+      return Status::Corruption("an import names no tombstone files (its rows' lsns are the record's)");
+    }
   } else {
     return Status::Corruption(fmt::format("unknown kind '{}'", kind));
   }

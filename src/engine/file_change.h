@@ -21,6 +21,13 @@
 //   {"kind": "compact", "snapshotLsn": S, "replaced": [hex, in segment order],
 //    "segments": [<segment entry>], "droppedTombstones": [hex],
 //    "added": [hex], "removed": [hex]}
+//   {"kind": "import", "collection": <collection entry>, "added": [hex], "removed": []}
+// An import (a restore into a running server) brings a whole collection —
+// schema, properties, load state, partitions, index definitions, sealed
+// segments with their index files — from another database: the record's
+// collection id is the new collection's, its entry's id/created/flushed are
+// ignored (the record's position is both), its segments' rows take the
+// record's lsn (ManifestSegment::row_lsn), and it names no tombstone files.
 // `added`/`removed` list every file of the change, so a consumer (archiver,
 // standby) can fetch or pin the files without knowing the kinds.
 // Pure value type and pure encode/decode; thread-compatible.
@@ -40,7 +47,7 @@ namespace ark {
 
 inline constexpr uint16_t kOpFileChange = 107;
 
-enum class FileChangeKind { kSeal, kIndex, kCompact };
+enum class FileChangeKind { kSeal, kIndex, kCompact, kImport };
 
 struct FileChange {
   FileChangeKind kind = FileChangeKind::kSeal;
@@ -63,6 +70,8 @@ struct FileChange {
   std::vector<std::string> replaced;
   std::vector<ManifestSegment> segments;
   std::vector<std::string> dropped_tombstones;
+  // kImport: the collection as it enters (database and name are the new ones).
+  ManifestCollection imported;
 
   // Every file the change adds / removes (SHA-256 hex), derived from the above.
   std::vector<std::string> Added() const;

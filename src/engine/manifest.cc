@@ -92,40 +92,93 @@ json ManifestToJson(const Manifest& m) {
     for (const auto& [file, at] : m.retired) retired.push_back({{"file", file}, {"at", PositionToJson(at)}});
   }
   auto& cols = j["collections"] = json::array();
-  for (const auto& c : m.collections) {
-    json cj;
-    cj["id"] = c.id;
-    cj["database"] = c.database;
-    cj["name"] = c.name;
-    cj["schema"] = c.schema.ToJson();
-    cj["created"] = PositionToJson(c.created);
-    cj["flushed"] = PositionToJson(c.flushed);
-    cj["nextAutoId"] = c.next_auto_id;
-    auto& segs = cj["segments"] = json::array();
-    for (const auto& s : c.segments) {
-      segs.push_back(ManifestSegmentToJson(s));
-    }
-    cj["tombstoneFiles"] = c.tombstone_files;
-    auto& indexes = cj["indexes"] = json::array();
-    for (const auto& d : c.indexes) indexes.push_back(d.ToJson());
-    if (!c.partitions.empty() || c.next_partition_id != 1) {
-      cj["partitions"] = c.partitions;
-      cj["nextPartitionId"] = c.next_partition_id;
-    }
-    if (!c.properties.empty()) cj["properties"] = c.properties;
-    if (!c.load.FullyLoaded()) {
-      cj["loadState"] = {{"released", c.load.released}, {"partitions", c.load.partitions}};
-    }
-    cols.push_back(std::move(cj));
-  }
+  for (const auto& c : m.collections) cols.push_back(ManifestCollectionToJson(c));
   return j;
+}
+
+json ManifestCollectionToJson(const ManifestCollection& c) {
+  json cj;
+  cj["id"] = c.id;
+  cj["database"] = c.database;
+  cj["name"] = c.name;
+  cj["schema"] = c.schema.ToJson();
+  cj["created"] = PositionToJson(c.created);
+  cj["flushed"] = PositionToJson(c.flushed);
+  cj["nextAutoId"] = c.next_auto_id;
+  auto& segs = cj["segments"] = json::array();
+  for (const auto& s : c.segments) {
+    segs.push_back(ManifestSegmentToJson(s));
+  }
+  cj["tombstoneFiles"] = c.tombstone_files;
+  auto& indexes = cj["indexes"] = json::array();
+  for (const auto& d : c.indexes) indexes.push_back(d.ToJson());
+  if (!c.partitions.empty() || c.next_partition_id != 1) {
+    cj["partitions"] = c.partitions;
+    cj["nextPartitionId"] = c.next_partition_id;
+  }
+  if (!c.properties.empty()) cj["properties"] = c.properties;
+  if (!c.load.FullyLoaded()) {
+    cj["loadState"] = {{"released", c.load.released}, {"partitions", c.load.partitions}};
+  }
+  return cj;
+}
+
+Result<ManifestCollection> ManifestCollectionFromJson(const json& cj) {
+  try {
+    ManifestCollection c;
+    c.id = JsonUnsigned<uint64_t>(cj.at("id"));
+    c.database = cj.at("database").get<std::string>();
+    c.name = cj.at("name").get<std::string>();
+    ARK_ASSIGN_OR_RETURN(c.schema, CollectionSchema::FromJson(cj.at("schema")));
+    c.created = PositionFromJson(cj.at("created"));
+    c.flushed = PositionFromJson(cj.at("flushed"));
+    c.next_auto_id = JsonInt64(cj.at("nextAutoId"));
+    for (const auto& sj : cj.at("segments")) {
+      auto seg = ManifestSegmentFromJson(sj);
+      if (!seg.ok()) return Status::Corruption(seg.status().message());
+      c.segments.push_back(std::move(seg).value());
+    }
+    c.tombstone_files = cj.at("tombstoneFiles").get<std::vector<std::string>>();
+    for (const auto& fj : cj.value("indexes", json::array())) {
+      auto d = IndexDefinition::FromJson(fj);
+      if (!d.ok()) return Status::Corruption(d.status().message());
+      c.indexes.push_back(std::move(d).value());
+    }
+    if (cj.contains("partitions")) {
+      const json& pj = cj.at("partitions");
+      if (!pj.is_object()) return Status::Corruption("collection '" + c.name + "': partitions is not an object");
+      for (auto it = pj.begin(); it != pj.end(); ++it) {
+        const int64_t id = JsonInt64(it.value());
+        if (id <= 0 || it.key().empty() || it.key() == "_default") {
+          return Status::Corruption("collection '" + c.name + "': bad partition '" + it.key() + "'");
+        }
+        c.partitions[it.key()] = id;
+      }
+      c.next_partition_id = JsonInt64(cj.at("nextPartitionId"));
+    }
+    if (Status s = CollectionStateFromJson(cj, &c); !s.ok()) return Status::Corruption(s.message());
+    for (const auto& s : c.segments) {
+      for (const auto& [field, files] : s.index_files) {
+        for (const auto& f : files) {
+          if (!IsSha256Hex(f)) return Status::Corruption("index file name '" + f + "' is not a SHA-256 hex name");
+        }
+      }
+    }
+    return c;
+  } catch (const json::exception& e) {
+    return Status::Corruption(fmt::format("bad collection entry: {}", e.what()));
+  } catch (const std::invalid_argument& e) {
+    return Status::Corruption(fmt::format("bad collection entry: {}", e.what()));
+  }
 }
 
 nlohmann::json ManifestSegmentToJson(const ManifestSegment& s) {
   json idx = json::object();
   for (const auto& [field, files] : s.index_files) idx[field] = files;
-  return {{"file", s.file},   {"rows", s.rows},       {"bytes", s.bytes},
-          {"minLsn", s.min_lsn}, {"maxLsn", s.max_lsn}, {"indexFiles", idx}};
+  json j = {{"file", s.file},   {"rows", s.rows},       {"bytes", s.bytes},
+            {"minLsn", s.min_lsn}, {"maxLsn", s.max_lsn}, {"indexFiles", idx}};
+  if (s.row_lsn != 0) j["rowLsn"] = s.row_lsn;  // version 6: an imported segment
+  return j;
 }
 
 Result<ManifestSegment> ManifestSegmentFromJson(const nlohmann::json& sj) {
@@ -136,6 +189,7 @@ Result<ManifestSegment> ManifestSegmentFromJson(const nlohmann::json& sj) {
     s.bytes = JsonUnsigned<uint64_t>(sj.at("bytes"));
     s.min_lsn = JsonUnsigned<uint64_t>(sj.at("minLsn"));
     s.max_lsn = JsonUnsigned<uint64_t>(sj.at("maxLsn"));
+    if (auto r = sj.find("rowLsn"); r != sj.end()) s.row_lsn = JsonUnsigned<uint64_t>(*r);
     for (auto it = sj.at("indexFiles").begin(); it != sj.at("indexFiles").end(); ++it) {
       s.index_files[it.key()] = it.value().get<std::vector<std::string>>();
       for (const auto& f : s.index_files[it.key()]) {
@@ -211,46 +265,9 @@ Result<Manifest> DecodeManifest(std::string_view data, const std::string& name) 
       m.retired[file] = PositionFromJson(rj.at("at"));
     }
     for (const auto& cj : j.at("collections")) {
-      ManifestCollection c;
-      c.id = JsonUnsigned<uint64_t>(cj.at("id"));
-      c.database = cj.at("database").get<std::string>();
-      c.name = cj.at("name").get<std::string>();
-      ARK_ASSIGN_OR_RETURN(c.schema, CollectionSchema::FromJson(cj.at("schema")));
-      c.created = PositionFromJson(cj.at("created"));
-      c.flushed = PositionFromJson(cj.at("flushed"));
-      c.next_auto_id = JsonInt64(cj.at("nextAutoId"));
-      for (const auto& sj : cj.at("segments")) {
-        auto seg = ManifestSegmentFromJson(sj);
-        if (!seg.ok()) return corrupt(mf::kHeaderSize, seg.status().message());
-        c.segments.push_back(std::move(seg).value());
-      }
-      c.tombstone_files = cj.at("tombstoneFiles").get<std::vector<std::string>>();
-      for (const auto& fj : cj.value("indexes", json::array())) {
-        auto d = IndexDefinition::FromJson(fj);
-        if (!d.ok()) return corrupt(mf::kHeaderSize, d.status().message());
-        c.indexes.push_back(std::move(d).value());
-      }
-      if (cj.contains("partitions")) {
-        const json& pj = cj.at("partitions");
-        if (!pj.is_object()) return corrupt(mf::kHeaderSize, "collection '" + c.name + "': partitions is not an object");
-        for (auto it = pj.begin(); it != pj.end(); ++it) {
-          const int64_t id = JsonInt64(it.value());
-          if (id <= 0 || it.key().empty() || it.key() == "_default") {
-            return corrupt(mf::kHeaderSize, "collection '" + c.name + "': bad partition '" + it.key() + "'");
-          }
-          c.partitions[it.key()] = id;
-        }
-        c.next_partition_id = JsonInt64(cj.at("nextPartitionId"));
-      }
-      if (Status s = CollectionStateFromJson(cj, &c); !s.ok()) return corrupt(mf::kHeaderSize, s.message());
-      for (const auto& s : c.segments) {
-        for (const auto& [field, files] : s.index_files) {
-          for (const auto& f : files) {
-            if (!IsSha256Hex(f)) return corrupt(mf::kHeaderSize, "index file name '" + f + "' is not a SHA-256 hex name");
-          }
-        }
-      }
-      m.collections.push_back(std::move(c));
+      auto c = ManifestCollectionFromJson(cj);
+      if (!c.ok()) return corrupt(mf::kHeaderSize, c.status().message());
+      m.collections.push_back(std::move(c).value());
     }
     return m;
   } catch (const json::exception& e) {

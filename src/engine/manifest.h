@@ -40,6 +40,11 @@ struct ManifestSegment {
   uint64_t max_lsn = 0;
   // vector field name -> index file names (SHA-256 hex; one per field today).
   std::map<std::string, std::vector<std::string>> index_files;
+  // Non-zero for a segment imported from another database (a restore into a
+  // running server, FileChange "import"): every row's insert lsn is this one
+  // (the import record's), not the lsn the file stores, which counts in the
+  // other database's WAL (version 6; "rowLsn", absent when zero).
+  uint64_t row_lsn = 0;
   bool operator==(const ManifestSegment&) const = default;
 };
 
@@ -91,6 +96,11 @@ struct Manifest {
   std::set<std::string> LiveFiles() const;
   uint64_t CurrentEpoch() const { return epochs.empty() ? 0 : epochs.back().epoch; }
 };
+
+// One collection entry as the manifest (and the WAL's "import" file-change
+// record) spells it; FromJson: Corruption naming the bad field.
+nlohmann::json ManifestCollectionToJson(const ManifestCollection& c);
+Result<ManifestCollection> ManifestCollectionFromJson(const nlohmann::json& j);
 
 // One segment entry as the manifest (and the WAL's file-change records) spell it.
 nlohmann::json ManifestSegmentToJson(const ManifestSegment& s);

@@ -64,6 +64,12 @@ class RowBlock {
     if (lsns_.empty()) return block_lsn_;
     return max_lsn_;
   }
+  // Every row's insert lsn becomes `lsn` (a segment imported from another
+  // database: ManifestSegment::row_lsn). Only before the block is published.
+  void OverrideRowLsns(uint64_t lsn) {
+    lsns_.assign(rows_->num_rows, lsn);
+    max_lsn_ = lsn;
+  }
   bool VisibleAt(size_t row, uint64_t snapshot_lsn) const {
     if (RowLsn(row) > snapshot_lsn) return false;
     uint64_t d = DeleteLsn(row);
