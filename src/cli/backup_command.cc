@@ -327,8 +327,38 @@ Status Restore(const BackupArgs& a) {
     }
   }
   if (!a.server.empty()) {
-    return Status::NotSupported(
-        "restore into a running server is not implemented yet: restore into a new --data-dir and start a server on it");
+    // Into the running server (docs/backup.md, "Restore into a running server").
+    if (!a.data_dir.empty()) {
+      return Status::InvalidArgument(
+          "give --data-dir DIR (a new directory) or --server URL (into the running server), not both");
+    }
+    if (!a.to_time.empty() || !a.to_position.empty() || a.to_latest) {
+      return Status::InvalidArgument(
+          "--server restores a backup (--name) into the running server; a point in time (--to-time, --to-position, "
+          "--to-latest) is restored into a new --data-dir");
+    }
+    if (a.name.empty()) return Status::InvalidArgument("give --name BACKUP: the backup to restore into the server");
+    nlohmann::json rename = nlohmann::json::object();
+    for (const auto& [from, to] : filter.rename) rename[from.ToString()] = to.ToString();
+    nlohmann::json body = {{"repo", a.r.repo}, {"name", a.name}, {"collections", a.collections},
+                           {"rename", rename}, {"parallel", a.parallel}};
+    if (!a.suffix.empty()) body["suffix"] = a.suffix;
+    if (!a.r.key_file.empty()) body["keyFile"] = a.r.key_file;
+    if (!a.r.passphrase_file.empty()) body["passphraseFile"] = a.r.passphrase_file;
+    ARK_ASSIGN_OR_RETURN(nlohmann::json job, RunAdminJob(a.server, a.token, "restores/create", body, a.quiet || a.json));
+    if (a.json) {
+      std::printf("%s\n", job.dump(2).c_str());
+      return Status::OK();
+    }
+    const nlohmann::json& r = job.contains("result") ? job["result"] : nlohmann::json::object();
+    std::printf("restored backup '%s' into %s\n", a.name.c_str(), a.server.c_str());
+    for (const auto& c : r.value("collections", nlohmann::json::array())) {
+      std::printf("  %-32s %12llu rows  (WAL %s)\n",
+                  (c.value("database", std::string()) + "." + c.value("name", std::string())).c_str(),
+                  static_cast<unsigned long long>(c.value("rows", uint64_t{0})),
+                  c.value("position", std::string()).c_str());
+    }
+    return Status::OK();
   }
   const int targets = (a.to_time.empty() ? 0 : 1) + (a.to_position.empty() ? 0 : 1) + (a.to_latest ? 1 : 0);
   if (targets > 1) return Status::InvalidArgument("give one of --to-time, --to-position, --to-latest");
@@ -511,7 +541,8 @@ ARK_CLI_COMMAND(backup) {
 ARK_CLI_COMMAND(restore) {
   using namespace ark::cli;
   auto a = std::make_shared<BackupArgs>();
-  auto* cmd = app.add_subcommand("restore", "Restore a backup, or a point in time from backups + archived WAL, into a new data directory");
+  auto* cmd = app.add_subcommand("restore", "Restore a backup, or a point in time from backups + archived WAL, into a new data directory "
+                                 "(--data-dir) or a backup into a running server (--server)");
   cmd->add_option("-n,--name", a->name, "Backup name (with a point in time: start from this backup)");
   cmd->add_option("--to-time", a->to_time, "Point-in-time restore: the database as of this time (RFC 3339, e.g. 2026-12-05T10:30:00Z)");
   cmd->add_option("--to-position", a->to_position, "Point-in-time restore: up to and including this WAL position EPOCH/LSN");
@@ -519,7 +550,10 @@ ARK_CLI_COMMAND(restore) {
   cmd->add_option("--epoch", a->epoch, "Follow this epoch's history (default: the newest with archived WAL)");
   AddRepoFlags(cmd, &a->r);
   cmd->add_option("--data-dir", a->data_dir, "New data directory to restore into (must not exist or be empty)");
-  cmd->add_option("--server", a->server, "Restore into a running server (not implemented yet)");
+  cmd->add_option("--server", a->server,
+                  "Restore the backup's collections into this running server (http://host:port) while it serves; "
+                  "a name that exists there is refused: use --rename or --suffix");
+  cmd->add_option("--token", a->token, "Admin token for --server (or ARK_ADMIN_TOKEN)");
   cmd->add_option("-c,--collection", a->collections, "Restore only this collection; repeatable");
   cmd->add_option("--rename", a->renames, "OLD:NEW, e.g. docs:docs_restored or sales.orders:archive.orders");
   cmd->add_option("--suffix", a->suffix, "Append to the name of every restored collection not renamed");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "dr/backup/backup.h"
+#include "dr/backup/restore_into_server.h"
 #include "dr/repository/repository_open.h"
 #include "engine/schema.h"
 #include "server/milvus_schema.h"
@@ -131,15 +132,12 @@ void RegisterBackupRoutes(HttpServer& http, Env* env, Database* db, dr::JobManag
     return json{{"jobId", id}};
   });
 
-  http.RegisterAdmin("restores/create", [env, jobs](RequestContext& ctx) -> Result<json> {
+  http.RegisterAdmin("restores/create", [env, db, jobs](RequestContext& ctx) -> Result<json> {
     dr::RestoreOptions options;
     ARK_ASSIGN_OR_RETURN(options.name, BackupName(ctx.body));
     ARK_ASSIGN_OR_RETURN(options.target_dir, String(ctx.body, "targetDir", false));
-    if (options.target_dir.empty()) {
-      return Status::NotSupported(
-          "restore into the running server is not implemented yet: give 'targetDir', a new data directory, "
-          "and start a server on it");
-    }
+    ARK_ASSIGN_OR_RETURN(int64_t parallel, Int(ctx.body, "parallel", 4, 1, 64));
+    options.parallelism = static_cast<int>(parallel);
     ARK_ASSIGN_OR_RETURN(options.filter.select, Collections(ctx.body));
     ARK_ASSIGN_OR_RETURN(options.filter.suffix, String(ctx.body, "suffix", false));
     if (!options.filter.suffix.empty()) {
@@ -159,6 +157,32 @@ void RegisterBackupRoutes(HttpServer& http, Env* env, Database* db, dr::JobManag
     }
     ARK_ASSIGN_OR_RETURN(dr::OpenedRepository opened, OpenFor(env, ctx.body, false));
     auto repo = std::make_shared<dr::OpenedRepository>(std::move(opened));
+    if (options.target_dir.empty()) {
+      // Into this server (dr/backup/restore_into_server.h). A name clash, an
+      // unknown backup or collection fails the request itself.
+      dr::LiveRestoreOptions live;
+      live.name = options.name;
+      live.filter = options.filter;
+      live.parallelism = options.parallelism;
+      ARK_ASSIGN_OR_RETURN(auto names, dr::CheckLiveRestore(db, repo->repo.get(), live));
+      json targets = json::array();
+      for (const auto& n : names) targets.push_back(n.ToString());
+      ARK_ASSIGN_OR_RETURN(
+          std::string id,
+          jobs->Start("restore", "restore " + live.name + " into the running server",
+                      [env, db, repo, live](dr::Progress* p, const std::atomic<bool>* c) -> Result<json> {
+                        ARK_ASSIGN_OR_RETURN(auto r, dr::RestoreIntoDatabase(env, db, repo->repo.get(), live, p, c));
+                        json cols = json::array();
+                        for (size_t i = 0; i < r.collections.size(); ++i) {
+                          const auto& ci = r.collections[i];
+                          cols.push_back({{"database", ci.database}, {"name", ci.name}, {"rows", ci.live_rows},
+                                          {"position", i < r.positions.size() ? r.positions[i].ToString() : ""}});
+                        }
+                        return json{{"collections", cols}, {"bytes", r.bytes}, {"files", r.files},
+                                    {"seconds", r.seconds}, {"intoServer", true}};
+                      }));
+      return json{{"jobId", id}, {"collections", targets}};
+    }
     ARK_ASSIGN_OR_RETURN(std::string id,
                          jobs->Start("restore", "restore " + options.name + " into " + options.target_dir,
                                      [env, repo, options](dr::Progress* p, const std::atomic<bool>* c) -> Result<json> {

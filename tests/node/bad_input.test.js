@@ -86,7 +86,9 @@ const ROUTES = {
   // /ark/v1 (admin_backup.cc)
   'admin:backups/create': { base: { repo: '$REPO', name: 'bi-backup', collections: ['docs'] }, extraBase: { repo: '$REPO', parallel: 0 }, required: ['repo'], kinds: { repo: 'string', name: 'string', collections: 'strings', parallel: 'int', keyFile: 'string', passphraseFile: 'string' }, names: ['name', 'collections', 'keyFile'] },
   'admin:backups/verify': { base: { repo: '$REPO', name: 'none' }, extraBase: { repo: '$REPO', name: 'no_such_backup' }, required: ['repo', 'name'], kinds: { repo: 'string', name: 'string', quick: 'bool' }, names: ['name'] },
-  'admin:restores/create': { base: { repo: '$REPO', name: 'none', targetDir: '$RESTORE' }, extraBase: { repo: '$REPO', name: 'no_such_backup', targetDir: '$RESTORE' }, required: ['repo', 'name'], kinds: { repo: 'string', name: 'string', targetDir: 'string', collections: 'strings', rename: 'object', suffix: 'string' }, names: ['name', 'collections', 'suffix'] },
+  'admin:restores/create': { base: { repo: '$REPO', name: 'none', targetDir: '$RESTORE' }, extraBase: { repo: '$REPO', name: 'no_such_backup', targetDir: '$RESTORE' }, required: ['repo', 'name'], kinds: { repo: 'string', name: 'string', targetDir: 'string', collections: 'strings', rename: 'object', suffix: 'string', parallel: 'int' }, names: ['name', 'collections', 'suffix'] },
+  // The same route without targetDir: a restore into this server (a variant: `#...` is not part of the URL).
+  'admin:restores/create#into-server': { base: { repo: '$REPO', name: 'none' }, extraBase: { repo: '$REPO', name: 'no_such_backup' }, required: ['repo', 'name'], kinds: { repo: 'string', name: 'string', collections: 'strings', rename: 'object', suffix: 'string', parallel: 'int' }, names: ['name', 'collections', 'suffix'] },
   'admin:backups/list': { base: { repo: '$REPO' }, extraBase: { repo: '$REPO' }, required: ['repo'], kinds: { repo: 'string' }, names: [] },
   'admin:backups/describe': { base: { repo: '$REPO', name: 'none' }, extraBase: { repo: '$REPO', name: 'no_such_backup' }, required: ['repo', 'name'], kinds: { repo: 'string', name: 'string' }, names: ['name'] },
   'admin:backups/delete': { base: { repo: '$REPO', name: 'none' }, extraBase: { repo: '$REPO', name: 'no_such_backup' }, required: ['repo', 'name'], kinds: { repo: 'string', name: 'string' }, names: ['name'] },
@@ -120,6 +122,7 @@ const ROUTES = {
 };
 
 function urlOf(route) {
+  route = route.replace(/#.*$/, '');  // a variant of a route (another body shape)
   return route.startsWith('admin:') ? `/ark/v1/${route.slice(6)}` : `/v2/vectordb/${route}`;
 }
 

@@ -7,6 +7,7 @@
 
 #include "core/coding.h"
 #include "core/hash.h"
+#include "engine/file_change.h"
 #include "engine/schema.h"
 #include "engine/wal_codec.h"
 #include "wal/wal_format.h"
@@ -49,6 +50,12 @@ struct NameTracker {
         live.erase(r.collection_id);
         break;
       default:
+        if (r.op == kOpFileChange) {  // an import (restore into a running server) creates one
+          ARK_ASSIGN_OR_RETURN(FileChange change, DecodeFileChange(r.body, r.position));
+          if (change.kind == FileChangeKind::kImport) {
+            live[r.collection_id] = {change.imported.database, change.imported.name};
+          }
+        }
         break;
     }
     return Status::OK();
@@ -228,6 +235,15 @@ Result<BackupState> FilterState(const BackupState& in, const StateFilter& filter
       body.name = t.name;
       WalRecord w = r;
       w.body = EncodeCreateCollection(body);
+      out.tail.push_back(std::move(w));
+    } else if (r.op == kOpFileChange && renaming) {
+      ARK_ASSIGN_OR_RETURN(FileChange change, DecodeFileChange(r.body, r.position));
+      WalRecord w = r;
+      if (change.kind == FileChangeKind::kImport) {
+        change.imported.database = t.database;
+        change.imported.name = t.name;
+        w.body = EncodeFileChange(change);
+      }
       out.tail.push_back(std::move(w));
     } else if (op == WalOp::kRenameCollection && renaming) {
       // The collection is created (or listed in the manifest) under its
