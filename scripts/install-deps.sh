@@ -23,6 +23,8 @@ BUILD_PACKAGES=(
   libtinyxml2-dev                     # S3 XML listings
   libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libcpp-httplib-dev
+  libgrpc++-dev protobuf-compiler-grpc  # Milvus gRPC API (src/grpc; protos in proto/milvus)
+  libprotobuf-dev protobuf-compiler
   libjemalloc-dev                     # malloc for ark and bench/ (src/alloc/allocator.cc)
   libfaiss-dev libopenblas-dev libhnswlib-dev
   libgtest-dev libgmock-dev libbenchmark-dev

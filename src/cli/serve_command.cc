@@ -36,6 +36,7 @@
 #include "dr/replication/replication_source.h"
 #include "dr/replication/standby.h"
 #include "dr/schedule/backup_scheduler.h"
+#include "grpc/milvus_grpc.h"
 #include "server/http_server.h"
 #include "server/milvus_namespace.h"
 #include "server/milvus_service.h"
@@ -392,6 +393,20 @@ Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
   if (!config.drills.schedules.empty()) spdlog::info("{} drill schedule(s) active", config.drills.schedules.size());
   early.Stop();
   ARK_RETURN_IF_ERROR(http.Bind());
+  // The Milvus gRPC API (docs/grpc.md) runs the same routes. Without TLS it
+  // shares the REST port, as Milvus does; with TLS it listens on its own.
+  // Destroyed before `http`'s routes, after http.Stop() ended the handovers.
+  rpc::MilvusGrpcServer grpc_api(&http, &metrics);
+  if (config.grpc.enabled) {
+    if (http.SetHttp2Handler([&grpc_api](int fd) { grpc_api.Adopt(fd); })) {
+      ARK_RETURN_IF_ERROR(grpc_api.Start(""));
+      spdlog::info("Milvus gRPC API on the REST port {}", http.port());
+    } else {
+      int port = config.grpc.tls_port != 0 ? config.grpc.tls_port : (config.port == 0 ? 0 : http.port() + 1);
+      ARK_RETURN_IF_ERROR(grpc_api.Start(config.host + ":" + std::to_string(port)));
+      spdlog::info("Milvus gRPC API (TLS) on port {}", grpc_api.port());
+    }
+  }
   // Not ready while the database refuses writes (a failed WAL or manifest
   // write is sticky until restart): a load balancer can route away.
   // Nor while it may not acknowledge writes for want of its leader lease.

@@ -4,6 +4,8 @@
 #include "server/reuse_pool.h"
 
 #include <httplib.h>
+
+#include "server/front_door.h"
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
@@ -112,7 +114,9 @@ HttpServer::HttpServer(ServerConfig config, MetricsRegistry* metrics)
     http_ = std::make_unique<httplib::SSLServer>(config_.tls.cert_file.c_str(),
                                                  config_.tls.key_file.c_str());
   } else {
-    http_ = std::make_unique<httplib::Server>();
+    auto front = std::make_unique<FrontDoor>();
+    front_door_ = front.get();
+    http_ = std::move(front);
   }
   const uint32_t threads = config_.limits.worker_threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -137,6 +141,12 @@ HttpServer::HttpServer(ServerConfig config, MetricsRegistry* metrics)
 }
 
 HttpServer::~HttpServer() = default;
+
+bool HttpServer::SetHttp2Handler(std::function<void(int fd)> handler) {
+  if (front_door_ == nullptr) return false;
+  front_door_->SetHttp2Handler(std::move(handler));
+  return true;
+}
 
 void HttpServer::RegisterMilvus(const std::string& route, RouteHandler handler) {
   milvus_routes_[kMilvusPrefix + route] = Route{std::move(handler), nullptr};
@@ -292,6 +302,51 @@ Status HttpServer::AuthenticateCredential(const std::string& credential, bool ad
     }
   }
   return Status::PermissionDenied("user hasn't authenticated");
+}
+
+HttpServer::MilvusCall HttpServer::CallMilvus(RequestContext& ctx) {
+  MilvusCall call;
+  if (!routes_open_.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(reason_mu_);
+    call.error = ApiError{MilvusCode{1}, "service not ready: " + closed_reason_, 503};
+    return call;
+  }
+  auto it = milvus_routes_.find(ctx.route);
+  if (it == milvus_routes_.end()) {
+    call.error = ApiError{MilvusCode::kRouteNotFound, "route " + ctx.route + " is not supported by Ark", 404};
+    return call;
+  }
+  struct InFlight {
+    std::atomic<int>& n;
+    ~InFlight() { n.fetch_sub(1); }
+  } in_flight{in_flight_};
+  if (in_flight_.fetch_add(1) >= static_cast<int>(config_.limits.max_concurrent_requests)) {
+    call.error = ApiError{MilvusCode::kRateLimited,
+                          "rate limited: more than " + std::to_string(config_.limits.max_concurrent_requests) +
+                              " concurrent requests",
+                          200};
+    return call;
+  }
+  Result<nlohmann::json> result = Status::Internal("handler did not run");
+  try {
+    result = it->second.handler(ctx);
+  } catch (const HandlerError& e) {
+    call.error = e.error;
+    return call;
+  } catch (const std::exception& e) {
+    call.error = ApiError{MilvusCode::kUnexpected, std::string("internal error: ") + e.what(), 200};
+    return call;
+  }
+  if (ctx.Expired()) {
+    call.error = ApiError{MilvusCode::kUnexpected, "request timed out (deadline exceeded)", 408};
+    return call;
+  }
+  if (!result.ok()) {
+    call.error = error_mapper_ ? error_mapper_(ctx.route, result.status()) : ApiErrorFromStatus(result.status());
+    return call;
+  }
+  call.data = std::move(result).value();
+  return call;
 }
 
 void HttpServer::Dispatch(const std::string& route, bool admin, const Route& handler,

@@ -49,6 +49,8 @@ struct Response;
 
 namespace ark::server {
 
+class FrontDoor;
+
 // Bytes reserved past the end of every POST body, so that a simdjson parser
 // can read the body in place (it needs SIMDJSON_PADDING readable bytes).
 inline constexpr size_t kBodyPadding = 64;
@@ -182,6 +184,30 @@ class HttpServer {
   // Overrides how an internal Status maps to a Milvus error for one route.
   void SetErrorMapper(std::function<ApiError(const std::string& route, const Status&)> mapper);
 
+  // Connections that open with the HTTP/2 preface (gRPC) on the REST port go
+  // to `handler`, which owns the socket (src/server/front_door.h). False
+  // with TLS on: the protocol cannot be seen before the handshake, so the
+  // caller serves HTTP/2 on its own port. Before Serve().
+  bool SetHttp2Handler(std::function<void(int fd)> handler);
+
+  // A Milvus REST route's handler run for another transport (gRPC), with the
+  // same concurrency bound, exception handling, deadline check and error
+  // mapping as an HTTP request of that route, so both transports share one
+  // implementation of every semantic. The caller has authenticated (see
+  // AuthenticateCredential) and set ctx's route ("/v2/vectordb/..."),
+  // db_name, body, deadline and user. On success, `data` is the envelope's
+  // data and ctx.envelope_extra its other keys. Not counted in the HTTP
+  // metrics: the caller counts by its own method names.
+  struct MilvusCall {
+    std::optional<ApiError> error;
+    nlohmann::json data;
+  };
+  MilvusCall CallMilvus(RequestContext& ctx);
+  // The REST credential rules for a credential that came another way (gRPC
+  // metadata): a token, the admin token, or user:password.
+  Status AuthenticateCredential(const std::string& credential, bool admin, std::string* user) const;
+  const ServerConfig& config() const { return config_; }
+
   // Binds the listening socket (port 0 picks a free one). Fails with a
   // message naming the address when it is in use.
   Status Bind();
@@ -234,13 +260,12 @@ class HttpServer {
   void Dispatch(const std::string& route, bool admin, const Route& handler,
                 const httplib::Request& request, const std::string& request_body, httplib::Response& response);
   Status Authenticate(const httplib::Request& request, bool admin, std::string* user) const;
-  // The credential alone (what follows "Bearer "), by the same rules.
-  Status AuthenticateCredential(const std::string& credential, bool admin, std::string* user) const;
   void Reply(httplib::Response& response, int http_status, const nlohmann::json& body) const;
 
   ServerConfig config_;
   MetricsRegistry* metrics_;
   std::unique_ptr<httplib::Server> http_;
+  FrontDoor* front_door_ = nullptr;  // http_ without TLS; else null
   std::map<std::string, Route> milvus_routes_;
   std::map<std::string, Route> admin_routes_;
   std::vector<RawRoute> raw_routes_;

@@ -290,6 +290,13 @@ Result<ServerConfig> ServerConfig::FromYaml(const std::string& text, const std::
     ARK_RETURN_IF_ERROR(t.Read("key_file", &c.tls.key_file, "a path"));
     ARK_RETURN_IF_ERROR(t.RejectUnknown());
   }
+  {
+    MappingReader g(r.Child("grpc"), "grpc", source);
+    ARK_RETURN_IF_ERROR(g.CheckIsMap());
+    ARK_RETURN_IF_ERROR(g.Read("enabled", &c.grpc.enabled, "true or false"));
+    ARK_RETURN_IF_ERROR(g.Read("tls_port", &c.grpc.tls_port, "a port number"));
+    ARK_RETURN_IF_ERROR(g.RejectUnknown());
+  }
   ARK_RETURN_IF_ERROR(ReadAuth(r.Child("auth"), source, &c.auth));
   ARK_RETURN_IF_ERROR(ReadLimits(r.Child("limits"), source, &c.limits));
   // Sections added by later features (backups, replication) are read by
@@ -324,6 +331,9 @@ Status ServerConfig::Validate() const {
   }
   if (tls.cert_file.empty() != tls.key_file.empty()) {
     return Status::InvalidArgument("tls needs both cert_file and key_file");
+  }
+  if (grpc.tls_port < 0 || grpc.tls_port > 65535) {
+    return Status::InvalidArgument("grpc.tls_port " + std::to_string(grpc.tls_port) + " is outside 0..65535");
   }
   if (wal_sync != "every_commit" && wal_sync != "batched" && wal_sync != "none") {
     return Status::InvalidArgument("wal_sync '" + wal_sync +

@@ -71,11 +71,21 @@ struct DrillsConfig {
   double check_interval_seconds = 300;
 };
 
+// The Milvus gRPC API (docs/grpc.md): `grpc:`.
+struct GrpcConfig {
+  bool enabled = true;
+  // Without TLS gRPC shares the REST port (HTTP/2 connections are handed
+  // over). With TLS it needs its own: this port, or when 0 the REST port + 1
+  // (any free port when the REST port is 0).
+  int tls_port = 0;
+};
+
 struct ServerConfig {
   std::string data_dir = "./ark-data";
   std::string host = "127.0.0.1";
   int port = 19530;
   TlsConfig tls;
+  GrpcConfig grpc;
   AuthConfig auth;
   LimitsConfig limits;
   std::string wal_sync = "every_commit";  // every_commit | batched | none

@@ -1,0 +1,44 @@
+// Conversions between Milvus's gRPC messages (columnar FieldData, the
+// serialized CollectionSchema, PlaceholderGroup) and the JSON shapes of the
+// Milvus REST v2 routes (rows, REST schemas, describe answers).
+//
+// Each function throws RequestError-like std::invalid_argument with a
+// message naming the field when a request holds what REST cannot express
+// (a type Ark does not store, a column of the wrong length); the caller
+// answers it as Milvus code 1100.
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "milvus/milvus.pb.h"
+#include "milvus/schema.pb.h"
+
+namespace ark::rpc {
+
+// schema.CollectionSchema -> the REST `schema` object of collections/create.
+nlohmann::json SchemaToJson(const milvus::proto::schema::CollectionSchema& schema);
+
+// A REST collections/describe answer -> DescribeCollectionResponse (status untouched).
+void DescribeToProto(const nlohmann::json& describe, const std::string& db,
+                     milvus::proto::milvus::DescribeCollectionResponse* out);
+
+// Columns (InsertRequest.fields_data) -> REST rows; `num_rows` 0: from the columns.
+nlohmann::json RowsFromFieldData(
+    const google::protobuf::RepeatedPtrField<milvus::proto::schema::FieldData>& fields, uint32_t num_rows);
+
+// A serialized common.PlaceholderGroup of float vectors -> REST search `data`.
+nlohmann::json VectorsFromPlaceholders(const std::string& placeholder_group);
+
+// REST search hits (flat, with topks) -> SearchResultData. `describe` gives
+// the field types; `output` is the request's output_fields.
+void SearchResultsToProto(const nlohmann::json& describe, const nlohmann::json& hits, const nlohmann::json& topks,
+                          const nlohmann::json& output, int64_t limit,
+                          milvus::proto::schema::SearchResultData* out);
+
+// REST query rows -> QueryResults' fields_data and output_fields.
+void QueryRowsToProto(const nlohmann::json& describe, const nlohmann::json& rows, const nlohmann::json& output,
+                      milvus::proto::milvus::QueryResults* out);
+
+}  // namespace ark::rpc

@@ -1,0 +1,769 @@
+#include "grpc/milvus_rpcs.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/message.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "grpc/field_data.h"
+#include "milvus/common.pb.h"
+#include "milvus/milvus.pb.h"
+#include "milvus/schema.pb.h"
+
+namespace ark::rpc {
+namespace {
+
+namespace mc = milvus::proto::common;
+namespace mm = milvus::proto::milvus;
+namespace ms = milvus::proto::schema;
+using json = nlohmann::json;
+
+// The Milvus version Ark answers GetVersion with: the API of proto/milvus.
+constexpr const char* kMilvusVersion = "v2.6.0";
+
+mc::ErrorCode LegacyCode(int code) {
+  switch (code) {
+    case 0: return mc::Success;
+    case 9: return mc::DiskQuotaExhausted;
+    case 100: return mc::CollectionNotExists;
+    case 700: return mc::IndexNotExist;
+    case 1100:
+    case 1801:
+    case 1802:
+    case 1804:
+    case 1806: return mc::IllegalArgument;
+    case 1800: return mc::PermissionDenied;
+    case 1807: return mc::RateLimit;
+    default: return mc::UnexpectedError;
+  }
+}
+
+void SetStatus(mc::Status* st, int code, const std::string& reason) {
+  st->set_code(code);
+  st->set_reason(reason);
+  st->set_error_code(LegacyCode(code));
+  st->set_retriable(code == 1807);
+}
+
+mc::Status* StatusOf(mc::Status* s) { return s; }
+template <class Resp>
+mc::Status* StatusOf(Resp* r) {
+  return r->mutable_status();
+}
+
+// An error the translation itself finds in a request (before any REST call).
+struct RequestError {
+  int code;
+  std::string message;
+};
+[[noreturn]] void Invalid(const std::string& message) { throw RequestError{1100, message}; }
+
+std::string DbOf(const RpcContext& ctx, const std::string& request_db) {
+  if (!request_db.empty()) return request_db;
+  if (!ctx.db_name.empty()) return ctx.db_name;
+  return "default";
+}
+
+// Runs REST route `route` with `body` on database `db`. On success returns
+// true and the data (and the envelope's other keys in *extra); on failure
+// fills `st` with the route's Milvus code and message and returns false.
+bool Rest(RpcContext& ctx, const std::string& db, const std::string& route, json body, mc::Status* st,
+          json* data = nullptr, json* extra = nullptr) {
+  server::RequestContext rc;
+  rc.route = "/v2/vectordb/" + route;
+  body["dbName"] = db;
+  rc.db_name = db;
+  rc.body = std::move(body);
+  rc.deadline = ctx.deadline;
+  rc.user = ctx.user;
+  server::HttpServer::MilvusCall call = ctx.http->CallMilvus(rc);
+  if (call.error) {
+    SetStatus(st, static_cast<int>(call.error->code), call.error->message);
+    return false;
+  }
+  SetStatus(st, 0, "");
+  if (data) *data = std::move(call.data);
+  if (extra) *extra = std::move(rc.envelope_extra);
+  return true;
+}
+
+// A handler over typed messages; translation errors and exceptions become
+// the response's status.
+template <class Req, class Resp>
+RpcHandler Unary(void (*fn)(RpcContext&, const Req&, Resp*)) {
+  return [fn](RpcContext& ctx, const std::string& bytes, std::string* out) {
+    Req req;
+    Resp resp;
+    if (!req.ParseFromString(bytes)) {
+      SetStatus(StatusOf(&resp), 1100, "the request is not a valid " + Req::descriptor()->full_name());
+    } else {
+      try {
+        fn(ctx, req, &resp);
+      } catch (const RequestError& e) {
+        Resp fresh;
+        resp = std::move(fresh);
+        SetStatus(StatusOf(&resp), e.code, e.message);
+      } catch (const std::invalid_argument& e) {  // from field_data.h
+        Resp fresh;
+        resp = std::move(fresh);
+        SetStatus(StatusOf(&resp), 1100, e.what());
+      } catch (const std::exception& e) {
+        Resp fresh;
+        resp = std::move(fresh);
+        SetStatus(StatusOf(&resp), 1200, std::string("internal error: ") + e.what());
+      }
+    }
+    resp.SerializeToString(out);
+    return StatusOf(&resp)->code();
+  };
+}
+
+json KeyValues(const google::protobuf::RepeatedPtrField<mc::KeyValuePair>& kvs) {
+  json out = json::object();
+  for (const auto& kv : kvs) out[kv.key()] = kv.value();
+  return out;
+}
+
+// A string parameter that holds a number ("16") as the number REST expects;
+// anything else stays a string.
+json NumberOrString(const std::string& s) {
+  if (s.empty()) return s;
+  json parsed = json::parse(s, nullptr, false);
+  if (!parsed.is_discarded() && parsed.is_number()) return parsed;
+  return s;
+}
+
+uint64_t NowTimestamp() {
+  // A Milvus hybrid timestamp: physical milliseconds << 18.
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  return static_cast<uint64_t>(ms) << 18;
+}
+
+// ---- connection and server ----
+
+void Connect(RpcContext&, const mm::ConnectRequest&, mm::ConnectResponse* resp) {
+  static std::atomic<int64_t> next{std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count()};
+  SetStatus(resp->mutable_status(), 0, "");
+  auto* info = resp->mutable_server_info();
+  info->set_build_tags(kMilvusVersion);
+  info->set_deploy_mode("STANDALONE");
+  (*info->mutable_reserved())["server"] = "ark";
+  resp->set_identifier(next.fetch_add(1));
+}
+
+void GetVersion(RpcContext&, const mm::GetVersionRequest&, mm::GetVersionResponse* resp) {
+  SetStatus(resp->mutable_status(), 0, "");
+  resp->set_version(kMilvusVersion);
+}
+
+void CheckHealth(RpcContext&, const mm::CheckHealthRequest&, mm::CheckHealthResponse* resp) {
+  SetStatus(resp->mutable_status(), 0, "");
+  resp->set_ishealthy(true);
+}
+
+// ---- databases ----
+
+void CreateDatabase(RpcContext& ctx, const mm::CreateDatabaseRequest& req, mc::Status* st) {
+  json body = json::object();
+  if (req.properties_size()) body["properties"] = KeyValues(req.properties());
+  Rest(ctx, req.db_name(), "databases/create", body, st);
+}
+
+void DropDatabase(RpcContext& ctx, const mm::DropDatabaseRequest& req, mc::Status* st) {
+  Rest(ctx, req.db_name(), "databases/drop", json::object(), st);
+}
+
+void ListDatabases(RpcContext& ctx, const mm::ListDatabasesRequest&, mm::ListDatabasesResponse* resp) {
+  json data;
+  if (!Rest(ctx, "default", "databases/list", json::object(), resp->mutable_status(), &data)) return;
+  for (const auto& n : data) {
+    resp->add_db_names(n.get<std::string>());
+    resp->add_created_timestamp(0);
+  }
+}
+
+// ---- collections ----
+
+void CreateCollection(RpcContext& ctx, const mm::CreateCollectionRequest& req, mc::Status* st) {
+  ms::CollectionSchema schema;
+  if (!schema.ParseFromString(req.schema())) Invalid("schema is not a valid milvus.proto.schema.CollectionSchema");
+  json body{{"collectionName", req.collection_name()}, {"schema", SchemaToJson(schema)}};
+  if (!schema.description().empty()) body["description"] = schema.description();
+  if (req.properties_size()) body["properties"] = KeyValues(req.properties());
+  Rest(ctx, DbOf(ctx, req.db_name()), "collections/create", body, st);
+}
+
+void DropCollection(RpcContext& ctx, const mm::DropCollectionRequest& req, mc::Status* st) {
+  Rest(ctx, DbOf(ctx, req.db_name()), "collections/drop", {{"collectionName", req.collection_name()}}, st);
+}
+
+void HasCollection(RpcContext& ctx, const mm::HasCollectionRequest& req, mm::BoolResponse* resp) {
+  json data;
+  if (!Rest(ctx, DbOf(ctx, req.db_name()), "collections/has", {{"collectionName", req.collection_name()}},
+            resp->mutable_status(), &data)) {
+    return;
+  }
+  resp->set_value(data.value("has", false));
+}
+
+void ShowCollections(RpcContext& ctx, const mm::ShowCollectionsRequest& req, mm::ShowCollectionsResponse* resp) {
+  json data;
+  if (!Rest(ctx, DbOf(ctx, req.db_name()), "collections/list", json::object(), resp->mutable_status(), &data)) return;
+  for (const auto& n : data) {
+    resp->add_collection_names(n.get<std::string>());
+    resp->add_collection_ids(0);
+    resp->add_created_timestamps(0);
+    resp->add_created_utc_timestamps(0);
+  }
+}
+
+void DescribeCollection(RpcContext& ctx, const mm::DescribeCollectionRequest& req,
+                        mm::DescribeCollectionResponse* resp) {
+  const std::string db = DbOf(ctx, req.db_name());
+  json data;
+  if (!Rest(ctx, db, "collections/describe", {{"collectionName", req.collection_name()}}, resp->mutable_status(),
+            &data)) {
+    return;
+  }
+  DescribeToProto(data, db, resp);
+}
+
+void RenameCollection(RpcContext& ctx, const mm::RenameCollectionRequest& req, mc::Status* st) {
+  json body{{"collectionName", req.oldname()}, {"newCollectionName", req.newname()}};
+  if (!req.newdbname().empty()) body["newDbName"] = req.newdbname();
+  Rest(ctx, DbOf(ctx, req.db_name()), "collections/rename", body, st);
+}
+
+void AlterCollection(RpcContext& ctx, const mm::AlterCollectionRequest& req, mc::Status* st) {
+  const std::string db = DbOf(ctx, req.db_name());
+  if (req.properties_size()) {
+    json body{{"collectionName", req.collection_name()}, {"properties", KeyValues(req.properties())}};
+    if (!Rest(ctx, db, "collections/alter_properties", body, st)) return;
+  }
+  if (req.delete_keys_size()) {
+    json keys = json::array();
+    for (const auto& k : req.delete_keys()) keys.push_back(k);
+    Rest(ctx, db, "collections/drop_properties", {{"collectionName", req.collection_name()}, {"propertyKeys", keys}},
+         st);
+  }
+  if (!req.properties_size() && !req.delete_keys_size()) SetStatus(st, 0, "");
+}
+
+void GetCollectionStatistics(RpcContext& ctx, const mm::GetCollectionStatisticsRequest& req,
+                             mm::GetCollectionStatisticsResponse* resp) {
+  json data;
+  if (!Rest(ctx, DbOf(ctx, req.db_name()), "collections/get_stats", {{"collectionName", req.collection_name()}},
+            resp->mutable_status(), &data)) {
+    return;
+  }
+  auto* kv = resp->add_stats();
+  kv->set_key("row_count");
+  kv->set_value(std::to_string(data.value("rowCount", int64_t{0})));
+}
+
+// ---- load state ----
+
+void LoadCollection(RpcContext& ctx, const mm::LoadCollectionRequest& req, mc::Status* st) {
+  Rest(ctx, DbOf(ctx, req.db_name()), "collections/load", {{"collectionName", req.collection_name()}}, st);
+}
+
+void ReleaseCollection(RpcContext& ctx, const mm::ReleaseCollectionRequest& req, mc::Status* st) {
+  Rest(ctx, DbOf(ctx, req.db_name()), "collections/release", {{"collectionName", req.collection_name()}}, st);
+}
+
+json PartitionNames(const google::protobuf::RepeatedPtrField<std::string>& names) {
+  json out = json::array();
+  for (const auto& n : names) out.push_back(n);
+  return out;
+}
+
+void LoadPartitions(RpcContext& ctx, const mm::LoadPartitionsRequest& req, mc::Status* st) {
+  Rest(ctx, DbOf(ctx, req.db_name()), "partitions/load",
+       {{"collectionName", req.collection_name()}, {"partitionNames", PartitionNames(req.partition_names())}}, st);
+}
+
+void ReleasePartitions(RpcContext& ctx, const mm::ReleasePartitionsRequest& req, mc::Status* st) {
+  Rest(ctx, DbOf(ctx, req.db_name()), "partitions/release",
+       {{"collectionName", req.collection_name()}, {"partitionNames", PartitionNames(req.partition_names())}}, st);
+}
+
+bool LoadStateOf(RpcContext& ctx, const std::string& db, const std::string& collection,
+                 const google::protobuf::RepeatedPtrField<std::string>& partitions, mc::Status* st,
+                 mc::LoadState* state) {
+  json body{{"collectionName", collection}};
+  if (!partitions.empty()) body["partitionNames"] = PartitionNames(partitions);
+  json data;
+  if (!Rest(ctx, db, "collections/get_load_state", body, st, &data)) return false;
+  if (!mc::LoadState_Parse(data.value("loadState", std::string("LoadStateNotLoad")), state)) {
+    *state = mc::LoadStateNotLoad;
+  }
+  return true;
+}
+
+void GetLoadState(RpcContext& ctx, const mm::GetLoadStateRequest& req, mm::GetLoadStateResponse* resp) {
+  mc::LoadState state;
+  if (LoadStateOf(ctx, DbOf(ctx, req.db_name()), req.collection_name(), req.partition_names(),
+                  resp->mutable_status(), &state)) {
+    resp->set_state(state);
+  }
+}
+
+void GetLoadingProgress(RpcContext& ctx, const mm::GetLoadingProgressRequest& req,
+                        mm::GetLoadingProgressResponse* resp) {
+  mc::LoadState state;
+  if (LoadStateOf(ctx, DbOf(ctx, req.db_name()), req.collection_name(), req.partition_names(),
+                  resp->mutable_status(), &state)) {
+    resp->set_progress(state == mc::LoadStateLoaded ? 100 : 0);
+    resp->set_refresh_progress(resp->progress());
+  }
+}
+
+// ---- partitions ----
+
+void CreatePartition(RpcContext& ctx, const mm::CreatePartitionRequest& req, mc::Status* st) {
+  Rest(ctx, DbOf(ctx, req.db_name()), "partitions/create",
+       {{"collectionName", req.collection_name()}, {"partitionName", req.partition_name()}}, st);
+}
+
+void DropPartition(RpcContext& ctx, const mm::DropPartitionRequest& req, mc::Status* st) {
+  Rest(ctx, DbOf(ctx, req.db_name()), "partitions/drop",
+       {{"collectionName", req.collection_name()}, {"partitionName", req.partition_name()}}, st);
+}
+
+void HasPartition(RpcContext& ctx, const mm::HasPartitionRequest& req, mm::BoolResponse* resp) {
+  json data;
+  if (Rest(ctx, DbOf(ctx, req.db_name()), "partitions/has",
+           {{"collectionName", req.collection_name()}, {"partitionName", req.partition_name()}},
+           resp->mutable_status(), &data)) {
+    resp->set_value(data.value("has", false));
+  }
+}
+
+void ShowPartitions(RpcContext& ctx, const mm::ShowPartitionsRequest& req, mm::ShowPartitionsResponse* resp) {
+  json data;
+  if (!Rest(ctx, DbOf(ctx, req.db_name()), "partitions/list", {{"collectionName", req.collection_name()}},
+            resp->mutable_status(), &data)) {
+    return;
+  }
+  for (const auto& n : data) {
+    resp->add_partition_names(n.get<std::string>());
+    resp->add_partitionids(0);
+    resp->add_created_timestamps(0);
+    resp->add_created_utc_timestamps(0);
+  }
+}
+
+void GetPartitionStatistics(RpcContext& ctx, const mm::GetPartitionStatisticsRequest& req,
+                            mm::GetPartitionStatisticsResponse* resp) {
+  json data;
+  if (!Rest(ctx, DbOf(ctx, req.db_name()), "partitions/get_stats",
+            {{"collectionName", req.collection_name()}, {"partitionName", req.partition_name()}},
+            resp->mutable_status(), &data)) {
+    return;
+  }
+  auto* kv = resp->add_stats();
+  kv->set_key("row_count");
+  kv->set_value(std::to_string(data.value("rowCount", int64_t{0})));
+}
+
+// ---- aliases ----
+
+void CreateAlias(RpcContext& ctx, const mm::CreateAliasRequest& req, mc::Status* st) {
+  Rest(ctx, DbOf(ctx, req.db_name()), "aliases/create",
+       {{"collectionName", req.collection_name()}, {"aliasName", req.alias()}}, st);
+}
+
+void AlterAlias(RpcContext& ctx, const mm::AlterAliasRequest& req, mc::Status* st) {
+  Rest(ctx, DbOf(ctx, req.db_name()), "aliases/alter",
+       {{"collectionName", req.collection_name()}, {"aliasName", req.alias()}}, st);
+}
+
+void DropAlias(RpcContext& ctx, const mm::DropAliasRequest& req, mc::Status* st) {
+  Rest(ctx, DbOf(ctx, req.db_name()), "aliases/drop", {{"aliasName", req.alias()}}, st);
+}
+
+void DescribeAlias(RpcContext& ctx, const mm::DescribeAliasRequest& req, mm::DescribeAliasResponse* resp) {
+  const std::string db = DbOf(ctx, req.db_name());
+  json data;
+  if (!Rest(ctx, db, "aliases/describe", {{"aliasName", req.alias()}}, resp->mutable_status(), &data)) return;
+  resp->set_db_name(db);
+  resp->set_alias(req.alias());
+  resp->set_collection(data.value("collectionName", std::string()));
+}
+
+void ListAliases(RpcContext& ctx, const mm::ListAliasesRequest& req, mm::ListAliasesResponse* resp) {
+  const std::string db = DbOf(ctx, req.db_name());
+  json body = json::object();
+  if (!req.collection_name().empty()) body["collectionName"] = req.collection_name();
+  json data;
+  if (!Rest(ctx, db, "aliases/list", body, resp->mutable_status(), &data)) return;
+  resp->set_db_name(db);
+  resp->set_collection_name(req.collection_name());
+  for (const auto& a : data) resp->add_aliases(a.get<std::string>());
+}
+
+// ---- indexes ----
+
+void CreateIndex(RpcContext& ctx, const mm::CreateIndexRequest& req, mc::Status* st) {
+  json index{{"fieldName", req.field_name()}};
+  if (!req.index_name().empty()) index["indexName"] = req.index_name();
+  json params = json::object();
+  for (const auto& kv : req.extra_params()) {
+    if (kv.key() == "index_type") {
+      index["indexType"] = kv.value();
+    } else if (kv.key() == "metric_type") {
+      index["metricType"] = kv.value();
+    } else if (kv.key() == "params") {
+      json p = json::parse(kv.value(), nullptr, false);
+      if (p.is_discarded() || !p.is_object()) Invalid("index param 'params' must be a JSON object, got " + kv.value());
+      for (auto& [k, v] : p.items()) params[k] = v;
+    } else {
+      params[kv.key()] = NumberOrString(kv.value());
+    }
+  }
+  if (!params.empty()) index["params"] = params;
+  Rest(ctx, DbOf(ctx, req.db_name()), "indexes/create",
+       {{"collectionName", req.collection_name()}, {"indexParams", json::array({index})}}, st);
+}
+
+// The REST descriptions of the collection's indexes that match `field` and
+// `index` (either empty: any).
+bool DescribeIndexes(RpcContext& ctx, const std::string& db, const std::string& collection,
+                     const std::string& field, const std::string& index, mc::Status* st, json* out) {
+  json names;
+  if (!Rest(ctx, db, "indexes/list", {{"collectionName", collection}}, st, &names)) return false;
+  *out = json::array();
+  for (const auto& n : names) {
+    json one;
+    if (!Rest(ctx, db, "indexes/describe", {{"collectionName", collection}, {"indexName", n}}, st, &one)) {
+      return false;
+    }
+    for (auto& d : one) {
+      if (!field.empty() && d.value("fieldName", std::string()) != field) continue;
+      if (!index.empty() && d.value("indexName", std::string()) != index) continue;
+      out->push_back(std::move(d));
+    }
+  }
+  if (out->empty()) {
+    SetStatus(st, 700,
+              "index not found[collection=" + collection + "]" + (index.empty() ? "" : "[index=" + index + "]"));
+    return false;
+  }
+  return true;
+}
+
+mc::IndexState IndexStateOf(const json& d) {
+  mc::IndexState state = mc::Finished;
+  if (auto s = d.find("indexState"); s != d.end() && s->is_string()) {
+    if (!mc::IndexState_Parse(s->get<std::string>(), &state)) state = mc::Finished;
+  }
+  return state;
+}
+
+void DescribeIndex(RpcContext& ctx, const mm::DescribeIndexRequest& req, mm::DescribeIndexResponse* resp) {
+  json ds;
+  if (!DescribeIndexes(ctx, DbOf(ctx, req.db_name()), req.collection_name(), req.field_name(), req.index_name(),
+                       resp->mutable_status(), &ds)) {
+    return;
+  }
+  for (const auto& d : ds) {
+    auto* out = resp->add_index_descriptions();
+    out->set_index_name(d.value("indexName", std::string()));
+    out->set_field_name(d.value("fieldName", std::string()));
+    auto add = [out](const std::string& k, const std::string& v) {
+      auto* kv = out->add_params();
+      kv->set_key(k);
+      kv->set_value(v);
+    };
+    add("index_type", d.value("indexType", std::string()));
+    add("metric_type", d.value("metricType", std::string()));
+    add("params", d.value("params", json::object()).dump());
+    out->set_state(IndexStateOf(d));
+    out->set_total_rows(d.value("totalRows", int64_t{0}));
+    out->set_indexed_rows(d.value("indexedRows", int64_t{0}));
+    out->set_pending_index_rows(d.value("pendingRows", int64_t{0}));
+    out->set_index_state_fail_reason(d.value("failReason", std::string()));
+  }
+}
+
+void GetIndexState(RpcContext& ctx, const mm::GetIndexStateRequest& req, mm::GetIndexStateResponse* resp) {
+  json ds;
+  if (!DescribeIndexes(ctx, DbOf(ctx, req.db_name()), req.collection_name(), req.field_name(), req.index_name(),
+                       resp->mutable_status(), &ds)) {
+    return;
+  }
+  resp->set_state(IndexStateOf(ds[0]));
+  resp->set_fail_reason(ds[0].value("failReason", std::string()));
+}
+
+void GetIndexBuildProgress(RpcContext& ctx, const mm::GetIndexBuildProgressRequest& req,
+                           mm::GetIndexBuildProgressResponse* resp) {
+  json ds;
+  if (!DescribeIndexes(ctx, DbOf(ctx, req.db_name()), req.collection_name(), req.field_name(), req.index_name(),
+                       resp->mutable_status(), &ds)) {
+    return;
+  }
+  resp->set_indexed_rows(ds[0].value("indexedRows", int64_t{0}));
+  resp->set_total_rows(ds[0].value("totalRows", int64_t{0}));
+}
+
+void DropIndex(RpcContext& ctx, const mm::DropIndexRequest& req, mc::Status* st) {
+  const std::string db = DbOf(ctx, req.db_name());
+  std::string index = req.index_name();
+  if (index.empty()) {
+    json ds;
+    if (!DescribeIndexes(ctx, db, req.collection_name(), req.field_name(), "", st, &ds)) return;
+    index = ds[0].value("indexName", std::string());
+  }
+  Rest(ctx, db, "indexes/drop", {{"collectionName", req.collection_name()}, {"indexName", index}}, st);
+}
+
+// ---- writes ----
+
+// The collection's REST description (for field types), or false with `st` set.
+bool Describe(RpcContext& ctx, const std::string& db, const std::string& collection, mc::Status* st, json* out) {
+  return Rest(ctx, db, "collections/describe", {{"collectionName", collection}}, st, out);
+}
+
+void SetIds(const json& ids, ms::IDs* out) {
+  bool strings = !ids.empty() && ids[0].is_string();
+  for (const auto& id : ids) {
+    if (strings) {
+      out->mutable_str_id()->add_data(id.get<std::string>());
+    } else {
+      out->mutable_int_id()->add_data(id.get<int64_t>());
+    }
+  }
+}
+
+template <class Req>
+void Write(RpcContext& ctx, const Req& req, mm::MutationResult* resp, bool upsert) {
+  const std::string db = DbOf(ctx, req.db_name());
+  json rows = RowsFromFieldData(req.fields_data(), req.num_rows());
+  json body{{"collectionName", req.collection_name()}, {"data", std::move(rows)}};
+  if (!req.partition_name().empty()) body["partitionName"] = req.partition_name();
+  json data;
+  if (!Rest(ctx, db, upsert ? "entities/upsert" : "entities/insert", std::move(body), resp->mutable_status(),
+            &data)) {
+    return;
+  }
+  const json& ids = data[upsert ? "upsertIds" : "insertIds"];
+  SetIds(ids, resp->mutable_ids());
+  int64_t count = data.value(upsert ? "upsertCount" : "insertCount", int64_t{0});
+  if (upsert) {
+    resp->set_upsert_cnt(count);
+  } else {
+    resp->set_insert_cnt(count);
+  }
+  for (int64_t i = 0; i < count; ++i) resp->add_succ_index(static_cast<uint32_t>(i));
+  resp->set_timestamp(NowTimestamp());
+}
+
+void Insert(RpcContext& ctx, const mm::InsertRequest& req, mm::MutationResult* resp) { Write(ctx, req, resp, false); }
+void Upsert(RpcContext& ctx, const mm::UpsertRequest& req, mm::MutationResult* resp) { Write(ctx, req, resp, true); }
+
+void RequireNoTemplates(size_t n) {
+  if (n) Invalid("expression templates (expr_template_values) are not supported by Ark's gRPC API yet");
+}
+
+void Delete(RpcContext& ctx, const mm::DeleteRequest& req, mm::MutationResult* resp) {
+  RequireNoTemplates(req.expr_template_values_size());
+  json body{{"collectionName", req.collection_name()}, {"filter", req.expr()}};
+  if (!req.partition_name().empty()) body["partitionName"] = req.partition_name();
+  json data;
+  if (!Rest(ctx, DbOf(ctx, req.db_name()), "entities/delete", body, resp->mutable_status(), &data)) return;
+  resp->set_delete_cnt(data.value("deleteCount", int64_t{0}));
+  resp->set_timestamp(NowTimestamp());
+}
+
+void Flush(RpcContext& ctx, const mm::FlushRequest& req, mm::FlushResponse* resp) {
+  const std::string db = DbOf(ctx, req.db_name());
+  resp->set_db_name(db);
+  for (const auto& name : req.collection_names()) {
+    if (!Rest(ctx, db, "collections/flush", {{"collectionName", name}}, resp->mutable_status())) return;
+    (*resp->mutable_coll_segids())[name];
+    (*resp->mutable_flush_coll_segids())[name];
+    (*resp->mutable_coll_seal_times())[name] = static_cast<int64_t>(NowTimestamp() >> 18) / 1000;
+    (*resp->mutable_coll_flush_ts())[name] = NowTimestamp();
+  }
+  SetStatus(resp->mutable_status(), 0, "");
+}
+
+// Ark's flush is synchronous: whatever a client asks about is flushed.
+void GetFlushState(RpcContext&, const mm::GetFlushStateRequest&, mm::GetFlushStateResponse* resp) {
+  SetStatus(resp->mutable_status(), 0, "");
+  resp->set_flushed(true);
+}
+
+// ---- reads ----
+
+void Search(RpcContext& ctx, const mm::SearchRequest& req, mm::SearchResults* resp) {
+  RequireNoTemplates(req.expr_template_values_size());
+  if (req.sub_reqs_size()) Invalid("search with sub_reqs is not supported by Ark's gRPC API yet");
+  if (!req.has_placeholder_group()) Invalid("search needs vectors (placeholder_group); search by ids is not supported");
+  const std::string db = DbOf(ctx, req.db_name());
+  json schema;
+  if (!Describe(ctx, db, req.collection_name(), resp->mutable_status(), &schema)) return;
+
+  json params = KeyValues(req.search_params());
+  json body{{"collectionName", req.collection_name()}};
+  body["data"] = VectorsFromPlaceholders(req.placeholder_group());
+  if (!req.dsl().empty()) body["filter"] = req.dsl();
+  if (req.partition_names_size()) body["partitionNames"] = PartitionNames(req.partition_names());
+  json output = json::array();
+  for (const auto& f : req.output_fields()) output.push_back(f);
+  body["outputFields"] = output;
+  int64_t limit = 0;
+  for (const char* key : {"topk", "limit"}) {
+    if (params.contains(key)) {
+      json v = NumberOrString(params[key].get<std::string>());
+      if (!v.is_number_integer()) Invalid(std::string("search param ") + key + " must be an integer");
+      limit = v.get<int64_t>();
+      body["limit"] = v;  // as REST's parser reads it (non-negative: unsigned)
+    }
+  }
+  if (params.contains("offset")) body["offset"] = NumberOrString(params["offset"].get<std::string>());
+  if (params.contains("anns_field") && !params["anns_field"].get<std::string>().empty()) {
+    body["annsField"] = params["anns_field"];
+  }
+  json search_params = json::object();
+  if (params.contains("metric_type") && !params["metric_type"].get<std::string>().empty()) {
+    search_params["metricType"] = params["metric_type"];
+  }
+  if (params.contains("params")) {
+    json p = json::parse(params["params"].get<std::string>(), nullptr, false);
+    if (p.is_discarded() || !(p.is_object() || p.is_null())) Invalid("search param 'params' must be a JSON object");
+    if (p.is_object()) {
+      // The SDKs send either {"ef": 64} or {"params": {"ef": 64}}.
+      search_params["params"] = p.contains("params") && p["params"].is_object() ? p["params"] : p;
+    }
+  }
+  if (params.contains("group_by_field")) Invalid("search with group_by_field is not supported by Ark's gRPC API yet");
+  if (!search_params.empty()) body["searchParams"] = search_params;
+
+  json hits, extra;
+  if (!Rest(ctx, db, "entities/search", std::move(body), resp->mutable_status(), &hits, &extra)) return;
+  resp->set_collection_name(req.collection_name());
+  SearchResultsToProto(schema, hits, extra.value("topks", json::array()), output, limit, resp->mutable_results());
+}
+
+void Query(RpcContext& ctx, const mm::QueryRequest& req, mm::QueryResults* resp) {
+  RequireNoTemplates(req.expr_template_values_size());
+  const std::string db = DbOf(ctx, req.db_name());
+  json schema;
+  if (!Describe(ctx, db, req.collection_name(), resp->mutable_status(), &schema)) return;
+  json body{{"collectionName", req.collection_name()}, {"filter", req.expr()}};
+  json output = json::array();
+  for (const auto& f : req.output_fields()) output.push_back(f);
+  body["outputFields"] = output;
+  if (req.partition_names_size()) body["partitionNames"] = PartitionNames(req.partition_names());
+  json params = KeyValues(req.query_params());
+  for (const char* key : {"limit", "offset"}) {
+    if (params.contains(key)) body[key] = NumberOrString(params[key].get<std::string>());
+  }
+  json rows;
+  if (!Rest(ctx, db, "entities/query", std::move(body), resp->mutable_status(), &rows)) return;
+  resp->set_collection_name(req.collection_name());
+  QueryRowsToProto(schema, rows, output, resp);
+}
+
+// Registered by method name. The handler's request and response types are
+// those of the method in proto/milvus/milvus.proto (checked by a test).
+#define ARK_RPC(name) {#name, Unary(&name)}
+
+}  // namespace
+
+const std::map<std::string, RpcHandler>& MilvusRpcs() {
+  static const auto* table = new std::map<std::string, RpcHandler>{
+      ARK_RPC(Connect),
+      ARK_RPC(GetVersion),
+      ARK_RPC(CheckHealth),
+      ARK_RPC(CreateDatabase),
+      ARK_RPC(DropDatabase),
+      ARK_RPC(ListDatabases),
+      ARK_RPC(CreateCollection),
+      ARK_RPC(DropCollection),
+      ARK_RPC(HasCollection),
+      ARK_RPC(ShowCollections),
+      ARK_RPC(DescribeCollection),
+      ARK_RPC(RenameCollection),
+      ARK_RPC(AlterCollection),
+      ARK_RPC(GetCollectionStatistics),
+      ARK_RPC(LoadCollection),
+      ARK_RPC(ReleaseCollection),
+      ARK_RPC(LoadPartitions),
+      ARK_RPC(ReleasePartitions),
+      ARK_RPC(GetLoadState),
+      ARK_RPC(GetLoadingProgress),
+      ARK_RPC(CreatePartition),
+      ARK_RPC(DropPartition),
+      ARK_RPC(HasPartition),
+      ARK_RPC(ShowPartitions),
+      ARK_RPC(GetPartitionStatistics),
+      ARK_RPC(CreateAlias),
+      ARK_RPC(AlterAlias),
+      ARK_RPC(DropAlias),
+      ARK_RPC(DescribeAlias),
+      ARK_RPC(ListAliases),
+      ARK_RPC(CreateIndex),
+      ARK_RPC(DescribeIndex),
+      ARK_RPC(GetIndexState),
+      ARK_RPC(GetIndexBuildProgress),
+      ARK_RPC(DropIndex),
+      ARK_RPC(Insert),
+      ARK_RPC(Upsert),
+      ARK_RPC(Delete),
+      ARK_RPC(Flush),
+      ARK_RPC(GetFlushState),
+      ARK_RPC(Search),
+      ARK_RPC(Query),
+  };
+  return *table;
+}
+
+namespace {
+
+// A response of `method`'s output type with its status set, built by
+// reflection: the output is either common.Status or a message with a
+// `status` field of that type (every unary MilvusService method's is).
+std::optional<std::string> StatusReply(const std::string& method, int code, const std::string& reason) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("milvus.proto.milvus.MilvusService");
+  if (service == nullptr) return std::nullopt;
+  const google::protobuf::MethodDescriptor* m = service->FindMethodByName(method);
+  if (m == nullptr || m->client_streaming() || m->server_streaming()) return std::nullopt;
+  mc::Status status;
+  SetStatus(&status, code, reason);
+  const google::protobuf::Descriptor* out = m->output_type();
+  if (out == mc::Status::descriptor()) return status.SerializeAsString();
+  const google::protobuf::Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(out);
+  if (prototype == nullptr) return std::nullopt;
+  std::unique_ptr<google::protobuf::Message> reply(prototype->New());
+  const google::protobuf::FieldDescriptor* field = out->FindFieldByName("status");
+  if (field != nullptr && field->message_type() == mc::Status::descriptor()) {
+    reply->GetReflection()->MutableMessage(reply.get(), field)->CopyFrom(status);
+  }
+  return reply->SerializeAsString();
+}
+
+}  // namespace
+
+std::optional<std::string> UnimplementedReply(const std::string& method) {
+  return StatusReply(method, 1,
+                     "the Milvus RPC " + method + " is not supported by Ark (docs/grpc.md lists the RPCs it serves)");
+}
+
+std::optional<std::string> ErrorReply(const std::string& method, int code, const std::string& reason) {
+  return StatusReply(method, code, reason);
+}
+
+}  // namespace ark::rpc

@@ -1,0 +1,308 @@
+// Compatibility suite over gRPC: the real @zilliz/milvus2-sdk-node
+// MilvusClient (its default, gRPC transport) against `ark serve` with default
+// settings — gRPC and REST on the same port — through the same RAG
+// knowledge-base workflow as the HttpClient suite (milvus_sdk.test.js), every
+// answer checked against the brute-force oracle of kb_workflow_lib.js. Data
+// written over one transport is read back over the other.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { MilvusClient, HttpClient, DataType } = require('@zilliz/milvus2-sdk-node');
+const { rng, tempDir } = require('./helpers');
+const { DIM, N, BATCH, TENANTS, COLL, startArk, randomVector, makeDocs, oracleSearch } =
+  require('./kb_workflow_lib');
+
+function okStatus(status, what) {
+  assert.equal(status.error_code, 'Success', `${what}: ${JSON.stringify(status)}`);
+  assert.equal(status.code, 0, `${what}: ${JSON.stringify(status)}`);
+}
+
+function ok(res, what) {
+  okStatus(res.status || res, what);
+  return res;
+}
+
+// Exact search: the same ids in the same order, scores within float error.
+function assertExact(hits, expected, what) {
+  assert.deepEqual(hits.map((h) => String(h.id)), expected.map((e) => String(e.id)), what);
+  hits.forEach((h, i) => assert.ok(Math.abs(Number(h.score) - expected[i].distance) < 1e-4,
+    `${what}: score ${h.score} vs ${expected[i].distance}`));
+}
+
+test('proto/milvus equals the wire definitions of the pinned Milvus Node SDK', () => {
+  const script = path.join(__dirname, '..', '..', 'scripts', 'gen-milvus-protos.js');
+  const r = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /matches @zilliz\/milvus2-sdk-node 3\.0\.6/);
+});
+
+test('RAG workflow through the Milvus Node SDK MilvusClient (gRPC)', { timeout: 180000 }, async (t) => {
+  const ark = await startArk();
+  t.after(async () => { await ark.stop(); });
+  const address = ark.endpoint.replace('http://', '');
+  const client = new MilvusClient({ address, timeout: 30000 });
+  t.after(async () => { await client.closeConnection(); });
+  const rest = new HttpClient({ endpoint: ark.endpoint });
+  const docs = makeDocs();
+  const live = new Map(docs.map((d) => [d.id, d]));
+  const next = rng(7);
+  const queries = Array.from({ length: 10 }, () => randomVector(next));
+
+  await t.test('connect, version, health', async () => {
+    await client.connectPromise;
+    const v = ok(await client.getVersion(), 'version');
+    assert.match(v.version, /^v2\./);
+    const h = ok(await client.checkHealth(), 'health');
+    assert.equal(h.isHealthy, true);
+  });
+
+  await t.test('create with a full schema, index and load; describe over both transports', async () => {
+    ok(await client.createCollection({
+      collection_name: COLL,
+      fields: [
+        { name: 'id', data_type: DataType.Int64, is_primary_key: true },
+        { name: 'text', data_type: DataType.VarChar, max_length: 512 },
+        { name: 'meta', data_type: DataType.JSON },
+        { name: 'tenant', data_type: DataType.VarChar, max_length: 32 },
+        { name: 'ts', data_type: DataType.Int64 },
+        { name: 'embedding', data_type: DataType.FloatVector, dim: DIM },
+      ],
+    }), 'create');
+    ok(await client.createIndex({ collection_name: COLL, field_name: 'embedding', index_name: 'embedding_idx',
+      index_type: 'FLAT', metric_type: 'COSINE' }), 'createIndex');
+    ok(await client.loadCollectionSync({ collection_name: COLL }), 'load');
+    const list = ok(await client.showCollections(), 'show');
+    assert.deepEqual(list.data.map((c) => c.name), [COLL]);
+    assert.equal(ok(await client.hasCollection({ collection_name: COLL }), 'has').value, true);
+    const d = ok(await client.describeCollection({ collection_name: COLL }), 'describe');
+    assert.deepEqual(d.schema.fields.map((f) => f.name), ['id', 'text', 'meta', 'tenant', 'ts', 'embedding']);
+    assert.deepEqual(d.schema.fields.map((f) => f.data_type),
+      ['Int64', 'VarChar', 'JSON', 'VarChar', 'Int64', 'FloatVector']);
+    const dim = d.schema.fields[5].type_params.find((p) => p.key === 'dim');
+    assert.equal(Number(dim.value), DIM);
+    // The collection the gRPC client made, as REST sees it.
+    const rd = await rest.describeCollection({ collectionName: COLL });
+    assert.equal(rd.code, 0);
+    assert.deepEqual(rd.data.fields.map((f) => f.name), ['id', 'text', 'meta', 'tenant', 'ts', 'embedding']);
+    const idx = ok(await client.describeIndex({ collection_name: COLL, index_name: 'embedding_idx' }),
+      'describeIndex');
+    const params = Object.fromEntries(idx.index_descriptions[0].params.map((p) => [p.key, p.value]));
+    assert.equal(params.index_type, 'FLAT');
+    assert.equal(params.metric_type, 'COSINE');
+    const ls = ok(await client.getLoadState({ collection_name: COLL }), 'load state');
+    assert.equal(ls.state, 'LoadStateLoaded');
+  });
+
+  await t.test('insert 10,000 documents in batches (the first half over REST)', async () => {
+    for (let i = 0; i < N; i += BATCH) {
+      const batch = docs.slice(i, i + BATCH);
+      if (i < N / 2) {
+        const r = await rest.insert({ collectionName: COLL, data: batch });
+        assert.equal(r.code, 0, JSON.stringify(r).slice(0, 300));
+        continue;
+      }
+      const r = ok(await client.insert({ collection_name: COLL, data: batch }), 'insert');
+      assert.equal(Number(r.insert_cnt), BATCH);
+      assert.deepEqual(r.IDs.int_id.data.map(String), batch.map((d) => String(d.id)));
+    }
+    const stats = ok(await client.getCollectionStatistics({ collection_name: COLL }), 'stats');
+    assert.equal(Number(stats.data.row_count), N);
+  });
+
+  const searchChecks = async (label) => {
+    const one = ok(await client.search({ collection_name: COLL, data: [queries[0]], anns_field: 'embedding',
+      limit: 10, output_fields: ['text', 'tenant', 'meta'] }), `${label} search`);
+    assertExact(one.results, oracleSearch(live, queries[0], 10), `${label} search`);
+    for (const h of one.results) {
+      const doc = live.get(Number(h.id));
+      assert.equal(h.text, doc.text);
+      assert.equal(h.tenant, doc.tenant);
+      assert.deepEqual(h.meta, doc.meta);
+      assert.equal(h.embedding, undefined);
+    }
+    const filter = 'tenant == "globex" and ts >= 4000 and meta["lang"] == "en"';
+    const pred = (d) => d.tenant === 'globex' && d.ts >= 4000 && d.meta.lang === 'en';
+    const res = ok(await client.search({ collection_name: COLL, data: queries.slice(1, 4), filter, limit: 5,
+      output_fields: ['ts'], metric_type: 'COSINE' }), `${label} filtered search`);
+    assert.equal(res.results.length, 3);
+    res.results.forEach((hits, i) => {
+      assertExact(hits, oracleSearch(live, queries[1 + i], 5, pred), `${label} filtered search ${i}`);
+      for (const h of hits) assert.equal(Number(h.ts), live.get(Number(h.id)).ts);
+    });
+    const page = ok(await client.search({ collection_name: COLL, data: [queries[4]], limit: 5, offset: 5 }),
+      `${label} offset`);
+    assertExact(page.results, oracleSearch(live, queries[4], 10).slice(5), `${label} offset`);
+  };
+
+  await t.test('search with filters and output fields (growing segment, exact)', async () => {
+    await searchChecks('growing');
+  });
+
+  await t.test('query with count(*), filters, limit and offset; REST reads the same rows', async () => {
+    for (const tenant of TENANTS) {
+      const r = ok(await client.count({ collection_name: COLL, expr: `tenant == "${tenant}"` }), 'count');
+      assert.equal(Number(r.data), [...live.values()].filter((d) => d.tenant === tenant).length);
+    }
+    const all = ok(await client.count({ collection_name: COLL }), 'count all');
+    assert.equal(Number(all.data), N);
+    const filter = 'ts > 4000 and meta["page"] == 7';
+    const rows = ok(await client.query({ collection_name: COLL, filter, output_fields: ['text', 'meta', 'embedding'],
+      limit: 1000 }), 'query').data;
+    const expect = [...live.values()].filter((d) => d.ts > 4000 && d.meta.page === 7);
+    assert.deepEqual(rows.map((r) => String(r.id)).sort(), expect.map((d) => String(d.id)).sort());
+    for (const r of rows) {
+      const d = live.get(Number(r.id));
+      assert.equal(r.text, d.text);
+      assert.deepEqual(r.meta, d.meta);
+      assert.deepEqual(r.embedding, d.embedding);  // float32 values, bit for bit
+    }
+    // Rows inserted over gRPC (ids > N/2) and over REST read back the same both ways.
+    const viaRest = await rest.query({ collectionName: COLL, filter, outputFields: ['text', 'meta', 'embedding'],
+      limit: 1000 });
+    assert.equal(viaRest.code, 0);
+    const byId = new Map(viaRest.data.map((r) => [String(r.id), r]));
+    for (const r of rows) {
+      const o = byId.get(String(r.id));
+      assert.equal(o.text, r.text);
+      assert.deepEqual(o.meta, r.meta);
+      assert.deepEqual(o.embedding, r.embedding);
+    }
+    const pageRows = ok(await client.query({ collection_name: COLL, filter: 'id in [5, 6, 7, 8, 9]',
+      output_fields: ['ts'], limit: 2, offset: 1 }), 'query page').data;
+    assert.equal(pageRows.length, 2);
+  });
+
+  await t.test('get by ids with output fields', async () => {
+    const r = ok(await client.get({ collection_name: COLL, ids: [3, 77, 123456], output_fields: ['text', 'ts'] }),
+      'get').data;
+    assert.deepEqual(r.map((x) => String(x.id)).sort(), ['3', '77']);
+    const three = r.find((x) => String(x.id) === '3');
+    assert.equal(three.text, live.get(3).text);
+  });
+
+  await t.test('upsert replaces rows', async () => {
+    const changed = [10, 20, 30].map((id) => ({ ...live.get(id), text: `updated ${id}`, tenant: 'acme' }));
+    const r = ok(await client.upsert({ collection_name: COLL, data: changed }), 'upsert');
+    assert.equal(Number(r.upsert_cnt), 3);
+    for (const d of changed) live.set(d.id, d);
+    const got = await rest.get({ collectionName: COLL, id: [10, 20, 30], outputFields: ['text', 'tenant'] });
+    assert.deepEqual(got.data.map((x) => x.text), ['updated 10', 'updated 20', 'updated 30']);
+    const c = ok(await client.count({ collection_name: COLL }), 'count');
+    assert.equal(Number(c.data), N);
+  });
+
+  await t.test('delete by filter and by ids', async () => {
+    const pred = (d) => d.ts < 2000 || d.meta.source === 'file-5.pdf';
+    const expected = [...live.values()].filter(pred).length;
+    const r = ok(await client.delete({ collection_name: COLL,
+      filter: 'ts < 2000 or meta["source"] == "file-5.pdf"' }), 'delete');
+    assert.equal(Number(r.delete_cnt), expected);
+    for (const d of [...live.values()]) if (pred(d)) live.delete(d.id);
+    const byIds = ok(await client.delete({ collection_name: COLL, ids: [5000, 5001] }), 'delete ids');
+    assert.equal(Number(byIds.delete_cnt), 2);
+    live.delete(5000);
+    live.delete(5001);
+    const c = ok(await client.count({ collection_name: COLL }), 'count');
+    assert.equal(Number(c.data), live.size);
+    await searchChecks('after delete');
+  });
+
+  await t.test('flush seals; HNSW index built over gRPC has recall >= 0.95', async () => {
+    ok(await client.flushSync({ collection_names: [COLL] }), 'flush');
+    await searchChecks('sealed FLAT');
+    ok(await client.releaseCollection({ collection_name: COLL }), 'release');
+    ok(await client.dropIndex({ collection_name: COLL, index_name: 'embedding_idx' }), 'dropIndex');
+    ok(await client.createIndex({ collection_name: COLL, field_name: 'embedding', index_name: 'hnsw',
+      index_type: 'HNSW', metric_type: 'COSINE', params: { M: 16, efConstruction: 200 } }), 'createIndex');
+    ok(await client.loadCollectionSync({ collection_name: COLL }), 'load');
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      const d = ok(await client.describeIndex({ collection_name: COLL, index_name: 'hnsw' }), 'describeIndex');
+      const desc = d.index_descriptions[0];
+      if (desc.state === 'Finished' && Number(desc.pending_index_rows) === 0) {
+        assert.equal(Number(desc.indexed_rows), Number(desc.total_rows));
+        break;
+      }
+      assert.notEqual(desc.state, 'Failed', desc.index_state_fail_reason);
+      assert.ok(Date.now() < deadline, `index not built: ${JSON.stringify(desc)}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    let found = 0; let total = 0;
+    for (const q of queries) {
+      const hits = ok(await client.search({ collection_name: COLL, data: [q], limit: 10, params: { ef: 256 } }),
+        'hnsw search').results;
+      const truth = new Set(oracleSearch(live, q, 10).map((h) => String(h.id)));
+      for (const h of hits) if (truth.has(String(h.id))) found++;
+      total += truth.size;
+    }
+    assert.ok(found / total >= 0.95, `recall ${found / total}`);
+  });
+
+  await t.test('partitions and aliases', async () => {
+    ok(await client.createPartition({ collection_name: COLL, partition_name: 'p1' }), 'createPartition');
+    assert.equal(ok(await client.hasPartition({ collection_name: COLL, partition_name: 'p1' }), 'has').value, true);
+    const parts = ok(await client.showPartitions({ collection_name: COLL }), 'showPartitions');
+    assert.ok(parts.partition_names.includes('p1'));
+    ok(await client.createAlias({ collection_name: COLL, alias: 'kb_alias' }), 'createAlias');
+    const a = ok(await client.describeAlias({ collection_name: COLL, alias: 'kb_alias' }), 'describeAlias');
+    assert.equal(a.collection, COLL);
+    const viaAlias = ok(await client.count({ collection_name: 'kb_alias' }), 'count via alias');
+    assert.equal(Number(viaAlias.data), live.size);
+    ok(await client.dropAlias({ alias: 'kb_alias' }), 'dropAlias');
+    ok(await client.releasePartitions({ collection_name: COLL, partition_names: ['p1'] }), 'releasePartitions');
+    ok(await client.dropPartition({ collection_name: COLL, partition_name: 'p1' }), 'dropPartition');
+  });
+
+  await t.test('errors come back as Milvus codes, and change nothing', async () => {
+    const before = Number(ok(await client.count({ collection_name: COLL }), 'count').data);
+    const bad = await client.search({ collection_name: COLL, data: [[1, 2, 3]], limit: 3 });
+    assert.equal(bad.status.code, 1100, JSON.stringify(bad.status));
+    const missing = await client.query({ collection_name: 'nope', filter: 'id > 0', output_fields: ['id'] });
+    assert.equal(missing.status.code, 100, JSON.stringify(missing.status));
+    assert.equal(missing.status.error_code, 'CollectionNotExists');
+    const window = await client.query({ collection_name: COLL, filter: 'id > 0', limit: 16384, offset: 1,
+      output_fields: ['id'] });
+    assert.equal(window.status.code, 1100);
+    // A vector of the wrong dimension is refused, and nothing of its batch is written.
+    const short = await client.insert({ collection_name: COLL, data: [{ id: 999999, text: 'a', meta: {},
+      tenant: 't', ts: 1, embedding: [1, 2] }] }).catch((e) => ({ status: { code: -1, reason: String(e) } }));
+    assert.notEqual(short.status.code, 0);
+    // An RPC Ark does not serve answers with a status naming it.
+    const rg = await client.listResourceGroups();
+    assert.equal(rg.status.code, 1);
+    assert.match(rg.status.reason, /ListResourceGroups/);
+    const after = Number(ok(await client.count({ collection_name: COLL }), 'count').data);
+    assert.equal(after, before);
+  });
+
+  await t.test('drop', async () => {
+    ok(await client.dropCollection({ collection_name: COLL }), 'drop');
+    assert.equal(ok(await client.hasCollection({ collection_name: COLL }), 'has').value, false);
+    const r = await rest.listCollections({});
+    assert.deepEqual(r.data, []);
+  });
+});
+
+test('gRPC auth: the token in metadata, as the SDK sends it', { timeout: 60000 }, async (t) => {
+  const dir = tempDir('grpc-auth');
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const config = `${dir}/ark.yaml`;
+  fs.writeFileSync(config, 'auth:\n  token: s3cret-token\n  users:\n    alice: wonderland\n');
+  const ark = await startArk(['--config', config]);
+  t.after(async () => { await ark.stop(); });
+  const address = ark.endpoint.replace('http://', '');
+  const good = new MilvusClient({ address, token: 's3cret-token', timeout: 10000 });
+  const user = new MilvusClient({ address, username: 'alice', password: 'wonderland', timeout: 10000 });
+  const bad = new MilvusClient({ address, token: 'wrong', timeout: 10000, maxRetries: 0 });
+  // Its Connect is refused too: awaited below, not left unhandled.
+  const badConnect = bad.connectPromise.then(() => 'connected', (e) => e);
+  t.after(async () => { await good.closeConnection(); await user.closeConnection(); await bad.closeConnection(); });
+  ok(await good.showCollections(), 'token');
+  ok(await user.showCollections(), 'user:password');
+  assert.match(String(await badConnect), /UNAUTHENTICATED/);
+  await assert.rejects(bad.showCollections(), /auth|Unauthenticated|UNAUTHENTICATED/i);
+});
