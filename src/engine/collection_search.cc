@@ -220,7 +220,10 @@ Result<SearchResponse> CollectionSnapshot::Search(const SearchRequest& req) cons
     Result<SearchResult> res = Status::OK();
     const VectorIndex* index = block.sealed() ? indexes_->Built(block.file(), fs.name) : nullptr;
     if (index != nullptr && index->spec().metric == metric && index->num_rows() == rows) {
-      res = index->Search(req.vectors.data(), req.num_queries, k, req.params, all ? nullptr : &bm);
+      SearchParams params = req.params;
+      // HNSW_SQ re-ranks its candidates against the segment's float vectors.
+      if (index->spec().refine && vectors.floats.size() == rows * dim) params.raw_vectors = vectors.floats.data();
+      res = index->Search(req.vectors.data(), req.num_queries, k, params, all ? nullptr : &bm);
     } else {
       res = ExactSearch(metric, dim, vectors.floats.data(), rows, req.vectors.data(),
                         req.num_queries, k, all ? nullptr : &bm);

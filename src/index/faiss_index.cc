@@ -28,7 +28,7 @@ faiss::MetricType FaissMetric(Metric m) {
   return m == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
 }
 
-bool IsIvf(IndexType t) { return t != IndexType::kFlat && t != IndexType::kHnsw; }
+bool IsIvf(IndexType t) { return t == IndexType::kIvfFlat || t == IndexType::kIvfSq8 || t == IndexType::kIvfPq; }
 
 // The allow-filter as a FAISS selector (FAISS's own IDSelectorBitmap would
 // allow stray bits past num_rows in the last byte; this one cannot).
@@ -159,6 +159,7 @@ Status CheckLoaded(const faiss::Index& index, const IndexSpec& spec, uint64_t nu
       break;
     case IndexType::kIvfPq: type_ok = dynamic_cast<const faiss::IndexIVFPQ*>(&index) != nullptr; break;
     case IndexType::kHnsw: break;
+    case IndexType::kHnswSq: break;  // HnswSqIndex
   }
   if (!type_ok) {
     return Status::Corruption(

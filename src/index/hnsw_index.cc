@@ -273,6 +273,31 @@ uint64_t HnswIndex::MemoryBytes() const {
   return bytes + HnswGraph::max_update_element_locks * sizeof(std::mutex);
 }
 
+HnswIndex::Links HnswIndex::ExportLinks(
+    const std::function<void(uint64_t row, int level, const uint32_t* neighbours, size_t count)>& visit) const {
+  const HnswGraph& g = *graph_->hnsw;
+  Links links;
+  if (g.cur_element_count == 0) return links;
+  links.entry_point = g.getExternalLabel(g.enterpoint_node_);
+  links.max_level = g.maxlevel_;
+  links.levels.resize(num_rows());
+  std::vector<uint32_t> neighbours;
+  for (uint64_t row = 0; row < num_rows(); ++row) {
+    const tableint id = internal_of_label_[row];
+    const int top = g.element_levels_[id];
+    links.levels[row] = top;
+    for (int level = 0; level <= top; ++level) {
+      const linklistsizeint* list = level == 0 ? g.get_linklist0(id) : g.get_linklist(id, level);
+      const size_t size = g.getListCount(const_cast<linklistsizeint*>(list));
+      const tableint* nb = reinterpret_cast<const tableint*>(list + 1);
+      neighbours.resize(size);
+      for (size_t j = 0; j < size; ++j) neighbours[j] = static_cast<uint32_t>(g.getExternalLabel(nb[j]));
+      visit(row, level, neighbours.data(), size);
+    }
+  }
+  return links;
+}
+
 template <bool kFiltered>
 void HnswIndex::SearchOne(const float* query, size_t k, size_t ef, const FilterBitmap* filter, int64_t* ids,
                           float* scores) const {

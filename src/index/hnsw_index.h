@@ -19,6 +19,8 @@
 // Thread-safety: immutable after Build/Load; Search is safe concurrently.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,6 +52,19 @@ class HnswIndex final : public VectorIndex {
   Result<SearchResult> Search(const float* queries, size_t num_queries, size_t k,
                               const SearchParams& params, const FilterBitmap* filter) const override;
   uint64_t MemoryBytes() const override;
+
+  // The graph in local-id space, for HnswSqIndex (which keeps this graph and
+  // replaces its float vectors by quantized codes). Returns the entry point
+  // and the top level of every row (0 = layer 0 only); calls `visit(row,
+  // level, neighbours, count)` once per row and level the row is on, with the
+  // neighbours as local ids.
+  struct Links {
+    uint64_t entry_point = 0;
+    int max_level = 0;
+    std::vector<int> levels;
+  };
+  Links ExportLinks(
+      const std::function<void(uint64_t row, int level, const uint32_t* neighbours, size_t count)>& visit) const;
 
  protected:
   Result<std::string> SerializePayload() const override;

@@ -11,7 +11,8 @@
 //    20    4 dimension
 //    24    8 row count
 //    32   20 params: M, efConstruction, nlist, PQ m, PQ nbits (u32 each)
-//    52    4 reserved, 0
+//    52    4 version 1: reserved, 0; version 2 (HNSW_SQ): sq_type (u8),
+//            refine (u8 0/1), refine_type (u8), 0 (u8)
 //    56    8 payload size
 //    64    8 XXH3-64 of the payload
 //    72    8 XXH3-64 of header bytes [0, 72)
@@ -25,7 +26,12 @@
 namespace ark {
 
 inline constexpr std::string_view kIndexMagic = "ARKINDEX";
-inline constexpr uint32_t kIndexFormatVersion = 1;
+// The newest version this binary reads. Writers use the lowest version that
+// can express the index (kIndexFormatVersionForSq for HNSW_SQ, 1 otherwise),
+// so files of the older types stay byte-identical and readable by older
+// binaries.
+inline constexpr uint32_t kIndexFormatVersion = 2;
+inline constexpr uint32_t kIndexFormatVersionForSq = 2;
 inline constexpr uint32_t kIndexHeaderSize = 80;
 
 inline constexpr size_t kIndexOffsetVersion = 8;
@@ -36,6 +42,7 @@ inline constexpr size_t kIndexOffsetLibrary = 18;
 inline constexpr size_t kIndexOffsetDim = 20;
 inline constexpr size_t kIndexOffsetRows = 24;
 inline constexpr size_t kIndexOffsetParams = 32;
+inline constexpr size_t kIndexOffsetSqParams = 52;  // version 2
 inline constexpr size_t kIndexOffsetPayloadSize = 56;
 inline constexpr size_t kIndexOffsetPayloadChecksum = 64;
 inline constexpr size_t kIndexOffsetHeaderChecksum = 72;

@@ -62,6 +62,61 @@ Status RejectUnknownKeys(const nlohmann::json& params, IndexType type,
   return Status::OK();
 }
 
+// A string parameter, upper-cased; InvalidArgument naming `key` otherwise.
+Result<std::string> GetName(const nlohmann::json& value, std::string_view key) {
+  if (!value.is_string()) {
+    return Status::InvalidArgument(fmt::format("index param {}: expected a string, got {}", key, value.dump()));
+  }
+  return Upper(value.get_ref<const std::string&>());
+}
+
+// HNSW_SQ's sq_type, refine and refine_type (Milvus names and values).
+Status ParseSqParams(const nlohmann::json& p, IndexSpec* spec) {
+  if (p.contains("sq_type")) {
+    ARK_ASSIGN_OR_RETURN(std::string name, GetName(p["sq_type"], "sq_type"));
+    if (name == "SQ8") {
+      spec->sq_type = SqType::kSq8;
+    } else if (name == "FP16") {
+      spec->sq_type = SqType::kFp16;
+    } else if (name == "SQ6") {
+      spec->sq_type = SqType::kSq6;
+    } else if (name == "BF16") {
+      return Status::InvalidArgument(
+          "index param sq_type: BF16 is not supported by this build (FAISS 1.7.3 has no bf16 codes); use SQ8, "
+          "SQ6 or FP16");
+    } else {
+      return Status::InvalidArgument(fmt::format(
+          "index param sq_type: unknown value \"{}\" (expected SQ8, SQ6 or FP16)", p["sq_type"].get<std::string>()));
+    }
+  }
+  if (p.contains("refine")) {
+    const nlohmann::json& v = p["refine"];
+    std::string text = v.is_string() ? Upper(v.get<std::string>()) : "";
+    if (v.is_boolean()) {
+      spec->refine = v.get<bool>();
+    } else if (text == "TRUE" || text == "FALSE") {
+      spec->refine = text == "TRUE";
+    } else {
+      return Status::InvalidArgument(
+          fmt::format("index param refine: expected true or false, got {}", v.dump()));
+    }
+  }
+  if (p.contains("refine_type")) {
+    ARK_ASSIGN_OR_RETURN(std::string name, GetName(p["refine_type"], "refine_type"));
+    if (name != "FP32") {
+      return Status::InvalidArgument(fmt::format(
+          "index param refine_type: \"{}\" is not supported; Ark re-ranks against the segment's stored float "
+          "vectors, so refine_type is FP32",
+          p["refine_type"].get<std::string>()));
+    }
+    if (!spec->refine) {
+      return Status::InvalidArgument("index param refine_type: given without refine = true");
+    }
+    spec->refine_type = RefineType::kFp32;
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 std::string_view IndexTypeName(IndexType type) {
@@ -71,6 +126,23 @@ std::string_view IndexTypeName(IndexType type) {
     case IndexType::kIvfFlat: return "IVF_FLAT";
     case IndexType::kIvfSq8: return "IVF_SQ8";
     case IndexType::kIvfPq: return "IVF_PQ";
+    case IndexType::kHnswSq: return "HNSW_SQ";
+  }
+  return "UNKNOWN";
+}
+
+std::string_view SqTypeName(SqType type) {
+  switch (type) {
+    case SqType::kSq8: return "SQ8";
+    case SqType::kFp16: return "FP16";
+    case SqType::kSq6: return "SQ6";
+  }
+  return "UNKNOWN";
+}
+
+std::string_view RefineTypeName(RefineType type) {
+  switch (type) {
+    case RefineType::kFp32: return "FP32";
   }
   return "UNKNOWN";
 }
@@ -87,11 +159,12 @@ std::string_view MetricName(Metric metric) {
 Result<IndexType> ParseIndexType(std::string_view name) {
   std::string u = Upper(name);
   for (IndexType t : {IndexType::kFlat, IndexType::kHnsw, IndexType::kIvfFlat, IndexType::kIvfSq8,
-                      IndexType::kIvfPq}) {
+                      IndexType::kIvfPq, IndexType::kHnswSq}) {
     if (u == IndexTypeName(t)) return t;
   }
   return Status::InvalidArgument(fmt::format(
-      "index_type: unknown index type \"{}\" (expected FLAT, HNSW, IVF_FLAT, IVF_SQ8, IVF_PQ or AUTOINDEX)",
+      "index_type: unknown index type \"{}\" (expected FLAT, HNSW, HNSW_SQ, IVF_FLAT, IVF_SQ8, IVF_PQ or "
+      "AUTOINDEX)",
       name));
 }
 
@@ -109,6 +182,15 @@ Status IndexSpec::Validate() const {
   ARK_RETURN_IF_ERROR(CheckRange("dim", dim, 1, kMaxDim));
   switch (type) {
     case IndexType::kFlat: break;
+    case IndexType::kHnswSq:
+      if (sq_type != SqType::kSq8 && sq_type != SqType::kFp16 && sq_type != SqType::kSq6) {
+        return Status::InvalidArgument(fmt::format("index param sq_type: unknown value {}", static_cast<int>(sq_type)));
+      }
+      if (refine_type != RefineType::kFp32) {
+        return Status::InvalidArgument(
+            fmt::format("index param refine_type: unknown value {}", static_cast<int>(refine_type)));
+      }
+      [[fallthrough]];
     case IndexType::kHnsw:
       ARK_RETURN_IF_ERROR(CheckRange("M", hnsw_m, 2, 2048));
       ARK_RETURN_IF_ERROR(CheckRange("efConstruction", hnsw_ef_construction, 1, 1u << 20));
@@ -151,6 +233,11 @@ nlohmann::json IndexSpec::ToJson() const {
   nlohmann::json params = nlohmann::json::object();
   switch (type) {
     case IndexType::kFlat: break;
+    case IndexType::kHnswSq:
+      params["sq_type"] = SqTypeName(sq_type);
+      params["refine"] = refine;
+      if (refine) params["refine_type"] = RefineTypeName(refine_type);
+      [[fallthrough]];
     case IndexType::kHnsw:
       params["M"] = hnsw_m;
       params["efConstruction"] = hnsw_ef_construction;
@@ -201,8 +288,13 @@ Result<IndexSpec> ParseIndexSpec(std::string_view index_type, std::string_view m
     case IndexType::kFlat:
       ARK_RETURN_IF_ERROR(RejectUnknownKeys(p, spec.type, {}));
       break;
+    case IndexType::kHnswSq:
+      ARK_RETURN_IF_ERROR(
+          RejectUnknownKeys(p, spec.type, {"M", "efConstruction", "sq_type", "refine", "refine_type"}));
+      ARK_RETURN_IF_ERROR(ParseSqParams(p, &spec));
+      [[fallthrough]];
     case IndexType::kHnsw:
-      ARK_RETURN_IF_ERROR(RejectUnknownKeys(p, spec.type, {"M", "efConstruction"}));
+      if (spec.type == IndexType::kHnsw) ARK_RETURN_IF_ERROR(RejectUnknownKeys(p, spec.type, {"M", "efConstruction"}));
       if (p.contains("M")) {
         ARK_ASSIGN_OR_RETURN(uint64_t v, GetUint(p["M"], "M"));
         ARK_RETURN_IF_ERROR(CheckRange("M", v, 2, 2048));
@@ -263,6 +355,24 @@ Result<SearchParams> ParseSearchParams(const nlohmann::json& params) {
       return Status::InvalidArgument(fmt::format("search param nprobe: must be in [1, 65536], got {}", v));
     }
     sp.nprobe = static_cast<uint32_t>(v);
+  }
+  if (params.contains("refine_k")) {
+    const nlohmann::json& v = params["refine_k"];
+    double d = 0;
+    if (v.is_number()) {
+      d = v.get<double>();
+    } else if (v.is_string()) {
+      const std::string& s = v.get_ref<const std::string&>();
+      auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+      if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) d = -1;
+    } else {
+      d = -1;
+    }
+    if (!(d >= 1.0 && d <= kMaxRefineK)) {
+      return Status::InvalidArgument(
+          fmt::format("search param refine_k: must be a number in [1, {}], got {}", kMaxRefineK, v.dump()));
+    }
+    sp.refine_k = d;
   }
   return sp;
 }

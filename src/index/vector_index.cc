@@ -9,6 +9,7 @@
 #include "core/hash.h"
 #include "index/faiss_index.h"
 #include "index/hnsw_index.h"
+#include "index/hnsw_sq_index.h"
 #include "index/index_format.h"
 
 namespace ark {
@@ -64,6 +65,10 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Build(const IndexSpec& spec, c
     ARK_ASSIGN_OR_RETURN(auto index, HnswIndex::Build(spec, data, num_rows, options));
     return std::unique_ptr<VectorIndex>(std::move(index));
   }
+  if (spec.type == IndexType::kHnswSq) {
+    ARK_ASSIGN_OR_RETURN(auto index, HnswSqIndex::Build(spec, data, num_rows, options));
+    return std::unique_ptr<VectorIndex>(std::move(index));
+  }
   ARK_ASSIGN_OR_RETURN(auto index, FaissIndex::Build(spec, data, num_rows, options));
   return std::unique_ptr<VectorIndex>(std::move(index));
 }
@@ -72,8 +77,9 @@ Result<std::string> VectorIndex::Serialize() const {
   ARK_ASSIGN_OR_RETURN(std::string payload, SerializePayload());
   std::string out;
   out.reserve(kIndexHeaderSize + payload.size());
+  const bool sq = spec_.type == IndexType::kHnswSq;
   out.append(kIndexMagic);
-  PutFixed32(&out, kIndexFormatVersion);
+  PutFixed32(&out, sq ? kIndexFormatVersionForSq : 1);
   PutFixed32(&out, kIndexHeaderSize);
   out.push_back(static_cast<char>(spec_.type));
   out.push_back(static_cast<char>(spec_.metric));
@@ -86,7 +92,14 @@ Result<std::string> VectorIndex::Serialize() const {
   PutFixed32(&out, spec_.nlist);
   PutFixed32(&out, spec_.pq_m);
   PutFixed32(&out, spec_.pq_nbits);
-  PutFixed32(&out, 0);
+  if (sq) {
+    out.push_back(static_cast<char>(spec_.sq_type));
+    out.push_back(static_cast<char>(spec_.refine ? 1 : 0));
+    out.push_back(static_cast<char>(spec_.refine_type));
+    out.push_back(0);
+  } else {
+    PutFixed32(&out, 0);
+  }
   PutFixed64(&out, payload.size());
   PutFixed64(&out, Xxh3_64(payload));
   PutFixed64(&out, Xxh3_64(out.data(), kIndexOffsetHeaderChecksum));
@@ -126,6 +139,16 @@ Result<IndexFileHeader> VectorIndex::ParseHeader(std::string_view bytes, std::st
   spec.nlist = DecodeFixed32(h + kIndexOffsetParams + 8);
   spec.pq_m = DecodeFixed32(h + kIndexOffsetParams + 12);
   spec.pq_nbits = DecodeFixed32(h + kIndexOffsetParams + 16);
+  if (spec.type == IndexType::kHnswSq) {
+    if (version < kIndexFormatVersionForSq) {
+      return corrupt(kIndexOffsetType, fmt::format("index type HNSW_SQ in a version {} file", version));
+    }
+    spec.sq_type = static_cast<SqType>(static_cast<uint8_t>(h[kIndexOffsetSqParams]));
+    const auto refine = static_cast<uint8_t>(h[kIndexOffsetSqParams + 1]);
+    if (refine > 1) return corrupt(kIndexOffsetSqParams + 1, fmt::format("refine flag {}", refine));
+    spec.refine = refine == 1;
+    spec.refine_type = static_cast<RefineType>(static_cast<uint8_t>(h[kIndexOffsetSqParams + 2]));
+  }
   Status valid = spec.Validate();
   if (!valid.ok()) return corrupt(kIndexOffsetType, "header describes an invalid index: " + valid.message());
   auto library = static_cast<IndexLibrary>(static_cast<uint8_t>(h[kIndexOffsetLibrary]));
@@ -151,6 +174,10 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(std::string_view bytes, s
   }
   if (header.spec.type == IndexType::kHnsw) {
     ARK_ASSIGN_OR_RETURN(auto index, HnswIndex::LoadPayload(header.spec, header.num_rows, payload, name));
+    return std::unique_ptr<VectorIndex>(std::move(index));
+  }
+  if (header.spec.type == IndexType::kHnswSq) {
+    ARK_ASSIGN_OR_RETURN(auto index, HnswSqIndex::LoadPayload(header.spec, header.num_rows, payload, name));
     return std::unique_ptr<VectorIndex>(std::move(index));
   }
   ARK_ASSIGN_OR_RETURN(auto index, FaissIndex::LoadPayload(header.spec, header.num_rows, payload, name));

@@ -177,6 +177,38 @@ TEST_P(BackupTest, RestoreEqualsSourceRowForRowAndSearchesWithItsIndexes) {
   EXPECT_GT(w.position, m.position);
 }
 
+// An HNSW_SQ index (index file format version 2) is backed up and restored
+// like any other content-addressed index file: the restore searches with it
+// (refined from the restored segment's vectors) and rebuilds nothing.
+TEST_P(BackupTest, RestoreCarriesAQuantizedHnswSqIndex) {
+  CollectionSchema s = TestSchema(kDim);
+  ASSERT_OK(db_->CreateCollection("", "sq", s).status());
+  ASSERT_OK(db_->CreateIndex("", "sq", "embedding", "embedding", "HNSW_SQ", "L2",
+                             {{"M", 8}, {"efConstruction", 64}, {"sq_type", "SQ8"}, {"refine", true}})
+                .status());
+  ASSERT_OK(db_->Insert("", "sq", TestRows(s, 0, 1500)).status());
+  ASSERT_OK(db_->Flush("", "sq"));
+  BuildAllIndexes(db_.get());
+  ASSERT_OK_AND_ASSIGN(auto before, db_->ListIndexes("", "sq"));
+  ASSERT_EQ(before.size(), 1u);
+  ASSERT_EQ(before[0].indexed_rows, 1500u);
+  auto hits = Searches(db_.get(), "", "sq");
+  ASSERT_FALSE(hits.empty());
+  BackupManifest m = Backup("sq");
+  ASSERT_NE(m.Find("index"), nullptr) << "the HNSW_SQ index file is in the backup";
+
+  ASSERT_OK(Restore("sq", dir_.Sub("restored")).status());
+  auto restored = OpenDb(dir_.Sub("restored"));
+  ASSERT_NE(restored, nullptr);
+  EXPECT_FALSE(restored->RunIndexBuild());
+  ASSERT_OK_AND_ASSIGN(auto indexes, restored->ListIndexes("", "sq"));
+  ASSERT_EQ(indexes.size(), 1u);
+  EXPECT_EQ(indexes[0].definition.spec.type, IndexType::kHnswSq);
+  EXPECT_TRUE(indexes[0].definition.spec.refine);
+  EXPECT_EQ(indexes[0].indexed_rows, 1500u);
+  EXPECT_EQ(Searches(restored.get(), "", "sq"), hits);
+}
+
 // Collection properties and load state ride in the manifest and the WAL tail
 // (ops 108-109), so a restore has them, also of the collections it keeps
 // when it keeps only some and renames them.

@@ -87,7 +87,7 @@ TEST_P(IndexFileTest, AnyCorruptByteIsDetectedAndNamesTheFile) {
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, IndexFileTest,
                          ::testing::Values(IndexType::kFlat, IndexType::kHnsw, IndexType::kIvfFlat,
-                                           IndexType::kIvfSq8, IndexType::kIvfPq),
+                                           IndexType::kIvfSq8, IndexType::kIvfPq, IndexType::kHnswSq),
                          [](const auto& info) { return std::string(IndexTypeName(info.param)); });
 
 TEST(IndexFileFormatTest, NewerVersionIsNotSupported) {

@@ -56,6 +56,35 @@ TEST(IndexSpecTest, BadParamsAreRejectedNamingTheParam) {
   ExpectInvalid(ParseIndexSpec("IVF_PQ", "L2", 10, json{{"nlist", 4}, {"m", 3}}).status(), "m");
   ExpectInvalid(ParseIndexSpec("IVF_PQ", "L2", 12, json{{"m", 3}, {"nbits", 20}}).status(), "nbits");
   ExpectInvalid(ParseIndexSpec("FLAT", "L2", 8, json::array()).status(), "params");
+  // HNSW_SQ (Milvus's names and values).
+  ExpectInvalid(ParseIndexSpec("HNSW_SQ", "L2", 8, json{{"sq_type", "SQ4"}}).status(), "sq_type");
+  ExpectInvalid(ParseIndexSpec("HNSW_SQ", "L2", 8, json{{"sq_type", 8}}).status(), "sq_type");
+  ExpectInvalid(ParseIndexSpec("HNSW_SQ", "L2", 8, json{{"sq_type", "BF16"}}).status(), "BF16");
+  ExpectInvalid(ParseIndexSpec("HNSW_SQ", "L2", 8, json{{"refine", "maybe"}}).status(), "refine");
+  ExpectInvalid(ParseIndexSpec("HNSW_SQ", "L2", 8, json{{"refine", true}, {"refine_type", "SQ8"}}).status(),
+                "refine_type");
+  ExpectInvalid(ParseIndexSpec("HNSW_SQ", "L2", 8, json{{"refine_type", "FP32"}}).status(), "refine_type");
+  ExpectInvalid(ParseIndexSpec("HNSW_SQ", "L2", 8, json{{"M", 1}}).status(), "M");
+  ExpectInvalid(ParseIndexSpec("HNSW_SQ", "L2", 8, json{{"nlist", 5}}).status(), "nlist");
+  ExpectInvalid(ParseIndexSpec("HNSW", "L2", 8, json{{"sq_type", "SQ8"}}).status(), "sq_type");  // HNSW_SQ only
+}
+
+TEST(IndexSpecTest, ParsesHnswSqParams) {
+  ASSERT_OK_AND_ASSIGN(IndexSpec d, ParseIndexSpec("hnsw_sq", "COSINE", 8, nullptr));
+  EXPECT_EQ(d.type, IndexType::kHnswSq);
+  EXPECT_EQ(d.sq_type, SqType::kSq8);
+  EXPECT_FALSE(d.refine);
+  ASSERT_OK_AND_ASSIGN(IndexSpec s, ParseIndexSpec("HNSW_SQ", "L2", 8,
+                                                   json{{"M", "24"}, {"efConstruction", 100}, {"sq_type", "fp16"},
+                                                        {"refine", "true"}, {"refine_type", "FP32"}}));
+  EXPECT_EQ(s.hnsw_m, 24u);
+  EXPECT_EQ(s.hnsw_ef_construction, 100u);
+  EXPECT_EQ(s.sq_type, SqType::kFp16);
+  EXPECT_TRUE(s.refine);
+  EXPECT_EQ(s.refine_type, RefineType::kFp32);
+  ASSERT_OK_AND_ASSIGN(IndexSpec sq6, ParseIndexSpec("HNSW_SQ", "IP", 8, json{{"sq_type", "SQ6"}, {"refine", false}}));
+  EXPECT_EQ(sq6.sq_type, SqType::kSq6);
+  EXPECT_FALSE(sq6.refine);
 }
 
 TEST(IndexSpecTest, RowDependentChecksHappenAtBuild) {
@@ -72,6 +101,12 @@ TEST(IndexSpecTest, SearchParams) {
   EXPECT_EQ(p.nprobe, 4u);
   ExpectInvalid(ParseSearchParams(json{{"ef", 0}}).status(), "ef");
   ExpectInvalid(ParseSearchParams(json{{"nprobe", "x"}}).status(), "nprobe");
+  ASSERT_OK_AND_ASSIGN(SearchParams r, ParseSearchParams(json{{"ef", 64}, {"refine_k", 2.5}}));
+  EXPECT_EQ(r.refine_k, 2.5);
+  ASSERT_OK_AND_ASSIGN(SearchParams rs, ParseSearchParams(json{{"refine_k", "3"}}));
+  EXPECT_EQ(rs.refine_k, 3.0);
+  ExpectInvalid(ParseSearchParams(json{{"refine_k", 0.5}}).status(), "refine_k");
+  ExpectInvalid(ParseSearchParams(json{{"refine_k", "lots"}}).status(), "refine_k");
 }
 
 TEST(IndexSpecTest, JsonRoundTrip) {
@@ -80,6 +115,17 @@ TEST(IndexSpecTest, JsonRoundTrip) {
   ASSERT_OK_AND_ASSIGN(IndexSpec back, ParseIndexSpec(j["index_type"].get<std::string>(),
                                                       j["metric_type"].get<std::string>(), 64, j["params"]));
   EXPECT_EQ(back, s);
+  for (bool refine : {false, true}) {
+    ASSERT_OK_AND_ASSIGN(IndexSpec sq, ParseIndexSpec("HNSW_SQ", "COSINE", 64,
+                                                      json{{"M", 8}, {"sq_type", "FP16"}, {"refine", refine}}));
+    json js = sq.ToJson();
+    EXPECT_EQ(js["index_type"], "HNSW_SQ");
+    EXPECT_EQ(js["params"]["sq_type"], "FP16");
+    EXPECT_EQ(js["params"]["refine"], refine);
+    ASSERT_OK_AND_ASSIGN(IndexSpec sq_back, ParseIndexSpec(js["index_type"].get<std::string>(),
+                                                           js["metric_type"].get<std::string>(), 64, js["params"]));
+    EXPECT_EQ(sq_back, sq);
+  }
 }
 
 }  // namespace
