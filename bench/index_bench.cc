@@ -3,6 +3,14 @@
 //
 //   build/h-index-rel/index_bench [--n 100000] [--dim 768] [--nq 500]
 //       [--clusters 1000] [--threads 2] [--faiss-hnsw-n 10000] [--skip-ivf]
+//       [--quantized-only] [--fp16]
+//
+// The "memory per vector" section (issue 20) builds float HNSW and HNSW_SQ
+// (SQ8; FP16 with --fp16) on the same data and reports, per type, the
+// index's own size accounting (MemoryBytes) and the RSS delta of the build
+// (after malloc_trim), plus the raw float vectors the engine keeps anyway
+// (dim * 4 bytes: the segment), build time, and QPS / recall@10 with and
+// without refine. --quantized-only runs only that section.
 //
 // Data: `clusters` Gaussian centres + noise, L2-normalised, fixed seed; the
 // queries are held-out points from the same distribution. Metric COSINE for
@@ -14,6 +22,7 @@
 // hnswlib's saveIndex layout, so hnswlib::HierarchicalNSW loads it from a
 // temporary file; likewise raw FAISS IVF loads Ark's FAISS payload. QPS
 // differences are therefore the wrappers' cost, not graph luck.
+#include <malloc.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -60,6 +69,8 @@ struct Flags {
   uint64_t faiss_hnsw_n = 10000;
   bool skip_ivf = false;
   bool skip_pq = false;
+  bool quantized_only = false;
+  bool fp16 = false;
 };
 
 std::function<void(size_t, int64_t*)> ArkSearch(const VectorIndex& index, const std::vector<float>& q, uint32_t dim,
@@ -93,12 +104,87 @@ Flags ParseFlags(int argc, char** argv) {
     else if (a == "--faiss-hnsw-n") f.faiss_hnsw_n = std::stoull(next());
     else if (a == "--skip-ivf") f.skip_ivf = true;
     else if (a == "--skip-pq") f.skip_pq = true;
+    else if (a == "--quantized-only") f.quantized_only = true;
+    else if (a == "--fp16") f.fp16 = true;
     else {
       std::fprintf(stderr, "unknown flag %s\n", a.c_str());
       std::exit(2);
     }
   }
   return f;
+}
+
+// Issue 20, "memory per vector": float HNSW vs HNSW_SQ, same data, same run.
+void QuantizedSection(const Flags& f, const std::vector<float>& data, const std::vector<float>& queries,
+                      const std::vector<int64_t>& truth) {
+  const double raw_bytes = f.dim * 4.0;
+  std::printf("\n## Memory per vector: HNSW vs HNSW_SQ (M=16, efConstruction=200, %d build threads)\n", f.threads);
+  std::printf("\nresident = index + the segment's raw float vectors (%.0f bytes/vector, which the engine keeps\n"
+              "for every type; HNSW_SQ's refine reads ceil(k*refine_k) of them per query)\n\n",
+              raw_bytes);
+  std::printf("| type | build s | MemoryBytes/vector | RSS delta/vector | resident/vector (MemoryBytes + raw) |\n"
+              "|---|---|---|---|---|\n");
+  struct Built {
+    std::string name;
+    std::unique_ptr<VectorIndex> index;
+  };
+  std::vector<Built> indexes;
+  std::vector<std::pair<std::string, IndexSpec>> specs;
+  IndexSpec spec;
+  spec.type = IndexType::kHnsw;
+  spec.metric = Metric::kCosine;
+  spec.dim = f.dim;
+  specs.emplace_back("HNSW", spec);
+  spec.type = IndexType::kHnswSq;
+  spec.refine = true;
+  spec.sq_type = ark::SqType::kSq8;
+  specs.emplace_back("HNSW_SQ SQ8", spec);
+  if (f.fp16) {
+    spec.sq_type = ark::SqType::kFp16;
+    specs.emplace_back("HNSW_SQ FP16", spec);
+  }
+  for (auto& [name, s] : specs) {
+    malloc_trim(0);
+    double rss0 = RssMiB();
+    auto t = Clock::now();
+    omp_set_num_threads(f.threads);
+    auto built = VectorIndex::Build(s, data.data(), f.n, ark::BuildOptions{.threads = f.threads});
+    omp_set_num_threads(1);
+    double build_s = Seconds(t);
+    if (!built.ok()) {
+      std::fprintf(stderr, "%s\n", built.status().ToString().c_str());
+      std::exit(1);
+    }
+    malloc_trim(0);
+    double rss = (RssMiB() - rss0) * 1048576.0 / double(f.n);
+    double mem = double((*built)->MemoryBytes()) / double(f.n);
+    std::printf("| %s | %.1f | %.0f | %.0f | %.0f |\n", name.c_str(), build_s, mem, rss, mem + raw_bytes);
+    std::fflush(stdout);
+    indexes.push_back({name, std::move(built).value()});
+  }
+  std::printf("\n| type | ef | refine_k | QPS | recall@10 |\n|---|---|---|---|---|\n");
+  for (uint32_t ef : {32u, 64u, 128u}) {
+    for (const Built& b : indexes) {
+      bool sq = b.index->spec().type == IndexType::kHnswSq;
+      for (double refine_k : sq ? std::vector<double>{0, 1, 2} : std::vector<double>{0}) {
+        SearchParams sp;
+        sp.ef = ef;
+        if (refine_k > 0) {
+          sp.raw_vectors = data.data();
+          sp.refine_k = refine_k;
+        }
+        Measured best;
+        for (int rep = 0; rep < 2; ++rep) {
+          Measured m = Measure(f.nq, truth, 1, ArkSearch(*b.index, queries, f.dim, sp));
+          if (m.qps > best.qps) best = m;
+        }
+        std::printf("| %s | %u | %s | %.0f | %.3f |\n", b.name.c_str(), ef,
+                    refine_k > 0 ? std::to_string(static_cast<int>(refine_k)).c_str() : "no refine", best.qps,
+                    best.recall);
+        std::fflush(stdout);
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -118,6 +204,8 @@ int main(int argc, char** argv) {
   std::vector<int64_t> truth = Truth(data, f.n, f.dim, queries, f.nq);
   std::printf("ground truth: %.1f s\n", Seconds(t));
   omp_set_num_threads(1);  // single-threaded queries from here on
+  QuantizedSection(f, data, queries, truth);
+  if (f.quantized_only) return 0;
 
   // ---- HNSW: Ark (hnswlib graph + own loop) vs raw hnswlib on the same graph.
   IndexSpec hnsw;
