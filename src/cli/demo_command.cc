@@ -126,9 +126,10 @@ Status RunDemo(const std::string& dir) {
                             std::to_string(count));
   }
   RowBatch want = DemoRows(schema, first + 7, 1, 1);
-  RowBatch got = snap->Get({PrimaryKey(first + 7)});
+  ARK_ASSIGN_OR_RETURN(RowBatch got, snap->Get({PrimaryKey(first + 7)}));
   if (!(got == want)) return Status::Internal("demo: upserted row " + std::to_string(first + 7) + " differs after reopen");
-  if (snap->Get({PrimaryKey(first + 120)}).num_rows != 0) {
+  ARK_ASSIGN_OR_RETURN(RowBatch gone, snap->Get({PrimaryKey(first + 120)}));
+  if (gone.num_rows != 0) {
     return Status::Internal("demo: deleted row came back after reopen");
   }
   std::printf("verified after reopen: %llu rows (expected %llu), row %lld carries its upserted value \"%s\", deleted row %lld is gone\n",

@@ -216,15 +216,27 @@ Result<SearchResponse> CollectionSnapshot::Search(const SearchRequest& req) cons
     const bool all = allowed == nullptr || allowed->All();
     FilterBitmap bm{all ? nullptr : reinterpret_cast<const uint8_t*>(allowed->words()), rows};
     const size_t k = std::min(window, rows);
-    const Column& vectors = block.rows().columns[field];
     Result<SearchResult> res = Status::OK();
     const VectorIndex* index = block.sealed() ? indexes_->Built(block.file(), fs.name) : nullptr;
-    if (index != nullptr && index->spec().metric == metric && index->num_rows() == rows) {
+    bool indexed = index != nullptr && index->spec().metric == metric && index->num_rows() == rows;
+    if (indexed) {
       SearchParams params = req.params;
-      // HNSW_SQ re-ranks its candidates against the segment's float vectors.
-      if (index->spec().refine && vectors.floats.size() == rows * dim) params.raw_vectors = vectors.floats.data();
+      if (index->spec().refine) {  // HNSW_SQ re-ranks its candidates against the segment's float vectors
+        Status raw = block.EnsureColumn(static_cast<size_t>(field));
+        const Column& column = block.rows().columns[field];
+        if (raw.ok() && column.floats.size() == rows * dim) params.raw_vectors = column.floats.data();
+      }
       res = index->Search(req.vectors.data(), req.num_queries, k, params, all ? nullptr : &bm);
+      // A graph that failed to load (a damaged file) is being rebuilt; until
+      // then its segment is searched exactly (docs/index.md).
+      if (!res.ok() && res.status().IsCorruption() && !index->resident()) indexed = false;
+    }
+    if (indexed) {
+      // answered (or failed) by the index
+    } else if (Status decoded = block.EnsureColumn(static_cast<size_t>(field)); !decoded.ok()) {
+      res = decoded;  // a damaged vector column: never scanned
     } else {
+      const Column& vectors = block.rows().columns[field];
       res = ExactSearch(metric, dim, vectors.floats.data(), rows, req.vectors.data(),
                         req.num_queries, k, all ? nullptr : &bm);
     }
@@ -257,6 +269,11 @@ Result<SearchResponse> CollectionSnapshot::Search(const SearchRequest& req) cons
   });
   ARK_RETURN_IF_ERROR(st);
 
+  const bool every_column = req.output_columns.empty();
+  if (!every_column && req.output_columns.size() != schema_->NumColumns()) {
+    return Status::InvalidArgument(fmt::format("{}: output_columns has {} flags for {} columns", where,
+                                               req.output_columns.size(), schema_->NumColumns()));
+  }
   SearchResponse out;
   out.metric = metric;
   out.queries.resize(req.num_queries);
@@ -274,10 +291,25 @@ Result<SearchResponse> CollectionSnapshot::Search(const SearchRequest& req) cons
     // (limit x dim floats) several times over, copying it each time.
     const size_t returned = hits.size() > req.offset ? hits.size() - req.offset : 0;
     sh.scores.reserve(returned);
-    for (Column& c : sh.rows.columns) c.Reserve(returned);
+    for (size_t c = 0; c < sh.rows.columns.size(); ++c) {
+      if (every_column || req.output_columns[c]) sh.rows.columns[c].Reserve(returned);
+    }
     for (size_t i = req.offset; i < hits.size(); ++i) {
       sh.scores.push_back(larger_closer ? -hits[i].cost : hits[i].cost);
-      sh.rows.AppendRow(hits[i].block->rows(), hits[i].row);
+      const RowBlock& block = *hits[i].block;
+      if (every_column) {
+        // The hit's segment decodes its columns on first use (a damaged one
+        // fails the search naming its file rather than returning its rows).
+        ARK_RETURN_IF_ERROR(block.EnsureColumns());
+        sh.rows.AppendRow(block.rows(), hits[i].row);
+        continue;
+      }
+      for (size_t c = 0; c < sh.rows.columns.size(); ++c) {
+        if (!req.output_columns[c]) continue;
+        ARK_RETURN_IF_ERROR(block.EnsureColumn(c));
+        sh.rows.columns[c].AppendFrom(block.rows().columns[c], hits[i].row);
+      }
+      ++sh.rows.num_rows;
     }
   }
   return out;
@@ -300,11 +332,16 @@ Result<RowBatch> CollectionSnapshot::Query(const QueryRequest& req) const {
   if (done) return out;
   ARK_RETURN_IF_ERROR(ForEachMatchingBlock(filter, [&](const RowBlock& block, const expr::Bitmap* allowed) {
     if (done) return Status::OK();
+    bool decoded = false;
     for (size_t r = 0; r < block.num_rows(); ++r) {
       if (allowed != nullptr && !allowed->Get(r)) continue;
       if (skip > 0) {
         --skip;
         continue;
+      }
+      if (!decoded) {  // the block's columns, decoded on first use
+        ARK_RETURN_IF_ERROR(block.EnsureColumns());
+        decoded = true;
       }
       out.AppendRow(block.rows(), r);
       if (out.num_rows >= limit) {

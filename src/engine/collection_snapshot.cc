@@ -79,7 +79,7 @@ uint64_t CollectionSnapshot::CountRows() const {
   return n;
 }
 
-RowBatch CollectionSnapshot::Get(const std::vector<PrimaryKey>& keys) const {
+Result<RowBatch> CollectionSnapshot::Get(const std::vector<PrimaryKey>& keys) const {
   struct Hit {
     const RowBlock* block = nullptr;
     size_t row = 0;
@@ -111,6 +111,7 @@ RowBatch CollectionSnapshot::Get(const std::vector<PrimaryKey>& keys) const {
     auto it = wanted.find(k);
     if (it == wanted.end() || it->second.block == nullptr) continue;
     if (!InScope(*it->second.block, it->second.row)) continue;
+    ARK_RETURN_IF_ERROR(it->second.block->EnsureColumns());  // decoded on first use
     out.AppendRow(it->second.block->rows(), it->second.row);
     it->second.block = nullptr;  // a key asked twice is returned once
   }

@@ -92,7 +92,9 @@ class CollectionSnapshot {
   void ForEachVisibleRow(const std::function<void(const RowBlock&, size_t)>& fn) const;
   uint64_t CountRows() const;
   // The visible rows with these keys, in request order (absent keys skipped).
-  RowBatch Get(const std::vector<PrimaryKey>& keys) const;
+  // Corruption naming the file when a hit's segment column is damaged
+  // (columns are decoded on first use: engine/lazy_segment.h).
+  Result<RowBatch> Get(const std::vector<PrimaryKey>& keys) const;
   const CollectionIndexes& indexes() const { return *indexes_; }
 
   // Top-k search (search.h). InvalidArgument naming the collection for a

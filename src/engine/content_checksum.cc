@@ -146,13 +146,14 @@ class SealedSums {
     static SealedSums* cache = new SealedSums();  // never destroyed: used from any thread until exit
     return *cache;
   }
-  Lanes Of(const RowBlock& block, RowHasher* hasher) {
+  Result<Lanes> Of(const RowBlock& block, RowHasher* hasher) {
     const std::string key = block.file() + hasher->key();
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = sums_.find(key);
       if (it != sums_.end()) return it->second;
     }
+    ARK_RETURN_IF_ERROR(block.EnsureColumns());
     Lanes lanes;  // computed outside the lock: concurrent first uses compute twice, harmlessly
     for (size_t r = 0; r < block.num_rows(); ++r) hasher->AddRow(block, r, &lanes);
     std::lock_guard<std::mutex> lock(mu_);
@@ -172,22 +173,49 @@ class SealedSums {
 ContentChecksum ComputeContentChecksum(const CollectionSnapshot& snapshot) {
   RowHasher hasher(snapshot);
   Lanes lanes;
+  // Segments decode their columns on first use (engine/lazy_segment.h): a
+  // damaged one fails the checksum rather than hashing missing values.
+  Status error;
+  const RowBlock* checked = nullptr;
+  auto readable = [&](const RowBlock& block) {
+    if (&block != checked) {
+      checked = &block;
+      if (error.ok()) error = block.EnsureColumns();
+    }
+    return error.ok();
+  };
   if (snapshot.restricted()) {
     // A partition-scoped view: hash what it shows.
-    snapshot.ForEachVisibleRow([&](const RowBlock& block, size_t row) { hasher.AddRow(block, row, &lanes); });
+    snapshot.ForEachVisibleRow([&](const RowBlock& block, size_t row) {
+      if (readable(block)) hasher.AddRow(block, row, &lanes);
+    });
   } else {
     // Sealed segments: every row's cached sums, minus the rows not visible
     // in this snapshot (deleted at or before it, written after it).
     for (const auto& block : snapshot.sealed()) {
-      lanes.Add(SealedSums::Get().Of(*block, &hasher));
+      auto sums = SealedSums::Get().Of(*block, &hasher);
+      if (!sums.ok()) {
+        error = sums.status();
+        break;
+      }
+      lanes.Add(*sums);
       for (size_t r = 0; r < block->num_rows(); ++r) {
-        if (!block->VisibleAt(r, snapshot.lsn())) hasher.AddRow(*block, r, &lanes, /*subtract=*/true);
+        if (!block->VisibleAt(r, snapshot.lsn()) && readable(*block)) {
+          hasher.AddRow(*block, r, &lanes, /*subtract=*/true);
+        }
       }
     }
     // The growing (and being sealed) blocks, row by row.
     snapshot.ForEachVisibleRow([&](const RowBlock& block, size_t row) {
       if (!block.sealed()) hasher.AddRow(block, row, &lanes);
     });
+  }
+  if (!error.ok()) {
+    ContentChecksum out;
+    out.lsn = snapshot.lsn();
+    out.checksum = "unreadable";
+    out.status = error;
+    return out;
   }
   ContentChecksum out;
   out.lsn = snapshot.lsn();

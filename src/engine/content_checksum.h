@@ -28,6 +28,9 @@ struct ContentChecksum {
   uint64_t rows = 0;      // visible rows hashed
   uint64_t lsn = 0;       // the snapshot's position (its lsn)
   std::string checksum;   // "v1:" + 32 lowercase hex characters (lane 0, then lane 1)
+  // Not OK when a segment column could not be read (a damaged file:
+  // Corruption naming it); checksum is then "unreadable", matching nothing.
+  Status status;
 };
 
 // Never blocks writers. The first checksum of a sealed segment hashes all

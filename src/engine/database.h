@@ -62,6 +62,7 @@ namespace ark {
 
 class RowBlock;
 class VectorIndex;
+class LazyVectorIndex;
 
 struct DatabaseOptions {
   WalOptions wal;
@@ -82,6 +83,11 @@ struct DatabaseOptions {
   // at open instead, as before lazy opening: a slower open, a flat first
   // search, and a damaged graph found (and rebuilt) at open.
   bool load_indexes_at_open = false;
+  // Segment files are opened lazily too (key, partition and lsn columns
+  // decoded at open, every other column at first use). True decodes every
+  // column at open (and replay), as before: a slower open, and a damaged
+  // column found at open.
+  bool decode_segments_at_open = false;
   // Compaction (Compact): segment size target in live rows (0 = seal_rows)
   // and the deleted fraction that makes a segment worth rewriting.
   uint64_t compaction_target_rows = 0;
@@ -470,6 +476,11 @@ class Database {
   void IndexBuildDone(uint64_t collection_id, const std::string& segment, const std::string& field,
                       const IndexSpec& spec, const Status& status);
   void LoadIndexFilesLocked(Collection* c);  // mu_ held, at open
+  // A lazily opened index file whose graph fails to load at first use (a
+  // damaged file) is dropped from the served indexes (its segment is then
+  // searched exactly) and rebuilt from the segment (database_index.cc).
+  void WatchIndexLoad(LazyVectorIndex* index, const std::string& file) const;
+  void IndexLoadFailed(const std::string& file, const Status& status);
   void DeleteRow(Collection* c, const PrimaryKey& key, RowRef ref, uint64_t lsn);
   void Publish(Collection* c);  // view_mu_ taken inside
   // A snapshot of `c`'s published state at `lsn`; view_mu_ held.
@@ -521,6 +532,8 @@ class Database {
   std::map<std::string, PinInfo> pins_;                            // GUARDED_BY(view_mu_)
   std::set<std::string> in_flight_files_;  // GUARDED_BY(view_mu_): written, not yet in a manifest
   std::unique_ptr<IndexBuildPool> build_pool_;
+  std::set<std::string> damaged_index_files_;  // GUARDED_BY(mu_): failed their first load; rebuilt
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // load-failure handlers hold a weak_ptr
   std::atomic<bool> closing_{false};
   // options_.follower until Promote() turns it off (read on every write).
   std::atomic<bool> follower_;

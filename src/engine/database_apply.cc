@@ -16,8 +16,10 @@
 #include "engine/content_file.h"
 #include "engine/database.h"
 #include "engine/database_collection.h"
+#include "engine/lazy_segment.h"
 #include "engine/segment_file.h"
 #include "engine/wal_codec.h"
+#include "index/lazy_vector_index.h"
 #include "index/vector_index.h"
 
 namespace ark {
@@ -45,24 +47,29 @@ Result<std::shared_ptr<RowBlock>> Database::LoadSegmentFile(const std::string& f
                                                             const CollectionSchema& schema,
                                                             const std::string& collection) const {
   const std::string path = JoinPath(FilesDir(), file);
-  // Mapped: DecodeSegment copies the columns out, so reading into a
-  // zero-filled string first would only add a pass over fresh memory.
-  auto mapped = env_->MapFile(path);
-  if (!mapped.ok()) {
+  // Opened lazily: the header, directory, footer and the key, partition and
+  // lsn columns are verified and decoded now; every other column on its first
+  // use (engine/lazy_segment.h, docs/engine.md "Opening a database").
+  auto opened = LazySegment::Open(env_, path, schema);
+  if (!opened.ok()) {
+    const Status& st = opened.status();
+    if (st.Is(StatusCode::kCorruption) || st.Is(StatusCode::kNotSupported)) return st;
     return Status::Corruption(fmt::format("collection '{}': segment file {} cannot be read: {}", collection,
-                                          path, mapped.status().ToString()));
+                                          path, opened.status().ToString()));
   }
-  ARK_ASSIGN_OR_RETURN(SegmentContents contents, DecodeSegment((*mapped)->data(), path));
-  ARK_RETURN_IF_ERROR(CheckSegmentMatchesSchema(contents, schema, path));
-  auto rows = std::make_shared<const RowBatch>(std::move(contents.rows));
-  return std::make_shared<RowBlock>(rows, std::move(contents.lsns), file, schema.PrimaryKeyIndex());
+  if (options_.decode_segments_at_open) ARK_RETURN_IF_ERROR((*opened)->EnsureAll());
+  return std::make_shared<RowBlock>(std::move(opened).value(), file, schema.PrimaryKeyIndex());
 }
 
 Result<std::shared_ptr<const VectorIndex>> Database::LoadIndexFile(const std::string& file,
                                                                   uint64_t rows) const {
   const std::string path = JoinPath(FilesDir(), file);
-  ARK_ASSIGN_OR_RETURN(auto mapped, env_->MapFile(path));
-  ARK_ASSIGN_OR_RETURN(auto index, VectorIndex::Load(mapped->data(), path));
+  // Opened lazily, as at open: the header is checked now, the graph is
+  // checksummed and loaded by the first search (docs/engine.md, "Opening a
+  // database"), so replay (recovery, a standby, PITR) reads no graph.
+  ARK_ASSIGN_OR_RETURN(auto index, LazyVectorIndex::Open(env_, path));
+  if (options_.load_indexes_at_open) ARK_RETURN_IF_ERROR(index->MakeResident());
+  WatchIndexLoad(index.get(), file);  // a damaged graph found later is rebuilt
   if (index->num_rows() != rows) {
     return Status::Corruption(fmt::format("index file {} has {} rows, its segment has {}", path,
                                           index->num_rows(), rows));

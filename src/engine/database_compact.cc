@@ -113,6 +113,8 @@ Result<CompactionResult> Database::Compact(const std::string& database, const st
   for (const auto& block : candidates) {
     ++result.segments_before;
     result.rows_before += block->num_rows();
+    // Columns are decoded on first use: a damaged file stops the compaction.
+    if (Status s = block->EnsureColumns(); !s.ok()) return fail(s);
     for (size_t r = 0; r < block->num_rows(); ++r) {
       uint64_t d = block->DeleteLsn(r);
       if (d != 0 && d <= snapshot_lsn) continue;

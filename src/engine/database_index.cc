@@ -20,6 +20,26 @@
 #include "index/vector_index.h"
 
 namespace ark {
+namespace {
+
+// Writes `content` under `name` in `dir` even if a file of that name exists
+// (a damaged one: its bytes no longer hash to its name): temp, fsync, rename.
+Result<std::string> RewriteIndexFile(Env* env, const std::string& dir, const std::string& name,
+                                     std::string_view content) {
+  const std::string path = JoinPath(dir, name);
+  const std::string tmp = path + ".repair.tmp";
+  {
+    ARK_ASSIGN_OR_RETURN(auto f, env->NewWritableFile(tmp));
+    ARK_RETURN_IF_ERROR(f->Append(content));
+    ARK_RETURN_IF_ERROR(f->Fsync());
+    ARK_RETURN_IF_ERROR(f->Close());
+  }
+  ARK_RETURN_IF_ERROR(env->RenameFile(tmp, path));
+  ARK_RETURN_IF_ERROR(env->SyncDir(dir));
+  return name;
+}
+
+}  // namespace
 
 // ---- DDL ---------------------------------------------------------------------
 
@@ -214,7 +234,6 @@ void Database::ScheduleIndexBuildsLocked(Collection* c) {
 
 Status Database::BuildIndex(uint64_t collection_id, std::shared_ptr<RowBlock> block,
                             std::string field, IndexSpec spec, const std::atomic<bool>& cancelled) {
-  const RowBatch& rows = block->rows();
   int f = -1;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -223,6 +242,8 @@ Status Database::BuildIndex(uint64_t collection_id, std::shared_ptr<RowBlock> bl
     f = c->schema->FieldIndex(field);
   }
   if (f < 0) return Status::OK();
+  ARK_RETURN_IF_ERROR(block->EnsureColumn(static_cast<size_t>(f)));  // decoded on first use
+  const RowBatch& rows = block->rows();
   BuildOptions options;
   options.threads = std::max(1, options_.index_build_inner_threads);
   options.cancel = &cancelled;
@@ -238,7 +259,15 @@ Status Database::BuildIndex(uint64_t collection_id, std::shared_ptr<RowBlock> bl
     std::lock_guard<std::mutex> view(view_mu_);
     in_flight_files_.erase(name);
   };
-  auto written = WriteContentAddressedFile(env_, FilesDir(), bytes);
+  // A rebuild of a damaged file that yields the same bytes has the damaged
+  // file's name: the content under that name is replaced, not kept.
+  bool repair = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    repair = damaged_index_files_.count(name) > 0;
+  }
+  auto written = repair ? RewriteIndexFile(env_, FilesDir(), name, bytes)
+                        : WriteContentAddressedFile(env_, FilesDir(), bytes);
   if (!written.ok()) {
     release();
     return written.status();
@@ -266,9 +295,26 @@ Status Database::BuildIndex(uint64_t collection_id, std::shared_ptr<RowBlock> bl
         if (auto old = entry.index_files.find(field); old != entry.index_files.end() && !old->second.empty()) {
           change.replaced_index_file = old->second.front();
         }
-        if (change.replaced_index_file == name) break;  // the same bytes: nothing changes
+        if (change.replaced_index_file == name) {  // the same bytes: nothing to log
+          if (repair && c->indexes->Built(entry.file, field) == nullptr) {
+            // The manifest already names this file; it is sound again.
+            auto next = std::make_shared<CollectionIndexes>(*c->indexes);
+            next->built[entry.file][field] = built.indexes[name];
+            next->files[entry.file][field] = name;
+            SetIndexes(c, std::move(next));
+            damaged_index_files_.erase(name);
+            spdlog::info("collection '{}': index of segment {} field '{}' rebuilt into {}", c->name,
+                         entry.file.substr(0, 12), field, name.substr(0, 12));
+          }
+          break;
+        }
         s = LogFileChangeLocked(c, change, &built).status();
         installed = s.ok();
+        if (installed && damaged_index_files_.erase(change.replaced_index_file) > 0) {
+          spdlog::info("collection '{}': damaged index {} of segment {} field '{}' replaced by {}", c->name,
+                       change.replaced_index_file.substr(0, 12), entry.file.substr(0, 12), field,
+                       name.substr(0, 12));
+        }
         break;
       }
     }
@@ -317,6 +363,7 @@ void Database::LoadIndexFilesLocked(Collection* c) {
           s = (*opened)->MakeResident();
         }
         if (s.ok()) {
+          WatchIndexLoad(opened->get(), it->second.front());
           next->built[entry.file][field] = std::shared_ptr<const VectorIndex>(std::move(opened).value());
           next->files[entry.file][field] = it->second.front();
         }
@@ -335,6 +382,42 @@ void Database::LoadIndexFilesLocked(Collection* c) {
     }
   }
   c->indexes = std::move(next);
+}
+
+void Database::WatchIndexLoad(LazyVectorIndex* index, const std::string& file) const {
+  Database* self = const_cast<Database*>(this);
+  index->OnLoadFailure([self, alive = std::weak_ptr<int>(alive_), file](const Status& status) {
+    if (alive.lock()) self->IndexLoadFailed(file, status);
+  });
+}
+
+void Database::IndexLoadFailed(const std::string& file, const Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closing_.load()) return;
+  for (auto& [id, c] : collections_) {
+    std::vector<std::pair<std::string, std::string>> uses;  // (segment, field)
+    for (const auto& [segment, fields] : c->indexes->files) {
+      for (const auto& [field, f] : fields) {
+        if (f == file) uses.emplace_back(segment, field);
+      }
+    }
+    if (uses.empty()) continue;
+    // Served no more: new snapshots search these segments exactly (the
+    // segment's vectors, verified on first use) until the rebuilt index is
+    // installed. The manifest keeps naming the file until the rebuild's
+    // logged index change replaces it.
+    auto next = std::make_shared<CollectionIndexes>(*c->indexes);
+    for (const auto& [segment, field] : uses) {
+      next->built[segment].erase(field);
+      next->files[segment].erase(field);
+      spdlog::error("collection '{}': index of segment {} field '{}' cannot be loaded ({}); the segment is "
+                    "searched exactly until it is rebuilt",
+                    c->name, segment.substr(0, 12), field, status.ToString());
+    }
+    SetIndexes(c.get(), std::move(next));
+    damaged_index_files_.insert(file);
+    ScheduleIndexBuildsLocked(c.get());
+  }
 }
 
 bool Database::WaitForIndexBuilds(std::chrono::milliseconds timeout) {

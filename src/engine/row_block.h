@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/lazy_segment.h"
 #include "engine/row_batch.h"
 
 namespace ark {
@@ -47,7 +48,20 @@ class RowBlock {
     }
   }
 
+  // A sealed segment opened lazily (engine/lazy_segment.h): columns other
+  // than the key, "$partition" and "$lsn" are decoded on first use.
+  RowBlock(std::shared_ptr<LazySegment> lazy, std::string file, size_t pk_column)
+      : RowBlock(lazy->rows(), lazy->TakeLsns(), std::move(file), pk_column) {
+    lazy_ = std::move(lazy);
+  }
+
+  // rows().columns[i] may be read once EnsureColumn(i) (or EnsureColumns())
+  // succeeded; growing and eagerly read blocks always have every column. A
+  // damaged lazy column fails here with Corruption naming its file.
   const RowBatch& rows() const { return *rows_; }
+  Status EnsureColumn(size_t column) const { return lazy_ ? lazy_->EnsureColumn(column) : Status::OK(); }
+  Status EnsureColumns() const { return lazy_ ? lazy_->EnsureAll() : Status::OK(); }
+  const LazySegment* lazy() const { return lazy_.get(); }
   size_t num_rows() const { return rows_->num_rows; }
   uint64_t RowLsn(size_t row) const { return lsns_.empty() ? block_lsn_ : lsns_[row]; }
   uint64_t DeleteLsn(size_t row) const { return deleted_[row].load(std::memory_order_acquire); }
@@ -94,6 +108,7 @@ class RowBlock {
   std::atomic<size_t> num_deleted_{0};
   std::string file_;
   std::unordered_map<PrimaryKey, uint32_t> pk_index_;
+  std::shared_ptr<LazySegment> lazy_;  // null unless opened lazily
 
   struct ParsedColumn {
     std::vector<nlohmann::json> docs;

@@ -40,11 +40,16 @@ struct SearchRequest {
   // When set it must equal the field's index metric (Milvus rejects a
   // mismatch). Without an index it selects the metric (default COSINE).
   std::optional<Metric> metric;
+  // Which columns of the hit rows to fill (one flag per column of the
+  // collection's RowBatch); empty = every column. Columns left out stay
+  // empty in SearchHits::rows, and a segment never decodes them for the hits
+  // (sealed columns are decoded on first use: engine/lazy_segment.h).
+  std::vector<bool> output_columns;
 };
 
 struct SearchHits {
   std::vector<float> scores;  // Milvus units: L2 ascending, IP/COSINE descending
-  RowBatch rows;              // the hit rows (every column), parallel to scores
+  RowBatch rows;              // the hit rows (every column, or output_columns), parallel to scores
 };
 
 struct SearchResponse {

@@ -74,6 +74,7 @@ Result<expr::ColumnView> BlockColumns::GetColumn(int field_index) const {
   if (field_index < 0 || static_cast<size_t>(field_index) >= rows.columns.size()) {
     return Status::NotFound(fmt::format("filter: no column {}", field_index));
   }
+  ARK_RETURN_IF_ERROR(block_.EnsureColumn(static_cast<size_t>(field_index)));  // decoded on first use
   const Column& col = rows.columns[field_index];
   expr::ColumnView view;
   switch (col.type) {

@@ -275,25 +275,35 @@ Result<SegmentContents> DecodeSegmentLayout(std::string_view data, const std::st
   return seg;
 }
 
+Result<Column> DecodeSegmentColumn(std::string_view data, const SegmentColumnInfo& info, uint64_t num_rows,
+                                   const std::string& name) {
+  if (info.offset > data.size() || info.length > data.size() - info.offset) {
+    return Corrupt(name, info.offset,
+                   fmt::format("column '{}' block [{}, +{}) is out of bounds", info.name, info.offset, info.length));
+  }
+  std::string_view block = data.substr(info.offset, info.length);
+  uint64_t got = Xxh3_64(block.data(), block.size());
+  if (got != info.checksum) {
+    return Corrupt(name, info.offset,
+                   fmt::format("column '{}' checksum mismatch: stored {:016x}, computed {:016x}", info.name,
+                               info.checksum, got));
+  }
+  Column c;
+  c.type = info.type;
+  c.dim = info.dim;
+  if (!DecodeColumn(block, num_rows, &c)) {
+    return Corrupt(name, info.offset,
+                   fmt::format("column '{}' ({}) block of {} bytes does not hold {} rows", info.name,
+                               DataTypeName(info.type), info.length, num_rows));
+  }
+  return c;
+}
+
 Result<SegmentContents> DecodeSegment(std::string_view data, const std::string& name) {
   ARK_ASSIGN_OR_RETURN(SegmentContents seg, DecodeSegmentLayout(data, name));
   seg.rows.num_rows = seg.num_rows;
   for (const auto& info : seg.columns) {
-    std::string_view block = data.substr(info.offset, info.length);
-    uint64_t got = Xxh3_64(block.data(), block.size());
-    if (got != info.checksum) {
-      return Corrupt(name, info.offset,
-                     fmt::format("column '{}' checksum mismatch: stored {:016x}, computed {:016x}",
-                                 info.name, info.checksum, got));
-    }
-    Column c;
-    c.type = info.type;
-    c.dim = info.dim;
-    if (!DecodeColumn(block, seg.num_rows, &c)) {
-      return Corrupt(name, info.offset,
-                     fmt::format("column '{}' ({}) block of {} bytes does not hold {} rows",
-                                 info.name, DataTypeName(info.type), info.length, seg.num_rows));
-    }
+    ARK_ASSIGN_OR_RETURN(Column c, DecodeSegmentColumn(data, info, seg.num_rows, name));
     if (info.name == sf::kLsnColumnName) {
       seg.lsns.assign(c.ints.begin(), c.ints.end());
     } else {

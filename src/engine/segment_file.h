@@ -50,6 +50,11 @@ std::string EncodeSegment(const CollectionSchema& schema, uint64_t collection_id
 // (Corruption naming the file, the offset and the column).
 Result<SegmentContents> DecodeSegment(std::string_view data, const std::string& name);
 
+// Verifies one column block's checksum and decodes its `num_rows` rows
+// (Corruption naming the file, the offset and the column otherwise).
+Result<Column> DecodeSegmentColumn(std::string_view data, const SegmentColumnInfo& info, uint64_t num_rows,
+                                   const std::string& name);
+
 // Decodes only the header, directory and footer (no column data), verifying
 // their checksums; for inspection.
 Result<SegmentContents> DecodeSegmentLayout(std::string_view data, const std::string& name);

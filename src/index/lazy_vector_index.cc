@@ -25,6 +25,13 @@ Result<std::unique_ptr<LazyVectorIndex>> LazyVectorIndex::Open(Env* env, const s
 
 Result<const VectorIndex*> LazyVectorIndex::Resident() const {
   if (const VectorIndex* index = loaded_.load(std::memory_order_acquire)) return index;
+  std::function<void(const Status&)> notify;
+  Result<const VectorIndex*> out = LoadLocked(&notify);
+  if (notify) notify(out.status());  // outside the lock: the handler may take the engine's
+  return out;
+}
+
+Result<const VectorIndex*> LazyVectorIndex::LoadLocked(std::function<void(const Status&)>* notify) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (index_) return index_.get();
   if (!error_.ok()) return error_;
@@ -36,6 +43,8 @@ Result<const VectorIndex*> LazyVectorIndex::Resident() const {
   }
   if (!loaded.ok()) {
     error_ = loaded.status();
+    *notify = std::move(on_failure_);
+    on_failure_ = nullptr;
     return error_;
   }
   index_ = std::move(loaded).value();

@@ -12,7 +12,10 @@
 //     rejects) returns Corruption naming the file from that Search and every
 //     later one: the bytes are immutable, so it is not retried;
 //   - after a successful load the mapping is dropped: the index then holds
-//     exactly the memory an eagerly loaded one does.
+//     exactly the memory an eagerly loaded one does;
+//   - the owner may register a handler (OnLoadFailure) called once, by the
+//     first failed load, outside the index's lock: the engine uses it to
+//     rebuild the index from its segment (docs/index.md, "A damaged graph").
 //
 // Why verify at first use and not at open: a whole-file checksum at open
 // would read every byte, which is what lazy opening avoids. The payload's
@@ -24,6 +27,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,6 +55,8 @@ class LazyVectorIndex final : public VectorIndex {
   bool resident() const override { return loaded_.load(std::memory_order_acquire) != nullptr; }
   Status MakeResident() const override { return Resident().status(); }
   const std::string& path() const { return path_; }
+  // Set before the index is shared (not thread-safe against a first load).
+  void OnLoadFailure(std::function<void(const Status&)> handler) { on_failure_ = std::move(handler); }
 
   // Payloads loaded by every LazyVectorIndex of this process so far (tests
   // check that opening a database loads none).
@@ -61,6 +67,8 @@ class LazyVectorIndex final : public VectorIndex {
 
  private:
   LazyVectorIndex(const IndexSpec& spec, uint64_t num_rows, std::string path, std::unique_ptr<MappedFile> file);
+  // The load under mu_; a first failure hands out the handler in `notify`.
+  Result<const VectorIndex*> LoadLocked(std::function<void(const Status&)>* notify) const;
 
   const std::string path_;
   mutable std::mutex mu_;
@@ -68,6 +76,7 @@ class LazyVectorIndex final : public VectorIndex {
   mutable std::unique_ptr<VectorIndex> index_;       // GUARDED_BY(mu_); set once
   mutable Status error_;                             // GUARDED_BY(mu_): a failed load
   mutable std::atomic<const VectorIndex*> loaded_{nullptr};  // index_.get() once loaded
+  mutable std::function<void(const Status&)> on_failure_;   // GUARDED_BY(mu_); taken by the first failure
 };
 
 }  // namespace ark

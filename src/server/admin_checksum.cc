@@ -29,6 +29,7 @@ Result<json> ChecksumOf(Database* db, const std::string& database, const std::st
   }
   const auto& snapshot = *found;
   const ContentChecksum c = ComputeContentChecksum(*snapshot);
+  ARK_RETURN_IF_ERROR(c.status);
   return json{{"database", snapshot->database()},
               {"name", snapshot->name()},
               {"rows", c.rows},

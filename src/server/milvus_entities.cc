@@ -164,6 +164,7 @@ Result<json> MilvusService::Search(RequestContext& ctx) {
   ARK_ASSIGN_OR_RETURN(OutputProjection proj,
                        OutputProjection::Make(snap->schema(), name,
                                               ctx.body.value("outputFields", json())));
+  req.output_columns = proj.Columns();  // a first search decodes no column it does not return
   ARK_ASSIGN_OR_RETURN(SearchResponse resp, snap->Search(req));
   const CollectionSchema& schema = snap->schema();
   const size_t pk_col = schema.PrimaryKeyIndex();
@@ -292,7 +293,7 @@ Result<json> MilvusService::Get(RequestContext& ctx) {
       return Status::InvalidArgument("collection " + name + ": count(*) is not valid for get");
     }
   }
-  RowBatch rows = snap->Get(keys);
+  ARK_ASSIGN_OR_RETURN(RowBatch rows, snap->Get(keys));
   json out = json::array();
   for (size_t i = 0; i < rows.num_rows; ++i) out.push_back(proj.Row(rows, i, ctx.int64_as_string));
   return out;

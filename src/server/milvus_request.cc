@@ -69,6 +69,14 @@ OutputProjection OutputProjection::All(const CollectionSchema& schema) {
   return p;
 }
 
+std::vector<bool> OutputProjection::Columns() const {
+  std::vector<bool> used(schema_->NumColumns(), false);
+  for (size_t i = 0; i < schema_->fields.size(); ++i) used[i] = fields_.count(schema_->fields[i].name) > 0;
+  used[schema_->PrimaryKeyIndex()] = true;  // every hit carries its id
+  if (schema_->DynamicColumn() >= 0 && (all_dynamic_ || !dynamic_.empty())) used[schema_->DynamicColumn()] = true;
+  return used;
+}
+
 json OutputProjection::Row(const RowBatch& batch, size_t row, bool int64_as_string) const {
   // Only the kept fields are converted: a search hit carries every column,
   // and turning its vector into JSON only to drop it was 8% of the CPU of an

@@ -40,6 +40,10 @@ class OutputProjection {
 
   // Row `row` of `batch`, projected; Int64 values as strings when asked.
   nlohmann::json Row(const RowBatch& batch, size_t row, bool int64_as_string) const;
+  // The columns Row() reads (one flag per column of the collection's
+  // RowBatch), for SearchRequest::output_columns: the hits then carry, and
+  // sealed segments decode, only those.
+  std::vector<bool> Columns() const;
   bool wants_count() const { return count_; }
   bool only_count() const { return count_ && fields_.empty() && !all_dynamic_ && dynamic_.empty(); }
 

@@ -59,7 +59,7 @@ TEST(Concurrency, WritersReadersAndSealsInterleave) {
         for (int w = 0; w < kWriters; ++w) {
           for (int k = 0; k < kKeysPerWriter; ++k) keys.emplace_back(int64_t{w * 1000 + k});
         }
-        RowBatch got = (*snap)->Get(keys);
+        RowBatch got = *(*snap)->Get(keys);
         ASSERT_LE(got.num_rows, keys.size());
         ASSERT_EQ((*snap)->CountRows(), got.num_rows);
         for (size_t i = 0; i < got.num_rows; ++i) {
@@ -83,7 +83,7 @@ TEST(Concurrency, WritersReadersAndSealsInterleave) {
     auto snap = *d->GetSnapshot("", "docs");
     EXPECT_EQ(snap->CountRows(), static_cast<uint64_t>(kWriters * kKeysPerWriter));
     for (int w = 0; w < kWriters; ++w) {
-      RowBatch got = snap->Get({int64_t{w * 1000 + 5}});
+      RowBatch got = *snap->Get({int64_t{w * 1000 + 5}});
       ASSERT_EQ(got.num_rows, 1u);
       EXPECT_EQ(VersionOf(got, 0), kRounds - 1);
     }

@@ -56,7 +56,7 @@ std::string Dump(Database* db, const std::string& database, const std::string& n
   if (!keys.ok()) return keys.status().ToString();
   std::vector<PrimaryKey> sorted = *keys;
   std::sort(sorted.begin(), sorted.end());
-  RowBatch rows = (*snap)->Get(sorted);
+  RowBatch rows = *(*snap)->Get(sorted);
   std::string out = std::to_string(sorted.size()) + " rows\n";
   for (size_t r = 0; r < rows.num_rows; ++r) out += RowToJson((*snap)->schema(), rows, r).dump() + "\n";
   return out;

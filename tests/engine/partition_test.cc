@@ -105,7 +105,7 @@ TEST_F(PartitionTest, RowsGoToTheirPartitionAndReadsCanBeRestricted) {
   EXPECT_TRUE(snap->Restrict({"mar"}).status().IsNotFound());
   auto jan = *snap->Restrict({"jan"});
   // Get of keys in and out of the partition.
-  RowBatch got = jan->Get({PrimaryKey{int64_t{101}}, PrimaryKey{int64_t{1}}, PrimaryKey{int64_t{201}}});
+  RowBatch got = *jan->Get({PrimaryKey{int64_t{101}}, PrimaryKey{int64_t{1}}, PrimaryKey{int64_t{201}}});
   ASSERT_EQ(got.num_rows, 1u);
   EXPECT_EQ(got.columns[0].ints[0], 101);
   // Search sees only the partition; with a filter too.

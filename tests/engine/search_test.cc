@@ -430,7 +430,7 @@ TEST_F(LazyOpenTest, ConcurrentFirstSearchesLoadEachGraphOnceAndAgree) {
   EXPECT_EQ(LazyVectorIndex::PayloadLoads(), before + 2);
 }
 
-TEST_F(LazyOpenTest, CorruptGraphOpensAndFailsTheFirstSearchNamingTheFile) {
+TEST_F(LazyOpenTest, CorruptGraphOpensAndTheFirstSearchFallsBackToExactSearch) {
   const std::string path = BuildGraphsAndClose();
   std::string data;
   ASSERT_OK(Env::Default()->ReadFileToString(path, &data));
@@ -439,16 +439,16 @@ TEST_F(LazyOpenTest, CorruptGraphOpensAndFailsTheFirstSearchNamingTheFile) {
   Reopen();  // open does not read the graph, so it does not notice
   ASSERT_OK_AND_ASSIGN(auto infos, db_->ListIndexes("", "docs"));
   EXPECT_EQ(infos[0].indexed_segments, 2u);
-  for (int attempt = 0; attempt < 2; ++attempt) {  // the failure is remembered, not a crash
-    auto res = Snap()->Search(Req(Query(3), 10));
-    ASSERT_FALSE(res.ok());
-    EXPECT_TRUE(res.status().IsCorruption()) << res.status().ToString();
-    EXPECT_THAT(res.status().message(), HasSubstr(path));
-    EXPECT_THAT(res.status().message(), HasSubstr("checksum"));
+  // The damaged graph is never used: its segment is searched exactly (and
+  // the graph rebuilt: lazy_segment_test.cc), so the answer is the oracle's.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    ASSERT_OK_AND_ASSIGN(SearchResponse res, Snap()->Search(Req(Query(3), 10)));
+    auto want = Oracle(*Snap(), Metric::kL2, Query(3), [](const RowBatch&, size_t) { return true; });
+    want.resize(10);
+    EXPECT_EQ(Keys(res.queries[0]), want);
   }
-  // Reads that need no graph still work.
-  ASSERT_OK_AND_ASSIGN(uint64_t n, Snap()->Count("", nullptr));
-  EXPECT_GT(n, 0u);
+  ASSERT_OK_AND_ASSIGN(infos, db_->ListIndexes("", "docs"));
+  EXPECT_EQ(infos[0].indexed_segments, 1u);  // not served until rebuilt
 }
 
 TEST_F(LazyOpenTest, TruncatedGraphIsStillFoundAtOpenAndRebuilt) {
