@@ -394,8 +394,8 @@ json VectorsFromPlaceholders(const std::string& bytes) {
   return data;
 }
 
-void SearchResultsToProto(const json& describe, const json& hits, const json& topks, const json& output,
-                          int64_t limit, ms::SearchResultData* out) {
+void SearchResultsToProto(const json& describe, const json& hits, const json& topks, int64_t limit,
+                          ms::SearchResultData* out) {
   const SchemaInfo schema = ParseDescribe(describe);
   out->set_num_queries(static_cast<int64_t>(topks.size()));
   int64_t top_k = limit;

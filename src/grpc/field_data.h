@@ -31,11 +31,11 @@ nlohmann::json RowsFromFieldData(
 // A serialized common.PlaceholderGroup of float vectors -> REST search `data`.
 nlohmann::json VectorsFromPlaceholders(const std::string& placeholder_group);
 
-// REST search hits (flat, with topks) -> SearchResultData. `describe` gives
-// the field types; `output` is the request's output_fields.
+// REST search hits (flat, with topks) -> SearchResultData, the primary key
+// always among the columns (as Milvus returns it). `describe` gives the
+// field types.
 void SearchResultsToProto(const nlohmann::json& describe, const nlohmann::json& hits, const nlohmann::json& topks,
-                          const nlohmann::json& output, int64_t limit,
-                          milvus::proto::schema::SearchResultData* out);
+                          int64_t limit, milvus::proto::schema::SearchResultData* out);
 
 // REST query rows -> QueryResults' fields_data and output_fields.
 void QueryRowsToProto(const nlohmann::json& describe, const nlohmann::json& rows, const nlohmann::json& output,

@@ -652,7 +652,7 @@ void Search(RpcContext& ctx, const mm::SearchRequest& req, mm::SearchResults* re
   json hits, extra;
   if (!Rest(ctx, db, "entities/search", std::move(body), resp->mutable_status(), &hits, &extra)) return;
   resp->set_collection_name(req.collection_name());
-  SearchResultsToProto(schema, hits, extra.value("topks", json::array()), output, limit, resp->mutable_results());
+  SearchResultsToProto(schema, hits, extra.value("topks", json::array()), limit, resp->mutable_results());
 }
 
 void Query(RpcContext& ctx, const mm::QueryRequest& req, mm::QueryResults* resp) {

@@ -306,3 +306,101 @@ test('gRPC auth: the token in metadata, as the SDK sends it', { timeout: 60000 }
   assert.match(String(await badConnect), /UNAUTHENTICATED/);
   await assert.rejects(bad.showCollections(), /auth|Unauthenticated|UNAUTHENTICATED/i);
 });
+
+// Bad input sent as raw gRPC (bytes the SDK would never produce), through
+// @grpc/grpc-js with messages encoded by protobufjs from the SDK's own
+// descriptors: each answers with a Milvus code (or the gRPC status Milvus
+// gives), the server stays up, and the stored rows are unchanged.
+test('bad input over gRPC: Milvus codes, server up, data unchanged', { timeout: 60000 }, async (t) => {
+  const grpc = require('@grpc/grpc-js');
+  const protobuf = require('protobufjs');
+  const descriptors = require('@zilliz/milvus2-sdk-node/dist/milvus/proto-json/milvus.js').default;
+  const root = protobuf.Root.fromJSON(descriptors);
+  const type = (name) => root.lookupType(name);
+
+  const dir = tempDir('grpc-bad');
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(`${dir}/ark.yaml`, 'limits:\n  max_body_bytes: 1048576\n');
+  const ark = await startArk(['--config', `${dir}/ark.yaml`]);
+  t.after(async () => { await ark.stop(); });
+  const address = ark.endpoint.replace('http://', '');
+  const sdk = new MilvusClient({ address, timeout: 10000 });
+  t.after(async () => { await sdk.closeConnection(); });
+  ok(await sdk.createCollection({ collection_name: 'c', fields: [
+    { name: 'id', data_type: DataType.Int64, is_primary_key: true },
+    { name: 'v', data_type: DataType.FloatVector, dim: 4 }] }), 'create');
+  ok(await sdk.insert({ collection_name: 'c', data: Array.from({ length: 10 }, (_, i) => ({ id: i, v: [i, 1, 2, 3] })) }),
+    'insert');
+
+  const raw = new grpc.Client(address, grpc.credentials.createInsecure());
+  t.after(() => raw.close());
+  const call = (method, bytes) => new Promise((resolve) => {
+    raw.makeUnaryRequest(`/milvus.proto.milvus.MilvusService/${method}`, (b) => b, (b) => b, bytes,
+      new grpc.Metadata(), { deadline: Date.now() + 10000 }, (err, res) => resolve({ err, res }));
+  });
+  const statusOf = (responseType, res) => {
+    const msg = type(responseType).decode(res);
+    return responseType === 'milvus.proto.common.Status' ? msg : msg.status;
+  };
+  const enc = (name, obj) => Buffer.from(type(name).encode(type(name).fromObject(obj)).finish());
+  const col = (name, scalars) => ({ field_name: name, type: 5, scalars });
+  const vec = (n) => ({ field_name: 'v', type: 101, vectors: { dim: 4, float_vector: { data: Array(4 * n).fill(0.5) } } });
+  const cases = [
+    ['Insert: bytes that are no message', 'Insert', Buffer.from([0xff, 0xff, 0xff, 0x0f]),
+      'milvus.proto.milvus.MutationResult', 1100, /InsertRequest/],
+    ['Insert: the Int64 key sent as strings', 'Insert', enc('milvus.proto.milvus.InsertRequest', {
+      collection_name: 'c', num_rows: 1, fields_data: [
+        { field_name: 'id', type: 21, scalars: { string_data: { data: ['x'] } } }, vec(1)] }),
+    'milvus.proto.milvus.MutationResult', 'nonzero', /id/],
+    ['Insert: columns of different lengths', 'Insert', enc('milvus.proto.milvus.InsertRequest', {
+      collection_name: 'c', num_rows: 2, fields_data: [col('id', { long_data: { data: [100, 101] } }), vec(1)] }),
+    'milvus.proto.milvus.MutationResult', 1100, /field v has 1 values for 2 rows/],
+    ['Insert: the vector column missing', 'Insert', enc('milvus.proto.milvus.InsertRequest', {
+      collection_name: 'c', num_rows: 1, fields_data: [col('id', { long_data: { data: [102] } })] }),
+    'milvus.proto.milvus.MutationResult', 'nonzero', /v/],
+    ['Insert: unknown collection', 'Insert', enc('milvus.proto.milvus.InsertRequest', {
+      collection_name: 'nope', num_rows: 1, fields_data: [col('id', { long_data: { data: [1] } }), vec(1)] }),
+    'milvus.proto.milvus.MutationResult', 100, /nope/],
+    ['Search: a vector of 7 bytes', 'Search', enc('milvus.proto.milvus.SearchRequest', {
+      collection_name: 'c', nq: 1, search_params: [{ key: 'topk', value: '3' }],
+      placeholder_group: enc('milvus.proto.common.PlaceholderGroup', { placeholders: [
+        { tag: '$0', type: 101, values: [Buffer.alloc(7)] }] }) }),
+    'milvus.proto.milvus.SearchResults', 1100, /7 bytes/],
+    ['Search: a negative topk', 'Search', enc('milvus.proto.milvus.SearchRequest', {
+      collection_name: 'c', nq: 1, search_params: [{ key: 'topk', value: '-3' }],
+      placeholder_group: enc('milvus.proto.common.PlaceholderGroup', { placeholders: [
+        { tag: '$0', type: 101, values: [Buffer.alloc(16)] }] }) }),
+    'milvus.proto.milvus.SearchResults', 1100, /limit/],
+    ['CreateCollection: a schema that is no CollectionSchema', 'CreateCollection',
+      enc('milvus.proto.milvus.CreateCollectionRequest', { collection_name: 'd', schema: Buffer.from([0xff, 0x01]) }),
+      'milvus.proto.common.Status', 1100, /CollectionSchema/],
+    ['Query: a filter that does not parse', 'Query', enc('milvus.proto.milvus.QueryRequest', {
+      collection_name: 'c', expr: 'id >>> 3', output_fields: ['id'] }),
+    'milvus.proto.milvus.QueryResults', 'nonzero', /./],
+  ];
+  for (const [what, method, bytes, responseType, code, reason] of cases) {
+    const { err, res } = await call(method, bytes);
+    assert.equal(err, null, `${what}: ${err}`);
+    const status = statusOf(responseType, res);
+    if (code === 'nonzero') {
+      assert.notEqual(status.code, 0, `${what}: ${JSON.stringify(status)}`);
+    } else {
+      assert.equal(status.code, code, `${what}: ${JSON.stringify(status)}`);
+    }
+    assert.match(status.reason, reason, what);
+  }
+  // Above limits.max_body_bytes: refused by gRPC itself.
+  const big = enc('milvus.proto.milvus.InsertRequest', { collection_name: 'c', num_rows: 100000,
+    fields_data: [col('id', { long_data: { data: Array.from({ length: 100000 }, (_, i) => 1000 + i) } }), vec(100000)] });
+  assert.ok(big.length > 1048576);
+  const over = await call('Insert', big);
+  assert.equal(over.err && over.err.code, grpc.status.RESOURCE_EXHAUSTED, String(over.err));
+  // A method of another service.
+  const other = await new Promise((resolve) => raw.makeUnaryRequest('/foo.Bar/Baz', (b) => b, (b) => b,
+    Buffer.alloc(0), new grpc.Metadata(), (err) => resolve(err)));
+  assert.equal(other.code, grpc.status.UNIMPLEMENTED);
+
+  const count = ok(await sdk.count({ collection_name: 'c' }), 'count');
+  assert.equal(Number(count.data), 10);
+  assert.equal((await fetch(`${ark.endpoint}/readyz`)).status, 200);
+});
