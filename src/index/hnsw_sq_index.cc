@@ -68,7 +68,86 @@ struct NegatedDistance final : faiss::DistanceComputer {
   std::unique_ptr<faiss::DistanceComputer> inner;
 };
 
+// Query-to-SQ8-code distance, the same value as FAISS's QT_8bit / RS_minmax
+// distance computer (component i decodes to vmin[i] + (code + 0.5) / 255 *
+// vdiff[i]), rearranged so that the inner loop is one multiply-add per
+// byte that the compiler vectorises for this machine. Hand-written because
+// Debian's generic FAISS 1.7.3 build has no AVX2 SQ kernels and its
+// per-component decode made HNSW_SQ 4.5-6x slower than float HNSW
+// (docs/benchmarks/index.md); hnsw_sq_index_test checks it against FAISS's.
+// Returns the cost the graph walk minimises: L2, or the negated inner product.
+class Sq8Distance final : public faiss::DistanceComputer {
+ public:
+  Sq8Distance(const faiss::IndexScalarQuantizer& storage, bool inner_product)
+      : codes_(storage.codes.data()),
+        dim_(static_cast<size_t>(storage.d)),
+        inner_product_(inner_product),
+        vmin_(storage.sq.trained.data()),
+        scale_(dim_),
+        shifted_(dim_) {
+    const float* vdiff = vmin_ + dim_;
+    for (size_t i = 0; i < dim_; ++i) scale_[i] = vdiff[i] / 255.0f;
+  }
+
+  void set_query(const float* x) override {
+    // L2:  sum (x - vmin - (c + 0.5) * scale)^2 = sum (shifted - c * scale)^2
+    // IP:  sum x * (vmin + (c + 0.5) * scale)  = base + sum c * (x * scale)
+    base_ = 0;
+    for (size_t i = 0; i < dim_; ++i) {
+      if (inner_product_) {
+        shifted_[i] = x[i] * scale_[i];
+        base_ += x[i] * (vmin_[i] + 0.5f * scale_[i]);
+      } else {
+        shifted_[i] = x[i] - vmin_[i] - 0.5f * scale_[i];
+      }
+    }
+  }
+
+  float operator()(idx_t i) override {
+    const uint8_t* code = codes_ + static_cast<size_t>(i) * dim_;
+    const float* shifted = shifted_.data();
+    const float* scale = scale_.data();
+    float acc = 0;
+    if (inner_product_) {
+#pragma omp simd reduction(+ : acc)
+      for (size_t j = 0; j < dim_; ++j) acc += shifted[j] * static_cast<float>(code[j]);
+      return -(base_ + acc);
+    }
+#pragma omp simd reduction(+ : acc)
+    for (size_t j = 0; j < dim_; ++j) {
+      const float d = shifted[j] - scale[j] * static_cast<float>(code[j]);
+      acc += d * d;
+    }
+    return acc;
+  }
+
+  float symmetric_dis(idx_t a, idx_t b) override {  // not used by search
+    const uint8_t* ca = codes_ + static_cast<size_t>(a) * dim_;
+    const uint8_t* cb = codes_ + static_cast<size_t>(b) * dim_;
+    float acc = 0;
+    for (size_t j = 0; j < dim_; ++j) {
+      const float xa = vmin_[j] + (static_cast<float>(ca[j]) + 0.5f) * scale_[j];
+      const float xb = vmin_[j] + (static_cast<float>(cb[j]) + 0.5f) * scale_[j];
+      acc += inner_product_ ? xa * xb : (xa - xb) * (xa - xb);
+    }
+    return inner_product_ ? -acc : acc;
+  }
+
+ private:
+  const uint8_t* codes_;
+  size_t dim_;
+  bool inner_product_;
+  const float* vmin_;  // vmin[dim], then vdiff[dim] (FAISS's trained ranges)
+  std::vector<float> scale_;
+  std::vector<float> shifted_;
+  float base_ = 0;
+};
+
 std::unique_ptr<faiss::DistanceComputer> CodeDistance(const faiss::IndexHNSW& index) {
+  const auto& storage = static_cast<const faiss::IndexScalarQuantizer&>(*index.storage);
+  if (storage.sq.qtype == faiss::ScalarQuantizer::QT_8bit && storage.sq.rangestat == faiss::ScalarQuantizer::RS_minmax) {
+    return std::make_unique<Sq8Distance>(storage, index.metric_type == faiss::METRIC_INNER_PRODUCT);
+  }
   std::unique_ptr<faiss::DistanceComputer> dc(index.storage->get_distance_computer());
   if (index.metric_type == faiss::METRIC_INNER_PRODUCT) return std::make_unique<NegatedDistance>(dc.release());
   return dc;

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include <faiss/IndexHNSW.h>
+#include <faiss/impl/DistanceComputer.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 #include <gtest/gtest.h>
@@ -169,6 +170,31 @@ TEST(HnswSqIndexTest, IsAVersion2FileAndOlderTypesStayVersion1) {
   ASSERT_OK_AND_ASSIGN(std::string old_bytes, hnsw->Serialize());
   EXPECT_EQ(DecodeFixed32(old_bytes.data() + kIndexOffsetVersion), 1u);
   EXPECT_EQ(DecodeFixed32(old_bytes.data() + kIndexOffsetSqParams), 0u);
+}
+
+// HNSW_SQ's own SQ8 kernel must give FAISS's SQ8 distances: the approximate
+// (unrefined) distances it returns are compared with FAISS's distance
+// computer over the same codes.
+TEST(HnswSqIndexTest, Sq8DistancesEqualFaissDistances) {
+  auto data = ClusteredData(kRows, kDim, 30, 71);
+  auto queries = ClusteredData(5, kDim, 30, 72);
+  for (Metric metric : {Metric::kL2, Metric::kIp}) {
+    ASSERT_OK_AND_ASSIGN(auto index, VectorIndex::Build(SqSpec(metric, SqType::kSq8, false), data.data(), kRows));
+    ASSERT_OK_AND_ASSIGN(SearchResult r, index->Search(queries.data(), 5, kK, SearchParams{}));
+    ASSERT_OK_AND_ASSIGN(std::string bytes, index->Serialize());
+    faiss::VectorIOReader reader;
+    reader.data.assign(bytes.begin() + kIndexHeaderSize, bytes.end());
+    std::unique_ptr<faiss::Index> raw(faiss::read_index(&reader));
+    std::unique_ptr<faiss::DistanceComputer> dc(dynamic_cast<faiss::IndexHNSW&>(*raw).storage->get_distance_computer());
+    for (size_t q = 0; q < 5; ++q) {
+      dc->set_query(&queries[q * kDim]);
+      for (size_t i = 0; i < kK; ++i) {
+        ASSERT_GE(r.id(q, i), 0);
+        const float want = (*dc)(r.id(q, i));
+        EXPECT_NEAR(r.distance(q, i), want, 1e-4 * std::max(1.0f, std::abs(want))) << MetricName(metric);
+      }
+    }
+  }
 }
 
 // A payload with valid checksums whose graph names a row outside the index
