@@ -33,7 +33,8 @@ nlohmann::json VectorsFromPlaceholders(const std::string& placeholder_group);
 
 // REST search hits (flat, with topks) -> SearchResultData, the primary key
 // always among the columns (as Milvus returns it). `describe` gives the
-// field types.
+// field types: "fields" (describe's shape) and "enableDynamicField", as
+// collections/describe answers and as search/query add them on request.
 void SearchResultsToProto(const nlohmann::json& describe, const nlohmann::json& hits, const nlohmann::json& topks,
                           int64_t limit, milvus::proto::schema::SearchResultData* out);
 

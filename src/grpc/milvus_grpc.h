@@ -12,8 +12,10 @@
 // Transport: a callback generic service, so that one dispatcher sees every
 // method — RPCs Ark does not implement answer with a Milvus status naming
 // the RPC (a response of the method's type), not a bare UNIMPLEMENTED — and
-// no generated service stubs need compiling. Handlers run on a worker pool
-// (engine calls block; gRPC's own threads must not). By default there is no
+// no generated service stubs need compiling. Reads (search, query,
+// describe...) run on gRPC's callback thread; everything that may wait on
+// the disk or a build (writes, flush, index and collection changes) runs on
+// a worker pool, so gRPC's own threads stay free for I/O. By default there is no
 // listening port: the REST port's front door hands over connections that
 // open with the HTTP/2 preface (Adopt), as Milvus serves both on 19530.
 // With TLS, the server listens on its own port with the REST certificate.

@@ -71,8 +71,10 @@ std::string DbOf(const RpcContext& ctx, const std::string& request_db) {
 // Runs REST route `route` with `body` on database `db`. On success returns
 // true and the data (and the envelope's other keys in *extra); on failure
 // fills `st` with the route's Milvus code and message and returns false.
+// `want_fields`: search and query also answer the schema they read (see
+// RequestContext::want_fields) in *extra.
 bool Rest(RpcContext& ctx, const std::string& db, const std::string& route, json body, mc::Status* st,
-          json* data = nullptr, json* extra = nullptr) {
+          json* data = nullptr, json* extra = nullptr, bool want_fields = false) {
   server::RequestContext rc;
   rc.route = "/v2/vectordb/" + route;
   body["dbName"] = db;
@@ -80,6 +82,7 @@ bool Rest(RpcContext& ctx, const std::string& db, const std::string& route, json
   rc.body = std::move(body);
   rc.deadline = ctx.deadline;
   rc.user = ctx.user;
+  rc.want_fields = want_fields;
   server::HttpServer::MilvusCall call = ctx.http->CallMilvus(rc);
   if (call.error) {
     SetStatus(st, static_cast<int>(call.error->code), call.error->message);
@@ -528,11 +531,6 @@ void DropIndex(RpcContext& ctx, const mm::DropIndexRequest& req, mc::Status* st)
 
 // ---- writes ----
 
-// The collection's REST description (for field types), or false with `st` set.
-bool Describe(RpcContext& ctx, const std::string& db, const std::string& collection, mc::Status* st, json* out) {
-  return Rest(ctx, db, "collections/describe", {{"collectionName", collection}}, st, out);
-}
-
 void SetIds(const json& ids, ms::IDs* out) {
   bool strings = !ids.empty() && ids[0].is_string();
   for (const auto& id : ids) {
@@ -610,9 +608,6 @@ void Search(RpcContext& ctx, const mm::SearchRequest& req, mm::SearchResults* re
   if (req.sub_reqs_size()) Invalid("search with sub_reqs is not supported by Ark's gRPC API yet");
   if (!req.has_placeholder_group()) Invalid("search needs vectors (placeholder_group); search by ids is not supported");
   const std::string db = DbOf(ctx, req.db_name());
-  json schema;
-  if (!Describe(ctx, db, req.collection_name(), resp->mutable_status(), &schema)) return;
-
   json params = KeyValues(req.search_params());
   json body{{"collectionName", req.collection_name()}};
   body["data"] = VectorsFromPlaceholders(req.placeholder_group());
@@ -650,16 +645,14 @@ void Search(RpcContext& ctx, const mm::SearchRequest& req, mm::SearchResults* re
   if (!search_params.empty()) body["searchParams"] = search_params;
 
   json hits, extra;
-  if (!Rest(ctx, db, "entities/search", std::move(body), resp->mutable_status(), &hits, &extra)) return;
+  if (!Rest(ctx, db, "entities/search", std::move(body), resp->mutable_status(), &hits, &extra, true)) return;
   resp->set_collection_name(req.collection_name());
-  SearchResultsToProto(schema, hits, extra.value("topks", json::array()), limit, resp->mutable_results());
+  SearchResultsToProto(extra, hits, extra.value("topks", json::array()), limit, resp->mutable_results());
 }
 
 void Query(RpcContext& ctx, const mm::QueryRequest& req, mm::QueryResults* resp) {
   RequireNoTemplates(req.expr_template_values_size());
   const std::string db = DbOf(ctx, req.db_name());
-  json schema;
-  if (!Describe(ctx, db, req.collection_name(), resp->mutable_status(), &schema)) return;
   json body{{"collectionName", req.collection_name()}, {"filter", req.expr()}};
   json output = json::array();
   for (const auto& f : req.output_fields()) output.push_back(f);
@@ -669,10 +662,10 @@ void Query(RpcContext& ctx, const mm::QueryRequest& req, mm::QueryResults* resp)
   for (const char* key : {"limit", "offset"}) {
     if (params.contains(key)) body[key] = NumberOrString(params[key].get<std::string>());
   }
-  json rows;
-  if (!Rest(ctx, db, "entities/query", std::move(body), resp->mutable_status(), &rows)) return;
+  json rows, extra;
+  if (!Rest(ctx, db, "entities/query", std::move(body), resp->mutable_status(), &rows, &extra, true)) return;
   resp->set_collection_name(req.collection_name());
-  QueryRowsToProto(schema, rows, output, resp);
+  QueryRowsToProto(extra, rows, output, resp);
 }
 
 // Registered by method name. The handler's request and response types are

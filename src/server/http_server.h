@@ -78,6 +78,11 @@ struct RequestContext {
   bool int64_as_string = false;  // Accept-Type-Allow-Int64: false
   std::chrono::steady_clock::time_point deadline;
   std::string user;         // authenticated principal ("" when auth is off)
+  // Set by another transport (gRPC), never by HTTP: search and query add
+  // "fields" (describe's field list) and "enableDynamicField" to
+  // envelope_extra, from the snapshot they read, so the caller can type the
+  // columns without a second call.
+  bool want_fields = false;
   // Keys a handler adds beside "code" and "data" in the success envelope
   // (search's "topks"); empty by default.
   nlohmann::json envelope_extra = nlohmann::json::object();

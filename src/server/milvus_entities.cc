@@ -12,6 +12,15 @@
 namespace ark::server {
 namespace {
 
+// RequestContext::want_fields: the schema the handler read, in describe's shape.
+void AddFieldsFor(RequestContext& ctx, const CollectionSchema& schema) {
+  if (!ctx.want_fields) return;
+  nlohmann::json fields = nlohmann::json::array();
+  for (const auto& f : schema.fields) fields.push_back(FieldJson(f, schema.auto_id));
+  ctx.envelope_extra["fields"] = std::move(fields);
+  ctx.envelope_extra["enableDynamicField"] = schema.enable_dynamic_field;
+}
+
 using nlohmann::json;
 
 constexpr size_t kDefaultSearchLimit = 100;  // Milvus REST v2's default topK
@@ -147,6 +156,7 @@ Result<json> MilvusService::Search(RequestContext& ctx) {
   std::string name;
   CollectionInfo info;
   ARK_ASSIGN_OR_RETURN(auto snap, LoadedSnapshot(ctx, &name, &info));
+  AddFieldsFor(ctx, snap->schema());
   SearchRequest req;
   if (auto* fast = dynamic_cast<FastSearchRequest*>(ctx.parsed.get())) {
     // Vectors straight from the DOM; on any problem the generic path names it.
@@ -254,6 +264,7 @@ Result<json> MilvusService::Query(RequestContext& ctx) {
   CollectionInfo info;
   ARK_ASSIGN_OR_RETURN(auto snap, LoadedSnapshot(ctx, &name, &info));
   const CollectionSchema& schema = snap->schema();
+  AddFieldsFor(ctx, schema);
   ARK_ASSIGN_OR_RETURN(std::string filter, OptionalString(ctx.body, "filter"));
   ARK_ASSIGN_OR_RETURN(const json* params, ExprParams(ctx.body, name));
   ARK_ASSIGN_OR_RETURN(OutputProjection proj,
