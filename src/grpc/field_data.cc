@@ -367,6 +367,86 @@ json RowsFromFieldData(const google::protobuf::RepeatedPtrField<ms::FieldData>& 
   return rows;
 }
 
+std::optional<RowBatch> BatchFromFieldData(const google::protobuf::RepeatedPtrField<ms::FieldData>& fields,
+                                           uint32_t num_rows, const CollectionSchema& schema, WriteKind kind) {
+  if (schema.auto_id || schema.enable_dynamic_field || static_cast<size_t>(fields.size()) != schema.fields.size()) {
+    return std::nullopt;
+  }
+  const size_t n = num_rows;
+  RowBatch batch = RowBatch::Empty(schema);
+  batch.num_rows = n;
+  for (size_t i = 0; i < schema.fields.size(); ++i) {
+    const FieldSchema& f = schema.fields[i];
+    const ms::FieldData* fd = nullptr;
+    for (const auto& candidate : fields) {
+      if (candidate.field_name() == f.name) {
+        if (fd != nullptr) return std::nullopt;  // twice
+        fd = &candidate;
+      }
+    }
+    if (fd == nullptr || fd->valid_data_size() > 0 || fd->is_dynamic()) return std::nullopt;
+    Column& c = batch.columns[i];
+    const auto& s = fd->scalars();
+    auto sized = [n](int size) { return static_cast<size_t>(size) == n; };
+    switch (f.type) {
+      case DataType::kInt64:
+        if (s.data_case() != ms::ScalarField::kLongData || !sized(s.long_data().data_size())) return std::nullopt;
+        c.ints.assign(s.long_data().data().begin(), s.long_data().data().end());
+        break;
+      case DataType::kInt8:
+      case DataType::kInt16:
+      case DataType::kInt32: {
+        if (s.data_case() != ms::ScalarField::kIntData || !sized(s.int_data().data_size())) return std::nullopt;
+        const int64_t bound = f.type == DataType::kInt8 ? 127 : f.type == DataType::kInt16 ? 32767 : INT32_MAX;
+        for (int32_t v : s.int_data().data()) {
+          if (v > bound || v < -bound - 1) return std::nullopt;
+          c.ints.push_back(v);
+        }
+        break;
+      }
+      case DataType::kBool:
+        if (s.data_case() != ms::ScalarField::kBoolData || !sized(s.bool_data().data_size())) return std::nullopt;
+        for (bool v : s.bool_data().data()) c.ints.push_back(v ? 1 : 0);
+        break;
+      case DataType::kFloat:
+        if (s.data_case() != ms::ScalarField::kFloatData || !sized(s.float_data().data_size())) return std::nullopt;
+        c.doubles.assign(s.float_data().data().begin(), s.float_data().data().end());
+        break;
+      case DataType::kDouble:
+        if (s.data_case() != ms::ScalarField::kDoubleData || !sized(s.double_data().data_size())) return std::nullopt;
+        c.doubles.assign(s.double_data().data().begin(), s.double_data().data().end());
+        break;
+      case DataType::kVarChar:
+        if (s.data_case() != ms::ScalarField::kStringData || !sized(s.string_data().data_size())) return std::nullopt;
+        c.strings.assign(s.string_data().data().begin(), s.string_data().data().end());
+        break;
+      case DataType::kJson:
+        if (s.data_case() != ms::ScalarField::kJsonData || !sized(s.json_data().data_size())) return std::nullopt;
+        for (const auto& text : s.json_data().data()) {
+          json value = json::parse(text, nullptr, false);
+          if (value.is_discarded()) return std::nullopt;
+          c.strings.push_back(value.dump());  // the compact form REST stores
+        }
+        break;
+      case DataType::kFloatVector: {
+        if (!fd->has_vectors() || fd->vectors().data_case() != ms::VectorField::kFloatVector ||
+            fd->vectors().dim() != static_cast<int64_t>(f.dim) ||
+            static_cast<size_t>(fd->vectors().float_vector().data_size()) != n * f.dim) {
+          return std::nullopt;
+        }
+        const auto& data = fd->vectors().float_vector().data();
+        c.floats.assign(data.begin(), data.end());
+        break;
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+  if (schema.partition_column) batch.columns[schema.PartitionColumn()].ints.assign(n, 0);
+  (void)kind;  // auto-ID schemas, where insert and upsert differ, take the generic path
+  return batch;
+}
+
 json VectorsFromPlaceholders(const std::string& bytes) {
   mc::PlaceholderGroup group;
   if (!group.ParseFromString(bytes)) Invalid("placeholder_group is not a valid common.PlaceholderGroup");

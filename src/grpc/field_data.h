@@ -11,6 +11,10 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
+
+#include "engine/row_batch.h"
+#include "engine/schema.h"
 
 #include "milvus/milvus.pb.h"
 #include "milvus/schema.pb.h"
@@ -27,6 +31,16 @@ void DescribeToProto(const nlohmann::json& describe, const std::string& db,
 // Columns (InsertRequest.fields_data) -> REST rows; `num_rows` 0: from the columns.
 nlohmann::json RowsFromFieldData(
     const google::protobuf::RepeatedPtrField<milvus::proto::schema::FieldData>& fields, uint32_t num_rows);
+
+// Columns -> a RowBatch for `schema`, without JSON, for the plain case only:
+// every schema field present once with its own type and row count, no
+// nulls, no dynamic or auto-ID keys, integers in range, JSON that parses.
+// Anything else: nullopt (the caller falls back to RowsFromFieldData and the
+// REST validation). Values are not otherwise checked here: the engine's
+// ValidateBatch checks dimensions, lengths and finiteness for both paths.
+std::optional<RowBatch> BatchFromFieldData(
+    const google::protobuf::RepeatedPtrField<milvus::proto::schema::FieldData>& fields, uint32_t num_rows,
+    const CollectionSchema& schema, WriteKind kind);
 
 // A serialized common.PlaceholderGroup of float vectors -> REST search `data`.
 nlohmann::json VectorsFromPlaceholders(const std::string& placeholder_group);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "grpc/field_data.h"
+#include "server/milvus_service.h"
 #include "milvus/common.pb.h"
 #include "milvus/milvus.pb.h"
 #include "milvus/schema.pb.h"
@@ -74,7 +75,8 @@ std::string DbOf(const RpcContext& ctx, const std::string& request_db) {
 // `want_fields`: search and query also answer the schema they read (see
 // RequestContext::want_fields) in *extra.
 bool Rest(RpcContext& ctx, const std::string& db, const std::string& route, json body, mc::Status* st,
-          json* data = nullptr, json* extra = nullptr, bool want_fields = false) {
+          json* data = nullptr, json* extra = nullptr, bool want_fields = false,
+          std::unique_ptr<server::ParsedBody> parsed = nullptr) {
   server::RequestContext rc;
   rc.route = "/v2/vectordb/" + route;
   body["dbName"] = db;
@@ -83,6 +85,7 @@ bool Rest(RpcContext& ctx, const std::string& db, const std::string& route, json
   rc.deadline = ctx.deadline;
   rc.user = ctx.user;
   rc.want_fields = want_fields;
+  rc.parsed = std::move(parsed);
   server::HttpServer::MilvusCall call = ctx.http->CallMilvus(rc);
   if (call.error) {
     SetStatus(st, static_cast<int>(call.error->code), call.error->message);
@@ -545,12 +548,28 @@ void SetIds(const json& ids, ms::IDs* out) {
 template <class Req>
 void Write(RpcContext& ctx, const Req& req, mm::MutationResult* resp, bool upsert) {
   const std::string db = DbOf(ctx, req.db_name());
-  json rows = RowsFromFieldData(req.fields_data(), req.num_rows());
-  json body{{"collectionName", req.collection_name()}, {"data", std::move(rows)}};
+  // The columns go to the engine as they are when they fit the schema
+  // plainly; otherwise as REST rows, through REST's validation.
+  auto columnar = std::make_unique<server::ColumnarWrite>();
+  const auto& fields = req.fields_data();
+  uint32_t num_rows = req.num_rows();
+  if (num_rows == 0) num_rows = static_cast<uint32_t>(RowsFromFieldData(fields, 0).size());
+  columnar->num_rows = num_rows;
+  columnar->build = [&fields, num_rows](const CollectionSchema& schema, WriteKind kind) {
+    return BatchFromFieldData(fields, num_rows, schema, kind);
+  };
+  columnar->rows = [&fields, num_rows] {
+    try {
+      return RowsFromFieldData(fields, num_rows);
+    } catch (const std::invalid_argument& e) {  // answered as the handler's own error
+      throw server::HandlerError{{server::MilvusCode::kInvalidParameter, e.what(), 200}};
+    }
+  };
+  json body{{"collectionName", req.collection_name()}};
   if (!req.partition_name().empty()) body["partitionName"] = req.partition_name();
   json data;
   if (!Rest(ctx, db, upsert ? "entities/upsert" : "entities/insert", std::move(body), resp->mutable_status(),
-            &data)) {
+            &data, nullptr, false, std::move(columnar))) {
     return;
   }
   const json& ids = data[upsert ? "upsertIds" : "insertIds"];

@@ -221,7 +221,23 @@ Result<json> MilvusService::Write(RequestContext& ctx, WriteKind kind) {
   std::string name;
   ARK_ASSIGN_OR_RETURN(CollectionInfo info, Find(ctx, &name));
   RowBatch batch;
-  if (auto* fast = dynamic_cast<FastWriteRequest*>(ctx.parsed.get())) {
+  bool built = false;
+  if (auto* columnar = dynamic_cast<ColumnarWrite*>(ctx.parsed.get())) {
+    std::optional<RowBatch> rows;
+    if (columnar->num_rows > 0 && columnar->num_rows <= limits_.max_rows_per_insert) {
+      rows = columnar->build(info.schema, kind);
+    }
+    if (rows) {
+      batch = std::move(*rows);
+      built = true;
+    } else {
+      ctx.body["data"] = columnar->rows();  // the generic path below names the problem
+    }
+    ctx.parsed.reset();
+  }
+  if (built) {
+    // columns taken as they came
+  } else if (auto* fast = dynamic_cast<FastWriteRequest*>(ctx.parsed.get())) {
     // Any problem with the rows: the generic path below finds and names it.
     std::optional<RowBatch> rows;
     if (fast->has_data) {

@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -28,6 +29,18 @@
 #include "server/http_server.h"
 
 namespace ark::server {
+
+// entities/insert and upsert for a transport whose rows arrive in columns
+// (gRPC's FieldData), set as RequestContext::parsed. `build` makes the batch
+// straight from the columns for the collection's schema, or returns nullopt
+// for anything but the plain case (then `rows` gives the same rows as the
+// REST `data` array, and the generic path validates them and names any
+// problem, so both paths accept and refuse exactly the same writes).
+struct ColumnarWrite : ParsedBody {
+  std::function<std::optional<RowBatch>(const CollectionSchema& schema, WriteKind kind)> build;
+  std::function<nlohmann::json()> rows;
+  size_t num_rows = 0;
+};
 
 class MilvusService {
  public:
