@@ -4,11 +4,16 @@
 //   build/release/http_e2e_bench [--rows 100000] [--dim 768] [--batch 1000]
 //       [--insert-threads 4] [--search-threads 2,1] [--seconds 10] [--nq 200]
 //       [--ef 64] [--clusters 1000] [--build-threads 2] [--nodelay 0|1]
-//       [--fast 0|1] [--search 0|1]
+//       [--fast 0|1] [--search 0|1] [--grpc 0|1]
 //
 // --fast 0 turns the server's simdjson request path off (every body parsed
 // by nlohmann, as before it existed), for a before/after in one binary;
-// --search 0 stops after the insert phase.
+// --search 0 stops after the insert phase; --grpc 0 leaves out the Milvus
+// gRPC path (issue 19), which otherwise runs beside REST in every phase: the
+// same rows as prebuilt serialized InsertRequests into a third collection,
+// the same queries as prebuilt SearchRequests, over one grpc::GenericStub
+// channel per client thread to the same port (the front door hands HTTP/2
+// connections to rpc::MilvusGrpcServer, as `ark serve` does).
 //
 // One process: a Database in a temp dir with the options `ark serve` uses by
 // default (WAL sync every_commit, auto-seal), a real server::HttpServer +
@@ -29,7 +34,11 @@
 //    In process: CollectionSnapshot::Search of the same queries on the same
 //    collection (one snapshot taken up front), same C. recall@10 of both paths
 //    against exact ground truth (FAISS flat IP on the unit vectors).
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 #include <httplib.h>
+
+#include <future>
 
 #include <atomic>
 #include <charconv>
@@ -44,6 +53,8 @@
 #include "alloc/allocator.h"
 #include "bench_util.h"
 #include "engine/database.h"
+#include "grpc/milvus_grpc.h"
+#include "milvus/milvus.pb.h"
 #include "server/milvus_service.h"
 #include "storage/env.h"
 
@@ -70,6 +81,7 @@ struct Flags {
   bool nodelay = true;
   bool fast = true;      // the server's simdjson path for insert/upsert/search
   bool search = true;    // run the index and search phases
+  bool grpc = true;      // the Milvus gRPC path beside REST
 };
 
 [[noreturn]] void Die(const std::string& what) {
@@ -147,6 +159,88 @@ std::unique_ptr<httplib::Client> NewClient(int port) {
   c->set_read_timeout(300);
   c->set_write_timeout(300);
   return c;
+}
+
+// One gRPC client: its own channel (and so its own HTTP/2 connection, as
+// each REST client has its own keep-alive connection).
+struct GrpcClient {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<grpc::GenericStub> stub;
+};
+
+std::unique_ptr<GrpcClient> NewGrpcClient(int port) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetMaxReceiveMessageSize(-1);
+  auto c = std::make_unique<GrpcClient>();
+  c->channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(), args);
+  c->stub = std::make_unique<grpc::GenericStub>(c->channel);
+  return c;
+}
+
+grpc::ByteBuffer ToBuffer(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+std::string FromBuffer(const grpc::ByteBuffer& b) {
+  std::vector<grpc::Slice> slices;
+  (void)b.Dump(&slices);
+  std::string out;
+  for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
+// A unary MilvusService call with a prebuilt request; dies on a transport error.
+grpc::ByteBuffer GrpcCall(GrpcClient& c, const std::string& method, const grpc::ByteBuffer& request) {
+  grpc::ClientContext ctx;
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  c.stub->UnaryCall(&ctx, "/milvus.proto.milvus.MilvusService/" + method, grpc::StubOptions(), &request, &response,
+                    [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  grpc::Status s = done.get_future().get();
+  if (!s.ok()) Die(method + ": gRPC " + std::to_string(s.error_code()) + " " + s.error_message());
+  return response;
+}
+
+std::string InsertRequestBytes(const std::string& collection, const std::vector<float>& data, uint64_t first,
+                               uint64_t n, uint32_t dim) {
+  milvus::proto::milvus::InsertRequest req;
+  req.set_collection_name(collection);
+  req.set_num_rows(static_cast<uint32_t>(n));
+  auto* id = req.add_fields_data();
+  id->set_field_name("id");
+  id->set_type(milvus::proto::schema::Int64);
+  auto* ids = id->mutable_scalars()->mutable_long_data();
+  for (uint64_t i = 0; i < n; ++i) ids->add_data(static_cast<int64_t>(first + i));
+  auto* vec = req.add_fields_data();
+  vec->set_field_name("vector");
+  vec->set_type(milvus::proto::schema::FloatVector);
+  vec->mutable_vectors()->set_dim(dim);
+  auto* floats = vec->mutable_vectors()->mutable_float_vector()->mutable_data();
+  floats->Add(data.begin() + static_cast<int64_t>(first * dim), data.begin() + static_cast<int64_t>((first + n) * dim));
+  return req.SerializeAsString();
+}
+
+std::string SearchRequestBytes(const std::string& collection, const float* q, uint32_t dim, uint32_t ef) {
+  milvus::proto::common::PlaceholderGroup group;
+  auto* p = group.add_placeholders();
+  p->set_tag("$0");
+  p->set_type(milvus::proto::common::PlaceholderType::FloatVector);
+  p->add_values(std::string(reinterpret_cast<const char*>(q), dim * sizeof(float)));
+  milvus::proto::milvus::SearchRequest req;
+  req.set_collection_name(collection);
+  req.set_nq(1);
+  req.set_placeholder_group(group.SerializeAsString());
+  for (auto [k, v] : {std::pair<std::string, std::string>{"anns_field", "vector"},
+                      {"topk", std::to_string(kK)},
+                      {"metric_type", "COSINE"},
+                      {"params", "{\"ef\":" + std::to_string(ef) + "}"}}) {
+    auto* kv = req.add_search_params();
+    kv->set_key(k);
+    kv->set_value(v);
+  }
+  return req.SerializeAsString();
 }
 
 // Runs `fn(thread, i)` for i in [0, n) over `threads` threads (work taken
@@ -235,6 +329,7 @@ int main(int argc, char** argv) {
     else if (a == "--nodelay") f.nodelay = v == "1";
     else if (a == "--fast") f.fast = v == "1";
     else if (a == "--search") f.search = v == "1";
+    else if (a == "--grpc") f.grpc = v == "1";
     else Die("unknown flag " + a);
   }
   if (f.rows == 0 || f.batch == 0 || f.rows % f.batch != 0) Die("--rows must be a positive multiple of --batch");
@@ -266,6 +361,16 @@ int main(int argc, char** argv) {
   });
   std::vector<std::string> search_bodies;
   for (size_t q = 0; q < f.nq; ++q) search_bodies.push_back(SearchBody("http", &queries[q * f.dim], f.dim, f.ef));
+  std::vector<grpc::ByteBuffer> grpc_inserts(f.grpc ? batches : 0);
+  std::vector<grpc::ByteBuffer> grpc_searches;
+  if (f.grpc) {
+    Parallel(2, batches, [&](int, uint64_t b) {
+      grpc_inserts[b] = ToBuffer(InsertRequestBytes("grpc", data, b * f.batch, f.batch, f.dim));
+    });
+    for (size_t q = 0; q < f.nq; ++q) {
+      grpc_searches.push_back(ToBuffer(SearchRequestBytes("http", &queries[q * f.dim], f.dim, f.ef)));
+    }
+  }
   std::printf("prepared %lu insert bodies of %.1f MB in %.1f s\n", (unsigned long)batches,
               insert_bodies[0].size() / 1e6, Seconds(t));
 
@@ -286,6 +391,12 @@ int main(int argc, char** argv) {
   auto service = std::make_unique<server::MilvusService>(db.get(), config.limits);
   service->Register(*http);
   if (auto s = http->Bind(); !s.ok()) Die(s.ToString());
+  // As `ark serve`: gRPC on the same port, handed over by the front door.
+  auto grpc_api = std::make_unique<rpc::MilvusGrpcServer>(http.get(), &metrics);
+  if (f.grpc) {
+    http->SetHttp2Handler([&grpc_api](int fd) { grpc_api->Adopt(fd); });
+    if (auto s = grpc_api->Start(""); !s.ok()) Die(s.ToString());
+  }
   std::thread serve([&] { (void)http->Serve(); });
   const int port = http->port();
   std::printf("server on 127.0.0.1:%d, %u worker threads, WAL sync every_commit, data in %s\n", port,
@@ -302,6 +413,9 @@ int main(int argc, char** argv) {
                              {"elementTypeParams", {{"dim", f.dim}}}}})}}}}
            .dump());
   if (auto s = db->CreateCollection("", "engine", schema); !s.ok()) Die(s.status().ToString());
+  if (f.grpc) {
+    if (auto s = db->CreateCollection("", "grpc", schema); !s.ok()) Die(s.status().ToString());
+  }
 
   // 1. Insert.
   std::vector<std::unique_ptr<httplib::Client>> clients;
@@ -315,6 +429,22 @@ int main(int argc, char** argv) {
     if (!w.ok()) Die(w.status().ToString());
   });
   engine_batches.clear();
+  double grpc_s = 0;
+  if (f.grpc) {
+    std::vector<std::unique_ptr<GrpcClient>> gclients;
+    for (int i = 0; i < f.insert_threads; ++i) gclients.push_back(NewGrpcClient(port));
+    grpc_s = Parallel(f.insert_threads, batches, [&](int th, uint64_t b) {
+      milvus::proto::milvus::MutationResult r;
+      if (!r.ParseFromString(FromBuffer(GrpcCall(*gclients[th], "Insert", grpc_inserts[b]))) ||
+          r.status().code() != 0) {
+        Die("gRPC Insert: " + r.status().reason());
+      }
+    });
+    grpc_inserts.clear();
+    auto rows_grpc = db->DescribeCollection("", "grpc");
+    if (!rows_grpc.ok() || rows_grpc->live_rows != f.rows) Die("grpc collection does not hold every row");
+    if (auto s = db->DropCollection("", "grpc"); !s.ok()) Die(s.status().ToString());
+  }
   auto rows_http = db->DescribeCollection("", "http");
   if (!rows_http.ok() || rows_http->live_rows != f.rows) Die("http collection does not hold every row");
   const double http_rps = double(f.rows) / http_s, engine_rps = double(f.rows) / engine_s;
@@ -323,6 +453,11 @@ int main(int argc, char** argv) {
   std::printf("| path | seconds | rows/s | HTTP / in-process |\n|---|---|---|---|\n");
   std::printf("| HTTP entities/insert (keep-alive, prebuilt bodies) | %.2f | %.0f | %.2f |\n", http_s, http_rps,
               http_rps / engine_rps);
+  if (f.grpc) {
+    const double grpc_rps = double(f.rows) / grpc_s;
+    std::printf("| gRPC Insert (one channel per thread, prebuilt messages) | %.2f | %.0f | %.2f (%.2f of HTTP) |\n",
+                grpc_s, grpc_rps, grpc_rps / engine_rps, grpc_rps / http_rps);
+  }
   std::printf("| in process Database::Insert (prebuilt RowBatch) | %.2f | %.0f | 1.00 |\n", engine_s, engine_rps);
   std::fflush(stdout);
   if (auto s = db->DropCollection("", "engine"); !s.ok()) Die(s.status().ToString());
@@ -331,6 +466,7 @@ int main(int argc, char** argv) {
     admin.reset();
     http->Stop();
     serve.join();
+    grpc_api.reset();
     service.reset();
     http.reset();
     db.reset();
@@ -381,6 +517,22 @@ int main(int argc, char** argv) {
     engine_one(q, &got_engine[q * kK]);
   }
   const double recall_http = Recall(got_http, truth, f.nq), recall_engine = Recall(got_engine, truth, f.nq);
+  double recall_grpc = 0;
+  std::vector<std::unique_ptr<GrpcClient>> gclients;
+  if (f.grpc) {
+    gclients.push_back(NewGrpcClient(port));
+    std::vector<int64_t> got(f.nq * kK, -1);
+    for (size_t q = 0; q < f.nq; ++q) {
+      milvus::proto::milvus::SearchResults r;
+      if (!r.ParseFromString(FromBuffer(GrpcCall(*gclients[0], "Search", grpc_searches[q]))) ||
+          r.status().code() != 0) {
+        Die("gRPC Search: " + r.status().reason());
+      }
+      const auto& ids = r.results().ids().int_id().data();
+      for (int j = 0; j < static_cast<int>(kK) && j < ids.size(); ++j) got[q * kK + static_cast<size_t>(j)] = ids[j];
+    }
+    recall_grpc = Recall(got, truth, f.nq);
+  }
 
   std::printf("\n## Search: 1 query vector, limit 10, ef=%u, %.0f s per row, %zu distinct queries\n\n", f.ef,
               f.seconds, f.nq);
@@ -394,15 +546,25 @@ int main(int argc, char** argv) {
     Latency e = TimedLoop(threads, f.seconds, f.nq, [&](int, size_t q) { engine_one(q, nullptr); });
     std::printf("| %d | HTTP entities/search | %.0f | %.2f | %.2f | %.3f | %.2f |\n", threads, h.qps, h.p50_ms,
                 h.p99_ms, recall_http, h.qps / e.qps);
+    if (f.grpc) {
+      gclients.clear();
+      for (int i = 0; i < threads; ++i) gclients.push_back(NewGrpcClient(port));
+      Latency g = TimedLoop(threads, f.seconds, f.nq,
+                            [&](int th, size_t q) { GrpcCall(*gclients[th], "Search", grpc_searches[q]); });
+      std::printf("| %d | gRPC Search | %.0f | %.2f | %.2f | %.3f | %.2f (%.2f of HTTP) |\n", threads, g.qps,
+                  g.p50_ms, g.p99_ms, recall_grpc, g.qps / e.qps, g.qps / h.qps);
+    }
     std::printf("| %d | in process CollectionSnapshot::Search | %.0f | %.2f | %.2f | %.3f | 1.00 |\n", threads, e.qps,
                 e.p50_ms, e.p99_ms, recall_engine);
     std::fflush(stdout);
   }
 
   clients.clear();
+  gclients.clear();
   admin.reset();
   http->Stop();
   serve.join();
+  grpc_api.reset();
   snap.reset();
   service.reset();
   http.reset();
