@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "engine/database.h"
+#include "engine/segment_file.h"
 #include "dr/lease/lease.h"
 #include "dr/repository/repository_lease_table.h"
 #include "engine/engine_test_util.h"
@@ -180,6 +181,44 @@ TEST_P(BackupTest, RestoreEqualsSourceRowForRowAndSearchesWithItsIndexes) {
 // An HNSW_SQ index (index file format version 2) is backed up and restored
 // like any other content-addressed index file: the restore searches with it
 // (refined from the restored segment's vectors) and rebuilds nothing.
+// A segment column that cannot be read (segments are decoded lazily, so the
+// damage is met when the backup checksums the collection) fails the backup
+// naming the file, instead of recording "unreadable" as its content.
+TEST_P(BackupTest, BackupOfADamagedSegmentFailsNamingTheFile) {
+  CollectionSchema s = TestSchema(kDim);
+  ASSERT_OK(db_->CreateCollection("", "fragile", s).status());
+  ASSERT_OK(db_->Insert("", "fragile", TestRows(s, 910000, 40)).status());  // keys no other test seals
+  ASSERT_OK(db_->Flush("", "fragile"));
+  std::string file;
+  for (const auto& c : db_->CurrentManifest().collections) {
+    if (!c.segments.empty()) file = c.segments[0].file;
+  }
+  ASSERT_FALSE(file.empty());
+  db_.reset();
+  const std::string path = JoinPath(JoinPath(dir_.Sub("data"), "files"), file);
+  std::string data;
+  ASSERT_OK(Env::Default()->ReadFileToString(path, &data));
+  ASSERT_OK_AND_ASSIGN(auto layout, DecodeSegmentLayout(data, path));
+  bool damaged = false;
+  for (const auto& c : layout.columns) {
+    if (c.name == "embedding") {
+      data[c.offset + c.length / 2] ^= 0x20;
+      damaged = true;
+    }
+  }
+  ASSERT_TRUE(damaged);
+  ASSERT_OK(Env::Default()->WriteFileAtomic(path, data));
+  db_ = OpenDb(dir_.Sub("data"));  // opens: only key columns are read at open
+  ASSERT_NE(db_, nullptr);
+  BackupOptions o;
+  o.name = "over-damage";
+  auto m = CreateBackup(db_.get(), repo_.get(), o);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find(file), std::string::npos) << m.status().ToString();
+  ASSERT_OK_AND_ASSIGN(auto backups, ListBackups(repo_.get()));
+  for (const auto& b : backups) EXPECT_NE(b.name, "over-damage");
+}
+
 TEST_P(BackupTest, RestoreCarriesAQuantizedHnswSqIndex) {
   CollectionSchema s = TestSchema(kDim);
   ASSERT_OK(db_->CreateCollection("", "sq", s).status());

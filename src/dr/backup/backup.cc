@@ -172,7 +172,15 @@ Result<BackupManifest> CreateBackupImpl(Database* db, Repository* repo, const Ba
     if (auto it = infos.find(id); it != infos.end()) bc.rows = it->second.live_rows;
     // What a restore must hold, value for value: restore-check drills
     // compare it (one pass over the collection's rows, in memory).
-    if (auto it = snapshots.find(id); it != snapshots.end()) bc.checksum = ComputeContentChecksum(*it->second).checksum;
+    // A column that cannot be read (a damaged segment file) fails the backup
+    // naming the file: a backup must not record "unreadable" as the content.
+    if (auto it = snapshots.find(id); it != snapshots.end()) {
+      ContentChecksum sum = ComputeContentChecksum(*it->second);
+      if (!sum.status.ok()) {
+        return sum.status.WithContext("backup: collection " + n.database + "." + n.name);
+      }
+      bc.checksum = sum.checksum;
+    }
     for (const auto& mc : kept.manifest.collections) {
       if (mc.id != id) continue;
       bc.segments = mc.segments.size();
