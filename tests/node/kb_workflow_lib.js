@@ -88,4 +88,16 @@ function oracleSearch(live, q, k, pred = () => true) {
 }
 
 
-module.exports = { DIM, N, BATCH, TENANTS, LANGS, COLL, startArk, randomVector, makeDocs, cosine, oracleSearch };
+// One run's data: the documents, the live map the oracle reads (the suites
+// update it as they upsert and delete), 10 query vectors, and the generator
+// that made them (for more vectors).
+function workload() {
+  const docs = makeDocs();
+  const live = new Map(docs.map((d) => [d.id, d]));
+  const next = rng(7);
+  const queries = Array.from({ length: 10 }, () => randomVector(next));
+  return { docs, live, next, queries };
+}
+
+module.exports = { DIM, N, BATCH, TENANTS, LANGS, COLL, startArk, randomVector, makeDocs, cosine, oracleSearch,
+  workload };

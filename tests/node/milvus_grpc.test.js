@@ -12,9 +12,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { MilvusClient, HttpClient, DataType } = require('@zilliz/milvus2-sdk-node');
-const { rng, tempDir } = require('./helpers');
-const { DIM, N, BATCH, TENANTS, COLL, startArk, randomVector, makeDocs, oracleSearch } =
-  require('./kb_workflow_lib');
+const { tempDir } = require('./helpers');
+const { DIM, N, BATCH, TENANTS, COLL, startArk, oracleSearch, workload } = require('./kb_workflow_lib');
 
 function okStatus(status, what) {
   assert.equal(status.error_code, 'Success', `${what}: ${JSON.stringify(status)}`);
@@ -47,10 +46,7 @@ test('RAG workflow through the Milvus Node SDK MilvusClient (gRPC)', { timeout: 
   const client = new MilvusClient({ address, timeout: 30000 });
   t.after(async () => { await client.closeConnection(); });
   const rest = new HttpClient({ endpoint: ark.endpoint });
-  const docs = makeDocs();
-  const live = new Map(docs.map((d) => [d.id, d]));
-  const next = rng(7);
-  const queries = Array.from({ length: 10 }, () => randomVector(next));
+  const { docs, live, queries } = workload();
 
   await t.test('connect, version, health', async () => {
     await client.connectPromise;

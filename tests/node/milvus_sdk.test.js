@@ -6,8 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { HttpClient } = require('@zilliz/milvus2-sdk-node');
-const { rng } = require('./helpers');
-const { DIM, N, BATCH, TENANTS, COLL, startArk, randomVector, makeDocs, oracleSearch } = require('./kb_workflow_lib');
+const { DIM, N, BATCH, TENANTS, COLL, startArk, oracleSearch, workload } = require('./kb_workflow_lib');
 
 function ok(res, what) {
   assert.equal(res.code, 0, `${what}: ${JSON.stringify(res).slice(0, 500)}`);
@@ -25,10 +24,7 @@ test('RAG workflow through the Milvus Node SDK HttpClient', { timeout: 120000 },
   const ark = await startArk();
   t.after(async () => { await ark.stop(); });
   const client = new HttpClient({ endpoint: ark.endpoint });
-  const docs = makeDocs();
-  const live = new Map(docs.map((d) => [d.id, d]));
-  const next = rng(7);
-  const queries = Array.from({ length: 10 }, () => randomVector(next));
+  const { docs, live, queries } = workload();
 
   await t.test('create with full schema and index params; describe', async () => {
     ok(await client.createCollection({
