@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "grpc/milvus_rpcs.h"
@@ -39,17 +38,6 @@ std::optional<std::string> Base64Decode(std::string_view in) {
   if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
   out.resize(static_cast<size_t>(n) - pad);
   return out;
-}
-
-// RPCs that only read memory (snapshots, schemas, states): short, never
-// waiting on the disk, an index build or a lock held across I/O.
-bool IsRead(const std::string& method) {
-  static const std::set<std::string> kReads = {
-      "Search", "Query", "DescribeCollection", "HasCollection", "ShowCollections", "GetLoadState",
-      "GetLoadingProgress", "DescribeIndex", "GetIndexState", "GetIndexBuildProgress", "GetCollectionStatistics",
-      "GetVersion", "CheckHealth", "Connect", "ListDatabases", "ShowPartitions", "HasPartition",
-      "GetPartitionStatistics", "DescribeAlias", "ListAliases", "GetFlushState"};
-  return kReads.count(method) > 0;
 }
 
 std::string Metadata(const grpc::GenericCallbackServerContext* ctx, const char* key) {
@@ -93,7 +81,8 @@ class MilvusGrpcServer::Service final : public grpc::CallbackGenericService {
       // Reads run on gRPC's callback thread: the hop to the pool cost 25-45%
       // of search QPS (bench/http_e2e_bench.cc). Anything that may wait on
       // the disk or a build goes to the pool, so gRPC's threads stay free.
-      if (IsRead(method_)) {
+      auto rpc = MilvusRpcs().find(method_);
+      if (rpc != MilvusRpcs().end() && rpc->second.read) {
         Run();
       } else {
         owner_->pool_->enqueue([this] { Run(); });
@@ -139,7 +128,7 @@ class MilvusGrpcServer::Service final : public grpc::CallbackGenericService {
       }
       const auto& table = MilvusRpcs();
       if (auto it = table.find(method_); it != table.end()) {
-        code = it->second(rpc, request, &response);
+        code = it->second.run(rpc, request, &response);
       } else if (auto reply = UnimplementedReply(method_)) {
         response = std::move(*reply);
         code = 1;

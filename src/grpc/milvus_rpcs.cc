@@ -689,54 +689,57 @@ void Query(RpcContext& ctx, const mm::QueryRequest& req, mm::QueryResults* resp)
 
 // Registered by method name. The handler's request and response types are
 // those of the method in proto/milvus/milvus.proto (checked by a test).
-#define ARK_RPC(name) {#name, Unary(&name)}
+// ARK_READ: the RPC only reads memory (snapshots, schemas, states) and never
+// waits on the disk, an index build or a lock held across I/O.
+#define ARK_RPC(name) {#name, Rpc{Unary(&name), false}}
+#define ARK_READ(name) {#name, Rpc{Unary(&name), true}}
 
 }  // namespace
 
-const std::map<std::string, RpcHandler>& MilvusRpcs() {
-  static const auto* table = new std::map<std::string, RpcHandler>{
-      ARK_RPC(Connect),
-      ARK_RPC(GetVersion),
-      ARK_RPC(CheckHealth),
+const std::map<std::string, Rpc>& MilvusRpcs() {
+  static const auto* table = new std::map<std::string, Rpc>{
+      ARK_READ(Connect),
+      ARK_READ(GetVersion),
+      ARK_READ(CheckHealth),
       ARK_RPC(CreateDatabase),
       ARK_RPC(DropDatabase),
-      ARK_RPC(ListDatabases),
+      ARK_READ(ListDatabases),
       ARK_RPC(CreateCollection),
       ARK_RPC(DropCollection),
-      ARK_RPC(HasCollection),
-      ARK_RPC(ShowCollections),
-      ARK_RPC(DescribeCollection),
+      ARK_READ(HasCollection),
+      ARK_READ(ShowCollections),
+      ARK_READ(DescribeCollection),
       ARK_RPC(RenameCollection),
       ARK_RPC(AlterCollection),
-      ARK_RPC(GetCollectionStatistics),
+      ARK_READ(GetCollectionStatistics),
       ARK_RPC(LoadCollection),
       ARK_RPC(ReleaseCollection),
       ARK_RPC(LoadPartitions),
       ARK_RPC(ReleasePartitions),
-      ARK_RPC(GetLoadState),
-      ARK_RPC(GetLoadingProgress),
+      ARK_READ(GetLoadState),
+      ARK_READ(GetLoadingProgress),
       ARK_RPC(CreatePartition),
       ARK_RPC(DropPartition),
-      ARK_RPC(HasPartition),
-      ARK_RPC(ShowPartitions),
-      ARK_RPC(GetPartitionStatistics),
+      ARK_READ(HasPartition),
+      ARK_READ(ShowPartitions),
+      ARK_READ(GetPartitionStatistics),
       ARK_RPC(CreateAlias),
       ARK_RPC(AlterAlias),
       ARK_RPC(DropAlias),
-      ARK_RPC(DescribeAlias),
-      ARK_RPC(ListAliases),
+      ARK_READ(DescribeAlias),
+      ARK_READ(ListAliases),
       ARK_RPC(CreateIndex),
-      ARK_RPC(DescribeIndex),
-      ARK_RPC(GetIndexState),
-      ARK_RPC(GetIndexBuildProgress),
+      ARK_READ(DescribeIndex),
+      ARK_READ(GetIndexState),
+      ARK_READ(GetIndexBuildProgress),
       ARK_RPC(DropIndex),
       ARK_RPC(Insert),
       ARK_RPC(Upsert),
       ARK_RPC(Delete),
       ARK_RPC(Flush),
-      ARK_RPC(GetFlushState),
-      ARK_RPC(Search),
-      ARK_RPC(Query),
+      ARK_READ(GetFlushState),
+      ARK_READ(Search),
+      ARK_READ(Query),
   };
   return *table;
 }

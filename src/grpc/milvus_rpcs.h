@@ -30,8 +30,14 @@ struct RpcContext {
 // Fills `*response` (serialized) and returns the Milvus code it carries.
 using RpcHandler = std::function<int(RpcContext& ctx, const std::string& request, std::string* response)>;
 
+struct Rpc {
+  RpcHandler run;
+  // Only reads memory: runs on gRPC's callback thread, not the worker pool.
+  bool read = false;
+};
+
 // Keyed by method name ("CreateCollection").
-const std::map<std::string, RpcHandler>& MilvusRpcs();
+const std::map<std::string, Rpc>& MilvusRpcs();
 
 // A MilvusService method Ark does not serve: a response of its type whose
 // status names the RPC (code 1, error_code UnexpectedError — what Milvus
