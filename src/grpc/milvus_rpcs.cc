@@ -5,11 +5,13 @@
 #include <google/protobuf/message.h>
 
 #include <atomic>
+#include <cmath>
 #include <stdexcept>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "grpc/field_data.h"
+#include "grpc/template_values.h"
 #include "server/milvus_service.h"
 #include "milvus/common.pb.h"
 #include "milvus/milvus.pb.h"
@@ -113,7 +115,7 @@ RpcHandler Unary(void (*fn)(RpcContext&, const Req&, Resp*)) {
         Resp fresh;
         resp = std::move(fresh);
         SetStatus(StatusOf(&resp), e.code, e.message);
-      } catch (const std::invalid_argument& e) {  // from field_data.h
+      } catch (const std::invalid_argument& e) {  // from field_data.h, template_values.h
         Resp fresh;
         resp = std::move(fresh);
         SetStatus(StatusOf(&resp), 1100, e.what());
@@ -592,8 +594,8 @@ void RequireNoTemplates(size_t n) {
 }
 
 void Delete(RpcContext& ctx, const mm::DeleteRequest& req, mm::MutationResult* resp) {
-  RequireNoTemplates(req.expr_template_values_size());
   json body{{"collectionName", req.collection_name()}, {"filter", req.expr()}};
+  if (req.expr_template_values_size()) body["exprParams"] = ExprParamsFromTemplates(req.expr_template_values());
   if (!req.partition_name().empty()) body["partitionName"] = req.partition_name();
   json data;
   if (!Rest(ctx, DbOf(ctx, req.db_name()), "entities/delete", body, resp->mutable_status(), &data)) return;
@@ -670,9 +672,9 @@ void Search(RpcContext& ctx, const mm::SearchRequest& req, mm::SearchResults* re
 }
 
 void Query(RpcContext& ctx, const mm::QueryRequest& req, mm::QueryResults* resp) {
-  RequireNoTemplates(req.expr_template_values_size());
   const std::string db = DbOf(ctx, req.db_name());
   json body{{"collectionName", req.collection_name()}, {"filter", req.expr()}};
+  if (req.expr_template_values_size()) body["exprParams"] = ExprParamsFromTemplates(req.expr_template_values());
   json output = json::array();
   for (const auto& f : req.output_fields()) output.push_back(f);
   body["outputFields"] = output;
@@ -685,6 +687,144 @@ void Query(RpcContext& ctx, const mm::QueryRequest& req, mm::QueryResults* resp)
   if (!Rest(ctx, db, "entities/query", std::move(body), resp->mutable_status(), &rows, &extra, true)) return;
   resp->set_collection_name(req.collection_name());
   QueryRowsToProto(extra, rows, output, resp);
+}
+
+// One vector search of a SearchRequest as REST JSON: the body of
+// entities/search, or (`hybrid_sub`) one element of entities/hybrid_search's
+// `search` array. A sub-search carries no collection, partitions, output
+// fields or offset: the hybrid request's own apply (Milvus ignores a
+// sub-search's offset too). Templates become `exprParams`. *limit: the topk
+// asked for, 0 when none. The same translation as Search's, so that Search
+// can use it.
+json SearchBodyOf(const mm::SearchRequest& req, bool hybrid_sub, int64_t* limit) {
+  if (req.sub_reqs_size()) Invalid("search with sub_reqs is not supported by Ark's gRPC API yet");
+  if (!req.has_placeholder_group()) Invalid("search needs vectors (placeholder_group); search by ids is not supported");
+  json params = KeyValues(req.search_params());
+  json body = json::object();
+  if (!hybrid_sub) body["collectionName"] = req.collection_name();
+  body["data"] = VectorsFromPlaceholders(req.placeholder_group());
+  if (!req.dsl().empty()) body["filter"] = req.dsl();
+  if (req.expr_template_values_size()) body["exprParams"] = ExprParamsFromTemplates(req.expr_template_values());
+  if (!hybrid_sub) {
+    if (req.partition_names_size()) body["partitionNames"] = PartitionNames(req.partition_names());
+    json output = json::array();
+    for (const auto& f : req.output_fields()) output.push_back(f);
+    body["outputFields"] = output;
+  }
+  *limit = 0;
+  for (const char* key : {"topk", "limit"}) {
+    if (params.contains(key)) {
+      json v = NumberOrString(params[key].get<std::string>());
+      if (!v.is_number_integer()) Invalid(std::string("search param ") + key + " must be an integer");
+      *limit = v.get<int64_t>();
+      body["limit"] = v;  // as REST's parser reads it (non-negative: unsigned)
+    }
+  }
+  if (!hybrid_sub && params.contains("offset")) body["offset"] = NumberOrString(params["offset"].get<std::string>());
+  if (params.contains("anns_field") && !params["anns_field"].get<std::string>().empty()) {
+    body["annsField"] = params["anns_field"];
+  }
+  json search_params = json::object();
+  if (params.contains("metric_type") && !params["metric_type"].get<std::string>().empty()) {
+    search_params["metricType"] = params["metric_type"];
+  }
+  if (params.contains("params")) {
+    json p = json::parse(params["params"].get<std::string>(), nullptr, false);
+    if (p.is_discarded() || !(p.is_object() || p.is_null())) Invalid("search param 'params' must be a JSON object");
+    if (p.is_object()) {
+      // The SDKs send either {"ef": 64} or {"params": {"ef": 64}}.
+      search_params["params"] = p.contains("params") && p["params"].is_object() ? p["params"] : p;
+    }
+  }
+  if (params.contains("group_by_field")) Invalid("search with group_by_field is not supported by Ark's gRPC API yet");
+  if (hybrid_sub) {
+    // A sub-search takes metricType beside its params, and its search
+    // parameters one level down ({"params": {"ef": 64}}), so REST parses them
+    // as it parses entities/search's searchParams.
+    if (search_params.contains("metricType")) body["metricType"] = search_params["metricType"];
+    if (search_params.contains("params")) body["params"] = json{{"params", search_params["params"]}};
+  } else if (!search_params.empty()) {
+    body["searchParams"] = search_params;
+  }
+  return body;
+}
+
+// HybridSearchRequest.rank_params (what pymilvus and the Node SDK send:
+// strategy, params as JSON, limit, offset, round_decimal) -> the REST
+// hybrid_search body's `rerank`, `limit` and `offset`; returns round_decimal
+// (-1: none).
+int RankParams(const google::protobuf::RepeatedPtrField<mc::KeyValuePair>& kvs, json* body) {
+  json rerank = json::object();
+  int round_decimal = -1;
+  for (const auto& kv : kvs) {
+    const std::string& key = kv.key();
+    if (key == "strategy") {
+      rerank["strategy"] = kv.value();
+    } else if (key == "params") {
+      json p = json::parse(kv.value(), nullptr, false);
+      if (p.is_discarded() || !p.is_object()) Invalid("rank param 'params' must be a JSON object, got " + kv.value());
+      rerank["params"] = p;
+    } else if (key == "limit" || key == "offset") {
+      (*body)[key] = NumberOrString(kv.value());
+    } else if (key == "round_decimal") {
+      json v = NumberOrString(kv.value());
+      // Milvus's range: -1 (no rounding) or 0..6 decimals.
+      if (!v.is_number_integer() || v.get<int64_t>() < -1 || v.get<int64_t>() > 6) {
+        Invalid("rank param round_decimal must be -1 or an integer in [0, 6], got " + kv.value());
+      }
+      round_decimal = v.get<int>();
+    } else if (key == "group_by_field" || key == "group_size" || key == "strict_group_size" ||
+               key == "rank_group_scorer") {
+      Invalid("hybrid search with " + key + " is not supported by Ark's gRPC API yet");
+    }
+  }
+  if (!rerank.empty()) (*body)["rerank"] = rerank;  // none: REST's default, RRF(k=60)
+  return round_decimal;
+}
+
+// Milvus rounds hybrid scores on the server: floor(score * 10^d + 0.5) / 10^d.
+void RoundScores(int decimals, ms::SearchResultData* results) {
+  if (decimals < 0) return;
+  const double scale = std::pow(10.0, decimals);
+  for (float& s : *results->mutable_scores()) {
+    s = static_cast<float>(std::floor(static_cast<double>(s) * scale + 0.5) / scale);
+  }
+}
+
+void HybridSearch(RpcContext& ctx, const mm::HybridSearchRequest& req, mm::SearchResults* resp) {
+  if (req.has_function_score() && req.function_score().functions_size()) {
+    Invalid("hybrid search with a function_score reranker is not supported by Ark's gRPC API yet "
+            "(rank_params with the rrf or weighted strategy are)");
+  }
+  if (req.function_chains_size()) Invalid("hybrid search with function_chains is not supported by Ark's gRPC API yet");
+  const std::string db = DbOf(ctx, req.db_name());
+  json body{{"collectionName", req.collection_name()}};
+  json subs = json::array();
+  for (const auto& sub : req.requests()) {
+    int64_t sub_limit;
+    subs.push_back(SearchBodyOf(sub, true, &sub_limit));
+  }
+  body["search"] = std::move(subs);
+  const int round_decimal = RankParams(req.rank_params(), &body);
+  if (req.partition_names_size()) body["partitionNames"] = PartitionNames(req.partition_names());
+  json output = json::array();
+  for (const auto& f : req.output_fields()) output.push_back(f);
+  body["outputFields"] = output;
+  const int64_t limit = body.contains("limit") && body["limit"].is_number_integer() ? body["limit"].get<int64_t>() : 0;
+
+  json hits, extra;
+  if (!Rest(ctx, db, "entities/hybrid_search", std::move(body), resp->mutable_status(), &hits, &extra, true)) return;
+  json describe = extra;
+  if (!describe.contains("fields")) {
+    // The schema the columns are typed by, when the route does not answer it.
+    if (!Rest(ctx, db, "collections/describe", {{"collectionName", req.collection_name()}}, resp->mutable_status(),
+              &describe)) {
+      return;
+    }
+  }
+  resp->set_collection_name(req.collection_name());
+  SearchResultsToProto(describe, hits, extra.value("topks", json::array()), limit, resp->mutable_results());
+  RoundScores(round_decimal, resp->mutable_results());
 }
 
 // Registered by method name. The handler's request and response types are
@@ -740,6 +880,7 @@ const std::map<std::string, Rpc>& MilvusRpcs() {
       ARK_READ(GetFlushState),
       ARK_READ(Search),
       ARK_READ(Query),
+      ARK_READ(HybridSearch),
   };
   return *table;
 }

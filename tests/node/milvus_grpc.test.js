@@ -400,3 +400,300 @@ test('bad input over gRPC: Milvus codes, server up, data unchanged', { timeout: 
   assert.equal(Number(count.data), 10);
   assert.equal((await fetch(`${ark.endpoint}/readyz`)).status, 200);
 });
+
+// HybridSearch and expression templates (`exprValues`) through the SDK's
+// MilvusClient, each answer compared with the REST route given the same
+// request (entities/hybrid_search, query and delete with exprParams): the
+// same ids in the same order, the same scores (REST's double rounded to the
+// float32 gRPC carries), the same fields.
+test('hybrid search and expression templates over gRPC answer as REST does', { timeout: 120000 }, async (t) => {
+  const { RRFRanker, WeightedRanker } = require('@zilliz/milvus2-sdk-node');
+  const { rng } = require('./helpers');
+  const ark = await startArk();
+  t.after(async () => { await ark.stop(); });
+  const address = ark.endpoint.replace('http://', '');
+  const client = new MilvusClient({ address, timeout: 30000 });
+  t.after(async () => { await client.closeConnection(); });
+  const rest = async (route, body) => {
+    const r = await fetch(`${ark.endpoint}/v2/vectordb/${route}`, { method: 'POST',
+      headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return r.json();
+  };
+  const C = 'hy';
+  const D = 8;
+  const next = rng(19);
+  const vec = () => Array.from({ length: D }, () => Math.fround(next() * 2 - 1));
+  const TAGS = ['a', 'b', 'c', 'd'];
+  const rows = Array.from({ length: 400 }, (_, i) => ({ id: i, tag: TAGS[i % 4], n: (i * 7) % 400,
+    w: Math.round(next() * 1000) / 1000, flag: i % 3 === 0, v1: vec(), v2: vec(), color: `c${i % 5}` }));
+  const live = new Map(rows.map((r) => [r.id, r]));
+
+  ok(await client.createCollection({ collection_name: C, enable_dynamic_field: true, fields: [
+    { name: 'id', data_type: DataType.Int64, is_primary_key: true },
+    { name: 'tag', data_type: DataType.VarChar, max_length: 8 },
+    { name: 'n', data_type: DataType.Int64 },
+    { name: 'w', data_type: DataType.Double },
+    { name: 'flag', data_type: DataType.Bool },
+    { name: 'v1', data_type: DataType.FloatVector, dim: D },
+    { name: 'v2', data_type: DataType.FloatVector, dim: D }] }), 'create');
+  ok(await client.createIndex({ collection_name: C, field_name: 'v1', index_type: 'FLAT', metric_type: 'COSINE' }),
+    'index v1');
+  ok(await client.createIndex({ collection_name: C, field_name: 'v2', index_type: 'FLAT', metric_type: 'L2' }),
+    'index v2');
+  ok(await client.loadCollectionSync({ collection_name: C }), 'load');
+  const ins = ok(await client.insert({ collection_name: C, data: rows }), 'insert');
+  assert.equal(Number(ins.insert_cnt), rows.length);
+  const count = async () => Number(ok(await client.count({ collection_name: C }), 'count').data);
+
+  // gRPC hits (the SDK's rows) against REST's flat hits split by topks.
+  const sameHits = (grpcRes, restRes, nq, what) => {
+    assert.equal(restRes.code, 0, `${what} REST: ${JSON.stringify(restRes).slice(0, 300)}`);
+    ok(grpcRes, `${what} gRPC`);
+    const restLists = [];
+    let at = 0;
+    for (const k of restRes.topks) { restLists.push(restRes.data.slice(at, at + k)); at += k; }
+    assert.equal(restLists.length, nq, what);
+    const grpcLists = nq === 1 ? [grpcRes.results] : grpcRes.results;
+    assert.equal(grpcLists.length, nq, what);
+    grpcLists.forEach((hits, q) => {
+      const expect = restLists[q];
+      assert.ok(expect.length > 0, `${what}: REST found nothing for query ${q}, so the comparison proves nothing`);
+      assert.deepEqual(hits.map((h) => String(h.id)), expect.map((e) => String(e.id)), `${what} ids, query ${q}`);
+      hits.forEach((h, i) => {
+        assert.equal(h.score, Math.fround(expect[i].distance), `${what} score ${i}, query ${q}`);
+        for (const f of ['tag', 'n', 'color']) {
+          if (expect[i][f] !== undefined) assert.equal(String(h[f]), String(expect[i][f]), `${what} ${f}`);
+        }
+      });
+    });
+    return grpcLists;
+  };
+
+  await t.test('hybrid search, RRF, templates in the sub-searches, limit and offset', async () => {
+    const q1 = vec(); const q2 = vec();
+    const res = await client.search({ collection_name: C,
+      data: [
+        { data: q1, anns_field: 'v1', expr: 'n >= {lo}', exprValues: { lo: 100 } },
+        { data: q2, anns_field: 'v2', expr: 'tag in {tags}', exprValues: { tags: ['a', 'b'] } }],
+      rerank: RRFRanker(20), limit: 7, offset: 2, output_fields: ['tag', 'n', 'color'] });
+    const sub = (data, annsField, filter, exprParams) => ({ data: [data], annsField, filter, exprParams, limit: 7 });
+    const body = { collectionName: C, rerank: { strategy: 'rrf', params: { k: 20 } }, limit: 7, offset: 2,
+      outputFields: ['tag', 'n', 'color'] };
+    const viaRest = await rest('entities/hybrid_search', { ...body, search: [
+      sub(q1, 'v1', 'n >= {lo}', { lo: 100 }), sub(q2, 'v2', 'tag in {tags}', { tags: ['a', 'b'] })] });
+    const [hits] = sameHits(res, viaRest, 1, 'rrf');
+    assert.equal(hits.length, 7);
+    for (const h of hits) {
+      const d = live.get(Number(h.id));
+      assert.ok(d.n >= 100 || ['a', 'b'].includes(d.tag), `hit ${h.id} matches neither filter`);
+      assert.equal(h.color, d.color);
+    }
+    // The templates were applied: the literal filters give the same page.
+    const literal = await rest('entities/hybrid_search', { ...body, search: [
+      { data: [q1], annsField: 'v1', filter: 'n >= 100', limit: 7 },
+      { data: [q2], annsField: 'v2', filter: 'tag in ["a", "b"]', limit: 7 }] });
+    assert.deepEqual(hits.map((h) => String(h.id)), literal.data.map((h) => String(h.id)));
+    // offset 2 is the tail of the offset-0 page of 9.
+    const whole = await client.search({ collection_name: C,
+      data: [
+        { data: q1, anns_field: 'v1', expr: 'n >= {lo}', exprValues: { lo: 100 }, params: {}, limit: 7 },
+        { data: q2, anns_field: 'v2', expr: 'tag in {tags}', exprValues: { tags: ['a', 'b'] }, limit: 7 }],
+      rerank: RRFRanker(20), limit: 9, output_fields: ['tag'] });
+    assert.deepEqual(ok(whole, 'page of 9').results.slice(2).map((h) => String(h.id)),
+      hits.map((h) => String(h.id)));
+  });
+
+  await t.test('hybrid search, weighted (COSINE and L2 normalised), two queries, a shared filter', async () => {
+    const a = [vec(), vec()]; const b = [vec(), vec()];
+    const res = await client.search({ collection_name: C,
+      data: [{ data: a, anns_field: 'v1' }, { data: b, anns_field: 'v2' }],
+      filter: 'n < 300', rerank: WeightedRanker([0.3, 0.7]), limit: 5, output_fields: ['n'] });
+    const viaRest = await rest('entities/hybrid_search', { collectionName: C,
+      search: [{ data: a, annsField: 'v1', filter: 'n < 300', limit: 5 },
+        { data: b, annsField: 'v2', filter: 'n < 300', limit: 5 }],
+      rerank: { strategy: 'weighted', params: { weights: [0.3, 0.7] } }, limit: 5, outputFields: ['n'] });
+    const lists = sameHits(res, viaRest, 2, 'weighted');
+    for (const hits of lists) {
+      assert.equal(hits.length, 5);
+      for (const h of hits) assert.ok(live.get(Number(h.id)).n < 300);
+      for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1].score >= hits[i].score, 'sorted by score');
+    }
+    // The weights matter: the other weighting ranks differently.
+    const flipped = await rest('entities/hybrid_search', { collectionName: C,
+      search: [{ data: a, annsField: 'v1', filter: 'n < 300', limit: 5 },
+        { data: b, annsField: 'v2', filter: 'n < 300', limit: 5 }],
+      rerank: { strategy: 'weighted', params: { weights: [1, 0] } }, limit: 5, outputFields: ['n'] });
+    assert.notDeepEqual(flipped.data.map((h) => h.distance), viaRest.data.map((h) => h.distance));
+    // No reranker given: the SDK sends RRF(60), REST's default too.
+    const dflt = await client.search({ collection_name: C,
+      data: [{ data: a[0], anns_field: 'v1' }, { data: b[0], anns_field: 'v2' }], limit: 4 });
+    const restDflt = await rest('entities/hybrid_search', { collectionName: C, limit: 4,
+      search: [{ data: [a[0]], annsField: 'v1', limit: 4 }, { data: [b[0]], annsField: 'v2', limit: 4 }] });
+    sameHits(dflt, restDflt, 1, 'default reranker');
+  });
+
+  await t.test('hybrid search errors answer with REST\'s code', async () => {
+    const q = vec();
+    const bad = await client.search({ collection_name: C,
+      data: [{ data: q, anns_field: 'v1' }, { data: q, anns_field: 'v2' }],
+      rerank: WeightedRanker([0.2, 0.3, 0.5]), limit: 3 });
+    const restBad = await rest('entities/hybrid_search', { collectionName: C, limit: 3,
+      search: [{ data: [q], annsField: 'v1', limit: 3 }, { data: [q], annsField: 'v2', limit: 3 }],
+      rerank: { strategy: 'weighted', params: { weights: [0.2, 0.3, 0.5] } } });
+    assert.notEqual(restBad.code, 0);
+    assert.equal(bad.status.code, restBad.code, JSON.stringify(bad.status));
+    assert.match(bad.status.reason, /3 weights for 2 searches/);
+    const blob = await client.search({ collection_name: C,
+      data: [{ data: q, anns_field: 'v1', expr: 'id in {bf}', exprValues: { bf: new Uint8Array([1, 2, 3]) } },
+        { data: q, anns_field: 'v2' }], limit: 3 });
+    assert.equal(blob.status.code, 1100, JSON.stringify(blob.status));
+    assert.match(blob.status.reason, /'bf'.*bytes/);
+
+    // round_decimal (pymilvus sends it in rank_params; Milvus rounds on the
+    // server) and what Ark does not serve, as raw gRPC.
+    const grpc = require('@grpc/grpc-js');
+    const protobuf = require('protobufjs');
+    const root = protobuf.Root.fromJSON(require('@zilliz/milvus2-sdk-node/dist/milvus/proto-json/milvus.js').default);
+    const H = root.lookupType('milvus.proto.milvus.HybridSearchRequest');
+    const S = root.lookupType('milvus.proto.milvus.SearchResults');
+    const P = root.lookupType('milvus.proto.common.PlaceholderGroup');
+    const raw = new grpc.Client(address, grpc.credentials.createInsecure());
+    t.after(() => raw.close());
+    const group = Buffer.from(P.encode(P.fromObject({ placeholders: [{ tag: '$0', type: 101,
+      values: [Buffer.from(new Float32Array(q).buffer)] }] })).finish());
+    const sub = (field) => ({ collection_name: C, nq: 1, placeholder_group: group,
+      search_params: [{ key: 'anns_field', value: field }, { key: 'topk', value: '6' }] });
+    const hybrid = (rank, extra = {}) => new Promise((resolve, reject) => {
+      const bytes = Buffer.from(H.encode(H.fromObject({ collection_name: C, requests: [sub('v1'), sub('v2')],
+        rank_params: [{ key: 'strategy', value: 'weighted' }, { key: 'params', value: '{"weights": [0.4, 0.6]}' },
+          { key: 'limit', value: '6' }, ...rank], ...extra })).finish());
+      raw.makeUnaryRequest('/milvus.proto.milvus.MilvusService/HybridSearch', (b) => b, (b) => b, bytes,
+        new grpc.Metadata(), { deadline: Date.now() + 10000 }, (err, res) => (err ? reject(err)
+          : resolve(S.toObject(S.decode(res), { defaults: true, enums: String, longs: String }))));
+    });
+    const plain = await hybrid([{ key: 'round_decimal', value: '-1' }]);
+    okStatus(plain.status, 'round_decimal -1');
+    const rounded = await hybrid([{ key: 'round_decimal', value: '2' }]);
+    okStatus(rounded.status, 'round_decimal 2');
+    assert.equal(plain.results.scores.length, 6);
+    assert.deepEqual(rounded.results.ids.int_id.data, plain.results.ids.int_id.data);
+    assert.ok(plain.results.scores.some((x) => Math.abs(x * 100 - Math.round(x * 100)) > 1e-3), 'unrounded scores');
+    rounded.results.scores.forEach((x, i) => {
+      assert.ok(Math.abs(x * 100 - Math.round(x * 100)) < 1e-3, `score ${x} has 2 decimals`);
+      const was = plain.results.scores[i];
+      assert.ok(Math.abs(x - was) <= 0.005 + 1e-6, `score ${x} rounds ${was}`);
+    });
+    const badRound = await hybrid([{ key: 'round_decimal', value: '9' }]);
+    assert.equal(badRound.status.code, 1100);
+    assert.match(badRound.status.reason, /round_decimal/);
+    const grouped = await hybrid([{ key: 'group_by_field', value: 'tag' }]);
+    assert.equal(grouped.status.code, 1100);
+    assert.match(grouped.status.reason, /group_by_field/);
+    const fn = await hybrid([], { function_score: { functions: [{ name: 'decay', type: 3 }] } });
+    assert.equal(fn.status.code, 1100);
+    assert.match(fn.status.reason, /function_score/);
+  });
+
+  await t.test('query with templates of every scalar and list type, as REST answers', async () => {
+    const cases = [
+      ['tag == {t} and n in {ns}', { t: 'b', ns: [7, 14, 21, 35, 77, 133, 259] },
+        (d) => d.tag === 'b' && [7, 14, 21, 35, 77, 133, 259].includes(d.n)],
+      ['w > {x} and flag == {f}', { x: 0.75, f: true }, (d) => d.w > 0.75 && d.flag === true],
+      ['tag in {tags} and id < {top}', { tags: ['a', 'd'], top: 40 }, (d) => ['a', 'd'].includes(d.tag) && d.id < 40],
+    ];
+    for (const [filter, values, pred] of cases) {
+      const g = ok(await client.query({ collection_name: C, filter, exprValues: values,
+        output_fields: ['tag', 'n', 'w', 'flag', 'color'], limit: 1000 }), filter).data;
+      const expect = rows.filter(pred).map((d) => String(d.id)).sort();
+      assert.ok(expect.length > 0, `${filter}: the oracle matches nothing`);
+      assert.deepEqual(g.map((r) => String(r.id)).sort(), expect, filter);
+      const r = await rest('entities/query', { collectionName: C, filter, exprParams: values,
+        outputFields: ['tag', 'n', 'w', 'flag', 'color'], limit: 1000 });
+      assert.equal(r.code, 0, JSON.stringify(r).slice(0, 300));
+      const byId = new Map(r.data.map((x) => [String(x.id), x]));
+      assert.equal(byId.size, g.length);
+      for (const x of g) {
+        const o = byId.get(String(x.id));
+        for (const f of ['tag', 'n', 'w', 'flag']) assert.equal(String(x[f]), String(o[f]), `${filter} ${f}`);
+        // Dynamic keys come back in the $meta column, as Milvus answers a query.
+        assert.equal(x.$meta.color, o.color, `${filter} color`);
+        assert.equal(x.$meta.color, live.get(Number(x.id)).color, `${filter} color`);
+      }
+    }
+  });
+
+  await t.test('delete with templates, over both transports', async () => {
+    const before = await count();
+    const d = ok(await client.delete({ collection_name: C, filter: 'id in {ids} or n == {m}',
+      exprValues: { ids: [1, 2, 3], m: 399 } }), 'delete');
+    const expected = rows.filter((r) => [1, 2, 3].includes(r.id) || r.n === 399).length;
+    assert.ok(expected >= 4);
+    assert.equal(Number(d.delete_cnt), expected);
+    const r = await rest('entities/delete', { collectionName: C, filter: 'id in {ids}', exprParams: { ids: [10, 11] } });
+    assert.equal(r.code, 0, JSON.stringify(r));
+    assert.equal(await count(), before - expected - 2);
+    for (const row of rows) if ([1, 2, 3, 10, 11].includes(row.id) || row.n === 399) live.delete(row.id);
+    const gone = ok(await client.count({ collection_name: C, expr: 'id in [1, 2, 3, 10, 11] or n == 399' }), 'gone');
+    assert.equal(Number(gone.data), 0);
+    const kept = ok(await client.count({ collection_name: C, expr: 'id in [4, 12]' }), 'kept');
+    assert.equal(Number(kept.data), 2);
+  });
+
+  await t.test('bad template values answer a Milvus code naming the problem, and change nothing', async () => {
+    const before = await count();
+    const blob = await client.query({ collection_name: C, filter: 'id in {b}', exprValues: { b: new Uint8Array(4) },
+      output_fields: ['id'] });
+    assert.equal(blob.status.code, 1100, JSON.stringify(blob.status));
+    assert.match(blob.status.reason, /'b'.*bytes/);
+    // A placeholder without a value: the filter parser's answer, as for REST.
+    const missing = await client.query({ collection_name: C, filter: 'n == {missing}', exprValues: { other: 1 },
+      output_fields: ['id'] });
+    const restMissing = await rest('entities/query', { collectionName: C, filter: 'n == {missing}',
+      exprParams: { other: 1 }, outputFields: ['id'] });
+    assert.notEqual(restMissing.code, 0);
+    assert.equal(missing.status.code, restMissing.code, JSON.stringify(missing.status));
+    assert.match(missing.status.reason, /missing/);
+    const delBlob = await client.delete({ collection_name: C, filter: 'id in {b}', exprValues: { b: new Uint8Array(4) } });
+    assert.equal(delBlob.status.code, 1100, JSON.stringify(delBlob.status));
+    const delMissing = await client.delete({ collection_name: C, filter: 'id in {ids}', exprValues: { idz: [5] } });
+    assert.notEqual(delMissing.status.code, 0);
+    assert.match(delMissing.status.reason, /ids/);
+
+    // Values the SDK never sends, as raw gRPC.
+    const grpc = require('@grpc/grpc-js');
+    const protobuf = require('protobufjs');
+    const root = protobuf.Root.fromJSON(require('@zilliz/milvus2-sdk-node/dist/milvus/proto-json/milvus.js').default);
+    const Q = root.lookupType('milvus.proto.milvus.QueryRequest');
+    const R = root.lookupType('milvus.proto.milvus.QueryResults');
+    const raw = new grpc.Client(address, grpc.credentials.createInsecure());
+    t.after(() => raw.close());
+    const query = (filter, values) => new Promise((resolve, reject) => {
+      const bytes = Buffer.from(Q.encode(Q.fromObject({ collection_name: C, expr: filter, output_fields: ['id'],
+        query_params: [{ key: 'limit', value: '10' }], expr_template_values: values })).finish());
+      raw.makeUnaryRequest('/milvus.proto.milvus.MilvusService/Query', (b) => b, (b) => b, bytes, new grpc.Metadata(),
+        { deadline: Date.now() + 10000 }, (err, res) => (err ? reject(err) : resolve(R.decode(res))));
+    });
+    const rawCases = [
+      ['no value', 'n == {k}', { k: {} }, /'k' has no value/],
+      ['a JSON object', 'n in {k}', { k: { array_val: { json_data: { data: [Buffer.from('{"a":1}')] } } } }, /'k'.*object/],
+      ['JSON that does not parse', 'n in {k}', { k: { array_val: { json_data: { data: [Buffer.from('[1,')] } } } },
+        /'k'.*does not parse/],
+      ['NaN', 'w > {k}', { k: { float_val: NaN } }, /'k' is not a finite number/],
+    ];
+    for (const [what, filter, values, reason] of rawCases) {
+      const res = await query(filter, values);
+      assert.equal(res.status.code, 1100, `${what}: ${JSON.stringify(res.status)}`);
+      assert.match(res.status.reason, reason, what);
+    }
+    // What the SDKs send for lists of mixed types (JSON elements) and nested lists works.
+    const mixed = await query('n in {k}', { k: { array_val: { json_data: { data: [Buffer.from('35'), Buffer.from('49.0')] } } } });
+    assert.equal(mixed.status.code, 0, JSON.stringify(mixed.status));
+    assert.deepEqual(mixed.fields_data.find((f) => f.field_name === 'id').scalars.long_data.data.map(String).sort(),
+      [...live.values()].filter((r) => r.n === 35 || r.n === 49).map((r) => String(r.id)).sort());
+    const longs = await query('n in {k}', { k: { array_val: { long_data: { data: [63, 70] } } } });
+    assert.deepEqual(longs.fields_data.find((f) => f.field_name === 'id').scalars.long_data.data.map(String).sort(),
+      [...live.values()].filter((r) => r.n === 63 || r.n === 70).map((r) => String(r.id)).sort());
+    assert.equal(await count(), before);
+    assert.equal(before, live.size);
+  });
+});
