@@ -830,3 +830,756 @@ test('bad-input matrix: every ark subcommand refuses bad arguments and leaves th
   assert.deepEqual(fs.readdirSync(X), [], `${X} was written to`);
   assert.equal(fs.existsSync(M), false, `${M} was created`);
 });
+
+// ---------------------------------------------------------------------------
+// gRPC column (issue 19, docs/grpc.md): every RPC of the Milvus gRPC API that
+// Ark serves (the MilvusRpcs() table in src/grpc/milvus_rpcs.cc; a served RPC
+// without a row here fails the suite) gets bad requests as raw bytes through
+// @grpc/grpc-js, encoded by protobufjs from proto/milvus/*.proto or by hand
+// where protobufjs would refuse: bytes that are no message, truncated and
+// invalid wire encodings, a field sent with the wrong wire type, invalid
+// UTF-8, required names empty, unknown collections/databases/partitions/
+// aliases/indexes, names with path characters, bad search and query params,
+// bad columns and vectors, messages over limits.max_body_bytes, unknown
+// fields, and RPCs Ark does not serve. Each answer must be a gRPC OK whose
+// status has a documented non-zero Milvus code, the matching legacy
+// error_code and a reason naming the problem (or the gRPC status docs/grpc.md
+// documents: RESOURCE_EXHAUSTED, UNIMPLEMENTED, UNAUTHENTICATED); the server
+// must answer CheckHealth after every case, and the seeded data must hash the
+// same before and after.
+// ---------------------------------------------------------------------------
+
+const PROTO_ROOT = path.join(__dirname, '..', '..', 'proto');
+const SERVICE = 'milvus.proto.milvus.MilvusService';
+
+// The RPCs the server's table serves, read from its source (like
+// registeredRoutes() for REST): every ARK_RPC(Name) / ARK_READ(Name) row.
+function servedRpcs() {
+  const text = fs.readFileSync(path.join(SRC, 'grpc', 'milvus_rpcs.cc'), 'utf8');
+  return [...text.matchAll(/^\s*ARK_(RPC|READ)\((\w+)\),?\s*$/gm)].map((m) => ({ name: m[2], read: m[1] === 'READ' }));
+}
+
+function loadMilvusProto() {
+  const protobuf = require('protobufjs');
+  const root = new protobuf.Root();
+  root.resolvePath = (origin, target) => path.join(PROTO_ROOT, target);
+  root.loadSync('milvus/milvus.proto', { keepCase: true });
+  root.resolveAll();
+  return root;
+}
+
+// Hand-made protobuf wire encoding, for bytes protobufjs would not produce.
+function varint(n) {
+  let v = BigInt(n);
+  if (v < 0n) v += 1n << 64n;
+  const out = [];
+  while (v >= 0x80n) { out.push(Number(v & 0x7fn) | 0x80); v >>= 7n; }
+  out.push(Number(v));
+  return Buffer.from(out);
+}
+const wireKey = (field, wireType) => varint(field * 8 + wireType);
+const lenField = (field, bytes) => Buffer.concat([wireKey(field, 2), varint(bytes.length), Buffer.from(bytes)]);
+const f32 = (values) => Buffer.from(new Float32Array(values).buffer);
+
+// Legacy ErrorCode names docs/grpc.md gives for each Milvus code.
+function legacyFor(code) {
+  if (code === 100) return 'CollectionNotExists';
+  if ([1100, 1801, 1802, 1804, 1806].includes(code)) return 'IllegalArgument';
+  if (code === 700) return 'IndexNotExist';
+  if (code === 1807) return 'RateLimit';
+  return 'UnexpectedError';
+}
+// 1: an RPC (or a part of one) Ark does not serve (docs/grpc.md).
+const GRPC_DOCUMENTED = new Set([...DOCUMENTED, 1]);
+const NAMES_MENTION = ['collection', 'Collection', 'name', 'Name', 'database', 'alias', 'index', 'partition', 'field'];
+
+// Requests for the fixture of seed(): `docs` (id Int64, tag VarChar(64), vec
+// FloatVector(4), dynamic fields, HNSW index `vec`, alias `kb`), `other`,
+// `victim`, databases `keep` (with `kc`) and `empty`.
+const col = (name, type, body) => ({ field_name: name, type, ...body });
+const longs = (name, data) => col(name, 5, { scalars: { long_data: { data } } });
+const strings = (name, data) => col(name, 21, { scalars: { string_data: { data } } });
+const floats = (name, dim, data) => col(name, 101, { vectors: { dim, float_vector: { data } } });
+const row = (id) => [longs('id', [id]), strings('tag', ['n']), floats('vec', DIM, vec(id))];
+
+// Per RPC: `base` (a request the RPC would accept, pointed like the REST
+// table's at the fixture so that each case's one change is what must make it
+// fail); `required` the string fields that must not be empty; `names` the
+// fields naming something (path-character cases); `creates` those a request
+// creates (a bad name must be refused, not looked up); `unknown` the fields
+// whose value 'no_such_thing' must answer one of the given codes;
+// `answersAbsent` fields a Has* RPC answers `false` for; `db` when db_name
+// selects the database; `nowhere` the base with its target pointing at
+// nothing (the unknown-fields case compares with it); `cases(h)` the RPC's own.
+const GRPC_RPCS = {
+  Connect: { base: { client_info: { sdk_type: 'bad-input', user: 'bi' } } },
+  GetVersion: { base: {} },
+  CheckHealth: { base: {} },
+  CreateDatabase: { base: { db_name: 'bi_db' }, nowhere: { db_name: 'keep' }, required: ['db_name'], names: ['db_name'], creates: ['db_name'],
+    cases: () => [['db_name: an existing database', { db_name: 'keep' }, { mention: ['keep'] }]] },
+  DropDatabase: { base: { db_name: 'empty' }, required: ['db_name'], names: ['db_name'], unknown: { db_name: [800] },
+    cases: () => [
+      ['db_name: "default"', { db_name: 'default' }, { mention: ['default'] }],
+      ['db_name: a database that holds collections', { db_name: 'keep' }, { mention: ['keep'] }]] },
+  ListDatabases: { base: {} },
+  CreateCollection: { base: { collection_name: 'bi_new', schema: '$SCHEMA' }, nowhere: { collection_name: 'docs', schema: '$SCHEMA' },
+    db: true, required: ['collection_name'], names: ['collection_name'], creates: ['collection_name'],
+    cases: (h) => {
+      const schema = (fields, extra = {}) => h.encode('milvus.proto.schema.CollectionSchema', { name: 'bi_new', fields, ...extra }, { loose: true });
+      const pk = { name: 'id', data_type: 5, is_primary_key: true };
+      const v = (dim) => ({ name: 'v', data_type: 101, type_params: dim === undefined ? [] : [{ key: 'dim', value: dim }] });
+      const out = [
+        ['schema: bytes that are no CollectionSchema', { schema: Buffer.from([0xff, 0x01]) }, { codes: [1100], mention: ['CollectionSchema'] }],
+        ['schema: empty', { schema: Buffer.alloc(0) }, { mention: ['field', 'schema', 'primary', 'vector'] }],
+        ['schema: no primary key', { schema: schema([{ name: 'id', data_type: 5 }, v('4')]) }, { mention: ['primary'] }],
+        ['schema: two primary keys', { schema: schema([pk, { ...pk, name: 'id2' }, v('4')]) }, { mention: ['primary'] }],
+        ['schema: no vector field', { schema: schema([pk]) }, { mention: ['vector', 'Vector'] }],
+        ['schema: a vector without dim', { schema: schema([pk, v()]) }, { mention: ['dim'] }],
+        ['schema: a duplicate field name', { schema: schema([pk, v('4'), { ...v('4') }]) }, { mention: ['v', 'duplicate'] }],
+        ['schema: data_type 999', { schema: schema([pk, v('4'), { name: 'x', data_type: 999 }]) }, { mention: ['x', 'type', '999'] }],
+        ['schema: a VarChar without max_length', { schema: schema([pk, v('4'), { name: 's', data_type: 21 }]) }, { mention: ['max_length', 's'] }],
+        ['schema: a field named "../x"', { schema: schema([pk, v('4'), { name: '../x', data_type: 5 }]) }, { mention: ['../x', 'name'] }],
+        ['schema: a field named ""', { schema: schema([pk, v('4'), { name: '', data_type: 5 }]) }, { mention: ['name', 'field'] }],
+        ['collection_name: an existing collection, another schema', { collection_name: 'docs' }, { mention: ['docs'] }],
+      ];
+      for (const dim of ['0', '-1', 'abc', '1e300', '99999999', '4.5', '']) {
+        out.push([`schema: vector dim ${JSON.stringify(dim)}`, { schema: schema([pk, v(dim)]) }, { mention: ['dim'] }]);
+      }
+      for (const len of ['0', '-1', 'abc', '1e300']) {
+        out.push([`schema: VarChar max_length ${JSON.stringify(len)}`,
+          { schema: schema([pk, v('4'), { name: 's', data_type: 21, type_params: [{ key: 'max_length', value: len }] }]) },
+          { mention: ['max_length'] }]);
+      }
+      return out;
+    } },
+  DropCollection: { base: { collection_name: 'victim' }, db: true, required: ['collection_name'], names: ['collection_name'], unknown: { collection_name: [100] } },
+  HasCollection: { base: { collection_name: 'docs' }, db: true, required: ['collection_name'], names: ['collection_name'], answersAbsent: ['collection_name'] },
+  ShowCollections: { base: {}, db: true },
+  DescribeCollection: { base: { collection_name: 'docs' }, db: true, required: ['collection_name'], names: ['collection_name'], unknown: { collection_name: [100] } },
+  RenameCollection: { base: { oldName: 'victim', newName: 'bi_renamed' }, db: true, required: ['oldName', 'newName'], names: ['oldName', 'newName', 'newDBName'],
+    creates: ['newName'], unknown: { oldName: [100], newDBName: [800, 1100] },
+    cases: () => [['newName: an existing collection', { newName: 'other' }, { mention: ['other'] }],
+      ['newName: an existing alias', { newName: 'kb' }, { mention: ['kb'] }]] },
+  AlterCollection: { base: { collection_name: 'docs', properties: [{ key: 'bi.owner', value: 'bad-input' }] }, db: true, required: ['collection_name'],
+    names: ['collection_name'], unknown: { collection_name: [100] },
+    cases: () => [['delete_keys on an unknown collection', { collection_name: 'no_such_thing', properties: [], delete_keys: ['bi.owner'] }, { codes: [100], mention: ['no_such_thing'] }]] },
+  GetCollectionStatistics: { base: { collection_name: 'docs' }, db: true, required: ['collection_name'], names: ['collection_name'], unknown: { collection_name: [100] } },
+  LoadCollection: { base: { collection_name: 'docs' }, db: true, required: ['collection_name'], names: ['collection_name'], unknown: { collection_name: [100] } },
+  ReleaseCollection: { base: { collection_name: 'victim' }, db: true, required: ['collection_name'], names: ['collection_name'], unknown: { collection_name: [100] } },
+  LoadPartitions: { base: { collection_name: 'docs', partition_names: ['_default'] }, db: true, required: ['collection_name'],
+    names: ['collection_name', 'partition_names'], unknown: { collection_name: [100], partition_names: [200] } },
+  ReleasePartitions: { base: { collection_name: 'victim', partition_names: ['no_part'] }, db: true, required: ['collection_name'],
+    names: ['collection_name', 'partition_names'], unknown: { collection_name: [100], partition_names: [200] } },
+  GetLoadState: { base: { collection_name: 'docs' }, db: true, required: ['collection_name'], names: ['collection_name', 'partition_names'],
+    unknown: { collection_name: [100], partition_names: [200] } },
+  GetLoadingProgress: { base: { collection_name: 'docs' }, db: true, required: ['collection_name'], names: ['collection_name', 'partition_names'],
+    unknown: { collection_name: [100], partition_names: [200] } },
+  CreatePartition: { base: { collection_name: 'docs', partition_name: 'bi_part' }, nowhere: { collection_name: 'no_such_thing', partition_name: 'p' },
+    db: true, required: ['collection_name', 'partition_name'], names: ['collection_name', 'partition_name'], creates: ['partition_name'],
+    unknown: { collection_name: [100] } },
+  DropPartition: { base: { collection_name: 'docs', partition_name: 'no_part' }, db: true, required: ['collection_name', 'partition_name'],
+    names: ['collection_name', 'partition_name'], unknown: { collection_name: [100] },
+    cases: () => [['partition_name: "_default"', { partition_name: '_default' }, { mention: ['_default', 'default'] }]] },
+  HasPartition: { base: { collection_name: 'docs', partition_name: '_default' }, db: true, required: ['collection_name', 'partition_name'],
+    names: ['collection_name', 'partition_name'], unknown: { collection_name: [100] }, answersAbsent: ['partition_name'] },
+  ShowPartitions: { base: { collection_name: 'docs' }, db: true, required: ['collection_name'], names: ['collection_name'], unknown: { collection_name: [100] } },
+  GetPartitionStatistics: { base: { collection_name: 'docs', partition_name: '_default' }, db: true, required: ['collection_name', 'partition_name'],
+    names: ['collection_name', 'partition_name'], unknown: { collection_name: [100], partition_name: [200] } },
+  CreateAlias: { base: { collection_name: 'docs', alias: 'bi_alias' }, nowhere: { collection_name: 'no_such_thing', alias: 'bi_alias' }, db: true,
+    required: ['collection_name', 'alias'], names: ['collection_name', 'alias'], creates: ['alias'], unknown: { collection_name: [100] },
+    cases: () => [['alias: an alias of another collection', { collection_name: 'other', alias: 'kb' }, { mention: ['kb'] }],
+      ['alias: the name of a collection', { alias: 'other' }, { mention: ['other'] }]] },
+  AlterAlias: { base: { collection_name: 'other', alias: 'kb' }, db: true, required: ['collection_name', 'alias'], names: ['collection_name', 'alias'],
+    unknown: { collection_name: [100], alias: [1100, 100] } },
+  DropAlias: { base: { alias: 'kb' }, db: true, required: ['alias'], names: ['alias'], unknown: { alias: [1100, 100] } },
+  DescribeAlias: { base: { alias: 'kb' }, db: true, required: ['alias'], names: ['alias'], unknown: { alias: [1100, 100] } },
+  ListAliases: { base: {}, db: true, names: ['collection_name'], unknown: { collection_name: [100] } },
+  CreateIndex: { base: { collection_name: 'docs', field_name: 'vec', index_name: 'vec', extra_params: [{ key: 'index_type', value: 'HNSW' },
+    { key: 'metric_type', value: 'L2' }, { key: 'params', value: '{"M": 8, "efConstruction": 32}' }] },
+  nowhere: { collection_name: 'no_such_thing', field_name: 'vec' }, db: true, required: ['collection_name'],
+  names: ['collection_name', 'field_name', 'index_name'], unknown: { collection_name: [100], field_name: [1100, 700] },
+  cases: () => {
+    const kv = (k, v) => ({ key: k, value: v });
+    return [
+      ['field_name: a VarChar field', { field_name: 'tag', index_name: 'tag_idx' }, { mention: ['tag', 'HNSW', 'vector'] }],
+      ['index_type: "NOPE"', { extra_params: [kv('index_type', 'NOPE'), kv('metric_type', 'L2')] }, { mention: ['NOPE'] }],
+      ['metric_type: "NOPE"', { extra_params: [kv('index_type', 'HNSW'), kv('metric_type', 'NOPE')] }, { mention: ['NOPE', 'metric'] }],
+      ['params: not JSON', { extra_params: [kv('index_type', 'HNSW'), kv('metric_type', 'L2'), kv('params', '{"M": ')] }, { codes: [1100], mention: ['params'] }],
+      ['params: a JSON array', { extra_params: [kv('index_type', 'HNSW'), kv('metric_type', 'L2'), kv('params', '[1]')] }, { codes: [1100], mention: ['params'] }],
+      ['M: "abc"', { extra_params: [kv('index_type', 'HNSW'), kv('metric_type', 'L2'), kv('M', 'abc')] }, { mention: ['M'] }],
+      ['M: -1', { extra_params: [kv('index_type', 'HNSW'), kv('metric_type', 'L2'), kv('M', '-1')] }, { mention: ['M'] }],
+      ['M: 1e300', { extra_params: [kv('index_type', 'HNSW'), kv('metric_type', 'L2'), kv('M', '1e300')] }, { mention: ['M'] }],
+      ['another index on the indexed field', { index_name: 'vec2', extra_params: [kv('index_type', 'FLAT'), kv('metric_type', 'L2')] }, { mention: ['vec', 'index'] }],
+    ];
+  } },
+  DescribeIndex: { base: { collection_name: 'docs', index_name: 'vec' }, db: true, required: ['collection_name'], names: ['collection_name', 'field_name', 'index_name'],
+    unknown: { collection_name: [100], index_name: [700], field_name: [700] } },
+  GetIndexState: { base: { collection_name: 'docs', index_name: 'vec' }, db: true, required: ['collection_name'], names: ['collection_name', 'field_name', 'index_name'],
+    unknown: { collection_name: [100], index_name: [700], field_name: [700] } },
+  GetIndexBuildProgress: { base: { collection_name: 'docs', index_name: 'vec' }, db: true, required: ['collection_name'], names: ['collection_name', 'field_name', 'index_name'],
+    unknown: { collection_name: [100], index_name: [700], field_name: [700] } },
+  DropIndex: { base: { collection_name: 'docs', index_name: 'no_such_index' }, db: true, required: ['collection_name'], names: ['collection_name', 'index_name'],
+    unknown: { collection_name: [100], index_name: [700] } },
+  Insert: { base: { collection_name: 'docs', num_rows: 1, fields_data: row(5000) }, nowhere: { collection_name: 'no_such_thing', num_rows: 1, fields_data: row(5000) },
+    db: true, required: ['collection_name'], names: ['collection_name', 'partition_name'], unknown: { collection_name: [100], partition_name: [200] },
+    cases: (h) => writeCases(h, 5000, false) },
+  Upsert: { base: { collection_name: 'docs', num_rows: 1, fields_data: row(1) }, nowhere: { collection_name: 'no_such_thing', num_rows: 1, fields_data: row(1) },
+    db: true, required: ['collection_name'], names: ['collection_name', 'partition_name'], unknown: { collection_name: [100], partition_name: [200] },
+    cases: (h) => writeCases(h, 1, true) },
+  Delete: { base: { collection_name: 'victim', expr: 'id in [7]' }, nowhere: { collection_name: 'no_such_thing', expr: 'id in [7]' }, db: true,
+    required: ['collection_name'], names: ['collection_name', 'partition_name'], unknown: { collection_name: [100], partition_name: [200] },
+    cases: () => [
+      ['expr: empty', { expr: '' }, { mention: ['filter', 'expr'] }],
+      ['expr: does not parse', { expr: 'id in [' }, { codes: [1100], mention: ['id in ['] }],
+      // (An unknown name is a dynamic field's key, legal: victim has dynamic fields.)
+      ['expr: a vector field compared with a number', { expr: 'vector == 1 and id == 7' }, { codes: [1100], mention: ['vector'] }],
+      // A template the expression does not fill ({ids} unset): refused whether
+      // templates are served or not.
+      ['expr_template_values: the placeholder unset', { expr: 'id in {ids}', expr_template_values: { other: { int64_val: 7 } } },
+        { codes: [1, 1100], mention: ['ids', 'template', 'not supported'] }],
+    ] },
+  Flush: { base: { collection_names: ['docs'] }, nowhere: { collection_names: ['no_such_thing'] }, db: true, names: ['collection_names'], unknown: { collection_names: [100] } },
+  // Ark's flush is synchronous: every flush state answers flushed (documented).
+  GetFlushState: { base: { collection_name: 'docs' } },
+  Search: { base: { collection_name: 'docs', nq: 1, dsl_type: 1, output_fields: ['tag'], placeholder_group: '$PG', search_params: '$SP' },
+    nowhere: { collection_name: 'no_such_thing', nq: 1, placeholder_group: '$PG', search_params: '$SP' }, db: true, required: ['collection_name'],
+    names: ['collection_name', 'partition_names'], unknown: { collection_name: [100], partition_names: [200] }, cases: (h) => searchCases(h) },
+  Query: { base: { collection_name: 'docs', expr: 'id > 0', output_fields: ['tag'], query_params: [{ key: 'limit', value: '5' }] },
+    nowhere: { collection_name: 'no_such_thing', expr: 'id > 0' }, db: true, required: ['collection_name'], names: ['collection_name', 'partition_names'],
+    unknown: { collection_name: [100], partition_names: [200] },
+    cases: () => {
+      const out = [
+        ['expr: does not parse', { expr: 'id >>> 3' }, { codes: [1100], mention: ['id >>> 3', 'expr', 'filter'] }],
+        ['expr: a vector field compared with a number', { expr: 'vec > 1' }, { codes: [1100], mention: ['vec'] }],
+        ['expr: a string compared with a number', { expr: 'tag > 5' }, { codes: [1100], mention: ['tag'] }],
+        ['expr_template_values: the placeholder unset', { expr: 'id > {x}', expr_template_values: { y: { int64_val: 1 } } },
+          { codes: [1, 1100], mention: ['x', 'template', 'not supported'] }],
+      ];
+      for (const key of ['limit', 'offset']) {
+        for (const v of ['-1', '1e300', '9223372036854775808', 'abc', '1.5', '99999999999']) {
+          out.push([`query_params ${key}: ${JSON.stringify(v)}`, { query_params: [{ key: 'limit', value: '5' }, { key, value: v }] },
+            { codes: [1100], mention: [key] }]);
+        }
+      }
+      return out;
+    } },
+  HybridSearch: { base: { collection_name: 'docs', requests: '$SUBS', rank_params: [{ key: 'strategy', value: 'rrf' },
+    { key: 'params', value: '{"k": 60}' }, { key: 'limit', value: '3' }], output_fields: ['tag'] },
+  nowhere: { collection_name: 'no_such_thing', requests: '$SUBS', rank_params: [{ key: 'limit', value: '3' }] }, db: true,
+  required: ['collection_name'], names: ['collection_name', 'partition_names'], unknown: { collection_name: [100], partition_names: [200] },
+  cases: (h) => hybridCases(h) },
+};
+
+// HybridSearch: its sub-searches get the Search damage; its rank params their own.
+function hybridCases(h) {
+  const kv = (key, value) => ({ key, value });
+  const sub = h.subSearch;
+  const rank = (...extra) => [kv('strategy', 'rrf'), kv('limit', '3'), ...extra];
+  const out = [
+    ['requests: none', { requests: [] }, { mention: ['search', 'request'] }],
+    ['a sub-search with no placeholder_group', { requests: [{ ...sub, placeholder_group: undefined }] }, { mention: ['placeholder_group', 'vector'] }],
+    ['a sub-search whose placeholder_group is no message', { requests: [{ ...sub, placeholder_group: Buffer.from([0xff, 0xff, 0x01]) }] },
+      { codes: [1100], mention: ['PlaceholderGroup'] }],
+    ['a sub-search vector of dim 3', { requests: [{ ...sub, placeholder_group: h.encode('milvus.proto.common.PlaceholderGroup',
+      { placeholders: [{ tag: '$0', type: 101, values: [f32([1, 2, 3])] }] }) }] }, { codes: [1100], mention: ['dim', '3'] }],
+    ['a sub-search with a NaN', { requests: [{ ...sub, placeholder_group: h.encode('milvus.proto.common.PlaceholderGroup',
+      { placeholders: [{ tag: '$0', type: 101, values: [f32([NaN, 0, 0, 0])] }] }) }] }, { codes: [1100], mention: ['NaN', 'finite', 'vector'] }],
+    ['a sub-search on an unknown field', { requests: [{ ...sub, search_params: [kv('anns_field', 'no_such_field'), kv('topk', '3')] }] },
+      { codes: [1100], mention: ['no_such_field'] }],
+    ['a sub-search filter that does not parse', { requests: [{ ...sub, dsl: 'id >>> 3' }] }, { codes: [1100], mention: ['id >>> 3', 'filter', 'expr'] }],
+    ['a sub-search topk "abc"', { requests: [{ ...sub, search_params: [kv('anns_field', 'vec'), kv('topk', 'abc')] }] }, { codes: [1100], mention: ['topk', 'limit'] }],
+    ['a sub-search topk -1', { requests: [{ ...sub, search_params: [kv('anns_field', 'vec'), kv('topk', '-1')] }] }, { codes: [1100], mention: ['topk', 'limit'] }],
+    ['a sub-search params not JSON', { requests: [{ ...sub, search_params: [kv('anns_field', 'vec'), kv('topk', '3'), kv('params', '{')] }] },
+      { codes: [1100], mention: ['params'] }],
+    ['rank strategy "nope"', { rank_params: [kv('strategy', 'nope'), kv('limit', '3')] }, { codes: [1100], mention: ['nope', 'strategy', 'rerank'] }],
+    ['rank params not JSON', { rank_params: rank(kv('params', '{"k": ')) }, { codes: [1100], mention: ['params'] }],
+    ['rank params a JSON array', { rank_params: rank(kv('params', '[60]')) }, { codes: [1100], mention: ['params'] }],
+    ['rank weighted with 3 weights for 1 search', { rank_params: [kv('strategy', 'weighted'), kv('params', '{"weights": [0.1, 0.2, 0.3]}'), kv('limit', '3')] },
+      { codes: [1100], mention: ['weights', 'weight'] }],
+    ['round_decimal 7', { rank_params: rank(kv('round_decimal', '7')) }, { codes: [1100], mention: ['round_decimal'] }],
+    ['round_decimal "abc"', { rank_params: rank(kv('round_decimal', 'abc')) }, { codes: [1100], mention: ['round_decimal'] }],
+    ['group_by_field (not served)', { rank_params: rank(kv('group_by_field', 'tag')) }, { codes: [1, 1100], mention: ['not supported'] }],
+    ['function_score (not served)', { function_score: { functions: [{ name: 'f', type: 2 }] } }, { codes: [1, 1100], mention: ['not supported'] }],
+  ];
+  for (const key of ['limit', 'offset']) {
+    for (const v of ['-1', '1e300', '9223372036854775808', 'abc', '1.5', '99999999999']) {
+      out.push([`rank ${key}: ${JSON.stringify(v)}`, { rank_params: [kv('strategy', 'rrf'), ...(key === 'offset' ? [kv('limit', '3')] : []), kv(key, v)] },
+        { codes: [1100], mention: [key] }]);
+    }
+  }
+  return out;
+}
+
+// Insert/Upsert columns: each case one thing wrong with the columns of `base`.
+function writeCases(h, id, upsert) {
+  const [ids, tags, vecs] = row(id);
+  const meta = (...values) => col('$meta', 23, { is_dynamic: true, scalars: { json_data: { data: values.map((v) => Buffer.from(v)) } } });
+  const out = [
+    ['fields_data: empty', { num_rows: 1, fields_data: [] }, { mention: ['id', 'field', 'row', 'data'] }],
+    ['fields_data: none, num_rows 0', { num_rows: 0, fields_data: [] }, { mention: ['id', 'field', 'row', 'data'] }],
+    ['the primary key as strings', { fields_data: [strings('id', ['x']), tags, vecs] }, { mention: ['id'] }],
+    ['the primary key column missing', { fields_data: [tags, vecs] }, { mention: ['id'] }],
+    ['the vector column missing', { fields_data: [ids, tags] }, { mention: ['vec'] }],
+    ['the VarChar column missing', { fields_data: [ids, vecs] }, { mention: ['tag'] }],
+    ['the VarChar sent as longs', { fields_data: [ids, longs('tag', [1]), vecs] }, { mention: ['tag'] }],
+    ['a VarChar over max_length 64', { fields_data: [ids, strings('tag', ['x'.repeat(65)]), vecs] }, { mention: ['tag', '64'] }],
+    ['columns of different lengths', { num_rows: 2, fields_data: [longs('id', [id, id + 1]), strings('tag', ['a', 'b']), vecs] }, { mention: ['vec'] }],
+    ['num_rows larger than the columns', { num_rows: 3 }, { mention: ['row', 'values'] }],
+    // A 40-byte request claiming 2^22 rows: refused before anything is
+    // allocated per claimed row (the server's peak RSS may not grow 64 MiB).
+    ['num_rows 2^22 with columns of 1 row', { num_rows: 1 << 22 }, { mention: ['row', 'values'], maxPeakGrowthMiB: 64 }],
+    ['a vector of dim 3', { fields_data: [ids, tags, floats('vec', 3, [0.1, 0.2, 0.3])] }, { mention: ['vec', 'dim'] }],
+    ['vector data not a multiple of dim', { fields_data: [ids, tags, floats('vec', DIM, [1, 2, 3, 4, 5, 6])] }, { mention: ['vec', 'dim', 'multiple'] }],
+    ['vector dim 0', { fields_data: [ids, tags, floats('vec', 0, [])] }, { mention: ['vec', 'dim'] }],
+    ['a NaN in a vector', { fields_data: [ids, tags, floats('vec', DIM, [NaN, 0, 0, 0])] }, { mention: ['vec', 'NaN', 'finite'] }],
+    ['an Infinity in a vector', { fields_data: [ids, tags, floats('vec', DIM, [Infinity, 0, 0, 0])] }, { mention: ['vec', 'Inf', 'finite'] }],
+    ['the vector as a binary vector', { fields_data: [ids, tags, col('vec', 100, { vectors: { dim: 32, binary_vector: Buffer.alloc(4) } })] }, { mention: ['vec', 'float', 'binary', 'Binary'] }],
+    ['the vector column with no data', { fields_data: [ids, tags, col('vec', 101, {})] }, { mention: ['vec'] }],
+    ['a column without field_name', { fields_data: [ids, tags, vecs, longs('', [1])] }, { mention: ['field_name', 'field'] }],
+    ['a column not in the schema', { fields_data: [ids, tags, vecs, longs('zz_unknown', [1])] }, { mention: ['zz_unknown'] }],
+    ['the same column twice', { fields_data: [ids, tags, vecs, strings('tag', ['again'])] }, { mention: ['tag'] }],
+    ['valid_data on a field that is not nullable', { fields_data: [ids, { ...tags, valid_data: [false] }, vecs] }, { mention: ['tag', 'null'] }],
+    ['valid_data of the wrong length', { fields_data: [ids, { ...tags, valid_data: [true, true, true] }, vecs] }, { mention: ['tag', 'valid_data'] }],
+    ['$meta that is not JSON', { fields_data: [ids, tags, vecs, meta('{"a": ')] }, { mention: ['$meta', 'JSON'] }],
+    ['$meta that is a JSON array', { fields_data: [ids, tags, vecs, meta('[1, 2]')] }, { mention: ['$meta', 'object'] }],
+    ['$meta with 2 values for 1 row', { fields_data: [ids, tags, vecs, meta('{}', '{}')] }, { mention: ['$meta'] }],
+    ['a column element that is no FieldData', h.raw({ collection_name: 'docs', num_rows: 1 }, lenField(5, Buffer.from([0x0a, 0x7f, 0x01]))),
+      { codes: [1100], mention: [upsert ? 'UpsertRequest' : 'InsertRequest'] }],
+  ];
+  if (!upsert) out.push(['a primary key that is already live', { fields_data: row(1) }, { codes: [1806, 1804, 1100], mention: ['1', 'primary'] }]);
+  return out;
+}
+
+function searchCases(h) {
+  const kv = (key, value) => ({ key, value });
+  const pg = (values, type = 101) => h.encode('milvus.proto.common.PlaceholderGroup', { placeholders: [{ tag: '$0', type, values }] });
+  const withParams = (...extra) => [kv('anns_field', 'vec'), kv('topk', '3'), kv('metric_type', 'L2'), ...extra];
+  const out = [
+    ['no placeholder_group', { placeholder_group: undefined }, { mention: ['placeholder_group', 'vector'] }],
+    ['placeholder_group: bytes that are no PlaceholderGroup', { placeholder_group: Buffer.from([0xff, 0xff, 0x01]) }, { codes: [1100], mention: ['PlaceholderGroup'] }],
+    ['placeholder_group: no placeholders', { placeholder_group: Buffer.alloc(0) }, { mention: ['placeholder'] }],
+    ['placeholder_group: two placeholders', { placeholder_group: h.encode('milvus.proto.common.PlaceholderGroup', { placeholders: [
+      { tag: '$0', type: 101, values: [f32(vec(1))] }, { tag: '$1', type: 101, values: [f32(vec(2))] }] }) }, { mention: ['placeholder'] }],
+    ['a placeholder with no vectors', { placeholder_group: pg([]) }, { mention: ['vector', 'nq', 'data', 'placeholder'] }],
+    ['a vector of 7 bytes', { placeholder_group: pg([Buffer.alloc(7)]) }, { codes: [1100], mention: ['7 bytes'] }],
+    ['a vector of 0 bytes', { placeholder_group: pg([Buffer.alloc(0)]) }, { codes: [1100], mention: ['dim', 'vector', '0'] }],
+    ['a vector of dim 3', { placeholder_group: pg([f32([0.1, 0.2, 0.3])]) }, { codes: [1100], mention: ['dim', '3'] }],
+    ['a vector of dim 5', { placeholder_group: pg([f32([0.1, 0.2, 0.3, 0.4, 0.5])]) }, { codes: [1100], mention: ['dim', '5'] }],
+    ['vectors of different dims', { placeholder_group: pg([f32(vec(1)), f32([1, 2])]) }, { codes: [1100], mention: ['dim'] }],
+    ['a NaN in the vector', { placeholder_group: pg([f32([NaN, 0, 0, 0])]) }, { codes: [1100], mention: ['NaN', 'finite', 'vector'] }],
+    ['an Infinity in the vector', { placeholder_group: pg([f32([0, -Infinity, 0, 0])]) }, { codes: [1100], mention: ['Inf', 'finite', 'vector'] }],
+    ['binary vectors for a float field', { placeholder_group: pg([Buffer.alloc(4)], 100) }, { codes: [1100], mention: ['BinaryVector', 'type'] }],
+    ['placeholder type None', { placeholder_group: pg([f32(vec(1))], 0) }, { codes: [1100], mention: ['None', 'type'] }],
+    ['search by primary keys (not served)', { placeholder_group: undefined, ids: { int_id: { data: [1, 2] } } }, { codes: [1, 1100], mention: ['not supported'] }],
+    ['sub_reqs (not served)', { sub_reqs: [{ dsl: '', nq: 1 }] }, { codes: [1, 1100], mention: ['not supported'] }],
+    ['expr_template_values: the placeholder unset', { dsl: 'id > {x}', expr_template_values: { y: { int64_val: 1 } } },
+      { codes: [1, 1100], mention: ['x', 'template', 'not supported'] }],
+    ['group_by_field (not served)', { search_params: withParams(kv('group_by_field', 'tag')) }, { codes: [1, 1100], mention: ['not supported'] }],
+    ['dsl: does not parse', { dsl: 'id >>> 3' }, { codes: [1100], mention: ['id >>> 3', 'filter', 'expr'] }],
+    // (Unknown names in a filter or output_fields are dynamic keys of docs: legal.)
+    ['dsl: a vector field compared with a number', { dsl: 'vec > 1' }, { codes: [1100], mention: ['vec'] }],
+    ['anns_field: an unknown field', { search_params: [kv('anns_field', 'no_such_field'), kv('topk', '3')] }, { codes: [1100], mention: ['no_such_field'] }],
+    ['anns_field: a VarChar field', { search_params: [kv('anns_field', 'tag'), kv('topk', '3')] }, { codes: [1100], mention: ['tag'] }],
+    ['metric_type: "NOPE"', { search_params: withParams(kv('metric_type', 'NOPE')) }, { codes: [1100], mention: ['NOPE', 'metric'] }],
+    ['metric_type: IP on an L2 index', { search_params: [kv('anns_field', 'vec'), kv('topk', '3'), kv('metric_type', 'IP')] }, { codes: [1100], mention: ['IP', 'metric', 'L2'] }],
+    ['params: not JSON', { search_params: withParams(kv('params', '{"ef": ')) }, { codes: [1100], mention: ['params'] }],
+    ['params: a JSON array', { search_params: withParams(kv('params', '[1]')) }, { codes: [1100], mention: ['params'] }],
+    ['params: a JSON string', { search_params: withParams(kv('params', '"ef"')) }, { codes: [1100], mention: ['params'] }],
+    ['params: ef "abc"', { search_params: withParams(kv('params', '{"ef": "abc"}')) }, { codes: [1100], mention: ['ef'] }],
+    ['params: ef -5', { search_params: withParams(kv('params', '{"ef": -5}')) }, { codes: [1100], mention: ['ef'] }],
+    ['params: ef 1e300', { search_params: withParams(kv('params', '{"ef": 1e300}')) }, { codes: [1100], mention: ['ef'] }],
+    // REST's default limit applies (as for an entities/search body without one).
+    ['no topk or limit', { search_params: [kv('anns_field', 'vec')] }, { codes: [1100, 1802], allowOk: true }],
+  ];
+  for (const key of ['topk', 'limit', 'offset']) {
+    for (const v of ['-1', '-3', '0x10', '1e300', '-1e300', '9223372036854775808', '18446744073709551616', 'abc', '1.5', '', '99999999999']) {
+      if (key !== 'offset' && v === '') continue;  // covered by "no topk or limit" when it is the only one
+      const params = key === 'offset' ? withParams(kv('offset', v)) : [kv('anns_field', 'vec'), kv(key, v)];
+      out.push([`search_params ${key}: ${JSON.stringify(v)}`, { search_params: params }, { codes: [1100], mention: [key, 'limit'] }]);
+    }
+  }
+  return out;
+}
+
+// Builds every case. h: { type(name), encode(name, obj), raw(obj, extraBytes), requestOf(rpc), responseOf(rpc) }.
+function buildGrpcCases(h, rpcs) {
+  const cases = [];
+  for (const { name: rpc, read } of rpcs) {
+    const spec = GRPC_RPCS[rpc];
+    const reqType = h.requestOf(rpc);
+    const base = h.fill(spec.base);
+    const add = (what, req, expect, metadata) => {
+      const bytes = Buffer.isBuffer(req) ? req : h.encodeReq(rpc, { ...base, ...req });
+      cases.push({ rpc, what, bytes, expect, metadata });
+    };
+    const notValid = { codes: [1100], mention: [reqType.fullName.replace(/^\./, '')] };
+    // Bytes that are no message of the request's type (any RPC).
+    add('bytes that are no message', Buffer.from([0xff, 0xff, 0xff, 0x0f]), notValid);
+    add('a length past the end', Buffer.concat([wireKey(3, 2), varint(100), Buffer.from('abc')]), notValid);
+    add('wire type 7', Buffer.concat([wireKey(3, 7), Buffer.from([1, 2, 3])]), notValid);
+    add('field number 0', Buffer.from([0x00, 0x01]), notValid);
+    add('a varint of 11 bytes', Buffer.concat([wireKey(900, 0), Buffer.alloc(10, 0xff), Buffer.from([0x01])]), notValid);
+    add('an unterminated group', Buffer.concat([wireKey(900, 3), wireKey(901, 0), Buffer.from([1])]), notValid);
+    // Over limits.max_body_bytes (an unknown field carries the padding): refused by gRPC.
+    add('a message over max_body_bytes', Buffer.concat([h.encodeReq(rpc, base), lenField(1000, Buffer.alloc(MAX_BODY + 16, 0x61))]),
+      { grpc: 'RESOURCE_EXHAUSTED' });
+    // Unknown field numbers of every wire type are ignored: the answer equals
+    // the answer without them (sent where the request changes nothing).
+    const nowhere = h.encodeReq(rpc, h.fill(spec.nowhere || spec.base));
+    const unknownFields = Buffer.concat([wireKey(900, 0), varint(5), lenField(901, Buffer.from([0xff, 0x00, 0x80])),
+      wireKey(902, 5), Buffer.alloc(4), wireKey(903, 1), Buffer.alloc(8)]);
+    if (spec.nowhere || read || !spec.required) {
+      cases.push({ rpc, what: 'unknown fields', bytes: Buffer.concat([nowhere, unknownFields]), compareWith: nowhere, expect: { sameAsWithout: true } });
+    }
+
+    for (const field of spec.required || []) {
+      const num = reqType.fields[field].id;
+      const mention = [field, ...NAMES_MENTION];
+      const expect = { codes: [1100, 1802, ...NOT_FOUND, ...(['Insert', 'Upsert', 'Delete'].includes(rpc) ? [1804] : [])], mention };
+      add(`${field}: ""`, { [field]: '' }, expect);
+      const without = h.encodeReq(rpc, { ...base, [field]: '' });
+      add(`${field} with wire type varint`, Buffer.concat([without, wireKey(num, 0), varint(7)]), expect);
+      add(`${field} with wire type fixed32`, Buffer.concat([without, wireKey(num, 5), Buffer.alloc(4, 0x41)]), expect);
+      // Invalid UTF-8 in a proto3 string: the message does not parse, or the
+      // name is refused / not found; never a server-side failure.
+      add(`${field}: invalid UTF-8`, Buffer.concat([without, lenField(num, Buffer.from([0x64, 0x6f, 0xff, 0xfe]))]),
+        { codes: [1100, 1802, ...NOT_FOUND], mention: [reqType.fullName.replace(/^\./, ''), ...mention] });
+    }
+    for (const [field, codes] of Object.entries(spec.unknown || {})) {
+      const repeated = reqType.fields[field].repeated;
+      // An index looked up by an unknown field: "index not found[collection=C]" names no field.
+      const mention = field === 'field_name' && codes.includes(700) ? ['no_such_thing', 'index not found'] : ['no_such_thing'];
+      add(`${field}: unknown`, { [field]: repeated ? ['no_such_thing'] : 'no_such_thing' }, { codes, mention });
+    }
+    for (const field of spec.names || []) {
+      const repeated = reqType.fields[field].repeated;
+      const creating = (spec.creates || []).includes(field);
+      for (const name of BAD_NAMES) {
+        if (name === '' && !(spec.required || []).includes(field)) continue;  // empty optional: "not given"
+        if (name === '') continue;  // required ones: above
+        const shown = name.length > 40 ? `${name.length} x "${name[0]}"` : JSON.stringify(name);
+        let expect;
+        if ((spec.answersAbsent || []).includes(field)) expect = { codes: [1100], allowOk: true };
+        else if (creating) expect = { codes: [1100, 1802], mention: [field, ...NAMES_MENTION] };
+        else expect = { codes: [1100, 1802, ...NOT_FOUND, ...(['Insert', 'Upsert', 'Delete'].includes(rpc) ? [1804] : [])], mention: [field, ...NAMES_MENTION] };
+        add(`${field}: ${shown}`, { [field]: repeated ? [name] : name }, expect);
+      }
+    }
+    if (spec.db) {
+      const mention = ['no_such_db'];
+      // (1100 naming the database: as the REST column accepts for dbName.)
+      add('db_name: unknown', { db_name: 'no_such_db' }, { codes: [800, 100, 1100], mention });
+      add('dbname metadata: unknown', {}, { codes: [800, 100, 1100], mention }, { dbname: 'no_such_db' });
+      for (const name of ['../escape', 'a/b', ' ', '..', 'a\u0000b', 'x'.repeat(70000)]) {
+        const shown = name.length > 40 ? `${name.length} x "${name[0]}"` : JSON.stringify(name);
+        add(`db_name: ${shown}`, { db_name: name }, { codes: [800, 100, 1100, 1802], mention: ['db', 'database', 'name'] });
+      }
+    }
+    for (const [what, req, expect] of (spec.cases ? spec.cases(h) : [])) {
+      add(what, req, { codes: [1100, 1802, 1804, 1806, ...NOT_FOUND], ...expect });
+    }
+  }
+  return cases;
+}
+
+// Methods of MilvusService Ark does not serve: a status with code 1 naming
+// the method (garbage bytes are not even parsed); the streaming ones and
+// methods outside the service: gRPC UNIMPLEMENTED.
+const UNSERVED_SAMPLE = ['HybridSearch', 'CreateCredential', 'ListCredUsers', 'GetReplicas', 'ManualCompaction', 'Import',
+  'CreateResourceGroup', 'DescribeDatabase', 'AlterDatabase', 'RunAnalyzer', 'TruncateCollection', 'GetMetrics'];
+
+// Rows of the gRPC column that answer wrongly today in code this suite does
+// not own (src/grpc, src/server): `todo`, each an open finding in
+// docs/reliability.md. Key: `${rpc} | ${what}` (regexes).
+const GRPC_KNOWN_FAILURES = [
+  [/^(Insert|Upsert) \| num_rows 2\^22 with columns of 1 row$/, 'src/grpc/field_data.cc RowsFromFieldData builds num_rows empty JSON rows ' +
+    'before it checks the column lengths: num_rows 2^32-1 in a 40-byte request ran past a 20 s deadline allocating (a memory DoS)', /peak RSS/],
+  [/^(Insert|Upsert) \| a column not in the schema$/, 'src/grpc/field_data.cc RowsFromFieldData: a column the schema lacks is stored ' +
+    'as a dynamic key; Milvus refuses it ("fieldName zz_unknown not exist in collection schema"), dynamic keys come in $meta', /accepted/, undoWrites],
+  [/^(Insert|Upsert) \| the same column twice$/, 'src/grpc/field_data.cc: a column sent twice is accepted (one copy wins); Milvus refuses ' +
+    '"duplicated field tag found"', /accepted/, undoWrites],
+];
+
+// Puts back what a known wrong acceptance of Insert/Upsert wrote (row 5000
+// inserted into docs, row 1 replaced), so that the checksum still guards
+// every other case. Run only after a known failure's row.
+async function undoWrites(endpoint) {
+  await call(endpoint, 'entities/delete', { collectionName: 'docs', filter: 'id in [5000]' });
+  await call(endpoint, 'entities/upsert', { collectionName: 'docs', data: [{ id: 1, tag: 't1', vec: vec(1), n: 1, s: 'e1' }] });
+}
+
+// A /proc/PID/status value in KiB (VmRSS, VmHWM).
+function procKiB(pid, key) {
+  const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm'));
+  return m ? Number(m[1]) : NaN;
+}
+
+function judgeGrpc(h, c, r, ref) {
+  if (c.expect.grpc) {
+    if (!r.err) return `gRPC OK, expected ${c.expect.grpc}`;
+    if (r.err.code !== h.grpc.status[c.expect.grpc]) return `gRPC ${h.grpc.status[r.err.code]} (${r.err.details}), expected ${c.expect.grpc}`;
+    if (c.expect.mention && !c.expect.mention.some((m) => String(r.err.details).includes(m))) {
+      return `gRPC details do not name ${c.expect.mention.join(' / ')}: ${r.err.details}`;
+    }
+    return null;
+  }
+  if (r.err) return `gRPC error ${h.grpc.status[r.err.code]}: ${r.err.details}`;
+  let status;
+  try {
+    status = h.statusOf(c.rpc, r.res);
+  } catch (e) {
+    return `the response is no ${h.responseOf(c.rpc).name}: ${e.message}`;
+  }
+  if (!status) return `the response has no status: ${r.res.toString('hex').slice(0, 100)}`;
+  const { code, reason } = status;
+  const shown = `code ${code} ${status.error_code} ${JSON.stringify(reason).slice(0, 300)}`;
+  if (c.expect.sameAsWithout) {
+    const other = h.statusOf(c.rpc, ref.res);
+    return other.code === code ? null : `${shown} differs from code ${other.code} without the unknown fields`;
+  }
+  if (code === 0) return c.expect.allowOk ? null : `accepted (code 0)`;
+  if (!GRPC_DOCUMENTED.has(code)) return `${shown}: not a documented bad-input code`;
+  if (status.error_code !== legacyFor(code)) return `${shown}: error_code should be ${legacyFor(code)} for code ${code}`;
+  if (!c.expect.allowOk && c.expect.codes && !c.expect.codes.includes(code)) return `${shown}: expected code ${c.expect.codes.join(' or ')}`;
+  if (!reason) return `${shown}: no reason`;
+  if (c.expect.mention && !c.expect.mention.some((m) => reason.includes(m))) return `${shown}: the reason does not name ${c.expect.mention.join(' / ')}`;
+  return null;
+}
+
+function grpcHarness(root) {
+  const grpc = require('@grpc/grpc-js');
+  const service = root.lookupService(SERVICE);
+  const type = (name) => root.lookupType(name);
+  const requestOf = (rpc) => root.lookupType(service.methods[rpc].requestType);
+  const responseOf = (rpc) => root.lookupType(service.methods[rpc].responseType);
+  // Verified (a typo in a case fails loudly) unless `loose`: values protobufjs
+  // refuses but the wire carries, such as an enum number the proto lacks.
+  const encode = (name, obj, { loose = false } = {}) => {
+    const t = typeof name === 'string' ? type(name) : name;
+    const err = loose ? null : t.verify(obj);
+    if (err) throw new Error(`${t.name}: ${err} in ${JSON.stringify(obj).slice(0, 200)}`);
+    return Buffer.from(t.encode(t.fromObject(obj)).finish());
+  };
+  const h = {
+    grpc, type, requestOf, responseOf, encode,
+    encodeReq: (rpc, obj) => {
+      const clean = Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
+      return encode(requestOf(rpc), clean);
+    },
+    statusOf: (rpc, bytes) => {
+      const t = responseOf(rpc);
+      const msg = t.toObject(t.decode(bytes), { enums: String, longs: String, defaults: true });
+      return t.fullName === '.milvus.proto.common.Status' ? msg : msg.status;
+    },
+  };
+  const schema = encode('milvus.proto.schema.CollectionSchema', { name: 'bi_new', fields: [
+    { name: 'id', data_type: 5, is_primary_key: true },
+    { name: 'v', data_type: 101, type_params: [{ key: 'dim', value: String(DIM) }] }] });
+  const pg = encode('milvus.proto.common.PlaceholderGroup', { placeholders: [{ tag: '$0', type: 101, values: [f32(vec(1))] }] });
+  const sp = [{ key: 'anns_field', value: 'vec' }, { key: 'topk', value: '3' }, { key: 'metric_type', value: 'L2' },
+    { key: 'params', value: '{"ef": 16}' }];
+  // One sub-search of a HybridSearch (a SearchRequest without collection).
+  h.subSearch = { nq: 1, dsl_type: 1, placeholder_group: pg, search_params: sp };
+  const fills = { $SCHEMA: schema, $PG: pg, $SP: sp, $SUBS: [h.subSearch] };
+  h.fill = (obj) => Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, typeof v === 'string' && v in fills ? fills[v] : v]));
+  // An Insert/Upsert request (same field numbers) from its encoded fields plus raw bytes.
+  h.raw = (obj, extra) => Buffer.concat([encode('milvus.proto.milvus.InsertRequest', obj), extra]);
+  return h;
+}
+
+// A unary call with raw bytes; resolves { err, res } (deadline: never hangs).
+function grpcCall(h, client, method, bytes, metadata = {}, timeoutMs = 20000) {
+  const md = new h.grpc.Metadata();
+  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(method.startsWith('/') ? method : `/${SERVICE}/${method}`, (b) => b, (b) => b, bytes, md,
+      { deadline: Date.now() + timeoutMs }, (err, res) => resolve({ err, res }));
+  });
+}
+
+test('bad-input matrix, gRPC column: every served RPC answers bad requests with Milvus codes and loses nothing',
+  { timeout: 240000 }, async (t) => {
+    const root = loadMilvusProto();
+    const h = grpcHarness(root);
+    const service = root.lookupService(SERVICE);
+    const rpcs = servedRpcs();
+    assert.ok(rpcs.length >= 40, `found only ${rpcs.length} RPCs in src/grpc/milvus_rpcs.cc`);
+    // Every served RPC has a row and is a method of the service; every row is served.
+    assert.deepEqual(rpcs.filter((r) => !GRPC_RPCS[r.name]).map((r) => r.name), [], 'RPCs served but missing from GRPC_RPCS');
+    assert.deepEqual(Object.keys(GRPC_RPCS).filter((n) => !rpcs.some((r) => r.name === n)), [], 'rows of GRPC_RPCS the server does not serve');
+    assert.deepEqual(rpcs.filter((r) => !service.methods[r.name]).map((r) => r.name), [], `served RPCs that are no method of ${SERVICE}`);
+    const unserved = UNSERVED_SAMPLE.filter((n) => service.methods[n] && !rpcs.some((r) => r.name === n));
+    assert.ok(unserved.length >= 8, `the unserved sample shrank to ${unserved.join(', ')}: pick others`);
+
+    const yaml = `limits: {max_body_bytes: ${MAX_BODY}}\n`;
+    let server = await startServe('bad-input-grpc', { yaml });
+    const dataDir = server.dataDir;
+    const servers = [server];
+    let client = null;
+    t.after(async () => {
+      if (client) client.close();
+      for (const s of servers) await s.stop();
+      for (const s of servers) fs.rmSync(s.dir, { recursive: true, force: true });
+    });
+    const connect = () => new h.grpc.Client(`127.0.0.1:${server.port}`, h.grpc.credentials.createInsecure(),
+      { 'grpc.max_receive_message_length': 64 << 20 });
+    client = connect();
+    await seed(server.endpoint);
+    checksum.partitions = true;
+    const before = await checksum(server.endpoint);
+    assert.equal(before.parts['default.docs.rows'].length, 60);
+
+    // The RPCs this binary serves (an older binary than the tree answers an
+    // RPC it does not have with status 1 "not supported": said, not failed,
+    // as the matrix tests the binary; its rows are skipped).
+    const binaryRpcs = [];
+    for (const r of rpcs) {
+      const { err, res } = await grpcCall(h, client, r.name, Buffer.alloc(0));
+      const st = err ? null : h.statusOf(r.name, res);
+      if (st && st.code === 1 && /is not supported by Ark/.test(st.reason)) continue;
+      binaryRpcs.push(r);
+    }
+    const notInBinary = rpcs.filter((r) => !binaryRpcs.includes(r)).map((r) => r.name);
+    if (notInBinary.length) t.diagnostic(`in src/grpc/milvus_rpcs.cc but not served by ${process.env.ARK_BIN} (skipped): ${notInBinary.join(', ')}`);
+    assert.ok(binaryRpcs.length >= 40, `the binary serves only ${binaryRpcs.length} RPCs`);
+
+    const cases = buildGrpcCases(h, binaryRpcs);
+    for (const name of unserved) {
+      const mention = [name];
+      cases.push({ rpc: name, what: 'not served: empty message', bytes: Buffer.alloc(0), expect: { codes: [1], mention } });
+      cases.push({ rpc: name, what: 'not served: bytes that are no message', bytes: Buffer.from([0xff, 0xff, 0xff, 0x0f]), expect: { codes: [1], mention } });
+    }
+    for (const [method, what] of [['CreateReplicateStream', 'a streaming RPC'], ['DumpMessages', 'a streaming RPC'],
+      ['NoSuchRpc', 'a method the service does not have'], ['/foo.Bar/Baz', 'another service'], ['/milvus.proto.milvus.MilvusService', 'no method']]) {
+      cases.push({ rpc: method, what, bytes: Buffer.alloc(0), expect: { grpc: 'UNIMPLEMENTED' } });
+    }
+    const failures = [];
+    const todos = [];
+    const fixedKnown = [];
+    let crashes = 0;
+    let undone = 0;  // known wrong acceptances whose writes were put back
+    const started = Date.now();
+    for (const c of cases) {
+      let wrong;
+      let rssBefore = null;
+      if (c.expect.maxPeakGrowthMiB) {
+        fs.writeFileSync(`/proc/${server.pid}/clear_refs`, '5');  // resets VmHWM to the current RSS
+        rssBefore = procKiB(server.pid, 'VmRSS');
+      }
+      try {
+        const r = await grpcCall(h, client, c.rpc, c.bytes, c.metadata);
+        const ref = c.compareWith ? await grpcCall(h, client, c.rpc, c.compareWith) : null;
+        if (ref?.err) wrong = `the request without unknown fields failed: ${ref.err.details}`;
+        else {
+          wrong = service.methods[c.rpc] || c.expect.grpc ? judgeGrpc(h, c, r, ref) : `no such method ${c.rpc}`;
+        }
+      } catch (err) {
+        wrong = `client error ${err.stack}`;
+      }
+      if (rssBefore !== null && server.alive()) {
+        const grewMiB = (procKiB(server.pid, 'VmHWM') - rssBefore) / 1024;
+        if (grewMiB > c.expect.maxPeakGrowthMiB) wrong = `${wrong ? `${wrong}; ` : ''}the server's peak RSS grew ${grewMiB.toFixed(0)} MiB`;
+      }
+      const health = await grpcCall(h, client, 'CheckHealth', Buffer.alloc(0), {}, 10000);
+      if (health.err || !server.alive()) {
+        const exit = await Promise.race([server.exited, new Promise((res) => setTimeout(() => res(null), 5000))]);
+        const summary = (server.output().match(/SUMMARY: .*|runtime error: .*/) || ['no sanitizer summary'])[0];
+        wrong = `server died (${JSON.stringify(exit)}; CheckHealth ${health.err?.details}): ${summary.slice(0, 300)}`;
+        crashes += 1;
+        await server.stop();
+        client.close();
+        server = await startServe('bad-input-grpc', { yaml, dataDir });
+        servers.push(server);
+        client = connect();
+      }
+      const key = `${c.rpc} | ${c.what}`;
+      const known = GRPC_KNOWN_FAILURES.find(([re, , answer]) => re.test(key) && (!answer || (wrong && answer.test(wrong))));
+      if (wrong && known) {
+        todos.push(`${key}: ${wrong} [${known[1]}]`);
+        if (known[3]) {
+          await known[3](server.endpoint);
+          undone += 1;
+        }
+      } else if (wrong) failures.push(`${key}: ${wrong}`);
+      else if (known) fixedKnown.push(key);
+    }
+    const elapsed = Date.now() - started;
+    // Still serving: a search over gRPC finds docs' own vector first, as REST does.
+    const search = await grpcCall(h, client, 'Search', h.encodeReq('Search', h.fill(GRPC_RPCS.Search.base)));
+    assert.equal(search.err, null, String(search.err));
+    const results = h.responseOf('Search').toObject(h.responseOf('Search').decode(search.res), { longs: String, defaults: true });
+    assert.equal(results.status.code, 0, JSON.stringify(results.status));
+    const rest = await call(server.endpoint, 'entities/search', { collectionName: 'docs', data: [vec(1)], annsField: 'vec', limit: 3 });
+    assert.deepEqual(results.results.ids.int_id.data.map(String), rest.map((r) => String(r.id)), 'gRPC and REST search disagree');
+    assert.equal(String(results.results.ids.int_id.data[0]), '1');
+    const after = await checksum(server.endpoint);
+    await server.stop();
+    const sanitizerReports = [];
+    for (const s of servers) {
+      const m = s.output().match(/SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer|LeakSanitizer).*|runtime error: .*/g);
+      if (m) sanitizerReports.push(...m);
+    }
+    t.diagnostic(`${cases.length} gRPC cases over ${rpcs.length} served and ${unserved.length} unserved RPCs in ${elapsed} ms; ` +
+      `${failures.length} wrong, ${todos.length} known failures, ${crashes} server deaths`);
+    for (const line of todos) t.diagnostic(`known: ${line.slice(0, 400)}`);
+    if (todos.length) {
+      await t.test(`known gRPC failures (${todos.length}, open findings)`, { todo: true }, () => {
+        assert.fail(todos.join('\n'));
+      });
+    }
+    assert.deepEqual(failures, [], `${failures.length} wrong gRPC answers:\n${failures.join('\n')}`);
+    assert.deepEqual(fixedKnown, [], 'these known gRPC failures now pass: remove them from GRPC_KNOWN_FAILURES');
+    // After a known wrong write was put back, the index's row counters
+    // (versions written, not live rows) are the one change allowed, and only then.
+    const counters = (parts) => (undone ? JSON.parse(JSON.stringify(parts, (k, v) =>
+      (['totalRows', 'indexedRows', 'pendingRows'].includes(k) ? undefined : v))) : parts);
+    const [b, a] = [counters(before.parts), counters(after.parts)];
+    assert.deepEqual(a, b, `stored data changed:\n${diffParts(b, a).join('\n')}`);
+    if (!undone) assert.equal(after.hash, before.hash);
+    const knownCrashes = todos.filter((l) => l.includes('server died')).length;
+    assert.ok(sanitizerReports.length <= knownCrashes, `sanitizer reports:\n${sanitizerReports.join('\n')}`);
+  });
+
+// Auth over gRPC (docs/grpc.md "Auth"): with `auth:` configured, every RPC —
+// served or not, well-formed or not — sent without a credential, with one
+// that is not base64, or with a wrong one answers gRPC UNAUTHENTICATED and
+// does nothing; the right token still works.
+test('bad-input matrix, gRPC column: every RPC refuses a missing or wrong credential', { timeout: 120000 }, async (t) => {
+  const root = loadMilvusProto();
+  const h = grpcHarness(root);
+  const token = 'bi-grpc-token';
+  const server = await startServe('bad-input-grpc-auth', { yaml: `auth:\n  token: ${token}\n  users:\n    alice: wonderland\n` });
+  const client = new h.grpc.Client(`127.0.0.1:${server.port}`, h.grpc.credentials.createInsecure());
+  t.after(async () => { client.close(); await server.cleanup(); });
+  const auth = (s) => ({ authorization: s });
+  const b64 = (s) => Buffer.from(s).toString('base64');
+  const credentials = [['no credential', {}], ['not base64', auth('%%% not base64 %%%')], ['base64 of a wrong token', auth(b64('wrong'))],
+    ['the token without base64', auth(token)], ['a wrong password', auth(b64('alice:queen'))], ['an empty credential', auth('')]];
+  const methods = [...servedRpcs().map((r) => r.name), 'CreateCredential', 'GetReplicas'];
+  const wrong = [];
+  for (const method of methods) {
+    const spec = GRPC_RPCS[method];
+    // A request that would change something when let through.
+    const body = spec ? h.encodeReq(method, h.fill(method === 'CreateCollection' ? { collection_name: 'bi_auth', schema: '$SCHEMA' }
+      : method === 'CreateDatabase' ? { db_name: 'bi_auth' } : spec.base)) : Buffer.alloc(0);
+    for (const [what, md] of credentials) {
+      const r = await grpcCall(h, client, method, body, md);
+      if (!r.err || r.err.code !== h.grpc.status.UNAUTHENTICATED || !/auth check failure/.test(r.err.details)) {
+        wrong.push(`${method} | ${what}: ${r.err ? `${h.grpc.status[r.err.code]} ${r.err.details}` : 'gRPC OK'}`);
+      }
+    }
+  }
+  assert.deepEqual(wrong, [], `${wrong.length} RPCs not refused:\n${wrong.join('\n')}`);
+  // The right credentials pass; nothing was created by the refused calls.
+  for (const md of [auth(b64(token)), auth(b64('alice:wonderland'))]) {
+    const r = await grpcCall(h, client, 'ShowCollections', Buffer.alloc(0), md);
+    assert.equal(r.err, null, String(r.err));
+    assert.equal(h.statusOf('ShowCollections', r.res).code, 0);
+    const dbs = await grpcCall(h, client, 'ListDatabases', Buffer.alloc(0), md);
+    const list = h.responseOf('ListDatabases').decode(dbs.res);
+    assert.deepEqual(list.db_names, ['default']);
+    const colls = h.responseOf('ShowCollections').decode(r.res);
+    assert.deepEqual(colls.collection_names, []);
+  }
+  assert.ok(server.alive());
+});
