@@ -112,6 +112,28 @@ void AppendValue(const std::string& type, const json& v, ms::FieldData* fd, cons
   }
 }
 
+// An empty column that still says its kind, as Milvus's do: the SDKs read
+// the values from the typed array (scalars.long_data.data...), and an unset
+// one made the Node SDK throw on a query that matched nothing.
+void EmptyColumn(const std::string& type, ms::FieldData* fd) {
+  if (type == "FloatVector") {
+    fd->mutable_vectors()->mutable_float_vector();
+    return;
+  }
+  AppendValue(type, json(), fd, fd->field_name());  // one zero value of the type's array...
+  ms::ScalarField* s = fd->mutable_scalars();
+  switch (s->data_case()) {  // ...emptied, the array kept
+    case ms::ScalarField::kBoolData: s->mutable_bool_data()->clear_data(); break;
+    case ms::ScalarField::kIntData: s->mutable_int_data()->clear_data(); break;
+    case ms::ScalarField::kLongData: s->mutable_long_data()->clear_data(); break;
+    case ms::ScalarField::kFloatData: s->mutable_float_data()->clear_data(); break;
+    case ms::ScalarField::kDoubleData: s->mutable_double_data()->clear_data(); break;
+    case ms::ScalarField::kStringData: s->mutable_string_data()->clear_data(); break;
+    case ms::ScalarField::kJsonData: s->mutable_json_data()->clear_data(); break;
+    default: break;
+  }
+}
+
 // Builds the columns of `rows` (REST row objects): the schema fields in
 // `names` (in schema order), plus "$meta" holding the other keys when
 // `dynamic_keys` is set. `id_key` maps the REST "id" key to the primary key.
@@ -138,16 +160,7 @@ void RowsToColumns(const SchemaInfo& schema, const json& rows, const std::vector
       AppendValue(f.type, v, fd, f.name);
       if (any_null) fd->add_valid_data(!v.is_null());
     }
-    if (rows.empty()) {
-      // An empty column still says its kind, as Milvus's do.
-      if (f.type == "FloatVector") {
-        fd->mutable_vectors()->mutable_float_vector();
-      } else {
-        AppendValue(f.type, json(), fd, f.name);
-        fd->clear_field();
-        fd->mutable_scalars();
-      }
-    }
+    if (rows.empty()) EmptyColumn(f.type, fd);
   }
   if (dynamic_keys) {
     ms::FieldData* fd = out->Add();
@@ -472,6 +485,117 @@ json VectorsFromPlaceholders(const std::string& bytes) {
     data.push_back(std::move(vec));
   }
   return data;
+}
+
+std::optional<std::vector<float>> FloatsFromPlaceholders(const std::string& bytes, uint32_t dim,
+                                                         size_t* num_queries) {
+  mc::PlaceholderGroup group;
+  if (dim == 0 || !group.ParseFromString(bytes) || group.placeholders_size() != 1) return std::nullopt;
+  const auto& p = group.placeholders(0);
+  if (p.type() != mc::PlaceholderType::FloatVector || p.values_size() == 0) return std::nullopt;
+  const size_t bytes_per_vector = size_t{dim} * sizeof(float);
+  std::vector<float> out(static_cast<size_t>(p.values_size()) * dim);
+  for (int q = 0; q < p.values_size(); ++q) {
+    const std::string& v = p.values(q);
+    if (v.size() != bytes_per_vector) return std::nullopt;
+    std::memcpy(out.data() + static_cast<size_t>(q) * dim, v.data(), bytes_per_vector);
+  }
+  *num_queries = static_cast<size_t>(p.values_size());
+  return out;
+}
+
+namespace {
+
+// Row `row` of `column` (of schema field `f`) appended to `fd`, as
+// AppendValue appends the REST value FieldValueToJson gives for it.
+void AppendColumnValue(const FieldSchema& f, const Column& column, size_t row, ms::FieldData* fd) {
+  switch (f.type) {
+    case DataType::kBool:
+      fd->mutable_scalars()->mutable_bool_data()->add_data(column.ints[row] != 0);
+      break;
+    case DataType::kInt8:
+    case DataType::kInt16:
+    case DataType::kInt32:
+      fd->mutable_scalars()->mutable_int_data()->add_data(static_cast<int32_t>(column.ints[row]));
+      break;
+    case DataType::kInt64:
+      fd->mutable_scalars()->mutable_long_data()->add_data(column.ints[row]);
+      break;
+    case DataType::kFloat:
+      fd->mutable_scalars()->mutable_float_data()->add_data(static_cast<float>(column.doubles[row]));
+      break;
+    case DataType::kDouble:
+      fd->mutable_scalars()->mutable_double_data()->add_data(column.doubles[row]);
+      break;
+    case DataType::kVarChar:
+      fd->mutable_scalars()->mutable_string_data()->add_data(column.strings[row]);
+      break;
+    case DataType::kJson: {
+      // Stored as text; normalised as the REST path's parse and dump does.
+      json v = json::parse(column.strings[row], nullptr, false);
+      fd->mutable_scalars()->mutable_json_data()->add_data(v.is_discarded() ? column.strings[row] : v.dump());
+      break;
+    }
+    case DataType::kFloatVector: {
+      auto* vf = fd->mutable_vectors();
+      vf->set_dim(column.dim);
+      auto* data = vf->mutable_float_vector()->mutable_data();
+      const float* begin = column.floats.data() + row * column.dim;
+      data->Add(begin, begin + column.dim);
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+void SearchHitsToProto(const CollectionSchema& schema, const std::vector<size_t>& fields,
+                       const SearchResponse& response, int64_t limit, ms::SearchResultData* out) {
+  out->set_num_queries(static_cast<int64_t>(response.queries.size()));
+  int64_t top_k = limit;
+  size_t total = 0;
+  for (const SearchHits& hits : response.queries) {
+    const auto n = static_cast<int64_t>(hits.scores.size());
+    out->add_topks(n);
+    top_k = std::max(top_k, n);
+    total += hits.scores.size();
+  }
+  out->set_top_k(top_k);
+  const size_t pk_col = schema.PrimaryKeyIndex();
+  const FieldSchema& pk = schema.fields[pk_col];
+  out->set_primary_field_name(pk.name);
+  ms::IDs* ids = out->mutable_ids();
+  const bool string_ids = pk.type == DataType::kVarChar;
+  if (string_ids) {
+    ids->mutable_str_id()->mutable_data()->Reserve(static_cast<int>(total));
+  } else {
+    ids->mutable_int_id()->mutable_data()->Reserve(static_cast<int>(total));
+  }
+  out->mutable_scores()->Reserve(static_cast<int>(total));
+  for (const SearchHits& hits : response.queries) {
+    out->mutable_scores()->Add(hits.scores.begin(), hits.scores.end());
+    const Column& keys = hits.rows.columns[pk_col];
+    for (size_t i = 0; i < hits.scores.size(); ++i) {
+      if (string_ids) {
+        ids->mutable_str_id()->add_data(keys.strings[i]);
+      } else {
+        ids->mutable_int_id()->add_data(keys.ints[i]);
+      }
+    }
+  }
+  // No hits: no columns, as SearchResultsToProto answers an empty REST list.
+  if (total == 0) return;
+  for (size_t index : fields) {
+    const FieldSchema& f = schema.fields[index];
+    ms::FieldData* fd = out->add_fields_data();
+    fd->set_field_name(f.name);
+    fd->set_field_id(kFirstFieldId + static_cast<int64_t>(index));
+    fd->set_type(static_cast<ms::DataType>(static_cast<int>(f.type)));
+    for (const SearchHits& hits : response.queries) {
+      for (size_t i = 0; i < hits.scores.size(); ++i) AppendColumnValue(f, hits.rows.columns[index], i, fd);
+    }
+    out->add_output_fields(f.name);
+  }
 }
 
 void SearchResultsToProto(const json& describe, const json& hits, const json& topks, int64_t limit,

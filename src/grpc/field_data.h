@@ -15,6 +15,7 @@
 
 #include "engine/row_batch.h"
 #include "engine/schema.h"
+#include "engine/search.h"
 
 #include "milvus/milvus.pb.h"
 #include "milvus/schema.pb.h"
@@ -44,6 +45,20 @@ std::optional<RowBatch> BatchFromFieldData(
 
 // A serialized common.PlaceholderGroup of float vectors -> REST search `data`.
 nlohmann::json VectorsFromPlaceholders(const std::string& placeholder_group);
+
+// The query vectors of a serialized common.PlaceholderGroup as row-major
+// floats, for the plain case only: one FloatVector placeholder whose every
+// value is `dim` float32s. Anything else: nullopt (the caller falls back to
+// VectorsFromPlaceholders and the REST validation, which name the problem).
+std::optional<std::vector<float>> FloatsFromPlaceholders(const std::string& placeholder_group, uint32_t dim,
+                                                         size_t* num_queries);
+
+// Engine hits -> SearchResultData without JSON: ids, scores, topks and the
+// schema fields `fields` (indices, in schema order) as columns, equal to what
+// SearchResultsToProto makes of the REST answer for the same hits.
+void SearchHitsToProto(const CollectionSchema& schema, const std::vector<size_t>& fields,
+                       const SearchResponse& response, int64_t limit,
+                       milvus::proto::schema::SearchResultData* out);
 
 // REST search hits (flat, with topks) -> SearchResultData, the primary key
 // always among the columns (as Milvus returns it). `describe` gives the

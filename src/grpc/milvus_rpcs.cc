@@ -589,10 +589,6 @@ void Write(RpcContext& ctx, const Req& req, mm::MutationResult* resp, bool upser
 void Insert(RpcContext& ctx, const mm::InsertRequest& req, mm::MutationResult* resp) { Write(ctx, req, resp, false); }
 void Upsert(RpcContext& ctx, const mm::UpsertRequest& req, mm::MutationResult* resp) { Write(ctx, req, resp, true); }
 
-void RequireNoTemplates(size_t n) {
-  if (n) Invalid("expression templates (expr_template_values) are not supported by Ark's gRPC API yet");
-}
-
 void Delete(RpcContext& ctx, const mm::DeleteRequest& req, mm::MutationResult* resp) {
   json body{{"collectionName", req.collection_name()}, {"filter", req.expr()}};
   if (req.expr_template_values_size()) body["exprParams"] = ExprParamsFromTemplates(req.expr_template_values());
@@ -624,53 +620,6 @@ void GetFlushState(RpcContext&, const mm::GetFlushStateRequest&, mm::GetFlushSta
 
 // ---- reads ----
 
-void Search(RpcContext& ctx, const mm::SearchRequest& req, mm::SearchResults* resp) {
-  RequireNoTemplates(req.expr_template_values_size());
-  if (req.sub_reqs_size()) Invalid("search with sub_reqs is not supported by Ark's gRPC API yet");
-  if (!req.has_placeholder_group()) Invalid("search needs vectors (placeholder_group); search by ids is not supported");
-  const std::string db = DbOf(ctx, req.db_name());
-  json params = KeyValues(req.search_params());
-  json body{{"collectionName", req.collection_name()}};
-  body["data"] = VectorsFromPlaceholders(req.placeholder_group());
-  if (!req.dsl().empty()) body["filter"] = req.dsl();
-  if (req.partition_names_size()) body["partitionNames"] = PartitionNames(req.partition_names());
-  json output = json::array();
-  for (const auto& f : req.output_fields()) output.push_back(f);
-  body["outputFields"] = output;
-  int64_t limit = 0;
-  for (const char* key : {"topk", "limit"}) {
-    if (params.contains(key)) {
-      json v = NumberOrString(params[key].get<std::string>());
-      if (!v.is_number_integer()) Invalid(std::string("search param ") + key + " must be an integer");
-      limit = v.get<int64_t>();
-      body["limit"] = v;  // as REST's parser reads it (non-negative: unsigned)
-    }
-  }
-  if (params.contains("offset")) body["offset"] = NumberOrString(params["offset"].get<std::string>());
-  if (params.contains("anns_field") && !params["anns_field"].get<std::string>().empty()) {
-    body["annsField"] = params["anns_field"];
-  }
-  json search_params = json::object();
-  if (params.contains("metric_type") && !params["metric_type"].get<std::string>().empty()) {
-    search_params["metricType"] = params["metric_type"];
-  }
-  if (params.contains("params")) {
-    json p = json::parse(params["params"].get<std::string>(), nullptr, false);
-    if (p.is_discarded() || !(p.is_object() || p.is_null())) Invalid("search param 'params' must be a JSON object");
-    if (p.is_object()) {
-      // The SDKs send either {"ef": 64} or {"params": {"ef": 64}}.
-      search_params["params"] = p.contains("params") && p["params"].is_object() ? p["params"] : p;
-    }
-  }
-  if (params.contains("group_by_field")) Invalid("search with group_by_field is not supported by Ark's gRPC API yet");
-  if (!search_params.empty()) body["searchParams"] = search_params;
-
-  json hits, extra;
-  if (!Rest(ctx, db, "entities/search", std::move(body), resp->mutable_status(), &hits, &extra, true)) return;
-  resp->set_collection_name(req.collection_name());
-  SearchResultsToProto(extra, hits, extra.value("topks", json::array()), limit, resp->mutable_results());
-}
-
 void Query(RpcContext& ctx, const mm::QueryRequest& req, mm::QueryResults* resp) {
   const std::string db = DbOf(ctx, req.db_name());
   json body{{"collectionName", req.collection_name()}, {"filter", req.expr()}};
@@ -694,15 +643,15 @@ void Query(RpcContext& ctx, const mm::QueryRequest& req, mm::QueryResults* resp)
 // `search` array. A sub-search carries no collection, partitions, output
 // fields or offset: the hybrid request's own apply (Milvus ignores a
 // sub-search's offset too). Templates become `exprParams`. *limit: the topk
-// asked for, 0 when none. The same translation as Search's, so that Search
-// can use it.
-json SearchBodyOf(const mm::SearchRequest& req, bool hybrid_sub, int64_t* limit) {
+// asked for, 0 when none. `with_data`: the vectors as the REST `data`
+// array (Search hands them over as floats instead).
+json SearchBodyOf(const mm::SearchRequest& req, bool hybrid_sub, int64_t* limit, bool with_data = true) {
   if (req.sub_reqs_size()) Invalid("search with sub_reqs is not supported by Ark's gRPC API yet");
   if (!req.has_placeholder_group()) Invalid("search needs vectors (placeholder_group); search by ids is not supported");
   json params = KeyValues(req.search_params());
   json body = json::object();
   if (!hybrid_sub) body["collectionName"] = req.collection_name();
-  body["data"] = VectorsFromPlaceholders(req.placeholder_group());
+  if (with_data) body["data"] = VectorsFromPlaceholders(req.placeholder_group());
   if (!req.dsl().empty()) body["filter"] = req.dsl();
   if (req.expr_template_values_size()) body["exprParams"] = ExprParamsFromTemplates(req.expr_template_values());
   if (!hybrid_sub) {
@@ -749,6 +698,15 @@ json SearchBodyOf(const mm::SearchRequest& req, bool hybrid_sub, int64_t* limit)
   return body;
 }
 
+// A round_decimal parameter: Milvus's range, -1 (no rounding) or 0..6 decimals.
+int RoundDecimal(const char* what, const std::string& value) {
+  json v = NumberOrString(value);
+  if (!v.is_number_integer() || v.get<int64_t>() < -1 || v.get<int64_t>() > 6) {
+    Invalid(std::string(what) + " param round_decimal must be -1 or an integer in [0, 6], got " + value);
+  }
+  return v.get<int>();
+}
+
 // HybridSearchRequest.rank_params (what pymilvus and the Node SDK send:
 // strategy, params as JSON, limit, offset, round_decimal) -> the REST
 // hybrid_search body's `rerank`, `limit` and `offset`; returns round_decimal
@@ -767,12 +725,7 @@ int RankParams(const google::protobuf::RepeatedPtrField<mc::KeyValuePair>& kvs, 
     } else if (key == "limit" || key == "offset") {
       (*body)[key] = NumberOrString(kv.value());
     } else if (key == "round_decimal") {
-      json v = NumberOrString(kv.value());
-      // Milvus's range: -1 (no rounding) or 0..6 decimals.
-      if (!v.is_number_integer() || v.get<int64_t>() < -1 || v.get<int64_t>() > 6) {
-        Invalid("rank param round_decimal must be -1 or an integer in [0, 6], got " + kv.value());
-      }
-      round_decimal = v.get<int>();
+      round_decimal = RoundDecimal("rank", kv.value());
     } else if (key == "group_by_field" || key == "group_size" || key == "strict_group_size" ||
                key == "rank_group_scorer") {
       Invalid("hybrid search with " + key + " is not supported by Ark's gRPC API yet");
@@ -789,6 +742,43 @@ void RoundScores(int decimals, ms::SearchResultData* results) {
   for (float& s : *results->mutable_scores()) {
     s = static_cast<float>(std::floor(static_cast<double>(s) * scale + 0.5) / scale);
   }
+}
+
+void Search(RpcContext& ctx, const mm::SearchRequest& req, mm::SearchResults* resp) {
+  int64_t limit = 0;
+  json body = SearchBodyOf(req, false, &limit, false);
+  int round_decimal = -1;
+  for (const auto& kv : req.search_params()) {
+    if (kv.key() == "round_decimal") round_decimal = RoundDecimal("search", kv.value());
+  }
+  // The vectors go to the handler as floats and the hits come back as
+  // columns: no JSON on the way (docs/benchmarks/server.md measures it).
+  server::SearchColumns columns;
+  auto columnar = std::make_unique<server::ColumnarSearch>();
+  const std::string& group = req.placeholder_group();
+  columnar->vectors = [&group](uint32_t dim, size_t* num_queries) {
+    return FloatsFromPlaceholders(group, dim, num_queries);
+  };
+  columnar->data = [&group] {
+    try {
+      return VectorsFromPlaceholders(group);
+    } catch (const std::invalid_argument& e) {  // answered as the handler's own error
+      throw server::HandlerError{{server::MilvusCode::kInvalidParameter, e.what(), 200}};
+    }
+  };
+  columnar->out = &columns;
+  json hits, extra;
+  if (!Rest(ctx, DbOf(ctx, req.db_name()), "entities/search", std::move(body), resp->mutable_status(), &hits, &extra,
+            true, std::move(columnar))) {
+    return;
+  }
+  resp->set_collection_name(req.collection_name());
+  if (columns.set) {
+    SearchHitsToProto(columns.snapshot->schema(), columns.fields, columns.response, limit, resp->mutable_results());
+  } else {
+    SearchResultsToProto(extra, hits, extra.value("topks", json::array()), limit, resp->mutable_results());
+  }
+  RoundScores(round_decimal, resp->mutable_results());
 }
 
 void HybridSearch(RpcContext& ctx, const mm::HybridSearchRequest& req, mm::SearchResults* resp) {
@@ -814,16 +804,8 @@ void HybridSearch(RpcContext& ctx, const mm::HybridSearchRequest& req, mm::Searc
 
   json hits, extra;
   if (!Rest(ctx, db, "entities/hybrid_search", std::move(body), resp->mutable_status(), &hits, &extra, true)) return;
-  json describe = extra;
-  if (!describe.contains("fields")) {
-    // The schema the columns are typed by, when the route does not answer it.
-    if (!Rest(ctx, db, "collections/describe", {{"collectionName", req.collection_name()}}, resp->mutable_status(),
-              &describe)) {
-      return;
-    }
-  }
   resp->set_collection_name(req.collection_name());
-  SearchResultsToProto(describe, hits, extra.value("topks", json::array()), limit, resp->mutable_results());
+  SearchResultsToProto(extra, hits, extra.value("topks", json::array()), limit, resp->mutable_results());
   RoundScores(round_decimal, resp->mutable_results());
 }
 

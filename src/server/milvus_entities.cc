@@ -156,9 +156,18 @@ Result<json> MilvusService::Search(RequestContext& ctx) {
   std::string name;
   CollectionInfo info;
   ARK_ASSIGN_OR_RETURN(auto snap, LoadedSnapshot(ctx, &name, &info));
-  AddFieldsFor(ctx, snap->schema());
   SearchRequest req;
-  if (auto* fast = dynamic_cast<FastSearchRequest*>(ctx.parsed.get())) {
+  auto* columnar = dynamic_cast<ColumnarSearch*>(ctx.parsed.get());
+  if (columnar != nullptr) {
+    // Floats straight from the transport; anything unusual goes through the
+    // REST `data` and ParseQueryVectors, which name the problem.
+    auto read = [&](uint32_t dim, size_t* num_queries) -> Result<std::vector<float>> {
+      if (auto vectors = columnar->vectors(dim, num_queries)) return std::move(*vectors);
+      return ParseQueryVectors(columnar->data(), name, dim, num_queries);
+    };
+    ARK_ASSIGN_OR_RETURN(req, BuildSearchRequest(ctx.body, true, read, snap->schema(), name, false,
+                                                 limits_.max_limit_offset));
+  } else if (auto* fast = dynamic_cast<FastSearchRequest*>(ctx.parsed.get())) {
     // Vectors straight from the DOM; on any problem the generic path names it.
     auto read = [&](uint32_t dim, size_t* num_queries) -> Result<std::vector<float>> {
       auto vectors = QueryVectorsFromDom(fast->data, dim, num_queries);
@@ -177,6 +186,17 @@ Result<json> MilvusService::Search(RequestContext& ctx) {
   req.output_columns = proj.Columns();  // a first search decodes no column it does not return
   ARK_ASSIGN_OR_RETURN(SearchResponse resp, snap->Search(req));
   const CollectionSchema& schema = snap->schema();
+  if (columnar != nullptr) {
+    if (auto fields = proj.SchemaFields()) {
+      SearchColumns* answer = columnar->out;
+      answer->fields = std::move(*fields);
+      answer->response = std::move(resp);
+      answer->snapshot = std::move(snap);
+      answer->set = true;
+      return json();
+    }
+  }
+  AddFieldsFor(ctx, schema);
   const size_t pk_col = schema.PrimaryKeyIndex();
   json out = json::array();
   json topks = json::array();
@@ -198,6 +218,7 @@ Result<json> MilvusService::HybridSearch(RequestContext& ctx) {
   CollectionInfo info;
   ARK_ASSIGN_OR_RETURN(auto snap, LoadedSnapshot(ctx, &name, &info));
   const CollectionSchema& schema = snap->schema();
+  AddFieldsFor(ctx, schema);
   const json* subs = Member(ctx.body, "search");
   if (subs == nullptr) ThrowMissing("search");
   if (!subs->is_array() || subs->empty()) {

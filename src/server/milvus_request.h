@@ -44,6 +44,10 @@ class OutputProjection {
   // RowBatch), for SearchRequest::output_columns: the hits then carry, and
   // sealed segments decode, only those.
   std::vector<bool> Columns() const;
+  // The schema fields Row() returns (indices, in schema order, the primary
+  // key among them), for a transport that answers in columns; nullopt when
+  // dynamic keys are asked for (they exist only per row, in "$meta").
+  std::optional<std::vector<size_t>> SchemaFields() const;
   bool wants_count() const { return count_; }
   bool only_count() const { return count_ && fields_.empty() && !all_dynamic_ && dynamic_.empty(); }
 

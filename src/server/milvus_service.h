@@ -42,6 +42,26 @@ struct ColumnarWrite : ParsedBody {
   size_t num_rows = 0;
 };
 
+// entities/search for a transport whose query vectors arrive as floats and
+// whose answer goes out in columns (gRPC), set as RequestContext::parsed.
+// `vectors` gives the query vectors once the anns field's dim is known, or
+// nullopt for anything but the plain case (then `data` gives the REST `data`
+// array and the generic ParseQueryVectors names the problem, so both paths
+// accept and refuse the same searches). When the projection has no dynamic
+// keys the handler leaves its answer in `*out` (and returns null) instead of
+// building REST rows; `out->set` says which happened.
+struct SearchColumns {
+  bool set = false;
+  std::shared_ptr<const CollectionSnapshot> snapshot;  // owns the schema
+  std::vector<size_t> fields;  // schema fields to return (OutputProjection::SchemaFields)
+  SearchResponse response;
+};
+struct ColumnarSearch : ParsedBody {
+  std::function<std::optional<std::vector<float>>(uint32_t dim, size_t* num_queries)> vectors;
+  std::function<nlohmann::json()> data;
+  SearchColumns* out = nullptr;  // owned by the caller; outlives the call
+};
+
 class MilvusService {
  public:
   MilvusService(Database* db, const LimitsConfig& limits) : db_(db), limits_(limits) {}

@@ -594,6 +594,69 @@ test('hybrid search and expression templates over gRPC answer as REST does', { t
     assert.match(fn.status.reason, /function_score/);
   });
 
+  await t.test('search: templates, round_decimal, dynamic output fields; an empty query', async () => {
+    const q = vec();
+    // Templates: the same hits as REST's exprParams and as the literal filter.
+    const g = await client.search({ collection_name: C, data: [q], anns_field: 'v1', limit: 6,
+      filter: 'tag in {tags} and n > {lo}', exprValues: { tags: ['b', 'c'], lo: 50 }, output_fields: ['tag', 'n'] });
+    const viaRest = await rest('entities/search', { collectionName: C, data: [q], annsField: 'v1', limit: 6,
+      filter: 'tag in {tags} and n > {lo}', exprParams: { tags: ['b', 'c'], lo: 50 }, outputFields: ['tag', 'n'] });
+    const [hits] = sameHits(g, viaRest, 1, 'search templates');
+    assert.equal(hits.length, 6);
+    for (const h of hits) assert.ok(['b', 'c'].includes(h.tag) && Number(h.n) > 50, JSON.stringify(h));
+    const literal = await rest('entities/search', { collectionName: C, data: [q], annsField: 'v1', limit: 6,
+      filter: 'tag in ["b", "c"] and n > 50' });
+    assert.deepEqual(hits.map((h) => String(h.id)), literal.data.map((h) => String(h.id)));
+    // A dynamic key among the output fields (the JSON path): as REST answers it.
+    const dyn = await client.search({ collection_name: C, data: [q], anns_field: 'v1', limit: 4,
+      output_fields: ['color', 'tag'] });
+    const dynRest = await rest('entities/search', { collectionName: C, data: [q], annsField: 'v1', limit: 4,
+      outputFields: ['color', 'tag'] });
+    for (const h of sameHits(dyn, dynRest, 1, 'dynamic')[0]) assert.equal(h.color, live.get(Number(h.id)).color);
+    // round_decimal: pymilvus sends it as a search param and Milvus rounds on
+    // the server (the Node SDK rounds on the client), so it is sent raw here.
+    const grpc = require('@grpc/grpc-js');
+    const protobuf = require('protobufjs');
+    const root = protobuf.Root.fromJSON(require('@zilliz/milvus2-sdk-node/dist/milvus/proto-json/milvus.js').default);
+    const SR = root.lookupType('milvus.proto.milvus.SearchRequest');
+    const SS = root.lookupType('milvus.proto.milvus.SearchResults');
+    const PG = root.lookupType('milvus.proto.common.PlaceholderGroup');
+    const raw = new grpc.Client(address, grpc.credentials.createInsecure());
+    t.after(() => raw.close());
+    const group = Buffer.from(PG.encode(PG.fromObject({ placeholders: [{ tag: '$0', type: 101,
+      values: [Buffer.from(new Float32Array(q).buffer)] }] })).finish());
+    const rawSearch = (round) => new Promise((resolve, reject) => {
+      const bytes = Buffer.from(SR.encode(SR.fromObject({ collection_name: C, nq: 1, placeholder_group: group,
+        dsl_type: 1, search_params: [{ key: 'anns_field', value: 'v1' }, { key: 'topk', value: '5' },
+          { key: 'params', value: '{"ef": 16}' }, { key: 'round_decimal', value: round }] })).finish());
+      raw.makeUnaryRequest('/milvus.proto.milvus.MilvusService/Search', (b) => b, (b) => b, bytes,
+        new grpc.Metadata(), { deadline: Date.now() + 10000 }, (err, res) => (err ? reject(err)
+          : resolve(SS.toObject(SS.decode(res), { defaults: true, enums: String, longs: String }))));
+    });
+    const plain = await rawSearch('-1');
+    okStatus(plain.status, 'round_decimal -1');
+    const rounded = await rawSearch('2');
+    okStatus(rounded.status, 'round_decimal 2');
+    assert.equal(plain.results.scores.length, 5);
+    assert.deepEqual(rounded.results.ids.int_id.data, plain.results.ids.int_id.data);
+    assert.ok(plain.results.scores.some((x) => Math.abs(x * 100 - Math.round(x * 100)) > 1e-3), 'unrounded scores');
+    rounded.results.scores.forEach((x, i) => assert.equal(x,
+      Math.fround(Math.floor(plain.results.scores[i] * 100 + 0.5) / 100), `rounded score ${i}`));
+    const badRound = await rawSearch('9');
+    assert.equal(badRound.status.code, 1100, JSON.stringify(badRound.status));
+    assert.match(badRound.status.reason, /round_decimal/);
+    // The Node SDK's own way (params.round_decimal, rounded by the client) is accepted.
+    const sdkRounded = ok(await client.search({ collection_name: C, data: [q], anns_field: 'v1', limit: 5,
+      params: { ef: 16, round_decimal: 2 } }), 'SDK round_decimal');
+    assert.deepEqual(sdkRounded.results.map((h) => String(h.id)), plain.results.ids.int_id.data);
+    // A query that matches nothing answers no rows (an untyped empty column made the SDK throw).
+    const none = ok(await client.query({ collection_name: C, filter: 'n > 100000', output_fields: ['tag', 'n', 'w'] }),
+      'empty query');
+    assert.deepEqual(none.data, []);
+    const noneAll = ok(await client.query({ collection_name: C, filter: 'n < 0', output_fields: ['*'] }), 'empty *');
+    assert.deepEqual(noneAll.data, []);
+  });
+
   await t.test('query with templates of every scalar and list type, as REST answers', async () => {
     const cases = [
       ['tag == {t} and n in {ns}', { t: 'b', ns: [7, 14, 21, 35, 77, 133, 259] },
