@@ -275,48 +275,64 @@ void DescribeToProto(const json& d, const std::string& db, mm::DescribeCollectio
   }
 }
 
-json RowsFromFieldData(const google::protobuf::RepeatedPtrField<ms::FieldData>& fields, uint32_t num_rows) {
-  // Rows per column: the count of its values (vectors: values / dim).
-  auto count = [](const ms::FieldData& fd) -> size_t {
-    if (fd.has_scalars()) {
-      const auto& s = fd.scalars();
-      switch (s.data_case()) {
-        case ms::ScalarField::kBoolData: return static_cast<size_t>(s.bool_data().data_size());
-        case ms::ScalarField::kIntData: return static_cast<size_t>(s.int_data().data_size());
-        case ms::ScalarField::kLongData: return static_cast<size_t>(s.long_data().data_size());
-        case ms::ScalarField::kFloatData: return static_cast<size_t>(s.float_data().data_size());
-        case ms::ScalarField::kDoubleData: return static_cast<size_t>(s.double_data().data_size());
-        case ms::ScalarField::kStringData: return static_cast<size_t>(s.string_data().data_size());
-        case ms::ScalarField::kJsonData: return static_cast<size_t>(s.json_data().data_size());
-        default: Invalid("field " + fd.field_name() + ": this scalar type is not supported by Ark");
-      }
+namespace {
+
+// Rows of one column: the count of its values (vectors: values / dim).
+size_t ColumnRows(const ms::FieldData& fd) {
+  if (fd.has_scalars()) {
+    const auto& s = fd.scalars();
+    switch (s.data_case()) {
+      case ms::ScalarField::kBoolData: return static_cast<size_t>(s.bool_data().data_size());
+      case ms::ScalarField::kIntData: return static_cast<size_t>(s.int_data().data_size());
+      case ms::ScalarField::kLongData: return static_cast<size_t>(s.long_data().data_size());
+      case ms::ScalarField::kFloatData: return static_cast<size_t>(s.float_data().data_size());
+      case ms::ScalarField::kDoubleData: return static_cast<size_t>(s.double_data().data_size());
+      case ms::ScalarField::kStringData: return static_cast<size_t>(s.string_data().data_size());
+      case ms::ScalarField::kJsonData: return static_cast<size_t>(s.json_data().data_size());
+      default: Invalid("field " + fd.field_name() + ": this scalar type is not supported by Ark");
     }
-    if (fd.has_vectors()) {
-      const auto& v = fd.vectors();
-      if (v.data_case() != ms::VectorField::kFloatVector) {
-        Invalid("field " + fd.field_name() + ": only float vectors are supported by Ark");
-      }
-      if (v.dim() <= 0) Invalid("field " + fd.field_name() + ": vector dim must be positive");
-      const auto n = static_cast<size_t>(v.float_vector().data_size());
-      if (n % static_cast<size_t>(v.dim()) != 0) {
-        Invalid("field " + fd.field_name() + ": " + std::to_string(n) + " floats are not a multiple of dim " +
-                std::to_string(v.dim()));
-      }
-      return n / static_cast<size_t>(v.dim());
-    }
-    Invalid("field " + fd.field_name() + " has no data");
-  };
-  size_t n = num_rows;
-  if (n == 0 && !fields.empty()) {
-    const auto& fd = fields[0];
-    n = fd.valid_data_size() ? static_cast<size_t>(fd.valid_data_size()) : count(fd);
   }
-  json rows = json::array();
-  for (size_t i = 0; i < n; ++i) rows.push_back(json::object());
-  for (const auto& fd : fields) {
+  if (fd.has_vectors()) {
+    const auto& v = fd.vectors();
+    if (v.data_case() != ms::VectorField::kFloatVector) {
+      Invalid("field " + fd.field_name() + ": only float vectors are supported by Ark");
+    }
+    if (v.dim() <= 0) Invalid("field " + fd.field_name() + ": vector dim must be positive");
+    const auto n = static_cast<size_t>(v.float_vector().data_size());
+    if (n % static_cast<size_t>(v.dim()) != 0) {
+      Invalid("field " + fd.field_name() + ": " + std::to_string(n) + " floats are not a multiple of dim " +
+              std::to_string(v.dim()));
+    }
+    return n / static_cast<size_t>(v.dim());
+  }
+  Invalid("field " + fd.field_name() + " has no data");
+}
+
+}  // namespace
+
+size_t NumRowsOfFieldData(const google::protobuf::RepeatedPtrField<ms::FieldData>& fields) {
+  if (fields.empty()) return 0;
+  const auto& fd = fields[0];
+  return fd.valid_data_size() ? static_cast<size_t>(fd.valid_data_size()) : ColumnRows(fd);
+}
+
+json RowsFromFieldData(const google::protobuf::RepeatedPtrField<ms::FieldData>& fields, uint32_t num_rows,
+                       const CollectionSchema* schema) {
+  const size_t n = num_rows != 0 ? num_rows : NumRowsOfFieldData(fields);
+  // Every column is checked before any row is made: num_rows is the
+  // client's word, and 40 bytes asking for 2^32 rows must cost nothing.
+  std::vector<bool> compact(static_cast<size_t>(fields.size()), false);
+  std::set<std::string> names;
+  for (int c = 0; c < fields.size(); ++c) {
+    const auto& fd = fields[c];
     const std::string& name = fd.field_name();
     if (name.empty()) Invalid("a column (fields_data) has no field_name");
-    const size_t values = count(fd);
+    if (!names.insert(name).second) Invalid("duplicated field name in insert data: " + name);
+    if (schema != nullptr && schema->FieldIndex(name) < 0 && !fd.is_dynamic() && name != kDynamicField) {
+      Invalid("field " + name + " does not exist in the collection schema" +
+              (schema->enable_dynamic_field ? " (dynamic fields go in the $meta column)" : ""));
+    }
+    const size_t values = ColumnRows(fd);
     const bool has_valid = fd.valid_data_size() > 0;
     if (has_valid && static_cast<size_t>(fd.valid_data_size()) != n) {
       Invalid("field " + name + ": valid_data has " + std::to_string(fd.valid_data_size()) + " flags for " +
@@ -328,15 +344,23 @@ json RowsFromFieldData(const google::protobuf::RepeatedPtrField<ms::FieldData>& 
       valid = 0;
       for (bool b : fd.valid_data()) valid += b ? 1 : 0;
     }
-    const bool compact = has_valid && values == valid && values != n;
-    if (values != n && !compact) {
+    compact[static_cast<size_t>(c)] = has_valid && values == valid && values != n;
+    if (values != n && !compact[static_cast<size_t>(c)]) {
       Invalid("field " + name + " has " + std::to_string(values) + " values for " + std::to_string(n) + " rows");
     }
+  }
+  json rows = json::array();
+  for (size_t i = 0; i < n; ++i) rows.push_back(json::object());
+  for (int c = 0; c < fields.size(); ++c) {
+    const auto& fd = fields[c];
+    const std::string& name = fd.field_name();
+    const bool has_valid = fd.valid_data_size() > 0;
+    const bool is_compact = compact[static_cast<size_t>(c)];
     size_t next = 0;
     for (size_t i = 0; i < n; ++i) {
       json& row = rows[i];
       if (has_valid && !fd.valid_data(static_cast<int>(i))) {
-        if (!compact) ++next;
+        if (!is_compact) ++next;
         row[name] = nullptr;
         continue;
       }

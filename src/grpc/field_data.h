@@ -29,9 +29,18 @@ nlohmann::json SchemaToJson(const milvus::proto::schema::CollectionSchema& schem
 void DescribeToProto(const nlohmann::json& describe, const std::string& db,
                      milvus::proto::milvus::DescribeCollectionResponse* out);
 
-// Columns (InsertRequest.fields_data) -> REST rows; `num_rows` 0: from the columns.
+// Rows of a write's columns when its num_rows is 0: the first column's
+// (its valid_data flags, else its values). Throws for a column without data.
+size_t NumRowsOfFieldData(const google::protobuf::RepeatedPtrField<milvus::proto::schema::FieldData>& fields);
+
+// Columns (InsertRequest.fields_data) -> REST rows; `num_rows` 0: from the
+// columns. Refuses, before making any row, a column without a name, a name
+// sent twice, a column whose length does not match, and (with `schema`) a
+// column that is neither a schema field nor the dynamic "$meta": over gRPC
+// dynamic keys travel inside "$meta", as the SDKs send them.
 nlohmann::json RowsFromFieldData(
-    const google::protobuf::RepeatedPtrField<milvus::proto::schema::FieldData>& fields, uint32_t num_rows);
+    const google::protobuf::RepeatedPtrField<milvus::proto::schema::FieldData>& fields, uint32_t num_rows,
+    const CollectionSchema* schema = nullptr);
 
 // Columns -> a RowBatch for `schema`, without JSON, for the plain case only:
 // every schema field present once with its own type and row count, no

@@ -555,14 +555,14 @@ void Write(RpcContext& ctx, const Req& req, mm::MutationResult* resp, bool upser
   auto columnar = std::make_unique<server::ColumnarWrite>();
   const auto& fields = req.fields_data();
   uint32_t num_rows = req.num_rows();
-  if (num_rows == 0) num_rows = static_cast<uint32_t>(RowsFromFieldData(fields, 0).size());
+  if (num_rows == 0) num_rows = static_cast<uint32_t>(NumRowsOfFieldData(fields));
   columnar->num_rows = num_rows;
   columnar->build = [&fields, num_rows](const CollectionSchema& schema, WriteKind kind) {
     return BatchFromFieldData(fields, num_rows, schema, kind);
   };
-  columnar->rows = [&fields, num_rows] {
+  columnar->rows = [&fields, num_rows](const CollectionSchema& schema) {
     try {
-      return RowsFromFieldData(fields, num_rows);
+      return RowsFromFieldData(fields, num_rows, &schema);
     } catch (const std::invalid_argument& e) {  // answered as the handler's own error
       throw server::HandlerError{{server::MilvusCode::kInvalidParameter, e.what(), 200}};
     }

@@ -231,7 +231,7 @@ Result<json> MilvusService::Write(RequestContext& ctx, WriteKind kind) {
       batch = std::move(*rows);
       built = true;
     } else {
-      ctx.body["data"] = columnar->rows();  // the generic path below names the problem
+      ctx.body["data"] = columnar->rows(info.schema);  // the generic path below names the problem
     }
     ctx.parsed.reset();
   }

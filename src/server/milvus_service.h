@@ -35,10 +35,11 @@ namespace ark::server {
 // straight from the columns for the collection's schema, or returns nullopt
 // for anything but the plain case (then `rows` gives the same rows as the
 // REST `data` array, and the generic path validates them and names any
-// problem, so both paths accept and refuse exactly the same writes).
+// problem, so both paths accept and refuse exactly the same writes; `rows`
+// itself refuses columns the schema has no place for).
 struct ColumnarWrite : ParsedBody {
   std::function<std::optional<RowBatch>(const CollectionSchema& schema, WriteKind kind)> build;
-  std::function<nlohmann::json()> rows;
+  std::function<nlohmann::json(const CollectionSchema& schema)> rows;
   size_t num_rows = 0;
 };
 

@@ -1,3 +1,5 @@
+// Conversions of src/grpc/field_data.h.
+//
 // The columnar search answer (SearchHitsToProto, engine hits straight into
 // FieldData) must equal what the JSON path (REST hits -> SearchResultsToProto)
 // makes of the same hits: the gRPC Search RPC uses the first when it can and
@@ -178,6 +180,53 @@ TEST(FloatsFromPlaceholders, LeavesEverythingElseToTheValidatingPath) {
   EXPECT_FALSE(FloatsFromPlaceholders("\xff\xff not a message", 3, &nq));
   EXPECT_EQ(nq, 0u);
   EXPECT_THROW(VectorsFromPlaceholders(Placeholders({"xyz"})), std::invalid_argument);
+}
+
+google::protobuf::RepeatedPtrField<ms::FieldData> Columns(const std::vector<std::pair<std::string, int>>& longs) {
+  google::protobuf::RepeatedPtrField<ms::FieldData> out;
+  for (const auto& [name, rows] : longs) {
+    ms::FieldData* fd = out.Add();
+    fd->set_field_name(name);
+    fd->set_type(ms::Int64);
+    for (int i = 0; i < rows; ++i) fd->mutable_scalars()->mutable_long_data()->add_data(i);
+  }
+  return out;
+}
+
+TEST(RowsFromFieldData, RefusesBadColumnsBeforeMakingAnyRow) {
+  const CollectionSchema schema = AllTypes(false);
+  // 2^32-1 rows claimed by columns of one value: refused at once, not after
+  // building four billion rows (a 40-byte request must cost nothing).
+  try {
+    RowsFromFieldData(Columns({{"pk", 1}, {"big", 1}}), UINT32_MAX, &schema);
+    FAIL() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "field pk has 1 values for 4294967295 rows");
+  }
+  try {
+    RowsFromFieldData(Columns({{"pk", 2}, {"big", 2}, {"pk", 2}}), 2, &schema);
+    FAIL() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "duplicated field name in insert data: pk");
+  }
+  try {
+    RowsFromFieldData(Columns({{"pk", 2}, {"zz_unknown", 2}}), 2, &schema);
+    FAIL() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "field zz_unknown does not exist in the collection schema "
+                           "(dynamic fields go in the $meta column)");
+  }
+  // Dynamic keys inside $meta are fine, and the rows count comes from the columns.
+  auto columns = Columns({{"pk", 2}, {"big", 2}});
+  ms::FieldData* meta = columns.Add();
+  meta->set_field_name("$meta");
+  meta->set_type(ms::JSON);
+  meta->set_is_dynamic(true);
+  meta->mutable_scalars()->mutable_json_data()->add_data(R"({"color": "red"})");
+  meta->mutable_scalars()->mutable_json_data()->add_data(R"({"color": "blue"})");
+  EXPECT_EQ(NumRowsOfFieldData(columns), 2u);
+  EXPECT_EQ(RowsFromFieldData(columns, 0, &schema),
+            (json{{{"pk", 0}, {"big", 0}, {"color", "red"}}, {{"pk", 1}, {"big", 1}, {"color", "blue"}}}));
 }
 
 }  // namespace

@@ -1292,12 +1292,6 @@ const UNSERVED_SAMPLE = ['HybridSearch', 'CreateCredential', 'ListCredUsers', 'G
 // not own (src/grpc, src/server): `todo`, each an open finding in
 // docs/reliability.md. Key: `${rpc} | ${what}` (regexes).
 const GRPC_KNOWN_FAILURES = [
-  [/^(Insert|Upsert) \| num_rows 2\^22 with columns of 1 row$/, 'src/grpc/field_data.cc RowsFromFieldData builds num_rows empty JSON rows ' +
-    'before it checks the column lengths: num_rows 2^32-1 in a 40-byte request ran past a 20 s deadline allocating (a memory DoS)', /peak RSS/],
-  [/^(Insert|Upsert) \| a column not in the schema$/, 'src/grpc/field_data.cc RowsFromFieldData: a column the schema lacks is stored ' +
-    'as a dynamic key; Milvus refuses it ("fieldName zz_unknown not exist in collection schema"), dynamic keys come in $meta', /accepted/, undoWrites],
-  [/^(Insert|Upsert) \| the same column twice$/, 'src/grpc/field_data.cc: a column sent twice is accepted (one copy wins); Milvus refuses ' +
-    '"duplicated field tag found"', /accepted/, undoWrites],
 ];
 
 // Puts back what a known wrong acceptance of Insert/Upsert wrote (row 5000
