@@ -5,6 +5,7 @@
 #include <google/protobuf/message.h>
 
 #include <atomic>
+#include <charconv>
 #include <cmath>
 #include <stdexcept>
 #include <cstring>
@@ -744,12 +745,88 @@ void RoundScores(int decimals, ms::SearchResultData* results) {
   }
 }
 
+// The SDKs' search iterator (v2): each call asks for the next batch and
+// passes back the token of the previous answer. Ark's token is the number of
+// hits already returned, so a batch is the search's next page (offset =
+// token, limit = batch size): stateless, and the same hits in the same order
+// as one search of the whole depth. pymilvus sends the keys as search params,
+// the Node SDK inside the `params` JSON; both are read.
+struct SearchIterator {
+  bool on = false;
+  uint64_t returned = 0;  // from the token
+  std::optional<int64_t> batch;
+  float last_bound = 0;
+};
+
+constexpr std::string_view kIteratorTokenPrefix = "ark-iter-v1:";
+
+bool Truthy(const json& v) {
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_string()) return v == "true" || v == "True" || v == "1";
+  return v.is_number() && v != 0;
+}
+
+SearchIterator IteratorOf(const mm::SearchRequest& req) {
+  json kv = KeyValues(req.search_params());
+  json nested = json::object();
+  if (kv.contains("params")) {
+    nested = json::parse(kv["params"].get<std::string>(), nullptr, false);
+    if (!nested.is_object()) nested = json::object();
+  }
+  auto find = [&](const char* key) -> const json* {
+    if (kv.contains(key)) return &kv[key];
+    if (nested.contains(key)) return &nested[key];
+    return nullptr;
+  };
+  SearchIterator it;
+  const json* v2 = find("search_iter_v2");
+  if (v2 == nullptr || !Truthy(*v2)) {
+    const json* v1 = find("iterator");
+    if (v1 != nullptr && Truthy(*v1)) {
+      Invalid("search iterator v1 (range search with radius) is not supported by Ark; use search_iter_v2 "
+              "(the SDKs' default)");
+    }
+    return it;
+  }
+  it.on = true;
+  if (const json* b = find("search_iter_batch_size")) {
+    json n = b->is_string() ? NumberOrString(b->get<std::string>()) : *b;
+    if (!n.is_number_integer() || n.get<int64_t>() <= 0) {
+      Invalid("search param search_iter_batch_size must be a positive integer, got " + b->dump());
+    }
+    it.batch = n.get<int64_t>();
+  }
+  if (const json* t = find("search_iter_id"); t != nullptr && !(t->is_string() && t->get_ref<const std::string&>().empty())) {
+    const std::string token = t->is_string() ? t->get<std::string>() : t->dump();
+    uint64_t n = 0;
+    const char* digits = token.data() + kIteratorTokenPrefix.size();
+    const char* end = token.data() + token.size();
+    auto [ptr, ec] = std::from_chars(digits, end, n);
+    if (token.rfind(kIteratorTokenPrefix, 0) != 0 || digits == end || ec != std::errc() || ptr != end) {
+      Invalid("search param search_iter_id is not a token this server gave: " + token);
+    }
+    it.returned = n;
+  }
+  if (const json* b = find("search_iter_last_bound")) {
+    json n = b->is_string() ? NumberOrString(b->get<std::string>()) : *b;
+    if (n.is_number()) it.last_bound = n.get<float>();
+  }
+  return it;
+}
+
 void Search(RpcContext& ctx, const mm::SearchRequest& req, mm::SearchResults* resp) {
   int64_t limit = 0;
   json body = SearchBodyOf(req, false, &limit, false);
   int round_decimal = -1;
   for (const auto& kv : req.search_params()) {
     if (kv.key() == "round_decimal") round_decimal = RoundDecimal("search", kv.value());
+  }
+  const SearchIterator iterator = IteratorOf(req);
+  if (iterator.on) {
+    if (iterator.batch) limit = *iterator.batch;
+    // As REST's parser reads a JSON limit: a non-negative one is unsigned.
+    body["limit"] = limit >= 0 ? json(static_cast<uint64_t>(limit)) : json(limit);
+    body["offset"] = iterator.returned;  // REST's window check bounds the depth
   }
   // The vectors go to the handler as floats and the hits come back as
   // columns: no JSON on the way (docs/benchmarks/server.md measures it).
@@ -779,6 +856,14 @@ void Search(RpcContext& ctx, const mm::SearchRequest& req, mm::SearchResults* re
     SearchResultsToProto(extra, hits, extra.value("topks", json::array()), limit, resp->mutable_results());
   }
   RoundScores(round_decimal, resp->mutable_results());
+  if (iterator.on) {
+    ms::SearchResultData* results = resp->mutable_results();
+    auto* next = results->mutable_search_iterator_v2_results();
+    next->set_token(std::string(kIteratorTokenPrefix) +
+                    std::to_string(iterator.returned + static_cast<uint64_t>(results->scores_size())));
+    next->set_last_bound(results->scores_size() ? results->scores(results->scores_size() - 1) : iterator.last_bound);
+    resp->set_session_ts(NowTimestamp());
+  }
 }
 
 void HybridSearch(RpcContext& ctx, const mm::HybridSearchRequest& req, mm::SearchResults* resp) {

@@ -649,6 +649,45 @@ test('hybrid search and expression templates over gRPC answer as REST does', { t
     const sdkRounded = ok(await client.search({ collection_name: C, data: [q], anns_field: 'v1', limit: 5,
       params: { ef: 16, round_decimal: 2 } }), 'SDK round_decimal');
     assert.deepEqual(sdkRounded.results.map((h) => String(h.id)), plain.results.ids.int_id.data);
+    // The SDK's search iterator (v2): batches of 30 that, joined, are the
+    // single search of depth 100; the token of a batch names the next.
+    const iter = await client.searchIterator({ collection_name: C, data: q, anns_field: 'v1', batchSize: 30,
+      limit: 100, output_fields: ['tag'], filter: 'n >= 10' });
+    const batches = [];
+    for await (const b of iter) batches.push(b);
+    assert.deepEqual(batches.map((b) => b.length), [30, 30, 30, 10]);
+    const deep = await rest('entities/search', { collectionName: C, data: [q], annsField: 'v1', limit: 100,
+      filter: 'n >= 10', outputFields: ['tag'] });
+    assert.equal(deep.data.length, 100);
+    assert.deepEqual(batches.flat().map((h) => String(h.id)), deep.data.map((h) => String(h.id)));
+    assert.deepEqual(batches.flat().map((h) => h.tag), deep.data.map((h) => h.tag));
+    const iterSearch = (extra) => new Promise((resolve, reject) => {
+      const bytes = Buffer.from(SR.encode(SR.fromObject({ collection_name: C, nq: 1, placeholder_group: group,
+        dsl_type: 1, search_params: [{ key: 'anns_field', value: 'v1' }, { key: 'topk', value: '5' },
+          { key: 'search_iter_v2', value: 'True' }, ...extra] })).finish());
+      raw.makeUnaryRequest('/milvus.proto.milvus.MilvusService/Search', (b) => b, (b) => b, bytes,
+        new grpc.Metadata(), { deadline: Date.now() + 10000 }, (err, res) => (err ? reject(err)
+          : resolve(SS.toObject(SS.decode(res), { defaults: true, enums: String, longs: String }))));
+    });
+    // As pymilvus sends it (search params, not the params JSON): the second page follows the first.
+    const first = await iterSearch([{ key: 'search_iter_batch_size', value: '4' }]);
+    okStatus(first.status, 'iterator page 1');
+    const second = await iterSearch([{ key: 'search_iter_batch_size', value: '4' },
+      { key: 'search_iter_id', value: first.results.search_iterator_v2_results.token },
+      { key: 'search_iter_last_bound', value: String(first.results.search_iterator_v2_results.last_bound) }]);
+    okStatus(second.status, 'iterator page 2');
+    const eight = await rawSearch('-1');  // depth 5: the first five of the eight
+    assert.deepEqual([...first.results.ids.int_id.data, ...second.results.ids.int_id.data].slice(0, 5),
+      eight.results.ids.int_id.data);
+    assert.equal(first.results.search_iterator_v2_results.last_bound, first.results.scores[3]);
+    for (const bad of ['not-a-token', 'ark-iter-v1:', 'ark-iter-v1:12x', 'ark-iter-v1:-3']) {
+      const r = await iterSearch([{ key: 'search_iter_id', value: bad }]);
+      assert.equal(r.status.code, 1100, `${bad}: ${JSON.stringify(r.status)}`);
+      assert.match(r.status.reason, /search_iter_id/);
+    }
+    const v1 = await iterSearch([{ key: 'search_iter_v2', value: 'False' }, { key: 'iterator', value: 'True' }]);
+    assert.equal(v1.status.code, 1100, JSON.stringify(v1.status));
+    assert.match(v1.status.reason, /iterator v1/);
     // A query that matches nothing answers no rows (an untyped empty column made the SDK throw).
     const none = ok(await client.query({ collection_name: C, filter: 'n > 100000', output_fields: ['tag', 'n', 'w'] }),
       'empty query');
