@@ -392,7 +392,7 @@ int main(int argc, char** argv) {
   service->Register(*http);
   if (auto s = http->Bind(); !s.ok()) Die(s.ToString());
   // As `ark serve`: gRPC on the same port, handed over by the front door.
-  auto grpc_api = std::make_unique<rpc::MilvusGrpcServer>(http.get(), &metrics);
+  auto grpc_api = std::make_unique<rpc::MilvusGrpcServer>(http.get(), db.get(), &metrics);
   if (f.grpc) {
     http->SetHttp2Handler([&grpc_api](int fd) { grpc_api->Adopt(fd); });
     if (auto s = grpc_api->Start(""); !s.ok()) Die(s.ToString());

@@ -396,7 +396,7 @@ Status Serve(const ServeFlags& flags, ServeOutcome* outcome) {
   // The Milvus gRPC API (docs/grpc.md) runs the same routes. Without TLS it
   // shares the REST port, as Milvus does; with TLS it listens on its own.
   // Destroyed before `http`'s routes, after http.Stop() ended the handovers.
-  rpc::MilvusGrpcServer grpc_api(&http, &metrics);
+  rpc::MilvusGrpcServer grpc_api(&http, db.get(), &metrics);
   if (config.grpc.enabled) {
     if (http.SetHttp2Handler([&grpc_api](int fd) { grpc_api.Adopt(fd); })) {
       ARK_RETURN_IF_ERROR(grpc_api.Start(""));

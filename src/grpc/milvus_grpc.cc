@@ -103,6 +103,7 @@ class MilvusGrpcServer::Service final : public grpc::CallbackGenericService {
 
       RpcContext rpc;
       rpc.http = owner_->http_;
+      rpc.db = owner_->db_;
       rpc.db_name = Metadata(ctx_, "dbname");
       const auto& config = owner_->http_->config();
       auto timeout = std::chrono::microseconds(
@@ -168,8 +169,8 @@ class MilvusGrpcServer::Service final : public grpc::CallbackGenericService {
   MilvusGrpcServer* owner_;
 };
 
-MilvusGrpcServer::MilvusGrpcServer(server::HttpServer* http, MetricsRegistry* metrics)
-    : http_(http), metrics_(metrics) {
+MilvusGrpcServer::MilvusGrpcServer(server::HttpServer* http, Database* db, MetricsRegistry* metrics)
+    : http_(http), db_(db), metrics_(metrics) {
   metrics_->Describe("ark_grpc_requests_total", "gRPC requests by method and Milvus code");
   metrics_->Describe("ark_grpc_request_seconds", "gRPC request latency by method");
 }

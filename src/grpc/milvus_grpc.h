@@ -47,11 +47,16 @@ namespace httplib {
 class ThreadPool;
 }
 
+namespace ark {
+class Database;
+}
+
 namespace ark::rpc {
 
 class MilvusGrpcServer {
  public:
-  MilvusGrpcServer(server::HttpServer* http, MetricsRegistry* metrics);
+  // `db`: the Database the REST handlers serve (RpcContext::db).
+  MilvusGrpcServer(server::HttpServer* http, Database* db, MetricsRegistry* metrics);
   ~MilvusGrpcServer();
   MilvusGrpcServer(const MilvusGrpcServer&) = delete;
   MilvusGrpcServer& operator=(const MilvusGrpcServer&) = delete;
@@ -70,6 +75,7 @@ class MilvusGrpcServer {
  private:
   class Service;
   server::HttpServer* http_;
+  Database* db_;
   MetricsRegistry* metrics_;
   std::unique_ptr<httplib::ThreadPool> pool_;
   std::unique_ptr<Service> service_;

@@ -4,13 +4,19 @@
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <optional>
+#include <unordered_map>
+#include <vector>
 #include <stdexcept>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "engine/collection_snapshot.h"
+#include "engine/database.h"
 #include "grpc/field_data.h"
 #include "grpc/template_values.h"
 #include "server/milvus_service.h"
@@ -199,6 +205,35 @@ void ListDatabases(RpcContext& ctx, const mm::ListDatabasesRequest&, mm::ListDat
   }
 }
 
+void DescribeDatabase(RpcContext& ctx, const mm::DescribeDatabaseRequest& req, mm::DescribeDatabaseResponse* resp) {
+  json data;
+  if (!Rest(ctx, DbOf(ctx, req.db_name()), "databases/describe", json::object(), resp->mutable_status(), &data)) {
+    return;
+  }
+  resp->set_db_name(data.value("dbName", std::string()));
+  resp->set_dbid(data.value("dbID", int64_t{0}));
+  for (const auto& p : data.value("properties", json::array())) {
+    auto* kv = resp->add_properties();
+    kv->set_key(p.value("key", std::string()));
+    kv->set_value(p.value("value", std::string()));
+  }
+}
+
+// As AlterCollection: `properties` set, then `delete_keys` dropped. With
+// neither, databases/alter answers its own error (properties required), as
+// Milvus refuses an alter that changes nothing. The database is named as for
+// CreateDatabase and DropDatabase: by the request, never by default.
+void AlterDatabase(RpcContext& ctx, const mm::AlterDatabaseRequest& req, mc::Status* st) {
+  if (req.properties_size() || !req.delete_keys_size()) {
+    if (!Rest(ctx, req.db_name(), "databases/alter", {{"properties", KeyValues(req.properties())}}, st)) return;
+  }
+  if (req.delete_keys_size()) {
+    json keys = json::array();
+    for (const auto& k : req.delete_keys()) keys.push_back(k);
+    Rest(ctx, req.db_name(), "databases/drop_properties", {{"propertyKeys", keys}}, st);
+  }
+}
+
 // ---- collections ----
 
 void CreateCollection(RpcContext& ctx, const mm::CreateCollectionRequest& req, mc::Status* st) {
@@ -276,6 +311,274 @@ void GetCollectionStatistics(RpcContext& ctx, const mm::GetCollectionStatisticsR
   auto* kv = resp->add_stats();
   kv->set_key("row_count");
   kv->set_value(std::to_string(data.value("rowCount", int64_t{0})));
+}
+
+// ---- compaction, segments, replicas ----
+
+// The node every segment and replica is on: Ark is one process.
+constexpr int64_t kNodeId = 1;
+// Milvus's partition id for "all partitions" (common.AllPartitionsID): a
+// segment whose rows are in more than one partition (Ark seals a
+// collection's rows together; Milvus keeps a segment per partition).
+constexpr int64_t kAllPartitions = -1;
+
+// The collections/describe answer for the collection a request names by
+// name or, when the name is empty, by collectionID (the Node SDK's
+// getReplicas may send only the id). Neither: describe's own error for the
+// missing name. An id no collection of `db` has: code 100 naming it.
+bool DescribeByNameOrId(RpcContext& ctx, const std::string& db, const std::string& name, int64_t id,
+                        mc::Status* st, json* described) {
+  if (!name.empty() || id == 0) {
+    return Rest(ctx, db, "collections/describe", {{"collectionName", name}}, st, described);
+  }
+  json names;
+  if (!Rest(ctx, db, "collections/list", json::object(), st, &names)) return false;
+  for (const auto& n : names) {
+    json d;
+    mc::Status dropped_since;  // listed, then dropped: not the one
+    if (Rest(ctx, db, "collections/describe", {{"collectionName", n}}, &dropped_since, &d) &&
+        d.value("collectionID", int64_t{-1}) == id) {
+      *described = std::move(d);
+      SetStatus(st, 0, "");
+      return true;
+    }
+  }
+  SetStatus(st, 100, "can't find collection[database=" + db + "][collectionID=" + std::to_string(id) + "]");
+  return false;
+}
+
+void ManualCompaction(RpcContext& ctx, const mm::ManualCompactionRequest& req, mm::ManualCompactionResponse* resp) {
+  // Ark compacts a collection as a whole (collections/compact): a request
+  // for chosen segments or one partition would get something else.
+  if (req.segment_ids_size()) Invalid("compaction of chosen segments (segment_ids) is not supported by Ark");
+  if (req.partition_id() != 0) Invalid("compaction of one partition (partition_id) is not supported by Ark");
+  const std::string db = DbOf(ctx, req.db_name());
+  // A name wins over an id, as in Milvus's proxy.
+  json described;
+  if (!DescribeByNameOrId(ctx, db, req.collection_name(), req.collectionid(), resp->mutable_status(), &described)) {
+    return;
+  }
+  json data;
+  if (!Rest(ctx, db, "collections/compact", {{"collectionName", described.value("collectionName", std::string())}},
+            resp->mutable_status(), &data)) {
+    return;
+  }
+  resp->set_compactionid(data.value("compactionID", int64_t{0}));
+  // Ark's compaction is synchronous: its plans are done; one when it rewrote anything.
+  json state;
+  if (Rest(ctx, db, "collections/get_compaction_state", {{"compactionID", resp->compactionid()}},
+           resp->mutable_status(), &state)) {
+    resp->set_compactionplancount(static_cast<int32_t>(state.value("completedPlanNo", int64_t{0})));
+  }
+}
+
+void GetCompactionState(RpcContext& ctx, const mm::GetCompactionStateRequest& req,
+                        mm::GetCompactionStateResponse* resp) {
+  json data;
+  if (!Rest(ctx, DbOf(ctx, ""), "collections/get_compaction_state", {{"compactionID", req.compactionid()}},
+            resp->mutable_status(), &data)) {
+    return;
+  }
+  mc::CompactionState state;
+  if (!mc::CompactionState_Parse(data.value("state", std::string()), &state)) state = mc::UndefiedState;
+  resp->set_state(state);
+  resp->set_executingplanno(data.value("executingPlanNo", int64_t{0}));
+  resp->set_timeoutplanno(data.value("timeoutPlanNo", int64_t{0}));
+  resp->set_completedplanno(data.value("completedPlanNo", int64_t{0}));
+  resp->set_failedplanno(data.value("failedPlanNo", int64_t{0}));
+}
+
+// One segment of a collection snapshot, as the segment-info RPCs report it.
+struct SegmentView {
+  int64_t id = 0;
+  bool sealed = false;
+  std::string file;        // sealed: the segment file (SHA-256 hex)
+  int64_t rows = 0;        // visible rows (in the snapshot's partitions)
+  int64_t partition = kAllPartitions;
+};
+
+// The snapshot's segments: every sealed segment, oldest first, then the
+// unsealed rows as one growing segment (when there are any; the segment
+// being sealed, if a seal is running, is counted with it). Row counts are
+// the visible rows, counted as collections/get_stats counts them
+// (ForEachVisibleRow), so they add up to its rowCount.
+//
+// Ids: Milvus's are int64s that stay the same while the segment lives. A
+// sealed segment is a content-addressed file, so its id is the first 15 hex
+// digits (60 bits) of the file's SHA-256: stable across calls, restarts and
+// replicas, and positive. The growing segment's is 2^61 plus the insert lsn
+// of its oldest block with a visible row: stable until that block is sealed,
+// and never equal to a sealed id (< 2^60).
+std::vector<SegmentView> SegmentsOf(const CollectionSnapshot& snap) {
+  std::vector<SegmentView> out;
+  std::unordered_map<const RowBlock*, size_t> sealed_at;
+  const int partition_column = snap.schema().PartitionColumn();
+  for (const auto& block : snap.sealed()) {
+    SegmentView s;
+    s.sealed = true;
+    s.file = block->file();
+    s.id = static_cast<int64_t>(std::stoull(s.file.substr(0, 15), nullptr, 16));
+    // The segment's partition, from all its rows (deleted ones too: a
+    // segment whose rows are all deleted is still in its partition).
+    const auto* ids = partition_column < 0 ? nullptr : &block->rows().columns[partition_column].ints;
+    s.partition = kDefaultPartitionId;
+    if (ids != nullptr && !ids->empty()) {
+      s.partition = (*ids)[0];
+      if (std::any_of(ids->begin(), ids->end(), [&s](int64_t p) { return p != s.partition; })) {
+        s.partition = kAllPartitions;
+      }
+    }
+    sealed_at[block.get()] = out.size();
+    out.push_back(std::move(s));
+  }
+  std::optional<size_t> growing;
+  const RowBlock* last = nullptr;
+  size_t last_at = 0;
+  snap.ForEachVisibleRow([&](const RowBlock& block, size_t row) {
+    if (&block != last) {
+      last = &block;
+      if (block.sealed()) {
+        last_at = sealed_at.at(&block);
+      } else {
+        if (!growing) {
+          growing = out.size();
+          SegmentView s;
+          s.id = static_cast<int64_t>((uint64_t{1} << 61) | block.RowLsn(0));
+          s.partition = -2;  // set by the first row below
+          out.push_back(std::move(s));
+        }
+        last_at = *growing;
+      }
+    }
+    SegmentView& s = out[last_at];
+    if (!s.sealed) {
+      const int64_t p = partition_column < 0 ? kDefaultPartitionId : block.rows().columns[partition_column].ints[row];
+      if (s.partition == -2) {
+        s.partition = p;
+      } else if (s.partition != p) {
+        s.partition = kAllPartitions;
+      }
+    }
+    ++s.rows;
+  });
+  return out;
+}
+
+// The snapshot of the collection `described` (a collections/describe
+// answer) and its load state; a collection dropped since describe answers
+// code 100, as describe would now.
+std::shared_ptr<const CollectionSnapshot> SnapshotOf(RpcContext& ctx, const std::string& db, const json& described,
+                                                     mc::Status* st, CollectionLoadState* load = nullptr) {
+  if (ctx.db == nullptr) {
+    SetStatus(st, 1, "segment and replica RPCs need the engine (MilvusGrpcServer built without a Database)");
+    return nullptr;
+  }
+  const std::string name = described.value("collectionName", std::string());
+  auto snap = ctx.db->GetSnapshot(db, name);
+  Result<CollectionInfo> info = load ? ctx.db->DescribeCollection(db, name) : Result<CollectionInfo>(CollectionInfo{});
+  if (!snap.ok() || !info.ok()) {
+    SetStatus(st, 100, "can't find collection[database=" + db + "][collection=" + name + "]");
+    return nullptr;
+  }
+  if (load) *load = info->load;
+  return *snap;
+}
+
+void GetPersistentSegmentInfo(RpcContext& ctx, const mm::GetPersistentSegmentInfoRequest& req,
+                              mm::GetPersistentSegmentInfoResponse* resp) {
+  const std::string db = DbOf(ctx, req.dbname());
+  json described;
+  if (!Rest(ctx, db, "collections/describe", {{"collectionName", req.collectionname()}}, resp->mutable_status(),
+            &described)) {
+    return;
+  }
+  auto snap = SnapshotOf(ctx, db, described, resp->mutable_status());
+  if (!snap) return;
+  for (const SegmentView& s : SegmentsOf(*snap)) {
+    auto* info = resp->add_infos();
+    info->set_segmentid(s.id);
+    info->set_collectionid(described.value("collectionID", int64_t{0}));
+    info->set_partitionid(s.partition);
+    info->set_num_rows(s.rows);
+    info->set_state(s.sealed ? mc::Flushed : mc::Growing);  // a sealed segment is on disk
+    info->set_level(mc::L1);
+  }
+}
+
+// The segments a search reads: none when the collection is released (as
+// Milvus's query coordinator reports only loaded segments); with some
+// partitions loaded, those partitions' rows.
+void GetQuerySegmentInfo(RpcContext& ctx, const mm::GetQuerySegmentInfoRequest& req,
+                         mm::GetQuerySegmentInfoResponse* resp) {
+  const std::string db = DbOf(ctx, req.dbname());
+  json described;
+  if (!Rest(ctx, db, "collections/describe", {{"collectionName", req.collectionname()}}, resp->mutable_status(),
+            &described)) {
+    return;
+  }
+  CollectionLoadState load;
+  auto snap = SnapshotOf(ctx, db, described, resp->mutable_status(), &load);
+  if (!snap || load.released) return;
+  if (!load.partitions.empty()) {
+    std::vector<std::string> loaded;  // (a loaded partition may have been dropped since)
+    for (const auto& p : load.partitions) {
+      if (snap->PartitionId(p).ok()) loaded.push_back(p);
+    }
+    if (loaded.empty()) return;
+    auto scoped = snap->Restrict(loaded);
+    if (!scoped.ok()) throw std::runtime_error(scoped.status().message());
+    snap = *scoped;
+  }
+  for (const SegmentView& s : SegmentsOf(*snap)) {
+    if (snap->restricted() && s.rows == 0) continue;  // no row of it is loaded
+    auto* info = resp->add_infos();
+    info->set_segmentid(s.id);
+    info->set_collectionid(described.value("collectionID", int64_t{0}));
+    info->set_partitionid(s.partition);
+    info->set_num_rows(s.rows);
+    info->set_state(s.sealed ? mc::Sealed : mc::Growing);
+    info->set_level(mc::L1);
+    info->set_nodeid(kNodeId);
+    info->add_nodeids(kNodeId);
+    // The index a sealed segment is searched with, once built (until then
+    // it is searched exactly, as a growing segment always is).
+    if (s.sealed) {
+      auto built = snap->indexes().built.find(s.file);
+      if (built != snap->indexes().built.end() && !built->second.empty()) {
+        const IndexDefinition* def = snap->indexes().FindByField(built->second.begin()->first);
+        if (def != nullptr) info->set_index_name(def->index_name);
+      }
+    }
+  }
+}
+
+// One replica (Ark is one process serving every loaded collection): its
+// loaded partitions on one shard whose leader is this node. None when the
+// collection is released, as Milvus has no replica of an unloaded one.
+void GetReplicas(RpcContext& ctx, const mm::GetReplicasRequest& req, mm::GetReplicasResponse* resp) {
+  const std::string db = DbOf(ctx, req.db_name());
+  json described;
+  if (!DescribeByNameOrId(ctx, db, req.collection_name(), req.collectionid(), resp->mutable_status(), &described)) {
+    return;
+  }
+  CollectionLoadState load;
+  auto snap = SnapshotOf(ctx, db, described, resp->mutable_status(), &load);
+  if (!snap || load.released) return;
+  const int64_t id = described.value("collectionID", int64_t{0});
+  auto* replica = resp->add_replicas();
+  replica->set_replicaid(1);
+  replica->set_collectionid(id);
+  for (const auto& name : snap->PartitionNames()) {
+    if (!load.PartitionLoaded(name)) continue;
+    if (auto pid = snap->PartitionId(name); pid.ok()) replica->add_partition_ids(*pid);
+  }
+  auto* shard = replica->add_shard_replicas();
+  shard->set_leaderid(kNodeId);
+  shard->set_leader_addr(ctx.http->config().host + ":" + std::to_string(ctx.http->port()));
+  shard->set_dm_channel_name("ark-dml_0_" + std::to_string(id) + "v0");
+  if (req.with_shard_nodes()) shard->add_node_ids(kNodeId);
+  replica->add_node_ids(kNodeId);
+  replica->set_resource_group_name("__default_resource_group");
 }
 
 // ---- load state ----
@@ -911,6 +1214,8 @@ const std::map<std::string, Rpc>& MilvusRpcs() {
       ARK_RPC(CreateDatabase),
       ARK_RPC(DropDatabase),
       ARK_READ(ListDatabases),
+      ARK_READ(DescribeDatabase),
+      ARK_RPC(AlterDatabase),
       ARK_RPC(CreateCollection),
       ARK_RPC(DropCollection),
       ARK_READ(HasCollection),
@@ -919,6 +1224,11 @@ const std::map<std::string, Rpc>& MilvusRpcs() {
       ARK_RPC(RenameCollection),
       ARK_RPC(AlterCollection),
       ARK_READ(GetCollectionStatistics),
+      ARK_RPC(ManualCompaction),
+      ARK_READ(GetCompactionState),
+      ARK_READ(GetPersistentSegmentInfo),
+      ARK_READ(GetQuerySegmentInfo),
+      ARK_READ(GetReplicas),
       ARK_RPC(LoadCollection),
       ARK_RPC(ReleaseCollection),
       ARK_RPC(LoadPartitions),

@@ -18,10 +18,18 @@
 
 #include "server/http_server.h"
 
+namespace ark {
+class Database;
+}
+
 namespace ark::rpc {
 
 struct RpcContext {
   server::HttpServer* http = nullptr;
+  // The engine the REST handlers serve, for the few RPCs whose answer is
+  // engine state no REST route returns (segment infos): read only, after a
+  // REST call has validated the request.
+  Database* db = nullptr;
   std::string db_name;  // the `dbname` metadata ("" when absent)
   std::string user;     // authenticated principal
   std::chrono::steady_clock::time_point deadline;

@@ -799,3 +799,187 @@ test('hybrid search and expression templates over gRPC answer as REST does', { t
     assert.equal(before, live.size);
   });
 });
+
+test('databases, compaction, segment infos and replicas over gRPC answer as REST does', { timeout: 120000 }, async (t) => {
+  const ark = await startArk();
+  t.after(async () => { await ark.stop(); });
+  const address = ark.endpoint.replace('http://', '');
+  const client = new MilvusClient({ address, timeout: 30000 });
+  t.after(async () => { await client.closeConnection(); });
+  const rest = async (route, body) => {
+    const r = await fetch(`${ark.endpoint}/v2/vectordb/${route}`, { method: 'POST',
+      headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return r.json();
+  };
+  const restOk = async (route, body) => {
+    const r = await rest(route, body);
+    assert.equal(r.code, 0, `${route}: ${JSON.stringify(r)}`);
+    return r.data;
+  };
+  const props = (list) => Object.fromEntries(list.map((p) => [p.key, p.value]));
+
+  await t.test('describeDatabase and alterDatabase (set and drop properties)', async () => {
+    ok(await client.createDatabase({ db_name: 'segdb' }), 'createDatabase');
+    ok(await client.alterDatabase({ db_name: 'segdb', properties: { 'app.owner': 'kb', 'app.tier': 'gold' } }), 'alter');
+    let d = ok(await client.describeDatabase({ db_name: 'segdb' }), 'describeDatabase');
+    let r = await restOk('databases/describe', { dbName: 'segdb' });
+    assert.equal(d.db_name, 'segdb');
+    assert.equal(String(d.dbID), String(r.dbID));
+    assert.deepEqual(props(d.properties), { 'app.owner': 'kb', 'app.tier': 'gold' });
+    assert.deepEqual(props(d.properties), props(r.properties));
+    // The SDK's dropDatabaseProperties sends AlterDatabase.delete_keys (from `properties`).
+    ok(await client.dropDatabaseProperties({ db_name: 'segdb', properties: ['app.tier'] }), 'drop properties');
+    d = ok(await client.describeDatabase({ db_name: 'segdb' }), 'describe after drop');
+    r = await restOk('databases/describe', { dbName: 'segdb' });
+    assert.deepEqual(props(d.properties), { 'app.owner': 'kb' });
+    assert.deepEqual(props(r.properties), { 'app.owner': 'kb' });
+    // The default database, by name.
+    const def = ok(await client.describeDatabase({ db_name: 'default' }), 'describe default');
+    assert.equal(String(def.dbID), String((await restOk('databases/describe', { dbName: 'default' })).dbID));
+
+    // Unknown database: REST's code and message, nothing created.
+    const restUnknown = await rest('databases/describe', { dbName: 'no_such_db' });
+    assert.notEqual(restUnknown.code, 0);
+    const unknown = await client.describeDatabase({ db_name: 'no_such_db' });
+    assert.equal(unknown.status.code, restUnknown.code);
+    assert.equal(unknown.status.reason, restUnknown.message);
+    const alterUnknown = await client.alterDatabase({ db_name: 'no_such_db', properties: { 'app.owner': 'x' } });
+    assert.equal(alterUnknown.code, restUnknown.code, JSON.stringify(alterUnknown));
+    assert.deepEqual((await restOk('databases/list', {})).sort(), ['default', 'segdb']);
+  });
+
+  const C = 'segs';
+  const D = 4;
+  const rowsOf = (from, n) => Array.from({ length: n }, (_, i) => ({ id: from + i, v: [from + i, 1, i % 7, 0.5] }));
+  let collectionID;
+  let p1;
+  const stats = async () => (await restOk('collections/get_stats', { collectionName: C })).rowCount;
+  const persistent = async () => ok(await client.getPersistentSegmentInfo({ collectionName: C }), 'persistent').infos;
+  const querySegs = async () => ok(await client.getQuerySegmentInfo({ collectionName: C }), 'query segments').infos;
+  const sum = (infos) => infos.reduce((s, i) => s + Number(i.num_rows), 0);
+
+  await t.test('segment infos: sealed segments Flushed/Sealed, the growing rows Growing; counts add up to get_stats', async () => {
+    ok(await client.createCollection({ collection_name: C, fields: [
+      { name: 'id', data_type: DataType.Int64, is_primary_key: true },
+      { name: 'v', data_type: DataType.FloatVector, dim: D }] }), 'create');
+    ok(await client.createPartition({ collection_name: C, partition_name: 'p1' }), 'partition');
+    ok(await client.createIndex({ collection_name: C, field_name: 'v', index_type: 'FLAT', metric_type: 'L2' }), 'index');
+    ok(await client.loadCollectionSync({ collection_name: C }), 'load');
+    collectionID = String((await restOk('collections/describe', { collectionName: C })).collectionID);
+
+    // The replica names the partitions: _default (0) and p1.
+    const reps = ok(await client.getReplicas({ collectionID, with_shard_nodes: true }), 'replicas');
+    assert.equal(reps.replicas.length, 1);
+    const rep = reps.replicas[0];
+    assert.equal(String(rep.collectionID), collectionID);
+    const pids = rep.partition_ids.map(String);
+    assert.equal(pids.length, 2, JSON.stringify(rep));
+    assert.ok(pids.includes('0'));
+    p1 = pids.find((p) => p !== '0');
+    assert.equal(rep.shard_replicas.length, 1);
+    assert.equal(rep.shard_replicas[0].leader_addr, address);
+    assert.deepEqual(rep.shard_replicas[0].node_ids.map(String), rep.node_ids.map(String));
+    // By name too, as pymilvus sends it.
+    const byName = ok(await client.getReplicas({ collectionID: '1', collection_name: C }), 'replicas by name');
+    assert.equal(String(byName.replicas[0].collectionID), collectionID);
+
+    // Sealed segment 1: 300 rows of _default; sealed segment 2: 200 rows of p1;
+    // then 40 growing rows of _default, and 25 rows of segment 1 deleted.
+    ok(await client.insert({ collection_name: C, data: rowsOf(0, 300) }), 'insert 1');
+    ok(await client.flushSync({ collection_names: [C] }), 'flush 1');
+    ok(await client.insert({ collection_name: C, partition_name: 'p1', data: rowsOf(1000, 200) }), 'insert 2');
+    ok(await client.flushSync({ collection_names: [C] }), 'flush 2');
+    ok(await client.insert({ collection_name: C, data: rowsOf(5000, 40) }), 'insert growing');
+    ok(await client.delete({ collection_name: C, filter: 'id < 25' }), 'delete');
+    assert.equal(await stats(), 300 + 200 + 40 - 25);
+
+    const infos = await persistent();
+    assert.deepEqual(infos.map((i) => i.state), ['Flushed', 'Flushed', 'Growing'], JSON.stringify(infos));
+    assert.deepEqual(infos.map((i) => Number(i.num_rows)), [275, 200, 40]);
+    assert.deepEqual(infos.map((i) => String(i.partitionID)), ['0', p1, '0']);
+    assert.ok(infos.every((i) => String(i.collectionID) === collectionID));
+    assert.equal(new Set(infos.map((i) => String(i.segmentID))).size, 3, 'segment ids are distinct');
+    assert.equal(sum(infos), await stats());
+    // Stable: the same ids when asked again.
+    assert.deepEqual((await persistent()).map((i) => String(i.segmentID)), infos.map((i) => String(i.segmentID)));
+
+    const q = await querySegs();
+    assert.deepEqual(q.map((i) => i.state), ['Sealed', 'Sealed', 'Growing']);
+    assert.deepEqual(q.map((i) => String(i.segmentID)), infos.map((i) => String(i.segmentID)));
+    assert.deepEqual(q.map((i) => Number(i.num_rows)), [275, 200, 40]);
+    assert.equal(sum(q), await stats());
+    assert.ok(q.every((i) => ['', 'v'].includes(i.index_name)), JSON.stringify(q));
+    assert.equal(q[2].index_name, '', 'a growing segment is searched without an index');
+
+    // The growing rows sealed: a third Flushed segment, the first two keep their ids.
+    ok(await client.flushSync({ collection_names: [C] }), 'flush 3');
+    const after = await persistent();
+    assert.deepEqual(after.map((i) => i.state), ['Flushed', 'Flushed', 'Flushed']);
+    assert.deepEqual(after.slice(0, 2).map((i) => String(i.segmentID)), infos.slice(0, 2).map((i) => String(i.segmentID)));
+    assert.equal(sum(after), await stats());
+  });
+
+  await t.test('query segments follow the load state; persistent segments do not', async () => {
+    ok(await client.releaseCollection({ collection_name: C }), 'release');
+    assert.deepEqual(await querySegs(), []);
+    assert.equal((await persistent()).length, 3);
+    assert.deepEqual(ok(await client.getReplicas({ collectionID }), 'replicas released').replicas, []);
+    ok(await client.loadPartitions({ collection_name: C, partition_names: ['p1'] }), 'load p1');
+    const q = await querySegs();
+    assert.deepEqual(q.map((i) => [String(i.partitionID), Number(i.num_rows)]), [[p1, 200]]);
+    assert.deepEqual(ok(await client.getReplicas({ collectionID }), 'replicas p1').replicas[0].partition_ids.map(String), [p1]);
+    ok(await client.loadCollectionSync({ collection_name: C }), 'load again');
+    assert.equal(sum(await querySegs()), await stats());
+  });
+
+  await t.test('compact and getCompactionState equal REST; segments after compaction add up', async () => {
+    const before = await persistent();
+    const c = ok(await client.compact({ collection_name: C }), 'compact');
+    assert.ok(Number(c.compactionID) > 0);
+    const restState = await restOk('collections/get_compaction_state', { compactionID: Number(c.compactionID) });
+    const s = ok(await client.getCompactionState({ compactionID: c.compactionID }), 'compaction state');
+    assert.equal(s.state, restState.state);
+    for (const k of ['executingPlanNo', 'timeoutPlanNo', 'completedPlanNo']) assert.equal(Number(s[k]), restState[k], k);
+    assert.equal(Number(c.compactionPlanCount), restState.completedPlanNo);
+    // Three small segments: compaction rewrote them.
+    assert.ok(restState.segmentsBefore > 0, JSON.stringify(restState));
+    const after = await persistent();
+    assert.equal(after.length, before.length - restState.segmentsBefore + restState.segmentsAfter);
+    assert.equal(sum(after), await stats());
+    assert.equal(await stats(), 515);
+    // A compaction over REST is visible over gRPC, under its id.
+    const viaRest = await restOk('collections/compact', { collectionName: C });
+    const s2 = ok(await client.getCompactionState({ compactionID: viaRest.compactionID }), 'state of a REST compaction');
+    assert.equal(s2.state, 'Completed');
+    const unknownId = await client.getCompactionState({ compactionID: 987654 });
+    const restUnknownId = await rest('collections/get_compaction_state', { compactionID: 987654 });
+    assert.equal(unknownId.status.code, restUnknownId.code);
+    assert.notEqual(unknownId.status.code, 0);
+  });
+
+  await t.test('an unknown collection: code 100 as REST answers, nothing changed', async () => {
+    const listBefore = await restOk('collections/list', {});
+    const rowsBefore = await stats();
+    const segsBefore = await persistent();
+    const restUnknown = await rest('collections/describe', { collectionName: 'no_such_coll' });
+    assert.equal(restUnknown.code, 100);
+    for (const [what, res] of [
+      ['persistent', await client.getPersistentSegmentInfo({ collectionName: 'no_such_coll' })],
+      ['query', await client.getQuerySegmentInfo({ collectionName: 'no_such_coll' })],
+      ['replicas by name', await client.getReplicas({ collectionID: '1', collection_name: 'no_such_coll' })],
+      ['compact', await client.compact({ collection_name: 'no_such_coll' })]]) {
+      assert.equal(res.status.code, 100, `${what}: ${JSON.stringify(res.status)}`);
+      assert.equal(res.status.error_code, 'CollectionNotExists', what);
+      assert.equal(res.status.reason, restUnknown.message, what);
+    }
+    const byId = await client.getReplicas({ collectionID: '999999' });
+    assert.equal(byId.status.code, 100);
+    assert.match(byId.status.reason, /999999/);
+    const inUnknownDb = await client.getPersistentSegmentInfo({ collectionName: C, dbName: 'no_such_db' });
+    assert.equal(inUnknownDb.status.code, (await rest('collections/describe', { dbName: 'no_such_db', collectionName: C })).code);
+    assert.notEqual(inUnknownDb.status.code, 0);
+    assert.deepEqual(await restOk('collections/list', {}), listBefore);
+    assert.equal(await stats(), rowsBefore);
+    assert.deepEqual((await persistent()).map((i) => String(i.segmentID)), segsBefore.map((i) => String(i.segmentID)));
+  });
+});
