@@ -38,7 +38,6 @@
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 
-#include <future>
 
 #include <atomic>
 #include <charconv>
@@ -163,9 +162,20 @@ std::unique_ptr<httplib::Client> NewClient(int port) {
 
 // One gRPC client: its own channel (and so its own HTTP/2 connection, as
 // each REST client has its own keep-alive connection).
+// Calls are made as a synchronous stub makes them (pymilvus's): the calling
+// thread drives its own completion queue, so no other thread is woken to
+// hand the answer over. A client is used by one thread at a time.
 struct GrpcClient {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<grpc::GenericStub> stub;
+  grpc::CompletionQueue cq;
+  ~GrpcClient() {
+    cq.Shutdown();
+    void* tag;
+    bool ok;
+    while (cq.Next(&tag, &ok)) {
+    }
+  }
 };
 
 std::unique_ptr<GrpcClient> NewGrpcClient(int port) {
@@ -195,10 +205,13 @@ std::string FromBuffer(const grpc::ByteBuffer& b) {
 grpc::ByteBuffer GrpcCall(GrpcClient& c, const std::string& method, const grpc::ByteBuffer& request) {
   grpc::ClientContext ctx;
   grpc::ByteBuffer response;
-  std::promise<grpc::Status> done;
-  c.stub->UnaryCall(&ctx, "/milvus.proto.milvus.MilvusService/" + method, grpc::StubOptions(), &request, &response,
-                    [&done](grpc::Status s) { done.set_value(std::move(s)); });
-  grpc::Status s = done.get_future().get();
+  grpc::Status s;
+  auto call = c.stub->PrepareUnaryCall(&ctx, "/milvus.proto.milvus.MilvusService/" + method, request, &c.cq);
+  call->StartCall();
+  call->Finish(&response, &s, &c);
+  void* tag = nullptr;
+  bool ok = false;
+  if (!c.cq.Next(&tag, &ok) || tag != &c || !ok) Die(method + ": the completion queue failed");
   if (!s.ok()) Die(method + ": gRPC " + std::to_string(s.error_code()) + " " + s.error_message());
   return response;
 }
