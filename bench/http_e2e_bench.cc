@@ -37,8 +37,10 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
+#include <sys/resource.h>
+#include <time.h>
 
-
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cstdio>
@@ -275,28 +277,50 @@ double Parallel(int threads, uint64_t n, Fn&& fn) {
 struct Latency {
   double qps = 0, p50_ms = 0, p99_ms = 0;
   uint64_t count = 0;
+  // CPU the process spent outside the calling threads, per call: the
+  // server's side of a request (its handlers, transport and background
+  // threads), as if the clients ran elsewhere. 0 for in-process calls.
+  double server_cpu_us = 0;
 };
+
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
 
 // `threads` threads call `one(thread, query)` back to back for `seconds`,
 // each walking the queries from its own offset; latencies of every call.
 template <typename Fn>
 Latency TimedLoop(int threads, double seconds, size_t nq, Fn&& one) {
   std::vector<std::vector<double>> ms(threads);
+  std::vector<double> client_cpu(threads, 0.0);
+  const double cpu_start = ProcessCpuSeconds();
   auto start = Clock::now();
   auto until = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&, t] {
+      const double cpu0 = ThreadCpuSeconds();
       for (size_t q = static_cast<size_t>(t) * nq / threads;; q = (q + 1) % nq) {
         auto t0 = Clock::now();
         if (t0 >= until) break;
         one(t, q);
         ms[t].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
       }
+      client_cpu[t] = ThreadCpuSeconds() - cpu0;
     });
   }
   for (auto& t : ts) t.join();
   double wall = Seconds(start);
+  double server_cpu = ProcessCpuSeconds() - cpu_start;
+  for (double c : client_cpu) server_cpu -= c;
   std::vector<double> all;
   for (auto& v : ms) all.insert(all.end(), v.begin(), v.end());
   std::sort(all.begin(), all.end());
@@ -306,6 +330,7 @@ Latency TimedLoop(int threads, double seconds, size_t nq, Fn&& one) {
   l.qps = double(all.size()) / wall;
   l.p50_ms = all[all.size() / 2];
   l.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  l.server_cpu_us = std::max(0.0, server_cpu) * 1e6 / double(all.size());
   return l;
 }
 
@@ -549,26 +574,27 @@ int main(int argc, char** argv) {
 
   std::printf("\n## Search: 1 query vector, limit 10, ef=%u, %.0f s per row, %zu distinct queries\n\n", f.ef,
               f.seconds, f.nq);
-  std::printf("| threads | path | QPS | p50 ms | p99 ms | recall@10 | HTTP / in-process QPS |\n"
-              "|---|---|---|---|---|---|---|\n");
+  std::printf("| threads | path | QPS | p50 ms | p99 ms | recall@10 | HTTP / in-process QPS | server CPU µs / query |\n"
+              "|---|---|---|---|---|---|---|---|\n");
   for (int threads : f.search_threads) {
     clients.clear();
     for (int i = 0; i < threads; ++i) clients.push_back(NewClient(port));
     Latency h = TimedLoop(threads, f.seconds, f.nq,
                           [&](int th, size_t q) { Post(*clients[th], "entities/search", search_bodies[q]); });
     Latency e = TimedLoop(threads, f.seconds, f.nq, [&](int, size_t q) { engine_one(q, nullptr); });
-    std::printf("| %d | HTTP entities/search | %.0f | %.2f | %.2f | %.3f | %.2f |\n", threads, h.qps, h.p50_ms,
-                h.p99_ms, recall_http, h.qps / e.qps);
+    std::printf("| %d | HTTP entities/search | %.0f | %.2f | %.2f | %.3f | %.2f | %.0f |\n", threads, h.qps, h.p50_ms,
+                h.p99_ms, recall_http, h.qps / e.qps, h.server_cpu_us);
     if (f.grpc) {
       gclients.clear();
       for (int i = 0; i < threads; ++i) gclients.push_back(NewGrpcClient(port));
       Latency g = TimedLoop(threads, f.seconds, f.nq,
                             [&](int th, size_t q) { GrpcCall(*gclients[th], "Search", grpc_searches[q]); });
-      std::printf("| %d | gRPC Search | %.0f | %.2f | %.2f | %.3f | %.2f (%.2f of HTTP) |\n", threads, g.qps,
-                  g.p50_ms, g.p99_ms, recall_grpc, g.qps / e.qps, g.qps / h.qps);
+      std::printf("| %d | gRPC Search | %.0f | %.2f | %.2f | %.3f | %.2f (%.2f of HTTP) | %.0f (%.2f of HTTP) |\n",
+                  threads, g.qps, g.p50_ms, g.p99_ms, recall_grpc, g.qps / e.qps, g.qps / h.qps, g.server_cpu_us,
+                  g.server_cpu_us / h.server_cpu_us);
     }
-    std::printf("| %d | in process CollectionSnapshot::Search | %.0f | %.2f | %.2f | %.3f | 1.00 |\n", threads, e.qps,
-                e.p50_ms, e.p99_ms, recall_engine);
+    std::printf("| %d | in process CollectionSnapshot::Search | %.0f | %.2f | %.2f | %.3f | 1.00 | — |\n", threads,
+                e.qps, e.p50_ms, e.p99_ms, recall_engine);
     std::fflush(stdout);
   }
 
