@@ -401,9 +401,11 @@ Result<std::shared_ptr<const CollectionSnapshot>> Database::GetSnapshot(
     const std::string& database, const std::string& name) const {
   std::lock_guard<std::mutex> view(view_mu_);
   auto it = names_.find({DbName(database), name});
-  if (it == names_.end()) it = aliases_.find({DbName(database), name});
-  if (it == aliases_.end()) {
-    return CollectionNotFound(database, name);
+  if (it == names_.end()) {
+    // An alias (its own map: an iterator of names_ is never compared with
+    // the end of aliases_).
+    it = aliases_.find({DbName(database), name});
+    if (it == aliases_.end()) return CollectionNotFound(database, name);
   }
   const Collection& c = *collections_.at(it->second);
   // Read the lsn under view_mu_: a seal swaps its frozen blocks for the sealed
