@@ -4,7 +4,7 @@
 //   build/release/http_e2e_bench [--rows 100000] [--dim 768] [--batch 1000]
 //       [--insert-threads 4] [--search-threads 2,1] [--seconds 10] [--nq 200]
 //       [--ef 64] [--clusters 1000] [--build-threads 2] [--nodelay 0|1]
-//       [--fast 0|1] [--search 0|1] [--grpc 0|1]
+//       [--fast 0|1] [--search 0|1] [--grpc 0|1] [--shapes 0|1]
 //
 // --fast 0 turns the server's simdjson request path off (every body parsed
 // by nlohmann, as before it existed), for a before/after in one binary;
@@ -33,7 +33,13 @@
 //    query vector, limit 10, searchParams.ef, for `--seconds`; QPS, p50, p99.
 //    In process: CollectionSnapshot::Search of the same queries on the same
 //    collection (one snapshot taken up front), same C. recall@10 of both paths
-//    against exact ground truth (FAISS flat IP on the unit vectors).
+//    against exact ground truth (FAISS flat IP on the unit vectors). Beside
+//    QPS, the server's CPU per query: the process's CPU outside the client
+//    threads (for gRPC an approximation: gRPC's pollers are shared, so some
+//    client transport work can run on server threads).
+// 4. Search shapes (`--shapes 1`, with gRPC): one client thread, REST beside
+//    gRPC for requests of 16 query vectors and for hits that carry their
+//    vectors (outputFields: vector).
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
@@ -83,6 +89,7 @@ struct Flags {
   bool fast = true;      // the server's simdjson path for insert/upsert/search
   bool search = true;    // run the index and search phases
   bool grpc = true;      // the Milvus gRPC path beside REST
+  bool shapes = true;    // the search shapes section (many vectors per request, vectors returned)
 };
 
 [[noreturn]] void Die(const std::string& what) {
@@ -114,9 +121,16 @@ std::string InsertBody(const std::string& collection, const std::vector<float>& 
   return s + "]}";
 }
 
-std::string SearchBody(const std::string& collection, const float* q, uint32_t dim, uint32_t ef) {
-  std::string s = R"({"collectionName":")" + collection + R"(","annsField":"vector","limit":10,"data":[)";
-  AppendFloats(&s, q, dim);
+// `n` query vectors from `q`; `with_vectors`: the hits carry their vectors.
+std::string SearchBody(const std::string& collection, const float* q, uint32_t dim, uint32_t ef, size_t n = 1,
+                       bool with_vectors = false) {
+  std::string s = R"({"collectionName":")" + collection + R"(","annsField":"vector","limit":10,)";
+  if (with_vectors) s += R"("outputFields":["vector"],)";
+  s += R"("data":[)";
+  for (size_t i = 0; i < n; ++i) {
+    if (i) s.push_back(',');
+    AppendFloats(&s, q + i * dim, dim);
+  }
   return s + R"(],"searchParams":{"params":{"ef":)" + std::to_string(ef) + "}}}";
 }
 
@@ -237,15 +251,19 @@ std::string InsertRequestBytes(const std::string& collection, const std::vector<
   return req.SerializeAsString();
 }
 
-std::string SearchRequestBytes(const std::string& collection, const float* q, uint32_t dim, uint32_t ef) {
+std::string SearchRequestBytes(const std::string& collection, const float* q, uint32_t dim, uint32_t ef,
+                               size_t n = 1, bool with_vectors = false) {
   milvus::proto::common::PlaceholderGroup group;
   auto* p = group.add_placeholders();
   p->set_tag("$0");
   p->set_type(milvus::proto::common::PlaceholderType::FloatVector);
-  p->add_values(std::string(reinterpret_cast<const char*>(q), dim * sizeof(float)));
+  for (size_t i = 0; i < n; ++i) {
+    p->add_values(std::string(reinterpret_cast<const char*>(q + i * dim), dim * sizeof(float)));
+  }
   milvus::proto::milvus::SearchRequest req;
   req.set_collection_name(collection);
-  req.set_nq(1);
+  req.set_nq(static_cast<int64_t>(n));
+  if (with_vectors) req.add_output_fields("vector");
   req.set_placeholder_group(group.SerializeAsString());
   for (auto [k, v] : {std::pair<std::string, std::string>{"anns_field", "vector"},
                       {"topk", std::to_string(kK)},
@@ -368,6 +386,7 @@ int main(int argc, char** argv) {
     else if (a == "--fast") f.fast = v == "1";
     else if (a == "--search") f.search = v == "1";
     else if (a == "--grpc") f.grpc = v == "1";
+    else if (a == "--shapes") f.shapes = v == "1";
     else Die("unknown flag " + a);
   }
   if (f.rows == 0 || f.batch == 0 || f.rows % f.batch != 0) Die("--rows must be a positive multiple of --batch");
@@ -596,6 +615,42 @@ int main(int argc, char** argv) {
     std::printf("| %d | in process CollectionSnapshot::Search | %.0f | %.2f | %.2f | %.3f | 1.00 | — |\n", threads,
                 e.qps, e.p50_ms, e.p99_ms, recall_engine);
     std::fflush(stdout);
+  }
+
+  // Other request shapes, one client thread: many query vectors per request
+  // (the encoding of the vectors weighs more) and hits that carry their
+  // vectors (the encoding of the answer weighs more). QPS counts queries.
+  if (f.grpc && f.shapes) {
+    std::printf("\n## Search shapes, 1 thread, %.0f s per row (QPS = query vectors per second)\n\n", f.seconds);
+    std::printf("| request | path | QPS | p50 ms / request | server CPU µs / query |\n|---|---|---|---|---|\n");
+    clients.clear();
+    clients.push_back(NewClient(port));
+    gclients.clear();
+    gclients.push_back(NewGrpcClient(port));
+    struct Shape {
+      const char* name;
+      size_t per_request;
+      bool with_vectors;
+    };
+    for (const Shape& shape : {Shape{"16 query vectors, ids only", 16, false},
+                               Shape{"1 query vector, hits with their vectors", 1, true}}) {
+      std::vector<std::string> bodies;
+      std::vector<grpc::ByteBuffer> requests;
+      const size_t n = std::max<size_t>(1, f.nq / shape.per_request);
+      for (size_t r = 0; r < n; ++r) {
+        const float* q = &queries[(r * shape.per_request % (f.nq - shape.per_request + 1)) * f.dim];
+        bodies.push_back(SearchBody("http", q, f.dim, f.ef, shape.per_request, shape.with_vectors));
+        requests.push_back(ToBuffer(SearchRequestBytes("http", q, f.dim, f.ef, shape.per_request, shape.with_vectors)));
+      }
+      Latency h = TimedLoop(1, f.seconds, n, [&](int, size_t r) { Post(*clients[0], "entities/search", bodies[r]); });
+      Latency g = TimedLoop(1, f.seconds, n, [&](int, size_t r) { GrpcCall(*gclients[0], "Search", requests[r]); });
+      const double k = double(shape.per_request);
+      std::printf("| %s | HTTP entities/search | %.0f | %.2f | %.0f |\n", shape.name, h.qps * k, h.p50_ms,
+                  h.server_cpu_us / k);
+      std::printf("| %s | gRPC Search | %.0f (%.2f of HTTP) | %.2f | %.0f (%.2f of HTTP) |\n", shape.name, g.qps * k,
+                  g.qps / h.qps, g.p50_ms, g.server_cpu_us / k, g.server_cpu_us / h.server_cpu_us);
+      std::fflush(stdout);
+    }
   }
 
   clients.clear();
