@@ -9,32 +9,18 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const https = require('node:https');
 const net = require('node:net');
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const { MilvusClient, DataType } = require('@zilliz/milvus2-sdk-node');
-const { arkBin, freePort, tempDir } = require('./helpers');
+const { arkBin, freePort, makeCertificate, tempDir } = require('./helpers');
 
 const DIM = 4;
 const vec = (i) => [Math.sin(i), Math.cos(i), Math.sin(2 * i), Math.cos(3 * i)].map(Math.fround);
 const CHECK_HEALTH = '/milvus.proto.milvus.MilvusService/CheckHealth';
-
-// A self-signed certificate for 127.0.0.1 (as security.test.js makes one).
-function makeCertificate(dir) {
-  const probe = spawnSync('openssl', ['version'], { encoding: 'utf8' });
-  assert.equal(probe.error, undefined,
-    'the openssl CLI (Debian package openssl) is needed to make a test certificate: ' + probe.error);
-  const key = path.join(dir, 'k.pem');
-  const cert = path.join(dir, 'c.pem');
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key,
-    '-out', cert, '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1'],
-  { encoding: 'utf8' });
-  assert.equal(r.status, 0, `openssl req failed: ${r.stderr}`);
-  return { key, cert, ca: fs.readFileSync(cert) };
-}
 
 // One HTTPS request trusting `ca`; resolves { status, body, json }.
 function httpsPost(url, body, { ca, token } = {}) {

@@ -238,3 +238,23 @@ async function clockPast(t) {
   while (Date.now() <= t) await new Promise((r) => setTimeout(r, t - Date.now() + 1));
 }
 module.exports.clockPast = clockPast;
+
+// A self-signed certificate for 127.0.0.1 in `dir` (key.pem-style files k.pem
+// and c.pem), for the TLS tests. No silent skip: without the openssl CLI
+// (Debian package `openssl`) the certificate cannot be made and the test
+// must fail, saying so. Returns { key, cert, ca } (paths, and the PEM bytes).
+function makeCertificate(dir) {
+  const assert = require('node:assert/strict');
+  const { spawnSync } = require('node:child_process');
+  const probe = spawnSync('openssl', ['version'], { encoding: 'utf8' });
+  assert.equal(probe.error, undefined,
+    'the openssl CLI (Debian package openssl) is needed to make a test certificate: ' + probe.error);
+  const key = path.join(dir, 'k.pem');
+  const cert = path.join(dir, 'c.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key,
+    '-out', cert, '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1'],
+  { encoding: 'utf8' });
+  assert.equal(r.status, 0, `openssl req failed: ${r.stderr}`);
+  return { key, cert, ca: fs.readFileSync(cert) };
+}
+module.exports.makeCertificate = makeCertificate;

@@ -6,13 +6,13 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
 const path = require('node:path');
-const { arkBin, freePort, runArk, tempDir } = require('./helpers');
+const { arkBin, freePort, makeCertificate, runArk, tempDir } = require('./helpers');
 
 // Routes the server must guard, copied from the documentation (not from the
 // code, so a route the docs promise but the code forgets still gets tested).
@@ -117,21 +117,6 @@ async function startServer(name, yaml, { tls = false, ca, accessLog = false } = 
 // ---------------------------------------------------------------------------
 // 1. TLS
 // ---------------------------------------------------------------------------
-
-function makeCertificate(dir) {
-  const probe = spawnSync('openssl', ['version'], { encoding: 'utf8' });
-  // No silent skip: without the openssl CLI (Debian package `openssl`) the
-  // TLS test cannot make its certificate and must fail, saying so.
-  assert.equal(probe.error, undefined,
-    'the openssl CLI (Debian package openssl) is needed to make a test certificate: ' + probe.error);
-  const key = path.join(dir, 'k.pem');
-  const cert = path.join(dir, 'c.pem');
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key,
-    '-out', cert, '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1'],
-  { encoding: 'utf8' });
-  assert.equal(r.status, 0, `openssl req failed: ${r.stderr}`);
-  return { key, cert, ca: fs.readFileSync(cert) };
-}
 
 test('TLS: HTTPS with the trusted certificate works; plain HTTP and untrusted clients fail', async (t) => {
   const certDir = tempDir('security-cert');
