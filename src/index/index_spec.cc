@@ -342,6 +342,14 @@ Result<SearchParams> ParseSearchParams(const nlohmann::json& params) {
   if (!params.is_object()) {
     return Status::InvalidArgument(fmt::format("search params: expected a JSON object, got {}", params.dump()));
   }
+  // Range search would change which hits come back; answering the plain
+  // top-k instead would be a wrong answer, so it is refused by name.
+  for (const char* key : {"radius", "range_filter"}) {
+    if (params.contains(key)) {
+      return Status::InvalidArgument(
+          fmt::format("search param {}: range search is not supported by Ark (top-k search only)", key));
+    }
+  }
   if (params.contains("ef")) {
     ARK_ASSIGN_OR_RETURN(uint64_t v, GetUint(params["ef"], "ef", "search param"));
     if (v < 1 || v > (1u << 20)) {

@@ -96,10 +96,13 @@ TEST(IndexSpecTest, RowDependentChecksHappenAtBuild) {
 }
 
 TEST(IndexSpecTest, SearchParams) {
-  ASSERT_OK_AND_ASSIGN(SearchParams p, ParseSearchParams(json{{"ef", 128}, {"nprobe", "4"}, {"radius", 1.5}}));
+  ASSERT_OK_AND_ASSIGN(SearchParams p, ParseSearchParams(json{{"ef", 128}, {"nprobe", "4"}, {"level", 1}}));
   EXPECT_EQ(p.ef, 128u);
   EXPECT_EQ(p.nprobe, 4u);
   ExpectInvalid(ParseSearchParams(json{{"ef", 0}}).status(), "ef");
+  // Range search is refused by name, not answered as a plain top-k.
+  ExpectInvalid(ParseSearchParams(json{{"ef", 64}, {"radius", 1.5}}).status(), "radius");
+  ExpectInvalid(ParseSearchParams(json{{"range_filter", 0.2}}).status(), "range_filter");
   ExpectInvalid(ParseSearchParams(json{{"nprobe", "x"}}).status(), "nprobe");
   ASSERT_OK_AND_ASSIGN(SearchParams r, ParseSearchParams(json{{"ef", 64}, {"refine_k", 2.5}}));
   EXPECT_EQ(r.refine_k, 2.5);
