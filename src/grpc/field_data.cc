@@ -622,6 +622,18 @@ void SearchHitsToProto(const CollectionSchema& schema, const std::vector<size_t>
   }
 }
 
+void GroupValuesToProto(const FieldSchema& field, size_t field_index, const Column& values,
+                        ms::SearchResultData* out) {
+  ms::FieldData* fd = out->mutable_group_by_field_value();
+  fd->set_field_name(field.name);
+  fd->set_field_id(kFirstFieldId + static_cast<int64_t>(field_index));
+  fd->set_type(static_cast<ms::DataType>(static_cast<int>(field.type)));
+  for (size_t i = 0; i < values.size(); ++i) AppendColumnValue(field, values, i, fd);
+  // No hits: the typed array is still there (an unset one throws in the Node SDK).
+  if (values.size() == 0) EmptyColumn(std::string(DataTypeName(field.type)), fd);
+  *out->add_group_by_field_values() = *fd;
+}
+
 void SearchResultsToProto(const json& describe, const json& hits, const json& topks, int64_t limit,
                           ms::SearchResultData* out) {
   const SchemaInfo schema = ParseDescribe(describe);

@@ -69,6 +69,15 @@ void SearchHitsToProto(const CollectionSchema& schema, const std::vector<size_t>
                        const SearchResponse& response, int64_t limit,
                        milvus::proto::schema::SearchResultData* out);
 
+// A grouping search's group values (one per hit, in answer order; schema
+// field `field` at index `field_index`) -> SearchResultData's
+// group_by_field_value, which pymilvus reads, and the same column as the one
+// element of group_by_field_values, which the Node SDK reads. The gRPC
+// Search RPC calls it after SearchHitsToProto or SearchResultsToProto alike,
+// so both paths answer the same values.
+void GroupValuesToProto(const FieldSchema& field, size_t field_index, const Column& values,
+                        milvus::proto::schema::SearchResultData* out);
+
 // REST search hits (flat, with topks) -> SearchResultData, the primary key
 // always among the columns (as Milvus returns it). `describe` gives the
 // field types: "fields" (describe's shape) and "enableDynamicField", as

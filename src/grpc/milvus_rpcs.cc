@@ -989,7 +989,23 @@ json SearchBodyOf(const mm::SearchRequest& req, bool hybrid_sub, int64_t* limit,
       search_params["params"] = p.contains("params") && p["params"].is_object() ? p["params"] : p;
     }
   }
-  if (params.contains("group_by_field")) Invalid("search with group_by_field is not supported by Ark's gRPC API yet");
+  if (params.contains("group_by_field") && !params["group_by_field"].get<std::string>().empty()) {
+    if (hybrid_sub) Invalid("hybrid search with group_by_field in a sub-request is not supported by Ark's gRPC API yet");
+    // Grouping search: the REST keys, so that one handler groups for both.
+    body["groupingField"] = params["group_by_field"];
+    if (params.contains("group_size")) {
+      json n = NumberOrString(params["group_size"].get<std::string>());
+      if (!n.is_number_integer()) Invalid("search param group_size must be an integer, got " + params["group_size"].dump());
+      body["groupSize"] = n;  // REST refuses one below 1, naming it
+    }
+    if (params.contains("strict_group_size")) {
+      const std::string& v = params["strict_group_size"].get_ref<const std::string&>();
+      if (v != "true" && v != "True" && v != "false" && v != "False") {
+        Invalid("search param strict_group_size must be true or false, got " + v);
+      }
+      body["strictGroupSize"] = v == "true" || v == "True";
+    }
+  }
   if (hybrid_sub) {
     // A sub-search takes metricType beside its params, and its search
     // parameters one level down ({"params": {"ef": 64}}), so REST parses them
@@ -1125,6 +1141,9 @@ void Search(RpcContext& ctx, const mm::SearchRequest& req, mm::SearchResults* re
     if (kv.key() == "round_decimal") round_decimal = RoundDecimal("search", kv.value());
   }
   const SearchIterator iterator = IteratorOf(req);
+  if (iterator.on && body.contains("groupingField")) {
+    Invalid("search iterator with group_by_field is not supported by Ark's gRPC API yet");
+  }
   if (iterator.on) {
     if (iterator.batch) limit = *iterator.batch;
     // As REST's parser reads a JSON limit: a non-negative one is unsigned.
@@ -1157,6 +1176,10 @@ void Search(RpcContext& ctx, const mm::SearchRequest& req, mm::SearchResults* re
     SearchHitsToProto(columns.snapshot->schema(), columns.fields, columns.response, limit, resp->mutable_results());
   } else {
     SearchResultsToProto(extra, hits, extra.value("topks", json::array()), limit, resp->mutable_results());
+  }
+  if (columns.group) {
+    GroupValuesToProto(columns.group->field, columns.group->field_index, columns.group->values,
+                       resp->mutable_results());
   }
   RoundScores(round_decimal, resp->mutable_results());
   if (iterator.on) {

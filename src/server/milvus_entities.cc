@@ -1,6 +1,8 @@
 // MilvusService: entities/search, query, delete, get and hybrid_search.
+#include <algorithm>
 #include <functional>
 #include <optional>
+#include <unordered_map>
 
 #include "engine/collection_snapshot.h"
 #include "server/milvus_fast_request.h"
@@ -138,6 +140,178 @@ Result<SearchRequest> BuildSearchRequest(const json& body, bool has_data,
   return req;
 }
 
+// Grouping search (entities/search `groupingField`): the answer holds up to
+// `limit` groups (distinct values of the field) after skipping `offset`
+// groups, groups ordered by their best hit, each with up to `group_size`
+// hits by score.
+struct Grouping {
+  size_t field = 0;  // schema field index (== its column in the hit rows)
+  size_t group_size = 1;
+  bool strict = false;  // search deeper until every kept group is full (or the rows run out)
+};
+
+// Milvus's groupable types: integers, Bool and VarChar (a float has no
+// useful equality, a vector or a JSON document no single value).
+bool Groupable(DataType t) {
+  switch (t) {
+    case DataType::kBool:
+    case DataType::kInt8:
+    case DataType::kInt16:
+    case DataType::kInt32:
+    case DataType::kInt64:
+    case DataType::kVarChar:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The grouping an entities/search body asks for (nullopt without a
+// groupingField). `window` is limit + offset (groups); groupSize times it must
+// fit `max_window`, so that a grouped answer is bounded as a plain one is.
+// groupSize and strictGroupSize are checked even without a groupingField: a
+// malformed key is refused wherever it is sent.
+Result<std::optional<Grouping>> ParseGrouping(const json& body, const CollectionSchema& schema,
+                                              const std::string& name, size_t window,
+                                              size_t max_window) {
+  const std::string ctx = "collection " + name;
+  Grouping g;
+  if (const json* size = Member(body, "groupSize"); size != nullptr) {
+    if (!size->is_number_unsigned() || size->get<uint64_t>() == 0) {
+      return Status::InvalidArgument(ctx + ": groupSize must be a positive integer, got " + size->dump());
+    }
+    const uint64_t n = size->get<uint64_t>();
+    const size_t bound = std::min(max_window, kMaxSearchWindow);
+    if (n > bound || n * window > bound) {
+      return Status::InvalidArgument(ctx + ": groupSize * (limit + offset) is " +
+                                     (n > bound ? "more than " + std::to_string(bound)
+                                                : std::to_string(n * window)) +
+                                     ", the maximum is " + std::to_string(bound));
+    }
+    g.group_size = static_cast<size_t>(n);
+  }
+  if (const json* strict = Member(body, "strictGroupSize"); strict != nullptr) {
+    if (!strict->is_boolean()) {
+      return Status::InvalidArgument(ctx + ": strictGroupSize must be true or false, got " + strict->dump());
+    }
+    g.strict = strict->get<bool>();
+  }
+  const json* field = Member(body, "groupingField");
+  if (field == nullptr) return std::optional<Grouping>();
+  if (!field->is_string()) {
+    return Status::InvalidArgument(ctx + ": groupingField must be a field name, got " + field->dump());
+  }
+  const std::string& fname = field->get_ref<const std::string&>();
+  if (fname.empty()) return std::optional<Grouping>();  // as Milvus: an empty name groups nothing
+  const int index = schema.FieldIndex(fname);
+  if (index < 0) {
+    if (schema.enable_dynamic_field) {
+      return Status::InvalidArgument(ctx + ": groupingField " + fname +
+                                     " is not a schema field; dynamic keys cannot be grouped by");
+    }
+    return Status::InvalidArgument(ctx + ": groupingField " + fname + " not exist");
+  }
+  const FieldSchema& f = schema.fields[static_cast<size_t>(index)];
+  if (!Groupable(f.type)) {
+    return Status::InvalidArgument(ctx + ": groupingField " + fname + " has type " +
+                                   std::string(DataTypeName(f.type)) +
+                                   "; grouping needs Int8, Int16, Int32, Int64, Bool or VarChar");
+  }
+  g.field = static_cast<size_t>(index);
+  return std::optional<Grouping>(g);
+}
+
+// The value a hit is grouped by (Bool and integers are held as int64).
+PrimaryKey GroupKey(const Column& values, size_t row) {
+  if (values.type == DataType::kVarChar) return values.strings[row];
+  return values.ints[row];
+}
+
+// The hits one query keeps after grouping (indices into its hits, in answer
+// order) and whether the searched depth held enough: `offset + limit` groups
+// and, when strict, every one of them full.
+struct GroupCut {
+  std::vector<uint32_t> rows;
+  bool enough = false;
+};
+
+GroupCut CutGroups(const SearchHits& hits, const Grouping& g, size_t offset, size_t limit) {
+  const Column& values = hits.rows.columns[g.field];
+  const size_t wanted = offset + limit;
+  std::unordered_map<PrimaryKey, size_t> group_of;
+  std::vector<std::vector<uint32_t>> groups;  // in the order of their best hit
+  for (size_t i = 0; i < hits.scores.size(); ++i) {
+    PrimaryKey key = GroupKey(values, i);
+    auto it = group_of.find(key);
+    if (it == group_of.end()) {
+      if (groups.size() == wanted) continue;  // a later group never outranks a kept one
+      it = group_of.emplace(std::move(key), groups.size()).first;
+      groups.emplace_back();
+    }
+    if (groups[it->second].size() < g.group_size) groups[it->second].push_back(static_cast<uint32_t>(i));
+  }
+  GroupCut cut;
+  cut.enough = groups.size() == wanted;
+  for (size_t k = 0; k < groups.size(); ++k) {
+    if (g.strict && groups[k].size() < g.group_size) cut.enough = false;
+    if (k >= offset) cut.rows.insert(cut.rows.end(), groups[k].begin(), groups[k].end());
+  }
+  return cut;
+}
+
+// Rows `rows` of hit rows `batch`; columns the search left empty
+// (SearchRequest::output_columns) stay empty.
+RowBatch SelectHitRows(const RowBatch& batch, const std::vector<uint32_t>& rows) {
+  RowBatch out;
+  out.num_rows = rows.size();
+  for (const Column& c : batch.columns) {
+    Column e;
+    e.type = c.type;
+    e.dim = c.dim;
+    if (c.size() > 0) {
+      e.Reserve(rows.size());
+      for (uint32_t r : rows) e.AppendFrom(c, r);
+    }
+    out.columns.push_back(std::move(e));
+  }
+  return out;
+}
+
+// A grouped search: the engine is asked for a deeper top-k than the answer
+// needs (limit x groupSize x 4 at first), deepened x4 until every query has
+// enough groups or the engine's window (kMaxSearchWindow) or the rows run
+// out; then the hits are grouped and cut. `req` must return column g.field.
+Result<SearchResponse> GroupedSearch(const CollectionSnapshot& snap, SearchRequest req,
+                                     const Grouping& g) {
+  const size_t offset = req.offset;
+  const size_t limit = req.limit;
+  size_t depth = std::min(kMaxSearchWindow, (offset + limit) * g.group_size * 4);
+  req.offset = 0;
+  for (;;) {
+    req.limit = depth;
+    ARK_ASSIGN_OR_RETURN(SearchResponse resp, snap.Search(req));
+    std::vector<GroupCut> cuts;
+    bool deeper = false;
+    for (const SearchHits& hits : resp.queries) {
+      cuts.push_back(CutGroups(hits, g, offset, limit));
+      // Fewer hits than asked: the (filtered) rows are exhausted.
+      if (!cuts.back().enough && hits.scores.size() >= depth) deeper = true;
+    }
+    if (deeper && depth < kMaxSearchWindow) {
+      depth = std::min(kMaxSearchWindow, depth * 4);
+      continue;
+    }
+    for (size_t q = 0; q < resp.queries.size(); ++q) {
+      SearchHits& hits = resp.queries[q];
+      SearchHits kept;
+      for (uint32_t r : cuts[q].rows) kept.scores.push_back(hits.scores[r]);
+      kept.rows = SelectHitRows(hits.rows, cuts[q].rows);
+      hits = std::move(kept);
+    }
+    return resp;
+  }
+}
+
 }  // namespace
 
 Result<SearchRequest> MilvusService::SearchRequestFromJson(const json& body,
@@ -183,12 +357,34 @@ Result<json> MilvusService::Search(RequestContext& ctx) {
   ARK_ASSIGN_OR_RETURN(OutputProjection proj,
                        OutputProjection::Make(snap->schema(), name,
                                               ctx.body.value("outputFields", json())));
+  ARK_ASSIGN_OR_RETURN(std::optional<Grouping> grouping,
+                       ParseGrouping(ctx.body, snap->schema(), name, req.limit + req.offset,
+                                     limits_.max_limit_offset));
   req.output_columns = proj.Columns();  // a first search decodes no column it does not return
-  ARK_ASSIGN_OR_RETURN(SearchResponse resp, snap->Search(req));
+  SearchResponse resp;
+  if (grouping) {
+    req.output_columns[grouping->field] = true;  // the hits are grouped by its values
+    ARK_ASSIGN_OR_RETURN(resp, GroupedSearch(*snap, std::move(req), *grouping));
+  } else {
+    ARK_ASSIGN_OR_RETURN(resp, snap->Search(req));
+  }
   const CollectionSchema& schema = snap->schema();
   if (columnar != nullptr) {
+    SearchColumns* answer = columnar->out;
+    if (grouping) {
+      // gRPC answers the group values beside the hits (group_by_field_value),
+      // whichever way the hits travel.
+      SearchGroupValues& group = answer->group.emplace();
+      group.field_index = grouping->field;
+      group.field = schema.fields[grouping->field];
+      group.values.type = group.field.type;
+      for (const SearchHits& hits : resp.queries) {
+        for (size_t i = 0; i < hits.scores.size(); ++i) {
+          group.values.AppendFrom(hits.rows.columns[grouping->field], i);
+        }
+      }
+    }
     if (auto fields = proj.SchemaFields()) {
-      SearchColumns* answer = columnar->out;
       answer->fields = std::move(*fields);
       answer->response = std::move(resp);
       answer->snapshot = std::move(snap);
@@ -206,6 +402,14 @@ Result<json> MilvusService::Search(RequestContext& ctx) {
       json row = proj.Row(hits.rows, i, ctx.int64_as_string);
       row["id"] = KeyJson(PrimaryKeyAt(hits.rows.columns[pk_col], i), ctx.int64_as_string);
       row["distance"] = hits.scores[i];
+      if (grouping && columnar == nullptr) {
+        // REST hits carry the value they were grouped by, as Milvus's do
+        // (gRPC sends it apart, in group_by_field_value).
+        const FieldSchema& f = schema.fields[grouping->field];
+        const Column& c = hits.rows.columns[grouping->field];
+        row[f.name] = ctx.int64_as_string && f.type == DataType::kInt64 ? json(std::to_string(c.ints[i]))
+                                                                        : FieldValueToJson(f, c, i);
+      }
       out.push_back(std::move(row));
     }
   }
@@ -221,6 +425,11 @@ Result<json> MilvusService::HybridSearch(RequestContext& ctx) {
   AddFieldsFor(ctx, schema);
   const json* subs = Member(ctx.body, "search");
   if (subs == nullptr) ThrowMissing("search");
+  if (Member(ctx.body, "groupingField") != nullptr) {
+    return Status::InvalidArgument("collection " + name +
+                                   ": groupingField is not supported by entities/hybrid_search in Ark "
+                                   "(entities/search groups)");
+  }
   if (!subs->is_array() || subs->empty()) {
     return Status::InvalidArgument("collection " + name +
                                    ": search must be a non-empty array of sub-searches");
@@ -240,6 +449,10 @@ Result<json> MilvusService::HybridSearch(RequestContext& ctx) {
     if (!sub.is_object()) {
       return Status::InvalidArgument("collection " + name + ": search[" + std::to_string(s) +
                                      "] must be an object");
+    }
+    if (Member(sub, "groupingField") != nullptr) {
+      return Status::InvalidArgument("collection " + name + ": search[" + std::to_string(s) +
+                                     "]: groupingField is not supported by entities/hybrid_search in Ark");
     }
     ARK_ASSIGN_OR_RETURN(SearchRequest req, SearchRequestFromJson(sub, schema, name, true));
     if (s == 0) nq = req.num_queries;

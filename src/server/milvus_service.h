@@ -50,12 +50,21 @@ struct ColumnarWrite : ParsedBody {
 // array and the generic ParseQueryVectors names the problem, so both paths
 // accept and refuse the same searches). When the projection has no dynamic
 // keys the handler leaves its answer in `*out` (and returns null) instead of
-// building REST rows; `out->set` says which happened.
+// building REST rows; `out->set` says which happened. A grouping search
+// (groupingField) fills `out->group` in both cases: the transport sends the
+// group values apart from the hits (gRPC's group_by_field_value), and the
+// REST rows then do not carry them unless outputFields asks.
+struct SearchGroupValues {
+  size_t field_index = 0;  // the group field's index in the schema
+  FieldSchema field;
+  Column values;  // the value each hit was grouped by, one per hit, in answer order
+};
 struct SearchColumns {
   bool set = false;
   std::shared_ptr<const CollectionSnapshot> snapshot;  // owns the schema
   std::vector<size_t> fields;  // schema fields to return (OutputProjection::SchemaFields)
   SearchResponse response;
+  std::optional<SearchGroupValues> group;  // grouping searches only; set even when `set` is not
 };
 struct ColumnarSearch : ParsedBody {
   std::function<std::optional<std::vector<float>>(uint32_t dim, size_t* num_queries)> vectors;

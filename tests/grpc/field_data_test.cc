@@ -146,6 +146,58 @@ TEST(SearchHitsToProto, ProjectionsWithDynamicKeysHaveNoColumnarForm) {
   EXPECT_EQ(plain->SchemaFields(), (std::vector<size_t>{0, 7, 9}));  // schema order, the key first
 }
 
+// A grouping search answer: the group values (one per hit, as the handler
+// collects them into SearchColumns::group) go out the same way after either
+// path, in group_by_field_value and as the one group_by_field_values entry.
+void ExpectGroupValues(const CollectionSchema& schema, const std::string& group_field,
+                       const std::vector<std::vector<int>>& queries) {
+  auto proj = server::OutputProjection::Make(schema, "c", json{"title"});
+  ASSERT_TRUE(proj.ok());
+  SearchResponse resp = Response(schema, queries);
+  const size_t index = static_cast<size_t>(schema.FieldIndex(group_field));
+  Column values;
+  values.type = schema.fields[index].type;
+  for (const SearchHits& hits : resp.queries) {
+    for (size_t i = 0; i < hits.scores.size(); ++i) values.AppendFrom(hits.rows.columns[index], i);
+  }
+  ms::SearchResultData columnar;
+  SearchHitsToProto(schema, *proj->SchemaFields(), resp, 3, &columnar);
+  GroupValuesToProto(schema.fields[index], index, values, &columnar);
+  ms::SearchResultData via_json = ViaJson(schema, *proj, resp, 3);
+  GroupValuesToProto(schema.fields[index], index, values, &via_json);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(columnar, via_json))
+      << "columnar:\n" << columnar.DebugString() << "\nvia JSON:\n" << via_json.DebugString();
+
+  // The values are the rows' own, in hit order, typed as the field.
+  const ms::FieldData& fd = columnar.group_by_field_value();
+  EXPECT_EQ(fd.field_name(), group_field);
+  EXPECT_EQ(fd.field_id(), 100 + static_cast<int64_t>(index));
+  EXPECT_EQ(static_cast<int>(fd.type()), static_cast<int>(schema.fields[index].type));
+  ASSERT_EQ(columnar.group_by_field_values_size(), 1);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(columnar.group_by_field_values(0), fd));
+  json got = json::array();
+  const ms::ScalarField& sc = fd.scalars();
+  for (bool b : sc.bool_data().data()) got.push_back(b);
+  for (int32_t v : sc.int_data().data()) got.push_back(v);
+  for (int64_t v : sc.long_data().data()) got.push_back(v);
+  for (const std::string& v : sc.string_data().data()) got.push_back(v);
+  json want = json::array();
+  for (const auto& ids : queries) {
+    for (int i : ids) want.push_back(Row(schema, i)[group_field]);
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_NE(sc.data_case(), ms::ScalarField::DATA_NOT_SET);  // typed even without hits
+}
+
+TEST(GroupValuesToProto, SameAfterBothPathsForEveryGroupableType) {
+  for (const char* field : {"flag", "small", "mid", "big", "title"}) {
+    SCOPED_TRACE(field);
+    ExpectGroupValues(AllTypes(false), field, {{0, 1, 2}, {3}, {4, 5}});
+    ExpectGroupValues(AllTypes(true), field, {{2, 1}, {}});
+    ExpectGroupValues(AllTypes(false), field, {{}});
+  }
+}
+
 std::string Placeholders(const std::vector<std::string>& values,
                          milvus::proto::common::PlaceholderType type = milvus::proto::common::FloatVector) {
   milvus::proto::common::PlaceholderGroup g;

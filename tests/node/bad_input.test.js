@@ -55,7 +55,7 @@ const ROUTES = {
   'collections/get_compaction_state': { base: { compactionID: 1 }, required: ['compactionID'], kinds: { compactionID: 'int' }, names: [] },
   'entities/insert': { base: { collectionName: 'docs', data: [{ id: 1000, tag: 'n', vec: vec(1000) }] }, required: ['collectionName', 'data'], kinds: { collectionName: 'string', data: 'rows' }, names: ['collectionName'] },
   'entities/upsert': { base: { collectionName: 'docs', data: [{ id: 1, tag: 'changed', vec: vec(5) }] }, required: ['collectionName', 'data'], kinds: { collectionName: 'string', data: 'rows' }, names: ['collectionName'] },
-  'entities/search': { base: { collectionName: 'docs', data: [vec(1)], annsField: 'vec', limit: 3, outputFields: ['tag'] }, required: ['collectionName', 'data'], kinds: { collectionName: 'string', data: 'vectors', annsField: 'string', limit: 'int', offset: 'int', filter: 'string', outputFields: 'strings', searchParams: 'object' }, names: ['collectionName', 'annsField'] },
+  'entities/search': { base: { collectionName: 'docs', data: [vec(1)], annsField: 'vec', limit: 3, outputFields: ['tag'] }, required: ['collectionName', 'data'], kinds: { collectionName: 'string', data: 'vectors', annsField: 'string', limit: 'int', offset: 'int', filter: 'string', outputFields: 'strings', searchParams: 'object', groupingField: 'string', groupSize: 'int', strictGroupSize: 'bool' }, names: ['collectionName', 'annsField', 'groupingField'] },
   'entities/hybrid_search': { base: { collectionName: 'docs', search: [{ data: [vec(1)], annsField: 'vec', limit: 3 }], limit: 3 }, required: ['collectionName', 'search'], kinds: { collectionName: 'string', search: 'array', rerank: 'object', limit: 'int', offset: 'int', outputFields: 'strings' }, names: ['collectionName'] },
   'entities/query': { base: { collectionName: 'docs', filter: 'id > 0', limit: 5 }, required: ['collectionName'], kinds: { collectionName: 'string', filter: 'string', limit: 'int', offset: 'int', outputFields: 'strings' }, names: ['collectionName'] },
   'entities/get': { base: { collectionName: 'docs', id: [1, 2] }, required: ['collectionName', 'id'], kinds: { collectionName: 'string', id: 'ids', outputFields: 'strings' }, names: ['collectionName'] },
@@ -1202,7 +1202,10 @@ function searchCases(h) {
     ['sub_reqs (not served)', { sub_reqs: [{ dsl: '', nq: 1 }] }, { codes: [1, 1100], mention: ['not supported'] }],
     ['expr_template_values: the placeholder unset', { dsl: 'id > {x}', expr_template_values: { y: { int64_val: 1 } } },
       { codes: [1, 1100], mention: ['x', 'template', 'not supported'] }],
-    ['group_by_field (not served)', { search_params: withParams(kv('group_by_field', 'tag')) }, { codes: [1, 1100], mention: ['not supported'] }],
+    // Grouping search is served (entities/search groupingField); bad groupings are refused.
+    ['group_by_field: a vector field', { search_params: withParams(kv('group_by_field', 'vec')) }, { codes: [1100], mention: ['vec'] }],
+    ['group_by_field: group_size 0', { search_params: withParams(kv('group_by_field', 'tag'), kv('group_size', '0')) }, { codes: [1100], mention: ['groupSize'] }],
+    ['group_by_field: strict_group_size not a bool', { search_params: withParams(kv('group_by_field', 'tag'), kv('strict_group_size', 'maybe')) }, { codes: [1100], mention: ['strict_group_size'] }],
     ['dsl: does not parse', { dsl: 'id >>> 3' }, { codes: [1100], mention: ['id >>> 3', 'filter', 'expr'] }],
     // (Unknown names in a filter or output_fields are dynamic keys of docs: legal.)
     ['dsl: a vector field compared with a number', { dsl: 'vec > 1' }, { codes: [1100], mention: ['vec'] }],

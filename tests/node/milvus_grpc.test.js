@@ -983,3 +983,144 @@ test('databases, compaction, segment infos and replicas over gRPC answer as REST
     assert.deepEqual((await persistent()).map((i) => String(i.segmentID)), segsBefore.map((i) => String(i.segmentID)));
   });
 });
+
+test('grouping search over gRPC (group_by_field) answers as REST groupingField and the oracle', { timeout: 120000 }, async (t) => {
+  const { rng } = require('./helpers');
+  const { cosine } = require('./kb_workflow_lib');
+  const ark = await startArk();
+  t.after(async () => { await ark.stop(); });
+  const address = ark.endpoint.replace('http://', '');
+  const client = new MilvusClient({ address, timeout: 30000 });
+  t.after(async () => { await client.closeConnection(); });
+  const rest = async (route, body) => {
+    const r = await fetch(`${ark.endpoint}/v2/vectordb/${route}`, { method: 'POST',
+      headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return r.json();
+  };
+  const C = 'grp';
+  const D = 8;
+  const next = rng(31);
+  const vec = () => Array.from({ length: D }, () => Math.fround(next() * 2 - 1));
+  // Chunks of documents: doc = i % 23, so every document has 13 or 14 chunks.
+  const rows = Array.from({ length: 300 }, (_, i) => ({ id: i, doc: i % 23, lang: `l${i % 6}`,
+    weight: i / 4, meta: { i }, v: vec(), extra: i }));
+  ok(await client.createCollection({ collection_name: C, enable_dynamic_field: true, fields: [
+    { name: 'id', data_type: DataType.Int64, is_primary_key: true },
+    { name: 'doc', data_type: DataType.Int64 },
+    { name: 'lang', data_type: DataType.VarChar, max_length: 8 },
+    { name: 'weight', data_type: DataType.Float },
+    { name: 'meta', data_type: DataType.JSON },
+    { name: 'v', data_type: DataType.FloatVector, dim: D }] }), 'create');
+  ok(await client.createIndex({ collection_name: C, field_name: 'v', index_type: 'FLAT', metric_type: 'COSINE' }),
+    'index');
+  ok(await client.loadCollectionSync({ collection_name: C }), 'load');
+  ok(await client.insert({ collection_name: C, data: rows }), 'insert');
+  const count = async () => Number(ok(await client.count({ collection_name: C }), 'count').data);
+
+  // Brute force: hits by COSINE, grouped by `key`, groups by their best hit,
+  // the best `size` per group, groups [offset, offset + limit).
+  const oracle = (q, key, { limit, offset = 0, size = 1, pred = () => true }) => {
+    const scored = rows.filter(pred).map((r) => ({ id: r.id, distance: cosine(q, r.v), key: key(r) }));
+    scored.sort((x, y) => y.distance - x.distance || x.id - y.id);
+    const groups = new Map();
+    for (const h of scored) {
+      if (!groups.has(h.key)) groups.set(h.key, []);
+      if (groups.get(h.key).length < size) groups.get(h.key).push(h);
+    }
+    return [...groups.values()].slice(offset, offset + limit);
+  };
+  // Consecutive runs of one group value; a value must not come back later.
+  const split = (hits, valueOf, what) => {
+    const groups = [];
+    const seen = new Set();
+    for (const h of hits) {
+      const v = String(valueOf(h));
+      if (groups.length === 0 || groups[groups.length - 1].value !== v) {
+        assert.ok(!seen.has(v), `${what}: group ${v} split`);
+        seen.add(v);
+        groups.push({ value: v, hits: [] });
+      }
+      groups[groups.length - 1].hits.push(h);
+    }
+    return groups;
+  };
+  const sameGroups = (got, want, what) => {
+    assert.ok(want.length > 0, `${what}: the oracle has no groups, so the comparison proves nothing`);
+    assert.deepEqual(got.map((g) => g.hits.map((h) => String(h.id))), want.map((g) => g.map((h) => String(h.id))),
+      `${what}: groups and their hits`);
+    assert.deepEqual(got.map((g) => g.value), want.map((g) => String(g[0].key)), `${what}: group values`);
+    got.forEach((g, k) => g.hits.forEach((h, i) => {
+      const score = h.score !== undefined ? h.score : h.distance;
+      assert.ok(Math.abs(score - want[k][i].distance) < 1e-4, `${what}: score ${score} vs ${want[k][i].distance}`);
+    }));
+  };
+  const restLists = (res, what) => {
+    assert.equal(res.code, 0, `${what} REST: ${JSON.stringify(res).slice(0, 300)}`);
+    const lists = [];
+    let at = 0;
+    for (const k of res.topks) { lists.push(res.data.slice(at, at + k)); at += k; }
+    return lists;
+  };
+
+  await t.test('Int64 field, group size 3 strict: SDK, REST and the oracle agree', async () => {
+    const q = vec();
+    const res = ok(await client.search({ collection_name: C, data: q, anns_field: 'v', limit: 5,
+      group_by_field: 'doc', group_size: 3, strict_group_size: true, output_fields: ['lang'] }), 'search');
+    const want = oracle(q, (r) => r.doc, { limit: 5, size: 3 });
+    assert.equal(res.results.length, 15);
+    res.results.forEach((h) => assert.equal(String(h.lang), `l${Number(h.id) % 6}`));
+    sameGroups(split(res.results, (h) => h.group_by_field_values.doc, 'gRPC'), want, 'gRPC doc');
+    const r = await rest('entities/search', { collectionName: C, data: [q], annsField: 'v', limit: 5,
+      groupingField: 'doc', groupSize: 3, strictGroupSize: true, outputFields: ['lang'] });
+    const [list] = restLists(r, 'doc');
+    assert.deepEqual(r.topks, [15]);
+    sameGroups(split(list, (h) => h.doc, 'REST'), want, 'REST doc');  // REST hits carry the group value
+  });
+
+  await t.test('VarChar field, two queries, offset skips groups, a filter applies first, dynamic output', async () => {
+    const qs = [vec(), vec()];
+    const pred = (r) => r.id > 50;
+    // '*' asks for dynamic keys too: the hits go the JSON way inside the server.
+    const res = ok(await client.search({ collection_name: C, data: qs, anns_field: 'v', limit: 3, offset: 2,
+      filter: 'id > 50', group_by_field: 'lang', group_size: 2, strict_group_size: true, output_fields: ['*'] }),
+    'search');
+    const r = await rest('entities/search', { collectionName: C, data: qs, annsField: 'v', limit: 3, offset: 2,
+      filter: 'id > 50', groupingField: 'lang', groupSize: 2, strictGroupSize: true, outputFields: ['*'] });
+    const lists = restLists(r, 'lang');
+    assert.equal(res.results.length, 2);
+    qs.forEach((q, k) => {
+      const want = oracle(q, (row) => row.lang, { limit: 3, offset: 2, size: 2, pred });
+      assert.equal(want.length, 3);  // six languages, two skipped
+      sameGroups(split(res.results[k], (h) => h.group_by_field_values.lang, `gRPC q${k}`), want, `gRPC lang q${k}`);
+      sameGroups(split(lists[k], (h) => h.lang, `REST q${k}`), want, `REST lang q${k}`);
+      res.results[k].forEach((h) => assert.equal(Number(h.extra), Number(h.id)));
+    });
+  });
+
+  await t.test('not strict, default group size: one hit per group, best groups first', async () => {
+    const q = vec();
+    const res = ok(await client.search({ collection_name: C, data: q, anns_field: 'v', limit: 30,
+      group_by_field: 'doc' }), 'search');
+    const want = oracle(q, (r) => r.doc, { limit: 30 });
+    assert.equal(want.length, 23);  // fewer documents than the limit: every one once
+    sameGroups(split(res.results, (h) => h.group_by_field_values.doc, 'gRPC'), want, 'gRPC default');
+  });
+
+  await t.test('bad group_by_field: 1100 naming it over both transports, data unchanged', async () => {
+    const before = await count();
+    const q = vec();
+    for (const field of ['nope', 'v', 'meta', 'weight', 'extra']) {
+      const res = await client.search({ collection_name: C, data: q, anns_field: 'v', limit: 3, group_by_field: field });
+      assert.equal(res.status.code, 1100, `gRPC ${field}: ${JSON.stringify(res.status)}`);
+      assert.match(res.status.reason, new RegExp(`groupingField ${field}\\b`), `gRPC ${field}`);
+      const r = await rest('entities/search', { collectionName: C, data: [q], annsField: 'v', limit: 3,
+        groupingField: field });
+      assert.equal(r.code, 1100, `REST ${field}: ${JSON.stringify(r)}`);
+      assert.match(r.message, new RegExp(`groupingField ${field}\\b`), `REST ${field}`);
+    }
+    const bad = await client.search({ collection_name: C, data: q, anns_field: 'v', limit: 3, group_by_field: 'doc',
+      group_size: 0.5 });
+    assert.equal(bad.status.code, 1100, JSON.stringify(bad.status));
+    assert.equal(await count(), before);
+  });
+});
