@@ -32,6 +32,23 @@ function assertExact(hits, expected, what) {
     `${what}: score ${h.score} vs ${expected[i].distance}`));
 }
 
+// An `ark serve` with default settings for one test, a MilvusClient (gRPC)
+// on it and `rest(route, body)`, a raw REST v2 call answering the envelope;
+// all stopped when the test ends.
+async function arkWithClients(t) {
+  const ark = await startArk();
+  t.after(async () => { await ark.stop(); });
+  const address = ark.endpoint.replace('http://', '');
+  const client = new MilvusClient({ address, timeout: 30000 });
+  t.after(async () => { await client.closeConnection(); });
+  const rest = async (route, body) => {
+    const r = await fetch(`${ark.endpoint}/v2/vectordb/${route}`, { method: 'POST',
+      headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return r.json();
+  };
+  return { ark, address, client, rest };
+}
+
 test('proto/milvus equals the wire definitions of the pinned Milvus Node SDK', () => {
   const script = path.join(__dirname, '..', '..', 'scripts', 'gen-milvus-protos.js');
   const r = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
@@ -409,16 +426,7 @@ test('bad input over gRPC: Milvus codes, server up, data unchanged', { timeout: 
 test('hybrid search and expression templates over gRPC answer as REST does', { timeout: 120000 }, async (t) => {
   const { RRFRanker, WeightedRanker } = require('@zilliz/milvus2-sdk-node');
   const { rng } = require('./helpers');
-  const ark = await startArk();
-  t.after(async () => { await ark.stop(); });
-  const address = ark.endpoint.replace('http://', '');
-  const client = new MilvusClient({ address, timeout: 30000 });
-  t.after(async () => { await client.closeConnection(); });
-  const rest = async (route, body) => {
-    const r = await fetch(`${ark.endpoint}/v2/vectordb/${route}`, { method: 'POST',
-      headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return r.json();
-  };
+  const { address, client, rest } = await arkWithClients(t);
   const C = 'hy';
   const D = 8;
   const next = rng(19);
@@ -801,16 +809,7 @@ test('hybrid search and expression templates over gRPC answer as REST does', { t
 });
 
 test('databases, compaction, segment infos and replicas over gRPC answer as REST does', { timeout: 120000 }, async (t) => {
-  const ark = await startArk();
-  t.after(async () => { await ark.stop(); });
-  const address = ark.endpoint.replace('http://', '');
-  const client = new MilvusClient({ address, timeout: 30000 });
-  t.after(async () => { await client.closeConnection(); });
-  const rest = async (route, body) => {
-    const r = await fetch(`${ark.endpoint}/v2/vectordb/${route}`, { method: 'POST',
-      headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return r.json();
-  };
+  const { address, client, rest } = await arkWithClients(t);
   const restOk = async (route, body) => {
     const r = await rest(route, body);
     assert.equal(r.code, 0, `${route}: ${JSON.stringify(r)}`);
@@ -987,16 +986,7 @@ test('databases, compaction, segment infos and replicas over gRPC answer as REST
 test('grouping search over gRPC (group_by_field) answers as REST groupingField and the oracle', { timeout: 120000 }, async (t) => {
   const { rng } = require('./helpers');
   const { cosine } = require('./kb_workflow_lib');
-  const ark = await startArk();
-  t.after(async () => { await ark.stop(); });
-  const address = ark.endpoint.replace('http://', '');
-  const client = new MilvusClient({ address, timeout: 30000 });
-  t.after(async () => { await client.closeConnection(); });
-  const rest = async (route, body) => {
-    const r = await fetch(`${ark.endpoint}/v2/vectordb/${route}`, { method: 'POST',
-      headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return r.json();
-  };
+  const { client, rest } = await arkWithClients(t);
   const C = 'grp';
   const D = 8;
   const next = rng(31);
